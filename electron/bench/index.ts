@@ -1,0 +1,61 @@
+/**
+ * `npm run bench`: prints one JSON line of metrics, then a readable table. Each metric is reported
+ * with the floor it is compared to, measured in the same run (timings on shared machines are noisy;
+ * ratios are what to compare across runs).
+ */
+import os from 'node:os'
+import path from 'node:path'
+import { promises as fsp } from 'node:fs'
+import { benchPairOpen } from './pairOpen'
+
+export interface Metric {
+  name: string
+  value: number
+  unit: string
+  /** The floor measured in the same run, and value / floor. */
+  floor?: number
+  ratio?: number
+  note?: string
+}
+
+async function main(): Promise<void> {
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-bench-'))
+  const metrics: Metric[] = []
+  try {
+    metrics.push(...(await benchPairOpen(work)))
+  } finally {
+    await fsp.rm(work, { recursive: true, force: true })
+  }
+  const line = {
+    bench: 'wsm-curator',
+    time: new Date().toISOString(),
+    cpus: os.cpus().length,
+    node: process.version,
+    metrics: Object.fromEntries(
+      metrics.map((m) => [m.name, { value: m.value, unit: m.unit, floor: m.floor, ratio: m.ratio }]),
+    ),
+  }
+  process.stdout.write(JSON.stringify(line) + '\n\n')
+  const rows = metrics.map((m) => [
+    m.name,
+    `${fmt(m.value)} ${m.unit}`,
+    m.floor === undefined ? '' : `${fmt(m.floor)} ${m.unit}`,
+    m.ratio === undefined ? '' : `${m.ratio.toFixed(2)}×`,
+    m.note ?? '',
+  ])
+  const head = ['metric', 'value', 'floor', 'ratio', 'note']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const print = (r: string[]) => process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ') + '\n')
+  print(head)
+  print(widths.map((w) => '-'.repeat(w)))
+  rows.forEach(print)
+}
+
+function fmt(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`)
+  process.exitCode = 1
+})

@@ -1,0 +1,140 @@
+import { app, BrowserWindow, Menu, net, protocol, session } from 'electron'
+import { promises as fsp } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { APP_NAME, APP_VERSION } from './appMeta'
+import { registerApi } from './ipc'
+import { createApiHandlers } from './services/api'
+import { Dataset } from './services/dataset'
+import { ensureDemoDataset } from './services/demo/demoCache'
+import { readWorkspaceSources } from './services/workspaceConfig'
+import { APP_ORIGIN, APP_SCHEME, mainWindowOptions } from './windowOptions'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const rendererDir = path.resolve(here, '../renderer')
+const preloadPath = path.resolve(here, '../preload/preload.cjs')
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+])
+
+// Tests (and portable installs) may point the user-data folder elsewhere; set before anything reads it.
+if (process.env.WSM_CURATOR_USER_DATA)
+  app.setPath('userData', path.resolve(process.env.WSM_CURATOR_USER_DATA))
+
+if (!app.requestSingleInstanceLock()) app.quit()
+
+let dataset: Dataset | undefined
+let mainWindow: BrowserWindow | null = null
+
+interface Settings {
+  recentWorkspaces: string[]
+}
+
+async function readSettings(): Promise<Settings> {
+  try {
+    const raw = JSON.parse(
+      await fsp.readFile(path.join(app.getPath('userData'), 'settings.json'), 'utf8'),
+    ) as Settings
+    return { recentWorkspaces: Array.isArray(raw.recentWorkspaces) ? raw.recentWorkspaces : [] }
+  } catch {
+    return { recentWorkspaces: [] }
+  }
+}
+
+/** Serves the built renderer under wsm://app/, refusing anything outside its folder. */
+function registerAppProtocol(): void {
+  protocol.handle(APP_SCHEME, (request) => {
+    const url = new URL(request.url)
+    if (url.host !== 'app') return new Response('not found', { status: 404 })
+    const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)
+    const abs = path.resolve(rendererDir, '.' + path.posix.normalize(rel))
+    if (!abs.startsWith(rendererDir + path.sep)) return new Response('forbidden', { status: 403 })
+    return net.fetch(pathToFileURL(abs).href)
+  })
+}
+
+function hardenSessions(): void {
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
+  session.defaultSession.setPermissionCheckHandler(() => false)
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (new URL(url).origin !== APP_ORIGIN) event.preventDefault()
+    })
+    contents.on('will-attach-webview', (event) => event.preventDefault())
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+  })
+}
+
+function buildMenu(): void {
+  const template: Electron.MenuItemConstructorOptions[] = [
+    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+    { role: 'fileMenu' },
+    { role: 'editMenu' },
+    { role: 'viewMenu' },
+    { role: 'windowMenu' },
+    {
+      role: 'help',
+      submenu: [
+        {
+          label: `About ${APP_NAME}`,
+          click: () => {
+            app.setAboutPanelOptions({ applicationName: APP_NAME, applicationVersion: APP_VERSION })
+            app.showAboutPanel()
+          },
+        },
+      ],
+    },
+  ]
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template))
+}
+
+async function openStartupDataset(): Promise<void> {
+  const settings = await readSettings()
+  const last = settings.recentWorkspaces[0]
+  const sources = last
+    ? await readWorkspaceSources(last)
+    : await ensureDemoDataset(process.env.WSM_CURATOR_DEMO_DIR ?? path.join(app.getPath('userData'), 'demo'))
+  dataset = await Dataset.open(sources)
+}
+
+async function createWindow(): Promise<void> {
+  mainWindow = new BrowserWindow(mainWindowOptions(preloadPath))
+  mainWindow.once('ready-to-show', () => mainWindow?.show())
+  mainWindow.on('closed', () => {
+    mainWindow = null
+  })
+  await mainWindow.loadURL(`${APP_ORIGIN}/index.html`)
+}
+
+app.on('second-instance', () => {
+  if (mainWindow) {
+    if (mainWindow.isMinimized()) mainWindow.restore()
+    mainWindow.focus()
+  }
+})
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit()
+})
+
+app.on('will-quit', () => {
+  void dataset?.close()
+})
+
+void app.whenReady().then(async () => {
+  hardenSessions()
+  registerAppProtocol()
+  buildMenu()
+  registerApi(createApiHandlers({ host: 'electron', dataset: () => dataset }))
+  try {
+    await openStartupDataset()
+  } catch (err) {
+    // The window still opens; the renderer shows "no dataset" and the reason is logged.
+    console.error('could not open the startup dataset:', err)
+  }
+  await createWindow()
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow()
+  })
+})

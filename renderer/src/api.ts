@@ -1,0 +1,83 @@
+/**
+ * The only file that touches the injected API. In Electron the sandboxed preload exposes
+ * `window.wsm`; in a browser against `wsm-curator serve` the same contract goes over HTTP.
+ * Nothing here assumes an origin: serve mode resolves `api/<call>` against the page's own URL.
+ */
+import type { ApiClient, CallArgs, CallName, CallResult } from '../../shared/api/contract'
+import type { Result } from '../../shared/api/result'
+import { WIRE_CONTENT_TYPE, decodeWire, encodeWire } from '../../shared/api/wire'
+
+interface PreloadApi {
+  host: 'electron'
+  call(name: string, args: unknown): Promise<unknown>
+}
+
+declare global {
+  interface Window {
+    wsm?: PreloadApi
+  }
+}
+
+const TOKEN_KEY = 'wsm-curator-token'
+
+/** Reads the serve token from `#token=…` once, keeps it for reloads, and takes it out of the address bar. */
+function takeToken(): string {
+  const params = new URLSearchParams(location.hash.slice(1))
+  const fromHash = params.get('token')
+  if (fromHash) {
+    sessionStorage.setItem(TOKEN_KEY, fromHash)
+    params.delete('token')
+    const rest = params.toString()
+    history.replaceState(null, '', location.pathname + location.search + (rest ? `#${rest}` : ''))
+    return fromHash
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? ''
+}
+
+function httpClient(): ApiClient {
+  const token = takeToken()
+  return {
+    async call<K extends CallName>(name: K, args: CallArgs<K>): Promise<Result<CallResult<K>>> {
+      try {
+        const res = await fetch(new URL(`api/${encodeURIComponent(name)}`, document.baseURI), {
+          method: 'POST',
+          headers: { 'content-type': WIRE_CONTENT_TYPE, 'x-wsm-token': token },
+          body: encodeWire(args ?? null),
+        })
+        return decodeWire(new Uint8Array(await res.arrayBuffer())) as Result<CallResult<K>>
+      } catch (err) {
+        return {
+          ok: false,
+          error: { code: 'io-error', message: `the server did not answer: ${String(err)}` },
+        }
+      }
+    },
+  }
+}
+
+function preloadClient(api: PreloadApi): ApiClient {
+  return {
+    call<K extends CallName>(name: K, args: CallArgs<K>): Promise<Result<CallResult<K>>> {
+      return api.call(name, args) as Promise<Result<CallResult<K>>>
+    },
+  }
+}
+
+export const api: ApiClient = window.wsm ? preloadClient(window.wsm) : httpClient()
+
+/** A call that throws its error as an ApiCallError; for code paths where failure is exceptional. */
+export async function callOrThrow<K extends CallName>(name: K, args: CallArgs<K>): Promise<CallResult<K>> {
+  const r = await api.call(name, args)
+  if (!r.ok) throw new ApiCallError(r.error.code, r.error.message)
+  return r.value
+}
+
+export class ApiCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'ApiCallError'
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Stable error codes. They cross the IPC and HTTP boundaries as data (thrown errors lose their
+ * identity there), appear in CLI JSON output, and are part of the public contract: never rename one.
+ */
+export const ERROR_CODES = [
+  // arguments and transport
+  'bad-request',
+  'unknown-call',
+  'unauthorized',
+  'forbidden-path',
+  'not-found',
+  'no-dataset',
+  'internal',
+  // files and sources
+  'io-error',
+  'read-only',
+  'disk-full',
+  // zip archives
+  'zip-corrupt',
+  'zip-truncated',
+  'zip-unsafe-path',
+  'zip-unsupported',
+  'zip-size-mismatch',
+  'zip-crc-mismatch',
+  // masks
+  'png-corrupt',
+  'png-truncated',
+  'mask-colour',
+  'mask-16bit',
+  'mask-values',
+  'mask-size',
+  'challenge-convention',
+  // images
+  'image-corrupt',
+  'image-too-large',
+  'image-unsupported',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+/** An error as data: what crosses process boundaries. */
+export interface ApiError {
+  code: ErrorCode
+  message: string
+  /** The file (or archive entry) concerned, when there is one. */
+  file?: string
+}
+
+/**
+ * The one error class services throw. Anything else reaching a boundary is reported as `internal`.
+ */
+export class CodedError extends Error {
+  readonly code: ErrorCode
+  readonly file?: string
+
+  constructor(code: ErrorCode, message: string, file?: string) {
+    super(message)
+    this.name = 'CodedError'
+    this.code = code
+    if (file !== undefined) this.file = file
+  }
+
+  toApiError(): ApiError {
+    return this.file === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, file: this.file }
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value)
+}
+
+/** Turns anything thrown into an ApiError without losing a CodedError's code. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof CodedError) return err.toApiError()
+  const message = err instanceof Error ? err.message : String(err)
+  return { code: 'internal', message }
+}

@@ -1,0 +1,74 @@
+import { expect, test, type Page } from '@playwright/test'
+import sharp from 'sharp'
+import { startServe, type ServeProcess } from './support/serve'
+
+let serve: ServeProcess
+
+test.beforeAll(async () => {
+  serve = await startServe(['--demo'])
+})
+test.afterAll(async () => {
+  await serve?.stop()
+})
+
+/** Counts screenshot pixels exactly equal to an RGB colour. */
+async function countColour(page: Page, rgb: readonly [number, number, number]): Promise<number> {
+  const png = await page.getByTestId('editor-canvas').screenshot()
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true })
+  let n = 0
+  for (let i = 0; i < data.length; i += info.channels) {
+    if (data[i] === rgb[0] && data[i + 1] === rgb[1] && data[i + 2] === rgb[2]) n++
+  }
+  return n
+}
+
+const LESION: [number, number, number] = [0, 200, 255]
+const UNCERTAIN: [number, number, number] = [255, 170, 0]
+
+test('the first demo pair shows with its overlay, and next/prev move through the pairs', async ({ page }) => {
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.goto(serve.url)
+
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await expect(page.getByTestId('pair-position')).toHaveText(/^1 \/ \d+$/)
+  const total = Number((await page.getByTestId('pair-position').textContent())!.split('/')[1])
+  expect(total).toBeGreaterThanOrEqual(10)
+  // The token left the address bar; the page keeps working from sessionStorage.
+  expect(page.url()).not.toContain('token=')
+
+  // Full opacity: lesion and uncertain pixels show in their exact colours (nearest-neighbour overlay).
+  await page.getByTestId('overlay-opacity').fill('100')
+  await expect.poll(() => countColour(page, LESION)).toBeGreaterThan(1000)
+  expect(await countColour(page, UNCERTAIN)).toBeGreaterThan(100)
+
+  // Hiding the overlay leaves none of either colour.
+  await page.getByTestId('overlay-opacity').fill('0')
+  await expect.poll(() => countColour(page, LESION)).toBe(0)
+  expect(await countColour(page, UNCERTAIN)).toBe(0)
+  await page.getByTestId('overlay-opacity').fill('50')
+  await expect(page.getByTestId('overlay-opacity')).toHaveValue('50')
+  await page.screenshot({ path: 'test-results/screenshots/first-screen.png' })
+
+  await page.getByTestId('next').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+  await expect(page.getByTestId('pair-position')).toHaveText(`2 / ${total}`)
+  await expect(page.getByTestId('prev')).toBeEnabled()
+
+  await page.keyboard.press('ArrowRight')
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000002')
+  await page.getByTestId('prev').click()
+  await page.getByTestId('prev').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await expect(page.getByTestId('prev')).toBeDisabled()
+
+  // The list is virtualized: far fewer rows in the DOM than pairs would be at scale; clicking one opens it.
+  await page.locator('.pair-list__row[data-index="5"]').click()
+  await expect(page.getByTestId('pair-position')).toHaveText(`6 / ${total}`)
+  expect(errors).toEqual([])
+})
+
+test('the API refuses requests without the token', async ({ request }) => {
+  const res = await request.post(`${serve.origin}/api/dataset:summary`, { data: Buffer.alloc(0) })
+  expect(res.status()).toBe(401)
+})
