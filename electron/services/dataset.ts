@@ -112,10 +112,37 @@ export class Dataset {
     return { index, id }
   }
 
-  async openPair(index: number): Promise<PairData> {
+  /** The ISIC id of the pair at `index` (sorted by id). */
+  idAt(index: number): string {
+    return this.pairAt(index).id
+  }
+
+  /** The source mask file of a pair, as stored, and a name for messages (`zip!entry` or a path). */
+  async readMaskBytes(index: number): Promise<{ bytes: Buffer; file: string }> {
+    const pair = this.pairAt(index)
+    return { bytes: await pair.mask.source.read(pair.mask.name), file: describeRef(pair.mask) }
+  }
+
+  /** The image file of a pair, as stored. */
+  async readImageBytes(index: number): Promise<{ bytes: Buffer; file: string; name: string; mime: string }> {
+    const pair = this.pairAt(index)
+    return {
+      bytes: await pair.image.source.read(pair.image.name),
+      file: describeRef(pair.image),
+      name: pair.image.name,
+      mime: mimeOf(pair.image.name),
+    }
+  }
+
+  private pairAt(index: number): Pair {
     const pair = this.pairs[index]
     if (!pair)
       throw new CodedError('not-found', `no pair at position ${index} (there are ${this.pairs.length})`)
+    return pair
+  }
+
+  async openPair(index: number): Promise<PairData> {
+    const pair = this.pairAt(index)
     const [maskBytes, imageBytes] = await Promise.all([
       pair.mask.source.read(pair.mask.name),
       pair.image.source.read(pair.image.name),
