@@ -4,11 +4,12 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { APP_NAME, APP_VERSION } from './appMeta'
 import { registerApi } from './ipc'
+import { SECURITY_HEADERS } from './serve/securityHeaders'
 import { createApiHandlers } from './services/api'
 import { Dataset } from './services/dataset'
 import { ensureDemoDataset } from './services/demo/demoCache'
 import { readWorkspaceSources } from './services/workspaceConfig'
-import { APP_ORIGIN, APP_SCHEME, mainWindowOptions } from './windowOptions'
+import { APP_ORIGIN, APP_SCHEME, createMainWindow } from './windowOptions'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const rendererDir = path.resolve(here, '../renderer')
@@ -44,13 +45,16 @@ async function readSettings(): Promise<Settings> {
 
 /** Serves the built renderer under wsm://app/, refusing anything outside its folder. */
 function registerAppProtocol(): void {
-  protocol.handle(APP_SCHEME, (request) => {
+  protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url)
     if (url.host !== 'app') return new Response('not found', { status: 404 })
     const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)
     const abs = path.resolve(rendererDir, '.' + path.posix.normalize(rel))
     if (!abs.startsWith(rendererDir + path.sep)) return new Response('forbidden', { status: 403 })
-    return net.fetch(pathToFileURL(abs).href)
+    const file = await net.fetch(pathToFileURL(abs).href)
+    const headers = new Headers(file.headers)
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) headers.set(k, v)
+    return new Response(file.body, { status: file.status, headers })
   })
 }
 
@@ -99,7 +103,7 @@ async function openStartupDataset(): Promise<void> {
 }
 
 async function createWindow(): Promise<void> {
-  mainWindow = new BrowserWindow(mainWindowOptions(preloadPath))
+  mainWindow = createMainWindow(preloadPath)
   mainWindow.once('ready-to-show', () => mainWindow?.show())
   mainWindow.on('closed', () => {
     mainWindow = null

@@ -1,15 +1,16 @@
-import type { BrowserWindowConstructorOptions } from 'electron'
+import { BrowserWindow } from 'electron'
 
 /** The custom scheme the renderer is served from inside Electron (never file://). */
 export const APP_SCHEME = 'wsm'
 export const APP_ORIGIN = `${APP_SCHEME}://app`
 
 /**
- * The main window's options: Electron's security checklist, in one place a test can read.
+ * Creates the main window: Electron's security checklist, written as a literal in one place so both
+ * a test (with `electron` mocked) and Electronegativity's static analysis can read every setting.
  * The renderer gets no Node, runs sandboxed and isolated, and talks only through the preload's API.
  */
-export function mainWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
-  return {
+export function createMainWindow(preloadPath: string): BrowserWindow {
+  return new BrowserWindow({
     width: 1400,
     height: 900,
     minWidth: 900,
@@ -27,10 +28,12 @@ export function mainWindowOptions(preloadPath: string): BrowserWindowConstructor
       webSecurity: true,
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
+      enableBlinkFeatures: '',
+      disableBlinkFeatures: 'Auxclick',
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
       safeDialogs: true,
     },
-  }
+  })
 }

@@ -7,6 +7,7 @@ import type { ApiHandlers } from '../../shared/api/contract'
 import { dispatch } from '../../shared/api/dispatch'
 import type { ApiError } from '../../shared/api/errors'
 import { fail } from '../../shared/api/result'
+import { SECURITY_HEADERS } from './securityHeaders'
 import { WIRE_CONTENT_TYPE, WireError, decodeWire, encodeWire } from '../../shared/api/wire'
 
 /** The header every API request carries the token in. A custom header also forces a CORS preflight. */
@@ -41,18 +42,6 @@ const STATIC_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.json': 'application/json',
-}
-
-/** Same headers as the Electron window's CSP: no remote origins, no eval. */
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; " +
-    "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'cache-control': 'no-store',
 }
 
 /**
