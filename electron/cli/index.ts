@@ -1,7 +1,9 @@
 import { CodedError } from '../../shared/api/errors'
 import { APP_VERSION } from '../appMeta'
 import { demoCommand } from './commands/demo'
+import { scanCommand } from './commands/scan'
 import { serveCommand } from './commands/serve'
+import { validateCommand } from './commands/validate'
 import { EXIT_PROBLEM, EXIT_USAGE, UsageError, type Command } from './util'
 
 const USAGE = `wsm-curator ${APP_VERSION} — curate ISIC_WSM weak segmentation maps
@@ -11,6 +13,11 @@ Usage:
       Write the demo dataset (images/, ISIC_WSM_labels.zip, truth/) into <dir>.
   wsm-curator serve [--workspace <dir> | --demo | --masks <zip|dir> --images <zip|dir>…] [--port N] [--open]
       Serve the app and its API on 127.0.0.1 only. Prints a URL carrying the access token.
+  wsm-curator scan --masks <zip|dir> --images <zip|dir> [--images …] [--json] [--workers N] [--cache-dir <dir>]
+      Pair masks and images by ISIC id, decode every mask on all cores, check it against its image's
+      size; print counts and problems (exit 1 if any problem).
+  wsm-curator validate <png|zip|dir>… [--json] [--workers N]
+      Check masks alone (exact decode, values 0/1/255, challenge convention); exit 1 if any problem.
   wsm-curator --version | --help
 
 Exit status: 0 success, 1 a problem in the data, 2 unusable arguments.
@@ -20,6 +27,8 @@ Exit status: 0 success, 1 a problem in the data, 2 unusable arguments.
 const COMMANDS: Record<string, Command> = {
   demo: demoCommand,
   serve: serveCommand,
+  scan: scanCommand,
+  validate: validateCommand,
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,6 @@
 import { CodedError } from '../../shared/api/errors'
 import { countLabels, findInvalidLabel, type LabelCounts, type LabelMap } from '../../shared/labels/codes'
+import type { ImageHeader } from './images/imageHeader'
 import { decodeMaskPng } from './png/maskPng'
 
 /**
@@ -21,4 +22,27 @@ export function readLabelMap(bytes: Uint8Array, file: string): { map: LabelMap; 
     )
   }
   return { map, counts }
+}
+
+/** `mask-size` unless the mask has the image's stored width and height. */
+export function checkMaskSize(
+  mask: { width: number; height: number },
+  image: ImageHeader,
+  maskFile: string,
+  imageFile: string,
+): void {
+  if (mask.width === image.width && mask.height === image.height) return
+  const rotated =
+    image.orientation !== undefined &&
+    image.orientation >= 5 &&
+    mask.width === image.height &&
+    mask.height === image.width
+  throw new CodedError(
+    'mask-size',
+    `${maskFile}: the mask is ${mask.width}×${mask.height} but the image ${imageFile} is ${image.width}×${image.height}` +
+      (rotated
+        ? ` (stored; its EXIF orientation ${image.orientation} displays it as ${image.height}×${image.width}, but masks follow the stored pixel grid)`
+        : ''),
+    maskFile,
+  )
 }

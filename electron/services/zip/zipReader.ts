@@ -2,7 +2,7 @@ import { constants as bufferConstants } from 'node:buffer'
 import { promises as fsp } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { promisify } from 'node:util'
-import { crc32, inflateRaw, inflateRawSync } from 'node:zlib'
+import { constants as zlibConstants, crc32, inflateRaw, inflateRawSync } from 'node:zlib'
 import { CodedError } from '../../../shared/api/errors'
 import {
   EOCD_LEN,
@@ -134,6 +134,38 @@ export class ZipReader {
     }
   }
 
+  /**
+   * The first `bytes` bytes of an entry (fewer if it is shorter), for sniffing headers: reads the local
+   * header and only as much data as needed (a partial inflate for deflated entries). Not CRC-checked
+   * (the whole entry is not read); `read` verifies everything.
+   */
+  async readHead(entry: ZipEntry, bytes: number): Promise<Buffer> {
+    const where = `${this.path}!${entry?.name}`
+    try {
+      const want = Math.max(0, Math.min(bytes, entry.uncompressedSize))
+      // Deflate never expands by more than ~0.1% plus a few bytes per block; 2x + 1 KiB is ample.
+      const take = entry.method === 0 ? want : Math.min(entry.compressedSize, want * 2 + 1024)
+      const data = await this.#readData(entry, DEFAULT_MAX_ENTRY_BYTES, where, take)
+      if (entry.method === 0 || want === 0) return data.subarray(0, want)
+      let out: Buffer
+      try {
+        out = inflateRawSync(data, {
+          finishFlush: zlibConstants.Z_SYNC_FLUSH,
+          maxOutputLength: Math.min(entry.uncompressedSize + 1, bufferConstants.MAX_LENGTH),
+        })
+      } catch (err) {
+        throw new CodedError(
+          'zip-corrupt',
+          `${where}: the deflate data is corrupt (${(err as Error)?.message ?? err})`,
+          where,
+        )
+      }
+      return out.subarray(0, want)
+    } catch (err) {
+      throw toCodedError(err, where, 'cannot read the entry')
+    }
+  }
+
   /** Closes the file handle (after pending reads finish). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -145,7 +177,11 @@ export class ZipReader {
     }
   }
 
-  async #read(entry: ZipEntry, maxBytes: number, where: string): Promise<Buffer> {
+  /**
+   * Checks an entry against the index and its local header and returns its stored data, or only the
+   * first `take` stored bytes when given.
+   */
+  async #readData(entry: ZipEntry, maxBytes: number, where: string, take?: number): Promise<Buffer> {
     if (this.#closed) throw new CodedError('io-error', `${where}: the zip reader is closed`, where)
     if (typeof entry?.name !== 'string' || isUnsafeName(entry.name)) {
       throw new CodedError('zip-unsafe-path', `${where}: unsafe entry name, refusing to read it`, where)
@@ -194,7 +230,8 @@ export class ZipReader {
     }
 
     // One read for the local header and (usually) the data; a second only if the local extra is long.
-    const guess = LOCAL_HEADER_LEN + Buffer.byteLength(entry.name) + LOCAL_EXTRA_SLACK + compressedSize
+    const dataLen = take === undefined ? compressedSize : Math.min(take, compressedSize)
+    const guess = LOCAL_HEADER_LEN + Buffer.byteLength(entry.name) + LOCAL_EXTRA_SLACK + dataLen
     let buf = await readAt(this.#fh, offset, Math.min(guess, fileSize - offset), where)
     if (buf.readUInt32LE(0) !== LOCAL_SIG) {
       throw new CodedError(
@@ -211,8 +248,8 @@ export class ZipReader {
         where,
       )
     }
-    if (headerLen + compressedSize > buf.length) {
-      buf = await readAt(this.#fh, offset, headerLen + compressedSize, where)
+    if (headerLen + dataLen > buf.length) {
+      buf = await readAt(this.#fh, offset, headerLen + dataLen, where)
     }
     const localFlags = buf.readUInt16LE(6)
     const localName = buf.toString(
@@ -227,7 +264,12 @@ export class ZipReader {
         where,
       )
     }
-    const data = buf.subarray(headerLen, headerLen + compressedSize)
+    return buf.subarray(headerLen, headerLen + dataLen)
+  }
+
+  async #read(entry: ZipEntry, maxBytes: number, where: string): Promise<Buffer> {
+    const data = await this.#readData(entry, maxBytes, where)
+    const { compressedSize, uncompressedSize, method } = entry
 
     let out: Buffer
     if (method === 0 || (compressedSize === 0 && uncompressedSize === 0)) {

@@ -1,0 +1,290 @@
+/**
+ * Per-mask analysis, pure and synchronous (no I/O, no workers): label counts, 4-connected components
+ * of the lesion and of the uncertain label, and the challenge-convention check. The scan workers
+ * (maskScan.ts) call exactly this on every mask; anything else may call it on a decoded LabelMap.
+ */
+import { CodedError } from '../../../shared/api/errors'
+import {
+  LABEL_BACKGROUND,
+  LABEL_LESION,
+  LABEL_UNCERTAIN,
+  findInvalidLabel,
+  type LabelMap,
+} from '../../../shared/labels/codes'
+
+export interface MaskAnalysis {
+  width: number
+  height: number
+  counts: { background: number; lesion: number; uncertain: number }
+  /** 4-connected components of lesion (1) pixels. */
+  lesionComponents: number
+  /** 4-connected components of uncertain (255) pixels. */
+  uncertainComponents: number
+  /** True when the map looks like an ISIC challenge mask (0 background / 255 lesion): see CHALLENGE_RULE. */
+  challengeConvention: boolean
+}
+
+/**
+ * The challenge-convention rule. ISIC challenge masks use 0 background / 255 lesion; read as a weak map
+ * they would say "all uncertain". A map is taken for a challenge mask when ALL of these hold:
+ *
+ * 1. it has no lesion (1) pixels, and both background (0) and uncertain (255) pixels (a map without
+ *    any background is ambiguous and stays a weak map: all uncertain);
+ * 2. its largest 4-connected 255 component C holds at least `dominantShare` (90 %) of the 255 pixels
+ *    (a challenge lesion is one region; scattered uncertain blobs are not);
+ * 3. C covers at least `minAreaShare` (0.5 %) of the image (stray uncertain specks are not lesions);
+ * 4. C is a solid blob, not a band: its inradius r (the largest city-block distance from a pixel of C
+ *    to the nearest pixel outside C; pixels beyond the image edge do not count) is at least
+ *    `minSolidity` (0.35) times the radius of a disc of the same area, sqrt(|C|/π). A disc or a
+ *    square scores about 0.9–1, a 6:1 ellipse about 0.4; a band of width w around a lesion of radius
+ *    R scores sqrt(w / 8R) (0.16 for w = R/5), an open band of width w and length L along the image
+ *    edge 0.89·sqrt(w / L).
+ */
+export const CHALLENGE_RULE = Object.freeze({ dominantShare: 0.9, minAreaShare: 0.005, minSolidity: 0.35 })
+
+/** Analyses a decoded label map. Values outside {0, 1, 255} throw `mask-values`. */
+export function analyzeMask(map: LabelMap, file?: string): MaskAnalysis {
+  const { width, height, data } = map
+  if (data.length !== width * height) {
+    throw new CodedError('mask-size', `mask has ${data.length} values for ${width}×${height} pixels`, file)
+  }
+  const hist = new Uint32Array(256)
+  for (let i = 0; i < data.length; i++) hist[data[i]]++
+  const background = hist[LABEL_BACKGROUND]
+  const lesion = hist[LABEL_LESION]
+  const uncertain = hist[LABEL_UNCERTAIN]
+  const invalid = data.length - background - lesion - uncertain
+  if (invalid > 0) throw invalidValuesError(map, invalid, file)
+
+  const runs = labelRuns(map)
+  let challengeConvention = false
+  if (lesion === 0 && uncertain > 0 && background > 0) {
+    challengeConvention = looksLikeChallengeMask(map, runs, uncertain)
+  }
+  return {
+    width,
+    height,
+    counts: { background, lesion, uncertain },
+    lesionComponents: runs.lesionComponents,
+    uncertainComponents: runs.uncertainComponents,
+    challengeConvention,
+  }
+}
+
+/**
+ * The challenge-convention check alone (see CHALLENGE_RULE), for a map already known to hold only
+ * labels. Cheap unless the map has no lesion pixels: only then are components computed.
+ */
+export function isChallengeConvention(
+  map: LabelMap,
+  counts: { background: number; lesion: number; uncertain: number },
+): boolean {
+  if (counts.lesion !== 0 || counts.uncertain === 0 || counts.background === 0) return false
+  return looksLikeChallengeMask(map, labelRuns(map), counts.uncertain)
+}
+
+/** The `mask-values` error for a map holding `invalid` values outside {0, 1, 255}. */
+export function invalidValuesError(map: LabelMap, invalid: number, file?: string): CodedError {
+  const at = findInvalidLabel(map.data)
+  const x = at % map.width
+  const y = Math.floor(at / map.width)
+  const where = file === undefined ? '' : `${file}: `
+  return new CodedError(
+    'mask-values',
+    `${where}${invalid} pixels hold values other than 0, 1, 255 (first: ${map.data[at]} at x=${x}, y=${y})`,
+    file,
+  )
+}
+
+/**
+ * The explicit conversion of a challenge-convention mask (0 background / 255 lesion) to a weak map
+ * (255 → 1). Returns a new map; never applied silently. A map holding anything but 0 and 255 is not
+ * a challenge mask: `mask-values`.
+ */
+export function convertChallengeMask(map: LabelMap, file?: string): LabelMap {
+  const { width, height, data } = map
+  const out = new Uint8Array(data.length)
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]
+    if (v === LABEL_UNCERTAIN) out[i] = LABEL_LESION
+    else if (v !== LABEL_BACKGROUND) {
+      const where = file === undefined ? '' : `${file}: `
+      throw new CodedError(
+        'mask-values',
+        `${where}not a challenge-convention mask: value ${v} at x=${i % width}, y=${Math.floor(i / width)} (only 0 and 255 convert)`,
+        file,
+      )
+    }
+  }
+  return { width, height, data: out }
+}
+
+// ---- connected components over runs --------------------------------------------------------------
+
+/** Runs of 1 or 255 (row, [x0, x1), value) with a union-find over them. */
+interface Runs {
+  count: number
+  row: Int32Array
+  x0: Int32Array
+  x1: Int32Array
+  value: Uint8Array
+  parent: Int32Array
+  lesionComponents: number
+  uncertainComponents: number
+}
+
+function find(parent: Int32Array, i: number): number {
+  let r = i
+  while (parent[r] !== r) r = parent[r]
+  // Path compression.
+  while (parent[i] !== r) {
+    const next = parent[i]
+    parent[i] = r
+    i = next
+  }
+  return r
+}
+
+/**
+ * One pass over the rows: every maximal run of 1 or 255 becomes a node; a run is joined to each run
+ * of the same value in the row above whose columns overlap (4-connectivity). Components = runs − joins.
+ */
+function labelRuns(map: LabelMap): Runs {
+  const { width, height, data } = map
+  let cap = 1024
+  let row = new Int32Array(cap)
+  let x0s = new Int32Array(cap)
+  let x1s = new Int32Array(cap)
+  let vals = new Uint8Array(cap)
+  let parent = new Int32Array(cap)
+  let n = 0
+  let lesionComponents = 0
+  let uncertainComponents = 0
+  let prevStart = 0 // first run of the previous row
+  let prevEnd = 0 // one past its last run
+  for (let y = 0; y < height; y++) {
+    const base = y * width
+    const rowStart = n
+    let p = prevStart // cursor into the previous row's runs
+    let x = 0
+    while (x < width) {
+      const v = data[base + x]
+      let e = x + 1
+      while (e < width && data[base + e] === v) e++
+      if (v !== LABEL_BACKGROUND) {
+        if (n === cap) {
+          cap *= 2
+          row = grow(row, cap)
+          x0s = grow(x0s, cap)
+          x1s = grow(x1s, cap)
+          parent = grow(parent, cap)
+          const nv = new Uint8Array(cap)
+          nv.set(vals)
+          vals = nv
+        }
+        row[n] = y
+        x0s[n] = x
+        x1s[n] = e
+        vals[n] = v
+        parent[n] = n
+        if (v === LABEL_LESION) lesionComponents++
+        else uncertainComponents++
+        // Previous-row runs ending at or before x cannot overlap this run or any later one.
+        while (p < prevEnd && x1s[p] <= x) p++
+        for (let q = p; q < prevEnd && x0s[q] < e; q++) {
+          if (vals[q] !== v) continue
+          const a = find(parent, q)
+          const b = find(parent, n)
+          if (a !== b) {
+            // Keep the smaller index as root: roots stay in the earliest run.
+            if (a < b) parent[b] = a
+            else parent[a] = b
+            if (v === LABEL_LESION) lesionComponents--
+            else uncertainComponents--
+          }
+        }
+        n++
+      }
+      x = e
+    }
+    prevStart = rowStart
+    prevEnd = n
+  }
+  return { count: n, row, x0: x0s, x1: x1s, value: vals, parent, lesionComponents, uncertainComponents }
+}
+
+function grow(a: Int32Array<ArrayBuffer>, cap: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(cap)
+  b.set(a)
+  return b
+}
+
+// ---- the challenge-convention check ---------------------------------------------------------------
+
+function looksLikeChallengeMask(map: LabelMap, runs: Runs, uncertain: number): boolean {
+  const { width, height } = map
+  // Component sizes (255 runs only: the map has no 1s here).
+  const size = new Float64Array(runs.count)
+  let largest = -1
+  for (let i = 0; i < runs.count; i++) {
+    const r = find(runs.parent, i)
+    size[r] += runs.x1[i] - runs.x0[i]
+    if (largest < 0 || size[r] > size[largest]) largest = r
+  }
+  const area = size[largest]
+  if (area < CHALLENGE_RULE.dominantShare * uncertain) return false
+  if (area < CHALLENGE_RULE.minAreaShare * width * height) return false
+
+  // Bounding box of C, then C painted into it.
+  let top = height
+  let bottom = -1
+  let left = width
+  let right = -1
+  for (let i = 0; i < runs.count; i++) {
+    if (find(runs.parent, i) !== largest) continue
+    if (runs.row[i] < top) top = runs.row[i]
+    if (runs.row[i] > bottom) bottom = runs.row[i]
+    if (runs.x0[i] < left) left = runs.x0[i]
+    if (runs.x1[i] - 1 > right) right = runs.x1[i] - 1
+  }
+  const bw = right - left + 1
+  const bh = bottom - top + 1
+  const INF = 0xffff
+  // City-block distance to the nearest pixel outside C (0 outside C, INF inside before the passes).
+  const dist = new Uint16Array(bw * bh)
+  for (let i = 0; i < runs.count; i++) {
+    if (find(runs.parent, i) !== largest) continue
+    const o = (runs.row[i] - top) * bw - left
+    dist.fill(INF, o + runs.x0[i], o + runs.x1[i])
+  }
+  // Beyond the box: a pixel outside C (distance 0) when inside the image, nothing beyond the image edge.
+  const edgeTop = top > 0 ? 0 : INF
+  const edgeBottom = bottom < height - 1 ? 0 : INF
+  const edgeLeft = left > 0 ? 0 : INF
+  const edgeRight = right < width - 1 ? 0 : INF
+  for (let y = 0; y < bh; y++) {
+    const o = y * bw
+    for (let x = 0; x < bw; x++) {
+      const i = o + x
+      if (dist[i] === 0) continue
+      const up = y > 0 ? dist[i - bw] : edgeTop
+      const lf = x > 0 ? dist[i - 1] : edgeLeft
+      const m = Math.min(up, lf) + 1
+      if (m < dist[i]) dist[i] = m
+    }
+  }
+  let inradius = 0
+  for (let y = bh - 1; y >= 0; y--) {
+    const o = y * bw
+    for (let x = bw - 1; x >= 0; x--) {
+      const i = o + x
+      if (dist[i] === 0) continue
+      const dn = y < bh - 1 ? dist[i + bw] : edgeBottom
+      const rt = x < bw - 1 ? dist[i + 1] : edgeRight
+      const m = Math.min(dn, rt) + 1
+      if (m < dist[i]) dist[i] = m
+      if (dist[i] > inradius) inradius = dist[i]
+    }
+  }
+  return inradius >= CHALLENGE_RULE.minSolidity * Math.sqrt(area / Math.PI)
+}

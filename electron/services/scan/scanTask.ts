@@ -1,0 +1,137 @@
+/**
+ * Scanning one mask (and its image's header): the work a scan worker does per item, also run inline
+ * when no worker is wanted. Reads the files itself from their locations (no bytes cross threads,
+ * unless the caller already has them).
+ */
+import { CodedError, isErrorCode, type ErrorCode } from '../../../shared/api/errors'
+import { checkMaskSize } from '../masks'
+import {
+  HeaderTruncatedError,
+  IMAGE_HEAD_BYTES,
+  readImageHeader,
+  type ImageHeader,
+} from '../images/imageHeader'
+import { decodeMaskPng } from '../png/maskPng'
+import { readLocated, type SourceLocation } from '../sources/fileSource'
+import type { ZipReader } from '../zip/zipReader'
+import { analyzeMask, type MaskAnalysis } from './analyze'
+
+/** One mask to scan, as plain data. */
+export interface ScanItem {
+  index: number
+  id: string
+  mask: SourceLocation
+  /** `zip!entry` or a path: names the mask in results and messages. */
+  maskFile: string
+  /** The paired image, whose header gives the size the mask must have; absent for masks alone. */
+  image?: SourceLocation
+  imageFile?: string
+  /** The mask file's bytes when the caller read them already (then `mask` is not read). */
+  maskBytes?: Uint8Array
+}
+
+/** What the scan learns about one mask. */
+export interface MaskScanResult {
+  index: number
+  id: string
+  /** The mask file (`zip!entry` or a path). */
+  file: string
+  /**
+   * null when the pair is usable as is; otherwise the first problem, in this order: the mask file
+   * (read, `png-*`, `mask-colour`, `mask-16bit`, `mask-values`), the image header (read, `image-*`),
+   * `mask-size`, `challenge-convention`.
+   */
+  code: ErrorCode | null
+  message: string | null
+  /** The mask's analysis whenever it decodes (also when the image or the size is the problem). */
+  analysis: MaskAnalysis | null
+  /** The image header, when an image was given and its header reads. */
+  image: ImageHeader | null
+}
+
+export interface ScanSettings {
+  maxImagePixels?: number
+}
+
+/** Reads what a head of the image needs: a 16 KiB head, then 256 KiB, then the whole file. */
+async function readHeader(
+  loc: SourceLocation,
+  file: string,
+  zips: Map<string, Promise<ZipReader>>,
+  settings: ScanSettings,
+): Promise<ImageHeader> {
+  for (const head of [16 * 1024, IMAGE_HEAD_BYTES, undefined]) {
+    const bytes = await readLocated(loc, zips, head === undefined ? {} : { head })
+    try {
+      return readImageHeader(bytes, file, { maxPixels: settings.maxImagePixels })
+    } catch (err) {
+      // A head shorter than the file may just be too short; the whole file is the last word.
+      if (!(err instanceof HeaderTruncatedError) || head === undefined || bytes.length < head) throw err
+    }
+  }
+  throw new CodedError('internal', `${file}: unreachable`)
+}
+
+function problem(err: unknown): { code: ErrorCode; message: string } {
+  if (err instanceof CodedError && isErrorCode(err.code)) return { code: err.code, message: err.message }
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) }
+}
+
+/** Scans one item. Never throws: every failure is a result with a code. */
+export async function scanItem(
+  item: ScanItem,
+  zips: Map<string, Promise<ZipReader>>,
+  settings: ScanSettings = {},
+): Promise<MaskScanResult> {
+  const result: MaskScanResult = {
+    index: item.index,
+    id: item.id,
+    file: item.maskFile,
+    code: null,
+    message: null,
+    analysis: null,
+    image: null,
+  }
+  const maskRead = item.maskBytes ? Promise.resolve(item.maskBytes) : readLocated(item.mask, zips)
+  const imageRead =
+    item.image === undefined
+      ? undefined
+      : readHeader(item.image, item.imageFile ?? item.id, zips, settings).then(
+          (h) => ({ ok: true as const, h }),
+          (err: unknown) => ({ ok: false as const, err }),
+        )
+  try {
+    const bytes = await maskRead
+    const decoded = decodeMaskPng(bytes, item.maskFile)
+    result.analysis = analyzeMask(decoded, item.maskFile)
+  } catch (err) {
+    Object.assign(result, problem(withFile(err, item.maskFile)))
+  }
+  if (imageRead) {
+    const r = await imageRead
+    if (r.ok) result.image = r.h
+    else if (result.code === null) Object.assign(result, problem(r.err))
+  }
+  if (result.code === null && result.analysis && result.image) {
+    try {
+      checkMaskSize(result.analysis, result.image, item.maskFile, item.imageFile ?? item.id)
+    } catch (err) {
+      Object.assign(result, problem(err))
+    }
+  }
+  if (result.code === null && result.analysis?.challengeConvention) {
+    result.code = 'challenge-convention'
+    result.message =
+      `${item.maskFile}: looks like an ISIC challenge mask (0 background, 255 lesion, no 1 pixels); ` +
+      'read as a weak map it would be all uncertain'
+  }
+  return result
+}
+
+/** Decoder messages do not always name the file; results always do. */
+function withFile(err: unknown, file: string): unknown {
+  if (err instanceof CodedError && !err.message.includes(file)) {
+    return new CodedError(err.code, `${file}: ${err.message}`, err.file ?? file)
+  }
+  return err
+}
