@@ -6,9 +6,10 @@ import { APP_NAME, APP_VERSION } from './appMeta'
 import { registerApi } from './ipc'
 import { SECURITY_HEADERS } from './serve/securityHeaders'
 import { createApiHandlers } from './services/api'
-import { Dataset } from './services/dataset'
-import { ensureDemoDataset } from './services/demo/demoCache'
-import { readWorkspaceSources } from './services/workspaceConfig'
+import { openDemoWorkspace } from './services/demo/demoCache'
+import { CurationSession } from './services/session'
+import { RecentWorkspaces } from './services/workspace/recentWorkspaces'
+import { Workspace } from './services/workspace/workspace'
 import { APP_ORIGIN, APP_SCHEME, createMainWindow } from './windowOptions'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -25,22 +26,23 @@ if (process.env.WSM_CURATOR_USER_DATA)
 
 if (!app.requestSingleInstanceLock()) app.quit()
 
-let dataset: Dataset | undefined
+let curation: CurationSession | undefined
 let mainWindow: BrowserWindow | null = null
 
-interface Settings {
-  recentWorkspaces: string[]
-}
-
-async function readSettings(): Promise<Settings> {
-  try {
-    const raw = JSON.parse(
-      await fsp.readFile(path.join(app.getPath('userData'), 'settings.json'), 'utf8'),
-    ) as Settings
-    return { recentWorkspaces: Array.isArray(raw.recentWorkspaces) ? raw.recentWorkspaces : [] }
-  } catch {
-    return { recentWorkspaces: [] }
-  }
+/**
+ * better-sqlite3 is compiled for Node's ABI by `npm install` (the CLI and tests use it). In a
+ * development run of Electron, use the Electron-ABI build that `npm start` makes beside it
+ * (scripts/electronNative.mjs); a packaged app has its own, rebuilt by electron-builder.
+ */
+function useElectronSqliteBuild(): void {
+  if (app.isPackaged || process.env.WSM_CURATOR_SQLITE_BINDING) return
+  const binding = path.resolve(
+    here,
+    '../../node_modules/.electron-native',
+    `electron-${process.versions.electron}`,
+    'better-sqlite3/build/Release/better_sqlite3.node',
+  )
+  process.env.WSM_CURATOR_SQLITE_BINDING = binding
 }
 
 /** Serves the built renderer under wsm://app/, refusing anything outside its folder. */
@@ -93,13 +95,19 @@ function buildMenu(): void {
   Menu.setApplicationMenu(Menu.buildFromTemplate(template))
 }
 
-async function openStartupDataset(): Promise<void> {
-  const settings = await readSettings()
-  const last = settings.recentWorkspaces[0]
-  const sources = last
-    ? await readWorkspaceSources(last)
-    : await ensureDemoDataset(process.env.WSM_CURATOR_DEMO_DIR ?? path.join(app.getPath('userData'), 'demo'))
-  dataset = await Dataset.open(sources)
+/** Reopens the last workspace (read-only if another program holds it), else the demo. */
+async function openStartupWorkspace(): Promise<void> {
+  const recent = new RecentWorkspaces(path.join(app.getPath('userData'), 'settings.json'))
+  const [last] = await recent.list()
+  const options = { ifLocked: 'read-only' as const }
+  const workspace = last
+    ? await Workspace.open(last, options)
+    : await openDemoWorkspace(
+        process.env.WSM_CURATOR_DEMO_DIR ?? path.join(app.getPath('userData'), 'demo'),
+        options,
+      )
+  await recent.add(workspace.dir)
+  curation = new CurationSession(workspace)
 }
 
 async function createWindow(): Promise<void> {
@@ -123,19 +131,20 @@ app.on('window-all-closed', () => {
 })
 
 app.on('will-quit', () => {
-  void dataset?.close()
+  void curation?.close()
 })
 
 void app.whenReady().then(async () => {
   hardenSessions()
   registerAppProtocol()
   buildMenu()
-  registerApi(createApiHandlers({ host: 'electron', dataset: () => dataset }))
+  useElectronSqliteBuild()
+  registerApi(createApiHandlers({ host: 'electron', session: () => curation }))
   try {
-    await openStartupDataset()
+    await openStartupWorkspace()
   } catch (err) {
-    // The window still opens; the renderer shows "no dataset" and the reason is logged.
-    console.error('could not open the startup dataset:', err)
+    // The window still opens; the renderer shows "no workspace" and the reason is logged.
+    console.error('could not open the startup workspace:', err)
   }
   await createWindow()
   app.on('activate', () => {

@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promises as fsp } from 'node:fs'
 import { benchPairOpen } from './pairOpen'
+import { benchWorkspace } from './workspace'
 
 export interface Metric {
   name: string
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   const metrics: Metric[] = []
   try {
     metrics.push(...(await benchPairOpen(work)))
+    metrics.push(...(await benchWorkspace(work)))
   } finally {
     await fsp.rm(work, { recursive: true, force: true })
   }

@@ -1,8 +1,12 @@
 import { CodedError } from '../../shared/api/errors'
 import { APP_VERSION } from '../appMeta'
 import { demoCommand } from './commands/demo'
+import { importMaskCommand } from './commands/importMask'
+import { initCommand } from './commands/init'
+import { reviewCommand } from './commands/review'
 import { scanCommand } from './commands/scan'
 import { serveCommand } from './commands/serve'
+import { statsCommand } from './commands/stats'
 import { validateCommand } from './commands/validate'
 import { EXIT_PROBLEM, EXIT_USAGE, UsageError, type Command } from './util'
 
@@ -13,6 +17,17 @@ Usage:
       Write the demo dataset (images/, ISIC_WSM_labels.zip, truth/) into <dir>.
   wsm-curator serve [--workspace <dir> | --demo | --masks <zip|dir> --images <zip|dir>…] [--port N] [--open]
       Serve the app and its API on 127.0.0.1 only. Prints a URL carrying the access token.
+  wsm-curator init <workspace> --masks <zip|dir> --images <zip|dir> [--images …] [--curator NAME]
+      Create a curation workspace for these sources (which are only ever read).
+  wsm-curator init <workspace> --rebuild
+      Rebuild a damaged workspace database; corrected masks in masks/ are kept and adopted.
+  wsm-curator stats <workspace> [--json] [--no-scan]
+      Run or continue the mask statistics scan, then print review progress and statistics.
+  wsm-curator review <workspace> --set <status> (--ids <id,…|@file> | --uncertain-max <f>) [--from <status,…|any>] [--note TEXT] [--dry-run]
+      Set the status of many pairs in one audited transaction (statuses: unreviewed, accepted,
+      corrected, rejected, flagged, skipped). A fraction filter selects unreviewed pairs unless --from.
+  wsm-curator import-mask <workspace> <id> <png> [--note TEXT]
+      Store a mask corrected elsewhere (checked size and values, atomic save); the pair becomes corrected.
   wsm-curator scan --masks <zip|dir> --images <zip|dir> [--images …] [--json] [--workers N] [--cache-dir <dir>]
       Pair masks and images by ISIC id, decode every mask on all cores, check it against its image's
       size; print counts and problems (exit 1 if any problem).
@@ -27,6 +42,10 @@ Exit status: 0 success, 1 a problem in the data, 2 unusable arguments.
 const COMMANDS: Record<string, Command> = {
   demo: demoCommand,
   serve: serveCommand,
+  init: initCommand,
+  stats: statsCommand,
+  review: reviewCommand,
+  'import-mask': importMaskCommand,
   scan: scanCommand,
   validate: validateCommand,
 }

@@ -10,6 +10,7 @@ import type { ErrorCode } from './errors'
 import type { Result } from './result'
 import { s, type Infer, type Schema } from './schema'
 import type { LabelCounts, LabelMap } from '../labels/codes'
+import { PAIR_STATUSES, type MaskStats, type PairStatus, type Transition } from '../workspace/review'
 
 /** Phantom marker carrying a result type at the type level only. */
 interface ResultType<T> {
@@ -68,15 +69,95 @@ export interface PairPage {
   items: PairSummary[]
 }
 
+/** One pair as the dataset alone gives it (no workspace): see Dataset.openPair. */
 export interface PairData {
   index: number
   id: string
   total: number
-  /** The image file as stored (JPEG or PNG bytes); the renderer decodes it without EXIF rotation. */
   image: { name: string; mime: string; bytes: Uint8Array }
-  /** The label map, decoded exactly: stored grey values or palette indices, never rendered colours. */
   mask: LabelMap & { name: string }
   counts: LabelCounts
+}
+
+export interface ReviewProgress {
+  total: number
+  /** Pairs with a decision: accepted, corrected, rejected or flagged. */
+  reviewed: number
+  byStatus: Record<PairStatus, number>
+}
+
+export interface WorkspaceInfo {
+  dir: string
+  curator: string
+  readOnly: boolean
+  /** Why the workspace is read-only, when it is. */
+  readOnlyReason: string | null
+  progress: ReviewProgress
+}
+
+/** The review state of one pair. */
+export interface PairState {
+  index: number
+  id: string
+  status: PairStatus
+  note: string | null
+  curator: string | null
+  updatedAt: string | null
+  corrected: boolean
+  stats: MaskStats | null
+  uncertainFraction: number | null
+  scanError: string | null
+}
+
+/** Which pairs the review queue holds, and in what order. */
+export interface QueueQuery {
+  status?: PairStatus[]
+  uncertainMin?: number
+  uncertainMax?: number
+  sort: 'id' | 'uncertain'
+  order: 'asc' | 'desc'
+}
+
+export interface QueueItem {
+  /** Position in the queue (0-based). */
+  position: number
+  id: string
+  status: PairStatus
+  uncertainFraction: number | null
+  corrected: boolean
+}
+
+export interface QueuePage {
+  total: number
+  offset: number
+  items: QueueItem[]
+}
+
+export interface OpenedPair {
+  id: string
+  /** The image file as stored (JPEG or PNG bytes); the renderer decodes it without EXIF rotation. */
+  image: { name: string; mime: string; bytes: Uint8Array }
+  /**
+   * The current label map — the corrected mask if there is one, else the source — decoded exactly:
+   * stored grey values or palette indices, never rendered colours.
+   */
+  mask: LabelMap & { origin: 'corrected' | 'source' }
+  counts: LabelCounts
+  state: PairState
+  /** The source mask was in the challenge convention and was converted (255 → 1) on request: unsaved. */
+  converted: boolean
+}
+
+export interface SaveResult {
+  state: PairState
+  /** Pixels changed per label transition against the previous current mask. */
+  transitions: Transition[]
+  progress: ReviewProgress
+}
+
+export interface StatusResult {
+  state: PairState
+  progress: ReviewProgress
 }
 
 // ---- the contract -------------------------------------------------------------------------------
@@ -94,21 +175,39 @@ export const contract = {
     errors: ['no-dataset'],
     doc: 'The open dataset: its sources and pair counts.',
   }),
-  'pairs:page': call({
-    args: s.object({ offset: s.int({ min: 0 }), limit: s.int({ min: 1, max: PAGE_LIMIT_MAX }) }),
-    result: returns<PairPage>(),
+  'workspace:info': call({
+    args: s.none(),
+    result: returns<WorkspaceInfo>(),
     errors: ['no-dataset'],
-    doc: 'A window of the pair list (never the whole list: 43,885 pairs).',
+    doc: 'The open workspace: folder, curator, read-only state and review progress.',
   }),
-  'pairs:find': call({
+  'queue:set': call({
+    args: s.object({
+      status: s.optional(s.array(s.literal(...PAIR_STATUSES), { maxLength: PAIR_STATUSES.length })),
+      uncertainMin: s.optional(s.number({ min: 0, max: 1 })),
+      uncertainMax: s.optional(s.number({ min: 0, max: 1 })),
+      sort: s.literal('id', 'uncertain'),
+      order: s.literal('asc', 'desc'),
+    }),
+    result: returns<{ total: number }>(),
+    errors: ['no-dataset'],
+    doc: 'Sets the review queue: a snapshot of the matching pairs, so positions stay put while statuses change.',
+  }),
+  'queue:page': call({
+    args: s.object({ offset: s.int({ min: 0 }), limit: s.int({ min: 1, max: PAGE_LIMIT_MAX }) }),
+    result: returns<QueuePage>(),
+    errors: ['no-dataset'],
+    doc: 'A window of the queue with fresh statuses (never the whole list: 43,885 pairs).',
+  }),
+  'queue:find': call({
     args: s.object({ id: isicId }),
-    result: returns<PairSummary>(),
+    result: returns<{ position: number }>(),
     errors: ['no-dataset', 'not-found'],
-    doc: 'The position of a pair by its ISIC id.',
+    doc: 'The position of a pair in the queue.',
   }),
   'pair:open': call({
-    args: s.object({ index: s.int({ min: 0 }) }),
-    result: returns<PairData>(),
+    args: s.object({ id: isicId, challenge: s.optional(s.literal('refuse', 'convert')) }),
+    result: returns<OpenedPair>(),
     errors: [
       'no-dataset',
       'not-found',
@@ -125,8 +224,52 @@ export const contract = {
       'mask-16bit',
       'mask-values',
       'mask-size',
+      'challenge-convention',
+      'image-corrupt',
+      'image-too-large',
+      'image-unsupported',
     ],
-    doc: 'Image bytes and the exact label map of one pair.',
+    doc: 'Image bytes, the exact current label map and the review state of one pair.',
+  }),
+  'pair:prefetch': call({
+    args: s.object({ ids: s.array(isicId, { maxLength: 4 }) }),
+    result: returns<void>(),
+    errors: [],
+    doc: 'Hint: these pairs come next; read them into the main-process cache in the background.',
+  }),
+  'pair:setStatus': call({
+    args: s.object({
+      id: isicId,
+      status: s.literal(...PAIR_STATUSES),
+      note: s.optional(s.string({ maxLength: 4000 })),
+    }),
+    result: returns<StatusResult>(),
+    errors: ['no-dataset', 'not-found', 'read-only', 'bad-request', 'io-error'],
+    doc: 'Records a decision (and optionally a note) on a pair; audited.',
+  }),
+  'pair:setNote': call({
+    args: s.object({ id: isicId, note: s.string({ maxLength: 4000 }) }),
+    result: returns<StatusResult>(),
+    errors: ['no-dataset', 'not-found', 'read-only', 'io-error'],
+    doc: 'Changes the note of a pair, keeping its status; audited.',
+  }),
+  'pair:saveMask': call({
+    args: s.object({ id: isicId, width: s.int({ min: 1 }), height: s.int({ min: 1 }), data: s.bytes() }),
+    result: returns<SaveResult>(),
+    errors: ['no-dataset', 'not-found', 'read-only', 'disk-full', 'io-error', 'mask-size', 'mask-values'],
+    doc: 'Saves a corrected mask (atomic, checked, read back) in the source PNG format; the pair becomes corrected.',
+  }),
+  'ui:get': call({
+    args: s.none(),
+    result: returns<Record<string, unknown>>(),
+    errors: ['no-dataset'],
+    doc: 'The UI state the workspace keeps for resuming: last pair, filter, sort.',
+  }),
+  'ui:set': call({
+    args: s.object({ key: s.string({ maxLength: 64, pattern: /^[a-zA-Z][\w.-]*$/ }), value: s.json() }),
+    result: returns<void>(),
+    errors: ['no-dataset'],
+    doc: 'Stores one UI state value (small JSON).',
   }),
 } as const
 

@@ -34,6 +34,11 @@ export const ERROR_CODES = [
   'image-corrupt',
   'image-too-large',
   'image-unsupported',
+  // curation workspaces
+  'workspace-exists',
+  'workspace-locked',
+  'workspace-corrupt',
+  'workspace-version',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

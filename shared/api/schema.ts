@@ -119,6 +119,16 @@ export const s = {
       return out as never
     })
   },
+  /** Any JSON value (null, booleans, finite numbers, strings, arrays, plain objects), bounded in size. */
+  json(opts: { maxChars?: number } = {}): Schema<unknown> {
+    const max = opts.maxChars ?? 65_536
+    return make('JSON value', (v, p) => {
+      checkJson(v, p, 0)
+      if (JSON.stringify(v ?? null).length > max)
+        throw new SchemaError(`${p || 'value'}: over ${max} characters`)
+      return v
+    })
+  },
   /** No arguments: accepts undefined, null or {}. */
   none(): Schema<void> {
     return make('nothing', (v, p) => {
@@ -127,4 +137,24 @@ export const s = {
       fail(p, 'no arguments', v)
     })
   },
+}
+
+function checkJson(v: unknown, p: string, depth: number): void {
+  if (depth > 16) throw new SchemaError(`${p || 'value'}: nested too deeply`)
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) fail(p, 'finite number', v)
+    return
+  }
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => checkJson(x, `${p}[${i}]`, depth + 1))
+    return
+  }
+  if (typeof v === 'object') {
+    const proto = Object.getPrototypeOf(v) as unknown
+    if (proto !== Object.prototype && proto !== null) fail(p, 'plain object', v)
+    for (const [k, x] of Object.entries(v)) checkJson(x, p ? `${p}.${k}` : k, depth + 1)
+    return
+  }
+  fail(p, 'JSON value', v)
 }

@@ -5,7 +5,7 @@ import { startServe, type ServeProcess } from './support/serve'
 let serve: ServeProcess
 
 test.beforeAll(async () => {
-  serve = await startServe(['--demo'])
+  serve = await startServe()
 })
 test.afterAll(async () => {
   await serve?.stop()
@@ -63,7 +63,7 @@ test('the first demo pair shows with its overlay, and next/prev move through the
   await expect(page.getByTestId('prev')).toBeDisabled()
 
   // The list is virtualized: far fewer rows in the DOM than pairs would be at scale; clicking one opens it.
-  await page.locator('.pair-list__row[data-index="5"]').click()
+  await page.getByTestId('pair-list').locator('[data-index="5"]').click()
   await expect(page.getByTestId('pair-position')).toHaveText(`6 / ${total}`)
   expect(errors).toEqual([])
 })

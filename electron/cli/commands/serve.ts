@@ -4,52 +4,49 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CodedError } from '../../../shared/api/errors'
 import { createApiHandlers } from '../../services/api'
-import { Dataset, type DatasetSources } from '../../services/dataset'
-import { ensureDemoDataset } from '../../services/demo/demoCache'
-import { readWorkspaceSources } from '../../services/workspaceConfig'
+import { openDemoWorkspace } from '../../services/demo/demoCache'
+import { CurationSession } from '../../services/session'
+import { Workspace } from '../../services/workspace/workspace'
 import { startServer } from '../../serve/server'
 import { UsageError } from '../util'
 
-/** `wsm-curator serve [--workspace <dir> | --demo | --masks … --images …] [--port N] [--open]` */
+/** `wsm-curator serve (--workspace <dir> | --demo) [--read-only] [--port N] [--open]` */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       workspace: { type: 'string' },
       demo: { type: 'boolean' },
-      masks: { type: 'string' },
-      images: { type: 'string', multiple: true },
+      'read-only': { type: 'boolean' },
       port: { type: 'string' },
       open: { type: 'boolean' },
     },
   })
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes 0–65535')
-  const chosen = [values.workspace !== undefined, values.demo === true, values.masks !== undefined]
-  if (chosen.filter(Boolean).length > 1) throw new UsageError('choose one of --workspace, --demo, --masks')
-
-  let sources: DatasetSources | undefined
-  if (values.demo) sources = await ensureDemoDataset()
-  else if (values.workspace !== undefined) sources = await readWorkspaceSources(values.workspace)
-  else if (values.masks !== undefined) {
-    if (!values.images?.length) throw new UsageError('--masks needs at least one --images')
-    sources = { masks: values.masks, images: values.images }
-  }
-  const dataset = sources ? await Dataset.open(sources) : undefined
+  if ((values.workspace !== undefined) === (values.demo === true))
+    throw new UsageError('serve needs --workspace <dir> or --demo')
 
   // The CLI bundle lives in out/main/; the renderer beside it in out/renderer/.
   const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url))
   if (!existsSync(rendererDir))
     throw new CodedError('not-found', `the renderer is not built (${rendererDir}): run npm run build`)
+
+  const options = { readOnly: values['read-only'] === true, ifLocked: 'fail' as const }
+  const workspace = values.demo
+    ? await openDemoWorkspace(undefined, options)
+    : await Workspace.open(values.workspace!, options)
+  const session = new CurationSession(workspace)
   const server = await startServer({
-    handlers: createApiHandlers({ host: 'serve', dataset: () => dataset }),
+    handlers: createApiHandlers({ host: 'serve', session: () => session }),
     rendererDir,
     port,
   })
   process.stdout.write(
-    `WSM Curator is serving ${dataset ? `${dataset.size} pairs` : 'no dataset'} at\n  ${server.url}\n` +
-      `(127.0.0.1 only; the token in the URL is required. Ctrl-C stops.)\n`,
+    `WSM Curator is serving ${workspace.dataset.size} pairs of ${workspace.dir}${workspace.readOnly ? ' (read-only)' : ''} at\n` +
+      `  ${server.url}\n(127.0.0.1 only; the token in the URL is required. Ctrl-C stops.)\n`,
   )
+  for (const notice of workspace.notices) process.stdout.write(`note: ${notice}\n`)
   if (values.open) openInBrowser(server.url)
   await new Promise<void>((resolve) => {
     const stop = () => resolve()
@@ -57,7 +54,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', stop)
   })
   await server.close()
-  await dataset?.close()
+  await session.close()
   return 0
 }
 

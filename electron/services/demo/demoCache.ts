@@ -1,6 +1,8 @@
 import { existsSync, promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { WORKSPACE_FILE } from '../workspaceConfig'
+import { Workspace, type OpenWorkspaceOptions } from '../workspace/workspace'
 import type { DatasetSources } from '../dataset'
 import { DEMO_PAIRS, generateDemoDataset } from './demoDataset'
 
@@ -21,6 +23,23 @@ export async function ensureDemoDataset(dir = defaultDemoDir()): Promise<Dataset
   await generateDemoDataset(dir, { pairs: DEMO_PAIRS })
   await fsp.writeFile(marker, new Date().toISOString())
   return info
+}
+
+/**
+ * The demo as a workspace: the dataset above plus a workspace folder beside it (`<dir>/workspace`),
+ * created on first use. What the curator does in the demo persists there like in any workspace.
+ */
+export async function openDemoWorkspace(
+  dir = defaultDemoDir(),
+  options: OpenWorkspaceOptions = {},
+): Promise<Workspace> {
+  const sources = await ensureDemoDataset(dir)
+  const workspaceDir = path.join(dir, 'workspace')
+  if (!existsSync(path.join(workspaceDir, WORKSPACE_FILE))) {
+    const created = await Workspace.create(workspaceDir, { masks: sources.masks, images: sources.images })
+    await created.close()
+  }
+  return Workspace.open(workspaceDir, options)
 }
 
 export function defaultDemoDir(): string {

@@ -1,31 +1,51 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+
+export const ROOT = path.resolve(import.meta.dirname, '../../..')
+const BIN = path.join(ROOT, 'bin/wsm-curator.js')
+
+/** A shared demo dataset for the e2e run, generated once (sources are read-only, so sharing is safe). */
+export const E2E_DEMO_DIR = process.env.WSM_E2E_DEMO_DIR ?? path.join(os.tmpdir(), 'wsm-curator-e2e-demo')
 
 export interface ServeProcess {
   url: string
   origin: string
   token: string
-  demoDir: string
+  workspace: string
   child: ChildProcess
   stop(): Promise<void>
 }
 
-/** A shared demo folder for the e2e run, so the demo is generated once. */
-export const E2E_DEMO_DIR = process.env.WSM_E2E_DEMO_DIR ?? path.join(os.tmpdir(), 'wsm-curator-e2e-demo')
+/** Runs the CLI as a user would (the package's bin) and returns its stdout; throws on a non-zero exit. */
+export function cli(...args: string[]): string {
+  return execFileSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' })
+}
+
+/** The demo dataset's sources, generating them on first use. */
+export function demoSources(): { masks: string; images: string } {
+  const masks = path.join(E2E_DEMO_DIR, 'ISIC_WSM_labels.zip')
+  const images = path.join(E2E_DEMO_DIR, 'images')
+  if (!existsSync(masks)) cli('demo', E2E_DEMO_DIR)
+  return { masks, images }
+}
+
+/** A new workspace over the demo dataset, in a fresh temp folder: every spec starts from scratch. */
+export function freshWorkspace(curator = 'e2e'): string {
+  const { masks, images } = demoSources()
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'wsm-e2e-ws-')), 'workspace')
+  cli('init', dir, '--masks', masks, '--images', images, '--curator', curator)
+  return dir
+}
 
 /**
- * Starts `wsm-curator serve` exactly as a user would (the package's bin), reads the URL it prints,
- * and stops it with SIGINT like Ctrl-C.
+ * Starts `wsm-curator serve --workspace <dir>` exactly as a user would, reads the URL it prints, and
+ * stops it with SIGINT like Ctrl-C.
  */
-export async function startServe(
-  args: string[] = ['--demo'],
-  env: Record<string, string> = {},
-): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['bin/wsm-curator.js', 'serve', ...args], {
-    cwd: path.resolve(import.meta.dirname, '../../..'),
-    env: { ...process.env, WSM_CURATOR_DEMO_DIR: E2E_DEMO_DIR, ...env },
+export async function startServe(workspace = freshWorkspace(), extra: string[] = []): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--workspace', workspace, ...extra], {
+    cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -54,7 +74,7 @@ export async function startServe(
     url,
     origin: parsed.origin,
     token: new URLSearchParams(parsed.hash.slice(1)).get('token') ?? '',
-    demoDir: E2E_DEMO_DIR,
+    workspace,
     child,
     stop: () =>
       new Promise<void>((resolve) => {

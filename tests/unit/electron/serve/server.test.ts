@@ -3,16 +3,17 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PairData } from '../../../../shared/api/contract'
+import type { OpenedPair } from '../../../../shared/api/contract'
 import { decodeWire, encodeWire } from '../../../../shared/api/wire'
 import { createApiHandlers } from '../../../../electron/services/api'
-import { Dataset } from '../../../../electron/services/dataset'
+import { CurationSession } from '../../../../electron/services/session'
+import { Workspace } from '../../../../electron/services/workspace/workspace'
 import { DEMO_PAIRS, generateDemoDataset } from '../../../../electron/services/demo/demoDataset'
 import { startServer, TOKEN_HEADER, type RunningServer } from '../../../../electron/serve/server'
 
 const TOKEN = 'test-token-0123456789'
 let server: RunningServer
-let dataset: Dataset
+let session: CurationSession
 let rendererDir: string
 
 interface RawResponse {
@@ -63,13 +64,18 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wsm-serve-test-'))
   const small = DEMO_PAIRS.filter((p) => p.width <= 700).slice(0, 2)
   const demo = await generateDemoDataset(path.join(dir, 'demo'), { pairs: small })
-  dataset = await Dataset.open({ masks: demo.masksZip, images: [demo.imagesDir] })
+  const workspace = await Workspace.create(path.join(dir, 'workspace'), {
+    masks: demo.masksZip,
+    images: [demo.imagesDir],
+    curator: 'test',
+  })
+  session = new CurationSession(workspace)
   rendererDir = path.join(dir, 'renderer')
   await import('node:fs/promises').then((f) => f.mkdir(rendererDir))
   writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>app</title>')
   writeFileSync(path.join(dir, 'secret.txt'), 'outside the renderer')
   server = await startServer({
-    handlers: createApiHandlers({ host: 'serve', dataset: () => dataset }),
+    handlers: createApiHandlers({ host: 'serve', session: () => session }),
     rendererDir,
     token: TOKEN,
     maxBodyBytes: 1024,
@@ -78,7 +84,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close()
-  await dataset?.close()
+  await session?.close()
 })
 
 describe('serve bridge', () => {
@@ -95,11 +101,11 @@ describe('serve bridge', () => {
   })
 
   it('answers a call with the token: a real pair, its mask exact', async () => {
-    const res = await call('pair:open', { index: 0 })
+    const res = await call('pair:open', { id: 'ISIC_0000000' })
     expect(res.status).toBe(200)
-    const r = decodeWire(res.body) as { ok: true; value: PairData }
+    const r = decodeWire(res.body) as { ok: true; value: OpenedPair }
     expect(r.ok).toBe(true)
-    const direct = await dataset.openPair(0)
+    const direct = await session.openPair('ISIC_0000000')
     expect(r.value.id).toBe(direct.id)
     expect(Buffer.from(r.value.mask.data).equals(Buffer.from(direct.mask.data))).toBe(true)
     expect(Buffer.from(r.value.image.bytes).equals(Buffer.from(direct.image.bytes))).toBe(true)
@@ -154,7 +160,7 @@ describe('serve bridge', () => {
       ok: false,
       error: { code: 'unknown-call' },
     })
-    expect(decodeWire((await call('pair:open', { index: -3 })).body)).toMatchObject({
+    expect(decodeWire((await call('pair:open', { id: 'ISIC_1' })).body)).toMatchObject({
       ok: false,
       error: { code: 'bad-request' },
     })

@@ -3,25 +3,43 @@ import { CALL_NAMES, type ApiHandlers } from '../../../../shared/api/contract'
 import { dispatch } from '../../../../shared/api/dispatch'
 import { CodedError } from '../../../../shared/api/errors'
 
+const notUsed = async (): Promise<never> => {
+  throw new Error('not used in this test')
+}
+
 const handlers: ApiHandlers = {
   'app:info': async () => ({ name: 'x', version: '1', host: 'serve' }),
   'dataset:summary': async () => {
     throw new CodedError('no-dataset', 'no dataset is open')
   },
-  'pairs:page': async ({ offset, limit }) => ({ total: 1, offset, items: [{ index: 0, id: `n${limit}` }] }),
-  'pairs:find': async () => {
+  'workspace:info': notUsed,
+  'queue:set': notUsed,
+  'queue:page': async ({ offset, limit }) => ({
+    total: 1,
+    offset,
+    items: [
+      { position: 0, id: `n${limit}`, status: 'unreviewed', uncertainFraction: null, corrected: false },
+    ],
+  }),
+  'queue:find': async () => {
     throw new Error('boom')
   },
   'pair:open': async () => {
     throw new CodedError('mask-values', 'bad', 'f.png')
   },
+  'pair:prefetch': notUsed,
+  'pair:setStatus': notUsed,
+  'pair:setNote': notUsed,
+  'pair:saveMask': notUsed,
+  'ui:get': notUsed,
+  'ui:set': notUsed,
 }
 
 describe('dispatch', () => {
   it('calls the handler with validated arguments', async () => {
-    expect(await dispatch(handlers, 'pairs:page', { offset: 2, limit: 5 })).toEqual({
+    expect(await dispatch(handlers, 'queue:page', { offset: 2, limit: 5 })).toMatchObject({
       ok: true,
-      value: { total: 1, offset: 2, items: [{ index: 0, id: 'n5' }] },
+      value: { total: 1, offset: 2, items: [{ position: 0, id: 'n5' }] },
     })
   })
 
@@ -33,10 +51,10 @@ describe('dispatch', () => {
   })
 
   it('refuses invalid arguments with bad-request naming the field', async () => {
-    const r = await dispatch(handlers, 'pairs:page', { offset: -1, limit: 5 })
+    const r = await dispatch(handlers, 'queue:page', { offset: -1, limit: 5 })
     expect(r).toMatchObject({ ok: false, error: { code: 'bad-request' } })
     expect(r.ok ? '' : r.error.message).toContain('offset')
-    const tooMany = await dispatch(handlers, 'pairs:page', { offset: 0, limit: 100_000 })
+    const tooMany = await dispatch(handlers, 'queue:page', { offset: 0, limit: 100_000 })
     expect(tooMany.ok).toBe(false)
   })
 
@@ -45,11 +63,11 @@ describe('dispatch', () => {
       ok: false,
       error: { code: 'no-dataset', message: 'no dataset is open' },
     })
-    expect(await dispatch(handlers, 'pair:open', { index: 0 })).toEqual({
+    expect(await dispatch(handlers, 'pair:open', { id: 'ISIC_0000000' })).toEqual({
       ok: false,
       error: { code: 'mask-values', message: 'bad', file: 'f.png' },
     })
-    expect(await dispatch(handlers, 'pairs:find', { id: 'ISIC_0000001' })).toEqual({
+    expect(await dispatch(handlers, 'queue:find', { id: 'ISIC_0000001' })).toEqual({
       ok: false,
       error: { code: 'internal', message: 'boom' },
     })

@@ -1,0 +1,178 @@
+/**
+ * Workspace benchmarks:
+ * - saving a corrected 4300×2850 mask (the whole saveMask: source read, previous-mask decode,
+ *   transitions, statistics, encode, fsync, rename, folder fsync, read-back verification, two
+ *   SQLite commits with synchronous=FULL) against sharp's PNG encode of the same buffer alone;
+ * - the statistics scan (worker threads) in masks/s against one core's plain decode rate of the same
+ *   masks × the workers used.
+ *
+ * WSM_BENCH_SCAN_N sets the number of masks of the scan benchmark (default 600).
+ */
+import os from 'node:os'
+import path from 'node:path'
+import { promises as fsp } from 'node:fs'
+import sharp from 'sharp'
+import yazl from 'yazl'
+import type { LabelMap } from '../../shared/labels/codes'
+import { atomicWriteFile } from '../services/fs/atomicWrite'
+import { decodeMaskPng, encodeMaskPng } from '../services/png/maskPng'
+import { Workspace } from '../services/workspace/workspace'
+import type { Metric } from './index'
+
+const SAVE_W = 4300
+const SAVE_H = 2850
+const SCAN_W = 1024
+const SCAN_H = 768
+
+/** A lesion disc with an uncertain band and a few uncertain specks, like the weak maps. */
+function drawMask(width: number, height: number, seed: number): LabelMap {
+  const data = new Uint8Array(width * height)
+  const cx = width * (0.45 + (0.1 * ((seed * 7919) % 100)) / 100)
+  const cy = height / 2
+  const r = Math.min(width, height) * 0.3
+  const band = Math.max(4, Math.round(r / 12))
+  for (let y = 0; y < height; y++) {
+    const dy = y + 0.5 - cy
+    for (let x = 0; x < width; x++) {
+      // A wobbly boundary, stair-stepped like an upscaled low-resolution map.
+      const a = Math.atan2(dy, x + 0.5 - cx)
+      const rr = r * (1 + 0.08 * Math.sin(5 * a + seed))
+      const d = Math.hypot(x + 0.5 - cx, dy)
+      data[y * width + x] = d <= rr ? 1 : d <= rr + band ? 255 : 0
+    }
+  }
+  for (let k = 0; k < 6; k++) {
+    const x0 = Math.floor(((seed + k * 131) * 2654435761) % (width - 20))
+    const y0 = Math.floor(((seed + k * 71) * 40503) % (height - 20))
+    for (let y = y0; y < y0 + 12; y++) data.fill(255, y * width + x0, y * width + x0 + 12)
+  }
+  return { width, height, data }
+}
+
+function zipOf(entries: { name: string; bytes: Buffer }[], file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const zip = new yazl.ZipFile()
+    const chunks: Buffer[] = []
+    zip.outputStream.on('data', (c: Buffer) => chunks.push(c))
+    zip.outputStream.on('error', reject)
+    zip.outputStream.on('end', () => fsp.writeFile(file, Buffer.concat(chunks)).then(resolve, reject))
+    for (const e of entries) zip.addBuffer(e.bytes, e.name, { compress: false })
+    zip.end()
+  })
+}
+
+function median(times: number[]): number {
+  const s = [...times].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+async function timeRuns(runs: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  await fn(-1)
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now()
+    await fn(i)
+    times.push(performance.now() - t)
+  }
+  return median(times)
+}
+
+export async function benchWorkspace(work: string): Promise<Metric[]> {
+  const metrics: Metric[] = []
+  const base = path.join(work, 'workspace-bench')
+  await fsp.mkdir(path.join(base, 'images'), { recursive: true })
+
+  // ---- save ---------------------------------------------------------------------------------------
+  const id = 'ISIC_0000001'
+  const source = drawMask(SAVE_W, SAVE_H, 1)
+  const grey = { colorType: 0 as const, bitDepth: 8 as const, interlaced: false }
+  await zipOf(
+    [{ name: `ISIC_WSM_labels/${id}.png`, bytes: encodeMaskPng(source, grey) }],
+    path.join(base, 'save.zip'),
+  )
+  await sharp({ create: { width: SAVE_W, height: SAVE_H, channels: 3, background: '#c89678' } })
+    .jpeg()
+    .toFile(path.join(base, 'images', `${id}.jpg`))
+  const ws = await Workspace.create(path.join(base, 'ws-save'), {
+    masks: path.join(base, 'save.zip'),
+    images: [path.join(base, 'images')],
+    curator: 'bench',
+  })
+  // Alternate two corrections so that every save changes pixels.
+  const edits = [0, 1].map((k) => ({
+    width: SAVE_W,
+    height: SAVE_H,
+    data: source.data.map((v, i) => (v === 255 && (i + k) % 3 !== 0 ? (k === 0 ? 1 : 0) : v)),
+  }))
+  try {
+    const save = await timeRuns(9, (i) => ws.saveMask(id, edits[(i + 2) % 2]))
+    const floor = await timeRuns(9, () =>
+      sharp(edits[0].data, { raw: { width: SAVE_W, height: SAVE_H, channels: 1 } })
+        .toColourspace('b-w')
+        .png()
+        .toBuffer(),
+    )
+    const encode = await timeRuns(9, async () => encodeMaskPng(edits[0], grey))
+    const png = encodeMaskPng(edits[0], grey)
+    const write = await timeRuns(9, () => atomicWriteFile(path.join(base, 'write-probe.png'), png))
+    const decode = await timeRuns(9, async () => decodeMaskPng(png))
+    metrics.push({
+      name: 'workspace_save_ms',
+      value: save,
+      unit: 'ms',
+      floor,
+      ratio: save / floor,
+      note:
+        `${SAVE_W}×${SAVE_H} saveMask, all steps; floor = sharp PNG encode alone. Parts: encode ${encode.toFixed(1)} ms, ` +
+        `atomic write ${write.toFixed(1)} ms (${png.length} B), decode ${decode.toFixed(1)} ms`,
+    })
+  } finally {
+    await ws.close()
+  }
+
+  // ---- statistics scan ------------------------------------------------------------------------------
+  const n = Math.max(16, Number(process.env.WSM_BENCH_SCAN_N ?? 600) || 600)
+  const kinds = 8 // distinct masks, repeated under n ids
+  const pngs = Array.from({ length: kinds }, (_, k) => encodeMaskPng(drawMask(SCAN_W, SCAN_H, k + 2), grey))
+  const ids = Array.from({ length: n }, (_, i) => `ISIC_${String(1000000 + i).padStart(7, '0')}`)
+  await zipOf(
+    ids.map((mid, i) => ({ name: `ISIC_WSM_labels/${mid}.png`, bytes: pngs[i % kinds] })),
+    path.join(base, 'scan.zip'),
+  )
+  const scanImages = path.join(base, 'scan-images')
+  await fsp.mkdir(scanImages)
+  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#c89678' } })
+    .jpeg()
+    .toBuffer()
+  for (const mid of ids) await fsp.writeFile(path.join(scanImages, `${mid}.jpg`), jpeg)
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
+  const scanWs = await Workspace.create(path.join(base, 'ws-scan'), {
+    masks: path.join(base, 'scan.zip'),
+    images: [scanImages],
+    curator: 'bench',
+  })
+  try {
+    const t0 = performance.now()
+    const result = await scanWs.startStatsScan({ workers: cores })
+    const seconds = (performance.now() - t0) / 1000
+    if (result.done !== n) throw new Error(`scan analysed ${result.done} of ${n} masks`)
+    const rate = n / seconds
+    // One core's plain decode of the same PNG bytes (no reads, no analysis).
+    const decodeRuns = Math.min(n, 200)
+    const t1 = performance.now()
+    for (let i = 0; i < decodeRuns; i++) decodeMaskPng(pngs[i % kinds])
+    const decodeRate = decodeRuns / ((performance.now() - t1) / 1000)
+    const floor = decodeRate * cores
+    metrics.push({
+      name: 'workspace_stats_scan_masks_per_s',
+      value: rate,
+      unit: 'masks/s',
+      floor,
+      ratio: rate / floor,
+      note: `${n} masks ${SCAN_W}×${SCAN_H} from a zip, ${cores} workers, decode + analysis + SQLite; floor = one core's decode rate × ${cores} (ratio: higher is better)`,
+    })
+  } finally {
+    await scanWs.close()
+  }
+  return metrics
+}

@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util'
+import { Workspace } from '../../services/workspace/workspace'
+import { UsageError } from '../util'
+
+/**
+ * `wsm-curator init <workspace> --masks <zip|dir> --images <zip|dir> [--images …] [--curator NAME]`
+ * `wsm-curator init <workspace> --rebuild`
+ */
+export async function initCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      masks: { type: 'string' },
+      images: { type: 'string', multiple: true },
+      curator: { type: 'string' },
+      rebuild: { type: 'boolean' },
+    },
+  })
+  if (positionals.length !== 1) throw new UsageError('init takes one workspace folder')
+  const dir = positionals[0]
+  if (values.rebuild) {
+    if (values.masks !== undefined || values.images !== undefined)
+      throw new UsageError('--rebuild takes the sources from the workspace: no --masks or --images')
+    const { workspace, movedTo, salvaged } = await Workspace.rebuild(dir, { curator: values.curator })
+    try {
+      const p = workspace.progress()
+      process.stdout.write(
+        `rebuilt the database of ${workspace.dir}\n` +
+          (movedTo ? `  the damaged database is kept as ${movedTo}\n` : '') +
+          `  salvaged ${salvaged.pairs} pair states and ${salvaged.events} events; ${p.byStatus.corrected} corrected masks\n`,
+      )
+      for (const n of workspace.notices) process.stdout.write(`  ${n}\n`)
+    } finally {
+      await workspace.close()
+    }
+    return 0
+  }
+  if (values.masks === undefined) throw new UsageError('init needs --masks <zip|dir>')
+  if (!values.images?.length) throw new UsageError('init needs at least one --images <zip|dir>')
+  const workspace = await Workspace.create(dir, {
+    masks: values.masks,
+    images: values.images,
+    curator: values.curator,
+  })
+  try {
+    const summary = workspace.dataset.summary()
+    process.stdout.write(
+      `created the workspace ${workspace.dir}: ${summary.pairCount} pairs, curator ${workspace.curator}\n` +
+        `  masks:  ${summary.masksSource}\n` +
+        summary.imageSources.map((s) => `  images: ${s}\n`).join('') +
+        (summary.masksWithoutImage ? `  ${summary.masksWithoutImage} masks have no image\n` : '') +
+        `next: wsm-curator stats ${dir}   (computes the mask statistics)\n`,
+    )
+  } finally {
+    await workspace.close()
+  }
+  return 0
+}

@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util'
+import { isPairStatus, PAIR_STATUSES, type PairStatus } from '../../../shared/workspace/review'
+import { Workspace } from '../../services/workspace/workspace'
+import { readIdList, UsageError } from '../util'
+
+function parseFraction(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const f = Number(value)
+  if (value.trim() === '' || !Number.isFinite(f) || f < 0 || f > 1)
+    throw new UsageError(`${name} takes a fraction from 0 to 1`)
+  return f
+}
+
+/**
+ * `wsm-curator review <workspace> --set <status> (--ids <id,id,…|@file> | --uncertain-max <f>)
+ *   [--uncertain-min <f>] [--from <status,…|any>] [--note TEXT] [--curator NAME] [--dry-run]`
+ *
+ * One transaction: every pair changes, or none. With a fraction filter, only pairs whose current
+ * status is in --from (default: unreviewed) are selected, so earlier decisions are never overridden
+ * by a bulk rule; --ids names pairs explicitly and applies whatever their status.
+ */
+export async function reviewCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      set: { type: 'string' },
+      ids: { type: 'string' },
+      'uncertain-max': { type: 'string' },
+      'uncertain-min': { type: 'string' },
+      from: { type: 'string' },
+      note: { type: 'string' },
+      curator: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+    },
+  })
+  if (positionals.length !== 1) throw new UsageError('review takes one workspace folder')
+  const status = values.set
+  if (status === undefined) throw new UsageError('review needs --set <status>')
+  if (!isPairStatus(status)) throw new UsageError(`--set takes one of ${PAIR_STATUSES.join(', ')}`)
+  const max = parseFraction('--uncertain-max', values['uncertain-max'])
+  const min = parseFraction('--uncertain-min', values['uncertain-min'])
+  const byFraction = max !== undefined || min !== undefined
+  if ((values.ids !== undefined) === byFraction)
+    throw new UsageError('review needs either --ids or --uncertain-max/--uncertain-min')
+  let from: PairStatus[] | undefined
+  if (values.from !== undefined) {
+    if (!byFraction) throw new UsageError('--from applies to --uncertain-max/--uncertain-min selections')
+    if (values.from !== 'any') {
+      from = values.from.split(',').map((s) => s.trim()) as PairStatus[]
+      const bad = from.find((s) => !isPairStatus(s))
+      if (bad !== undefined) throw new UsageError(`--from: unknown status ${JSON.stringify(bad)}`)
+    }
+  } else if (byFraction) from = ['unreviewed']
+
+  const ids = values.ids !== undefined ? await readIdList(values.ids) : undefined
+  if (ids !== undefined && ids.length === 0) throw new UsageError('--ids names no pair')
+  const workspace = await Workspace.open(positionals[0], { curator: values.curator })
+  try {
+    const selected = ids ?? workspace.listIds({ status: from, uncertainMin: min, uncertainMax: max })
+    if (byFraction) {
+      const { unscanned } = workspace.stats()
+      if (unscanned > 0) {
+        process.stderr.write(
+          `note: ${unscanned} pairs have no statistics yet and were not considered (run wsm-curator stats first)\n`,
+        )
+      }
+    }
+    if (values['dry-run']) {
+      process.stdout.write(`would set ${selected.length} pairs to ${status}\n`)
+      for (const id of selected) process.stdout.write(`${id}\n`)
+      return 0
+    }
+    const { changed, unchanged } = await workspace.setStatuses(selected, status, { note: values.note })
+    process.stdout.write(
+      `set ${changed} pairs to ${status}` +
+        (unchanged ? ` (${unchanged} already were)` : '') +
+        ` as ${workspace.curator}\n`,
+    )
+  } finally {
+    await workspace.close()
+  }
+  return 0
+}

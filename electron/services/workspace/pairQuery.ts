@@ -1,0 +1,94 @@
+/**
+ * The SQL of pair listings, built from a query. Every statement filters on indexed columns and,
+ * for the common listings (all pairs or one status, by id or by uncertain fraction, with or without
+ * a fraction range), reads one covering index in order: a page costs the index steps up to
+ * offset + limit, never a sort of the whole set (tests check the query plans).
+ */
+import { CodedError } from '../../../shared/api/errors'
+import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
+
+export interface PairFilter {
+  /** One status or any of several. */
+  status?: PairStatus | readonly PairStatus[]
+  /** Inclusive bounds on the uncertain fraction (pairs not yet scanned never match). */
+  uncertainMin?: number
+  uncertainMax?: number
+}
+
+/** The columns of a listing row; `mask_size` is set exactly when a corrected mask exists. */
+export const LIST_COLUMNS = 'id, status, uncertain_fraction, mask_size IS NOT NULL AS corrected'
+
+/** The WHERE clause (pairs of the open dataset only) and its parameters. */
+export function pairWhere(filter: PairFilter): { where: string; params: unknown[] } {
+  const conds = ['idx IS NOT NULL']
+  const params: unknown[] = []
+  if (filter.status !== undefined) {
+    const list = typeof filter.status === 'string' ? [filter.status] : [...filter.status]
+    for (const s of list) {
+      if (!isPairStatus(s)) throw new CodedError('bad-request', `unknown status ${JSON.stringify(s)}`)
+    }
+    if (list.length === 0) conds.push('0')
+    else if (list.length === 1) conds.push('status = ?')
+    else conds.push(`status IN (${list.map(() => '?').join(', ')})`)
+    params.push(...list)
+  }
+  for (const [key, op] of [
+    ['uncertainMin', '>='],
+    ['uncertainMax', '<='],
+  ] as const) {
+    const v = filter[key]
+    if (v === undefined) continue
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new CodedError('bad-request', `${key} must be a number`)
+    }
+    conds.push(`uncertain_fraction ${op} ?`)
+    params.push(v)
+  }
+  return { where: conds.join(' AND '), params }
+}
+
+/**
+ * The statements of one listing: the total count and the page query(ies), each taking the
+ * where-parameters then LIMIT and OFFSET. Sorting by fraction lists the scanned pairs in fraction
+ * order, then the unscanned ones by id (`scannedCount` splits the page between the two). Fraction
+ * listings name their index (INDEXED BY), so that table statistics can never turn them into sorts.
+ */
+export function listStatements(
+  filter: PairFilter,
+  sort: 'id' | 'uncertain',
+  order: 'asc' | 'desc',
+): {
+  where: string
+  params: unknown[]
+  count: string
+  scannedCount?: string
+  scanned?: string
+  unscanned?: string
+  byId?: string
+} {
+  const { where, params } = pairWhere(filter)
+  const dir = order === 'asc' ? 'ASC' : 'DESC'
+  const count = `SELECT count(*) FROM pairs WHERE ${where}`
+  if (sort === 'id') {
+    return {
+      where,
+      params,
+      count,
+      byId: `SELECT ${LIST_COLUMNS} FROM pairs WHERE ${where} ORDER BY id ${dir} LIMIT ? OFFSET ?`,
+    }
+  }
+  const oneStatus = typeof filter.status === 'string' || filter.status?.length === 1
+  const index = oneStatus ? 'pairs_status_uncertain' : 'pairs_uncertain'
+  return {
+    where,
+    params,
+    count,
+    scannedCount: `SELECT count(*) FROM pairs WHERE ${where} AND uncertain_fraction IS NOT NULL`,
+    scanned:
+      `SELECT ${LIST_COLUMNS} FROM pairs INDEXED BY ${index} WHERE ${where} AND uncertain_fraction IS NOT NULL ` +
+      `ORDER BY uncertain_fraction ${dir}, id ${dir} LIMIT ? OFFSET ?`,
+    unscanned:
+      `SELECT ${LIST_COLUMNS} FROM pairs INDEXED BY ${index} WHERE ${where} AND uncertain_fraction IS NULL ` +
+      `ORDER BY id ${dir} LIMIT ? OFFSET ?`,
+  }
+}

@@ -1,0 +1,276 @@
+import { defineStore } from 'pinia'
+import { markRaw, shallowRef } from 'vue'
+import type { PairState } from '../../../shared/api/contract'
+import type { PairStatus } from '../../../shared/workspace/review'
+import { History } from '../../../shared/labels/history'
+import type { Rect } from '../../../shared/labels/patch'
+import { api } from '../api'
+import { decodeImage } from '../editor/decodeImage'
+import { EditorSession } from '../editor/editorSession'
+import { useEditorStore } from './editor'
+import { useQueueStore } from './queue'
+import { useWorkspaceStore } from './workspace'
+
+/** The heavy data of the open pair, out of reactivity (markRaw), swapped as a whole. */
+export interface LoadedPair {
+  id: string
+  image: ImageBitmap
+  session: EditorSession
+}
+
+export const loadedPair = shallowRef<LoadedPair | null>(null)
+
+/** The view registers here to redraw the overlay's dirty rectangles. */
+export const labelsChanged = { listener: (_rect: Rect | null): void => {} }
+
+/** Undo histories by pair id, kept while the curator moves between pairs (oldest dropped first). */
+const HISTORIES_KEPT = 50
+const histories = new Map<string, History>()
+function historyFor(id: string): History {
+  let h = histories.get(id)
+  if (h) histories.delete(id)
+  else h = new History()
+  histories.set(id, h)
+  while (histories.size > HISTORIES_KEPT) histories.delete(histories.keys().next().value as string)
+  return h
+}
+
+type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'error'
+
+/** The navigation in flight: decisions wait for it, so a key pressed mid-load acts on the pair it names. */
+let pendingOpen: Promise<boolean> = Promise.resolve(true)
+
+/**
+ * The review loop: which pair is open, its status, saving, and moving on. Navigation autosaves a
+ * changed mask first and stays put when the save fails (the edit is kept and the reason shown).
+ */
+export const usePairStore = defineStore('pair', {
+  state: () => ({
+    position: -1,
+    id: '',
+    state: null as PairState | null,
+    origin: 'source' as 'source' | 'corrected',
+    loading: false,
+    error: null as { code: string; message: string } | null,
+    /** The open attempt failed on a challenge-convention mask: the UI offers the conversion. */
+    challengeOffer: false,
+    saveState: 'clean' as SaveState,
+    saveError: '',
+    /** Increases with every navigation; answers to older requests are dropped. */
+    request: 0,
+  }),
+  getters: {
+    positionText(): string {
+      const total = useQueueStore().total
+      return this.position >= 0 ? `${this.position + 1} / ${total}` : `– / ${total}`
+    },
+    canPrev: (s) => s.position > 0,
+    canNext: (s) => s.position >= 0 && s.position < useQueueStore().total - 1,
+  },
+  actions: {
+    openAt(position: number, opts: { challenge?: 'convert' } = {}): Promise<boolean> {
+      const run = pendingOpen.then(() => this.load(position, opts))
+      pendingOpen = run.catch(() => false)
+      return run
+    },
+
+    async load(position: number, opts: { challenge?: 'convert' }): Promise<boolean> {
+      const queue = useQueueStore()
+      if (position < 0 || position >= queue.total) return false
+      if (!(await this.saveIfDirty())) return false
+      const request = ++this.request
+      this.position = position
+      this.loading = true
+      const id = await queue.idAt(position)
+      if (request !== this.request) return false
+      if (!id) return this.fail({ code: 'not-found', message: `no pair at position ${position + 1}` })
+      const r = await api.call('pair:open', opts.challenge ? { id, challenge: opts.challenge } : { id })
+      if (request !== this.request) return false
+      if (!r.ok) {
+        this.challengeOffer = r.error.code === 'challenge-convention'
+        return this.fail(r.error)
+      }
+      let image: ImageBitmap
+      try {
+        image = await decodeImage(r.value.image.bytes, r.value.image.mime)
+      } catch (err) {
+        return this.fail({ code: 'image-corrupt', message: `${r.value.image.name}: ${String(err)}` })
+      }
+      if (request !== this.request) {
+        image.close()
+        return false
+      }
+      const editor = useEditorStore()
+      const pair = r.value
+      const map = { width: pair.mask.width, height: pair.mask.height, data: pair.mask.data }
+      const session = new EditorSession(
+        id,
+        map,
+        historyFor(id),
+        () => ({
+          tool: editor.tool,
+          label: editor.label,
+          brushSize: editor.brushSize,
+          onlyUncertain: editor.onlyUncertain,
+        }),
+        {
+          labelsChanged: (rect) => labelsChanged.listener(rect),
+          stateChanged: (s) => {
+            editor.canUndo = s.canUndo
+            editor.canRedo = s.canRedo
+            editor.dirty = s.dirty
+            editor.uncertainRemaining = s.uncertain
+            editor.version++
+            if (s.dirty && this.saveState !== 'saving') this.saveState = 'dirty'
+          },
+        },
+        pair.converted,
+      )
+      loadedPair.value?.image.close()
+      loadedPair.value = markRaw({ id, image, session })
+      this.id = id
+      this.state = pair.state
+      this.origin = pair.mask.origin
+      this.error = null
+      this.challengeOffer = false
+      this.saveState = pair.converted ? 'dirty' : 'clean'
+      this.saveError = ''
+      this.loading = false
+      void api.call('ui:set', { key: 'lastPair', value: id })
+      void this.prefetchAround(position)
+      return true
+    },
+
+    fail(error: { code: string; message: string }): false {
+      this.loading = false
+      this.error = error
+      this.state = null
+      loadedPair.value?.image.close()
+      loadedPair.value = null
+      return false
+    },
+
+    async prefetchAround(position: number) {
+      const queue = useQueueStore()
+      const ids = (await Promise.all([queue.idAt(position + 1), queue.idAt(position - 1)])).filter(
+        (x): x is string => x !== null,
+      )
+      if (ids.length) await api.call('pair:prefetch', { ids })
+    },
+
+    next() {
+      return this.canNext ? this.openAt(this.position + 1) : Promise.resolve(false)
+    },
+    prev() {
+      return this.canPrev ? this.openAt(this.position - 1) : Promise.resolve(false)
+    },
+
+    async goTo(id: string): Promise<boolean> {
+      const r = await api.call('queue:find', { id })
+      if (!r.ok) {
+        this.error = r.error
+        return false
+      }
+      return this.openAt(r.value.position)
+    },
+
+    /** Saves the open mask when it changed; true when there is nothing left unsaved. */
+    async saveIfDirty(): Promise<boolean> {
+      const pair = loadedPair.value
+      if (!pair || !pair.session.isDirty) return true
+      return this.writeMask()
+    },
+
+    /** Ctrl+S / the save button: after any navigation in flight. */
+    async save(): Promise<boolean> {
+      await pendingOpen
+      return this.writeMask()
+    },
+
+    async writeMask(): Promise<boolean> {
+      const pair = loadedPair.value
+      if (!pair) return false
+      if (useWorkspaceStore().info?.readOnly) {
+        this.saveState = 'error'
+        this.saveError = 'the workspace is open read-only'
+        return false
+      }
+      const { map } = pair.session
+      this.saveState = 'saving'
+      const r = await api.call('pair:saveMask', {
+        id: pair.id,
+        width: map.width,
+        height: map.height,
+        data: map.data,
+      })
+      if (!r.ok) {
+        this.saveState = 'error'
+        this.saveError = `[${r.error.code}] ${r.error.message}`
+        return false
+      }
+      if (loadedPair.value === pair) {
+        pair.session.markSaved()
+        this.state = r.value.state
+        this.origin = 'corrected'
+      }
+      this.saveState = 'saved'
+      this.afterDecision(pair.id, r.value.state, r.value.progress)
+      return true
+    },
+
+    /**
+     * Records a decision: a changed mask is saved first (so `accept` of an edited mask leaves it
+     * `corrected`, the more telling status), then the status is set; accept and reject move on.
+     */
+    async decide(
+      status: Extract<PairStatus, 'accepted' | 'rejected' | 'flagged' | 'skipped'>,
+    ): Promise<boolean> {
+      await pendingOpen
+      const pair = loadedPair.value
+      if (!pair || !this.state) return false
+      const edited = pair.session.isDirty || this.state.corrected
+      if (!(await this.saveIfDirty())) return false
+      const target: PairStatus = status === 'accepted' && edited ? 'corrected' : status
+      if (this.state.status !== target) {
+        const r = await api.call('pair:setStatus', { id: pair.id, status: target })
+        if (!r.ok) {
+          this.saveState = 'error'
+          this.saveError = `[${r.error.code}] ${r.error.message}`
+          return false
+        }
+        if (loadedPair.value === pair) this.state = r.value.state
+        this.afterDecision(pair.id, r.value.state, r.value.progress)
+      }
+      if ((status === 'accepted' || status === 'rejected') && this.canNext) await this.next()
+      return true
+    },
+
+    async setNote(note: string): Promise<boolean> {
+      const id = this.id
+      const r = await api.call('pair:setNote', { id, note })
+      if (!r.ok) {
+        this.error = r.error
+        return false
+      }
+      if (this.id === id) this.state = r.value.state
+      this.afterDecision(id, r.value.state, r.value.progress)
+      return true
+    },
+
+    afterDecision(
+      id: string,
+      state: PairState,
+      progress: import('../../../shared/api/contract').ReviewProgress,
+    ) {
+      const workspace = useWorkspaceStore()
+      workspace.progress = progress
+      const queue = useQueueStore()
+      if (this.id === id)
+        queue.patchItem(this.position, {
+          status: state.status,
+          corrected: state.corrected,
+          uncertainFraction: state.uncertainFraction,
+        })
+    },
+  },
+})

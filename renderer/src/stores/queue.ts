@@ -1,0 +1,59 @@
+import { defineStore } from 'pinia'
+import type { QueueItem, QueueQuery } from '../../../shared/api/contract'
+import { api } from '../api'
+
+export const QUEUE_PAGE = 200
+
+export const DEFAULT_QUERY: QueueQuery = { sort: 'id', order: 'asc' }
+
+/**
+ * The review queue: which pairs, in what order, and where the curator is in it. The main process
+ * holds the queue as a snapshot of ids (so positions stay put as statuses change); this store keeps
+ * the query, the length and the pages seen so far (a few hundred items each, never all 43,885).
+ */
+export const useQueueStore = defineStore('queue', {
+  state: () => ({
+    query: { ...DEFAULT_QUERY } as QueueQuery,
+    total: 0,
+    /** Pages of items by page number; refreshed when statuses change. */
+    pages: new Map<number, QueueItem[]>(),
+    /** Bumped when pages are dropped, so virtual lists re-request what they show. */
+    generation: 0,
+  }),
+  actions: {
+    async setQuery(query: QueueQuery): Promise<boolean> {
+      const r = await api.call('queue:set', query)
+      if (!r.ok) return false
+      this.query = { ...query }
+      this.total = r.value.total
+      this.invalidate()
+      void api.call('ui:set', { key: 'queue', value: JSON.parse(JSON.stringify(query)) as unknown })
+      return true
+    },
+    invalidate() {
+      this.pages = new Map()
+      this.generation++
+    },
+    async loadPage(page: number): Promise<QueueItem[] | null> {
+      const have = this.pages.get(page)
+      if (have) return have
+      const generation = this.generation
+      const r = await api.call('queue:page', { offset: page * QUEUE_PAGE, limit: QUEUE_PAGE })
+      if (!r.ok || generation !== this.generation) return null
+      this.pages.set(page, r.value.items)
+      this.total = r.value.total
+      return r.value.items
+    },
+    async idAt(position: number): Promise<string | null> {
+      if (position < 0 || position >= this.total) return null
+      const items = await this.loadPage(Math.floor(position / QUEUE_PAGE))
+      return items?.[position % QUEUE_PAGE]?.id ?? null
+    },
+    /** Updates one item in place after its status changed (no refetch of the page). */
+    patchItem(position: number, patch: Partial<QueueItem>) {
+      const items = this.pages.get(Math.floor(position / QUEUE_PAGE))
+      const item = items?.[position % QUEUE_PAGE]
+      if (item) Object.assign(item, patch)
+    },
+  },
+})

@@ -1,0 +1,186 @@
+import { expect, test, type Page } from '@playwright/test'
+import path from 'node:path'
+import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../../shared/labels/codes'
+import { count, savedMask, sourceMask, toPage, uncertainPoint } from './support/masks'
+import { E2E_DEMO_DIR, startServe, type ServeProcess } from './support/serve'
+
+let serve: ServeProcess
+const MASKS = () => path.join(E2E_DEMO_DIR, 'ISIC_WSM_labels.zip')
+const shot = (page: Page, name: string) => page.screenshot({ path: `test-results/screenshots/${name}.png` })
+const remaining = async (page: Page) => Number(await page.getByTestId('uncertain-remaining').textContent())
+
+test.beforeEach(async () => {
+  serve = await startServe()
+})
+test.afterEach(async () => {
+  await serve?.stop()
+})
+
+test('paint over the band, undo, redo, fill, save, reopen: the saved PNG is exact', async ({ page }) => {
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const sourceUncertain = count(source, LABEL_UNCERTAIN)
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
+  await expect(page.getByTestId('status')).toHaveText('unreviewed')
+
+  // A lesion stroke across the band: only uncertain pixels change ("only over uncertain" is on).
+  await page.getByTestId('tool-brush').click()
+  await page.getByTestId('label-lesion').click()
+  await page.getByTestId('brush-size').fill('6')
+  await page.getByTestId('brush-size').press('Enter')
+  const a = uncertainPoint(source, 3, 0)
+  const pa = await toPage(page, source, a)
+  await page.mouse.move(pa.x, pa.y)
+  await page.mouse.down()
+  await page.mouse.move(pa.x + 4, pa.y + 3, { steps: 4 })
+  await page.mouse.up()
+  await expect.poll(() => remaining(page)).toBeLessThan(sourceUncertain)
+  const afterStroke = await remaining(page)
+  await shot(page, 'editor-after-stroke')
+
+  await page.getByTestId('undo').click()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
+  await page.getByTestId('redo').click()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(afterStroke))
+
+  // Flood fill of the (4-connected) band with background, from another band pixel.
+  await page.getByTestId('tool-fill').click()
+  await page.getByTestId('label-background').click()
+  const b = uncertainPoint(source, 2, 40)
+  const pb = await toPage(page, source, b)
+  await page.mouse.click(pb.x, pb.y)
+  await expect.poll(() => remaining(page)).toBeLessThan(afterStroke)
+  const afterFill = await remaining(page)
+  await shot(page, 'editor-after-fill')
+
+  await page.getByTestId('save').click()
+  await expect(page.getByTestId('save-state')).toHaveText('saved')
+  await expect(page.getByTestId('status')).toHaveText('corrected')
+
+  // The saved file: same size and colour type, only 0/1/255, certain pixels untouched, edits in place.
+  const saved = savedMask(serve.workspace, 'ISIC_0000000')
+  expect([saved.width, saved.height, saved.colorType]).toEqual([
+    source.width,
+    source.height,
+    source.colorType,
+  ])
+  expect(count(saved, 0) + count(saved, 1) + count(saved, 255)).toBe(saved.width * saved.height)
+  expect(count(saved, LABEL_UNCERTAIN)).toBe(afterFill)
+  let certainChanged = 0
+  for (let i = 0; i < source.data.length; i++)
+    if (source.data[i] !== LABEL_UNCERTAIN && saved.data[i] !== source.data[i]) certainChanged++
+  expect(certainChanged).toBe(0)
+  expect(saved.data[a.y * saved.width + a.x]).toBe(LABEL_LESION)
+  expect(saved.data[b.y * saved.width + b.x]).toBe(LABEL_BACKGROUND)
+
+  // Reopen: away and back, then a full reload: the corrected mask comes back.
+  await page.getByTestId('next').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+  await page.getByTestId('prev').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(afterFill))
+  await page.reload()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(afterFill))
+  await expect(page.getByTestId('save-state')).toHaveText('corrected mask')
+  expect(errors).toEqual([])
+})
+
+test('the keyboard review loop: accept, reject, flag, note, go to, help', async ({ page }) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const canvas = page.getByTestId('editor-canvas')
+  await canvas.hover()
+
+  await page.keyboard.press('a')
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+  await page.keyboard.press('r')
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000002')
+  await page.keyboard.press('f')
+  await expect(page.getByTestId('status')).toHaveText('flagged')
+  await expect(page.getByTestId('progress')).toContainText('3 / 12 reviewed')
+
+  await page.keyboard.press('ArrowLeft')
+  await expect(page.getByTestId('status')).toHaveText('rejected')
+  await page.keyboard.press('ArrowLeft')
+  await expect(page.getByTestId('status')).toHaveText('accepted')
+
+  await page.keyboard.press('n')
+  await page.getByTestId('note-input').fill('hair over the border')
+  await page.keyboard.press('Control+Enter')
+  await expect(page.getByTestId('note-text')).toHaveText('note: hair over the border')
+
+  await page.keyboard.press('g')
+  await page.getByTestId('goto-input').fill('ISIC_0000007')
+  await page.keyboard.press('Enter')
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000007')
+  await expect(page.getByTestId('pair-position')).toHaveText('8 / 12')
+
+  // Brush size by keyboard, shown in the size input.
+  const before = Number(await page.getByTestId('brush-size').inputValue())
+  await page.keyboard.press(']')
+  expect(Number(await page.getByTestId('brush-size').inputValue())).toBeGreaterThan(before)
+
+  await page.keyboard.press('?')
+  await expect(page.getByTestId('help')).toBeVisible()
+  await expect(page.getByTestId('help')).toContainText('Resolve all remaining uncertain')
+  await shot(page, 'help')
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('help')).toBeHidden()
+
+  // The decisions are in the workspace: a reload resumes at the last pair with the statuses.
+  await page.reload()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000007')
+  await page.getByTestId('pair-list').locator('[data-index="1"]').click()
+  await expect(page.getByTestId('status')).toHaveText('rejected')
+})
+
+test('unsaved changes: leaving asks first, moving on autosaves, a failed save keeps the edit', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  await page.getByTestId('label-lesion').click()
+  const p = await toPage(page, source, uncertainPoint(source, 3, 5))
+  await page.mouse.click(p.x, p.y)
+  await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
+
+  // Reloading with unsaved changes triggers the browser's leave-page prompt; dismissing it stays.
+  let prompted = false
+  page.once('dialog', async (d) => {
+    prompted = d.type() === 'beforeunload'
+    await d.dismiss()
+  })
+  await page.reload({ timeout: 3000 }).catch(() => undefined)
+  expect(prompted).toBe(true)
+  await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
+
+  // Next saves first: the pair becomes corrected without pressing save.
+  await page.getByTestId('next').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+  await page.getByTestId('prev').click()
+  await expect(page.getByTestId('status')).toHaveText('corrected')
+})
+
+test('a read-only workspace refuses the save, says why, and keeps the edit', async ({ page }) => {
+  await serve.stop()
+  serve = await startServe(serve.workspace, ['--read-only'])
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  await page.getByTestId('label-lesion').click()
+  const p = await toPage(page, source, uncertainPoint(source, 3, 5))
+  await page.mouse.click(p.x, p.y)
+  const left = await remaining(page)
+  await page.getByTestId('save').click()
+  await expect(page.getByTestId('save-state')).toContainText('save failed')
+  await expect(page.getByTestId('save-state')).toContainText('read-only')
+  // Moving on is refused too: the edit stays on screen.
+  await page.getByTestId('next').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(left))
+})
