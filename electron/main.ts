@@ -1,5 +1,4 @@
 import { app, BrowserWindow, Menu, net, protocol, session } from 'electron'
-import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { APP_NAME, APP_VERSION } from './appMeta'

@@ -1,5 +1,5 @@
 import { countLabels, LABEL_UNCERTAIN, type LabelMap } from '../../../shared/labels/codes'
-import { History } from '../../../shared/labels/history'
+import type { History } from '../../../shared/labels/history'
 import { applyPatch, type Patch, type Point, type Rect } from '../../../shared/labels/patch'
 import { paintBrush } from '../../../shared/labels/tools/brush'
 import { floodFill } from '../../../shared/labels/tools/fill'

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { markRaw, shallowRef } from 'vue'
-import type { PairState } from '../../../shared/api/contract'
+import type { PairState, ReviewProgress } from '../../../shared/api/contract'
 import type { PairStatus } from '../../../shared/workspace/review'
 import { History } from '../../../shared/labels/history'
 import type { Rect } from '../../../shared/labels/patch'
