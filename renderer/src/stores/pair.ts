@@ -257,11 +257,7 @@ export const usePairStore = defineStore('pair', {
       return true
     },
 
-    afterDecision(
-      id: string,
-      state: PairState,
-      progress: import('../../../shared/api/contract').ReviewProgress,
-    ) {
+    afterDecision(id: string, state: PairState, progress: ReviewProgress) {
       const workspace = useWorkspaceStore()
       workspace.progress = progress
       const queue = useQueueStore()
