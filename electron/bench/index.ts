@@ -6,6 +6,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { promises as fsp } from 'node:fs'
+import { benchAssist } from './assist'
 import { benchPairOpen } from './pairOpen'
 import { benchWorkspace } from './workspace'
 
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-bench-'))
   const metrics: Metric[] = []
   try {
+    metrics.push(...(await benchAssist()))
     metrics.push(...(await benchPairOpen(work)))
     metrics.push(...(await benchWorkspace(work)))
   } finally {

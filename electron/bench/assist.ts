@@ -1,0 +1,114 @@
+/**
+ * Assisted resolution of the uncertain band (shared/labels/assist): accuracy on the uncertain pixels
+ * of the evaluation set (electron/services/assist/evalSet.ts) for the method and the three
+ * baselines, and timings at ~1000×750 and 6000×4000.
+ */
+import { generateEvalSet } from '../services/assist/evalSet'
+import { synthesizePair } from '../services/demo/synthesize'
+import { resolveAllTo, resolveNearestLabel } from '../../shared/labels/assist/baselines'
+import { aggregate, evaluate } from '../../shared/labels/assist/evaluate'
+import type { PairScore } from '../../shared/labels/assist/evaluate'
+import { proposeResolution } from '../../shared/labels/assist/resolve'
+import { LABEL_BACKGROUND, LABEL_LESION } from '../../shared/labels/codes'
+import type { Metric } from './index'
+
+const EVAL_PAIRS = 20
+
+/** Median of `runs` timings of fn, after one warm-up. */
+function medianMsSync(runs: number, fn: () => unknown): number {
+  fn()
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now()
+    fn()
+    times.push(performance.now() - t)
+  }
+  times.sort((a, b) => a - b)
+  return times[Math.floor(times.length / 2)]
+}
+
+const pct = (v: number): number => Math.round(v * 10000) / 100
+
+export async function benchAssist(): Promise<Metric[]> {
+  const set = await generateEvalSet({ count: EVAL_PAIRS })
+  const scores: Record<'method' | 'nearest' | 'lesion' | 'background', PairScore[]> = {
+    method: [],
+    nearest: [],
+    lesion: [],
+    background: [],
+  }
+  const byTag = new Map<string, PairScore[]>()
+  for (const p of set) {
+    const method = evaluate(proposeResolution(p.image, p.mask).labels, p.truth, p.mask)
+    scores.method.push(method)
+    scores.nearest.push(evaluate(resolveNearestLabel(p.mask), p.truth, p.mask))
+    scores.lesion.push(evaluate(resolveAllTo(p.mask, LABEL_LESION), p.truth, p.mask))
+    scores.background.push(evaluate(resolveAllTo(p.mask, LABEL_BACKGROUND), p.truth, p.mask))
+    for (const tag of p.tags) byTag.set(tag, [...(byTag.get(tag) ?? []), method])
+  }
+  const m = aggregate(scores.method)
+  const n = aggregate(scores.nearest)
+  const l = aggregate(scores.lesion)
+  const b = aggregate(scores.background)
+  const best = Math.max(n.accuracy, l.accuracy, b.accuracy)
+  const setNote = `${set.length} synthetic pairs ~1000×750, half hard; pooled over ${m.uncertain} uncertain px`
+  const metrics: Metric[] = [
+    {
+      name: 'assist_acc_method_pct',
+      value: pct(m.accuracy),
+      unit: '%',
+      floor: pct(best),
+      ratio: (1 - best) / (1 - m.accuracy),
+      note: `${setNote}; floor = best baseline, ratio = its error / method error; min pair ${pct(m.minAccuracy)} %`,
+    },
+    {
+      name: 'assist_acc_nearest_pct',
+      value: pct(n.accuracy),
+      unit: '%',
+      note: 'nearest certain label (exact EDT)',
+    },
+    { name: 'assist_acc_all_lesion_pct', value: pct(l.accuracy), unit: '%', note: 'every uncertain px → 1' },
+    {
+      name: 'assist_acc_all_background_pct',
+      value: pct(b.accuracy),
+      unit: '%',
+      note: 'every uncertain px → 0',
+    },
+  ]
+  for (const [tag, s] of byTag) {
+    const a = aggregate(s)
+    metrics.push({
+      name: `assist_acc_method_${tag.replace(/-/g, '_')}_pct`,
+      value: pct(a.accuracy),
+      unit: '%',
+      note: `${a.pairs} pairs tagged ${tag}; min ${pct(a.minAccuracy)} %`,
+    })
+  }
+  metrics.push(
+    { name: 'assist_dice_method', value: m.meanDice, unit: '', note: 'mean Dice of the whole mask' },
+    { name: 'assist_dice_nearest', value: n.meanDice, unit: '', note: 'mean Dice, nearest-label baseline' },
+  )
+
+  // Timings: one ~1000×750 pair and one 6000×4000 pair, each against the nearest-label baseline.
+  for (const [w, h, runs, budget] of [
+    [1000, 750, 9, 300],
+    [6000, 4000, 3, 3000],
+  ] as const) {
+    const pair = synthesizePair({ id: 'bench', width: w, height: h, seed: 4242 })
+    const image = { width: w, height: h, data: pair.image.rgb, channels: 3 as const }
+    let scale = 1
+    const ms = medianMsSync(runs, () => {
+      scale = proposeResolution(image, pair.mask).stats.scale
+    })
+    const floor = medianMsSync(runs, () => resolveNearestLabel(pair.mask))
+    metrics.push({
+      name: `assist_resolve_${w}x${h}_ms`,
+      value: ms,
+      unit: 'ms',
+      floor,
+      ratio: ms / floor,
+      note: `budget ${budget} ms; working scale ${scale}; floor = nearest-label baseline on the same map`,
+    })
+  }
+  return metrics
+}
