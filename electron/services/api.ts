@@ -24,6 +24,7 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     'app:info': async () => ({ name: APP_NAME, version: APP_VERSION, host: ctx.host }),
     'dataset:summary': async () => session().workspace.dataset.summary(),
     'workspace:info': async () => session().info(),
+    'dataset:problems': async ({ offset, limit, code }) => session().problems(offset, limit, code),
     'queue:set': async (query) => session().setQueue({ ...query }),
     'queue:page': async ({ offset, limit }) => session().queuePage(offset, limit),
     'queue:find': async ({ id }) => session().queueFind(id),

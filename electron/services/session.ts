@@ -1,4 +1,13 @@
-import type { OpenedPair, QueueItem, QueuePage, QueueQuery, WorkspaceInfo } from '../../shared/api/contract'
+import type {
+  DatasetProblem,
+  OpenedPair,
+  ProblemPage,
+  QueueItem,
+  QueuePage,
+  QueueQuery,
+  ScanProgress,
+  WorkspaceInfo,
+} from '../../shared/api/contract'
 import { CodedError } from '../../shared/api/errors'
 import { countLabels, type LabelMap } from '../../shared/labels/codes'
 import type { Workspace } from './workspace/workspace'
@@ -18,9 +27,40 @@ const SNAPSHOT_PAGE = 10_000
 export class CurationSession {
   private queueIds: string[] = []
   private queuePositions = new Map<string, number>()
+  private scan: ScanProgress | null = null
+  private readonly scanAbort = new AbortController()
+  private problemsCache: DatasetProblem[] | null = null
 
-  constructor(readonly workspace: Workspace) {
+  constructor(
+    readonly workspace: Workspace,
+    options: { scan?: boolean } = {},
+  ) {
     this.setQueue(DEFAULT_QUEUE)
+    if (options.scan !== false && !workspace.readOnly) this.startScan()
+  }
+
+  /**
+   * Statistics of every source mask, computed in the background on worker threads (resumes where an
+   * earlier run stopped; unchanged sources are skipped). The queue's fractions fill in as it goes.
+   */
+  private startScan(): void {
+    this.scan = { running: true, done: 0, toScan: 0, skipped: 0, failed: 0, problems: 0, error: null }
+    this.workspace
+      .startStatsScan({
+        signal: this.scanAbort.signal,
+        onProgress: (p) => {
+          this.scan = { ...p, running: true, error: null }
+        },
+      })
+      .then(
+        (r) => {
+          this.scan = { ...r, running: false, error: r.aborted ? 'stopped' : null }
+          this.problemsCache = null
+        },
+        (err: unknown) => {
+          if (this.scan) this.scan = { ...this.scan, running: false, error: String(err) }
+        },
+      )
   }
 
   info(): WorkspaceInfo {
@@ -31,7 +71,49 @@ export class CurationSession {
       readOnly: w.readOnly,
       readOnlyReason: w.readOnlyReason,
       progress: w.progress(),
+      scan: this.scan,
+      notices: w.notices,
     }
+  }
+
+  /**
+   * Pairing problems (masks without an image, images without a mask, duplicate ids, broken sources)
+   * and mask problems found by the scan, in that order; cached until the next scan ends.
+   */
+  problems(offset: number, limit: number, code?: string): ProblemPage {
+    const all = (this.problemsCache ??= this.collectProblems())
+    const codes: Record<string, number> = {}
+    for (const p of all) codes[p.code] = (codes[p.code] ?? 0) + 1
+    const matching = code === undefined ? all : all.filter((p) => p.code === code)
+    return { total: matching.length, offset, codes, items: matching.slice(offset, offset + limit) }
+  }
+
+  private collectProblems(): DatasetProblem[] {
+    const dataset = this.workspace.dataset
+    const report = dataset.report()
+    const out: DatasetProblem[] = []
+    for (const s of report.sources) {
+      if (s.error) out.push({ id: null, file: s.path, code: s.error.code, message: s.error.message })
+    }
+    for (const id of report.masksWithoutImage)
+      out.push({ id, file: null, code: 'no-image', message: `${id}: a mask without an image` })
+    for (const id of report.imagesWithoutMask)
+      out.push({ id, file: null, code: 'no-mask', message: `${id}: an image without a mask` })
+    for (const d of report.duplicates) {
+      out.push({
+        id: d.id,
+        file: d.used,
+        code: 'duplicate-id',
+        message: `${d.id}: ${d.role} found ${d.ignored.length + 1} times; using ${d.used}, ignoring ${d.ignored.join(', ')}`,
+      })
+    }
+    for (let i = 0; i < dataset.size; i++) {
+      const id = dataset.idAt(i)
+      const state = this.workspace.pairState(id)
+      if (state.scanError)
+        out.push({ id, file: null, code: state.scanError, message: `${id}: ${state.scanError}` })
+    }
+    return out
   }
 
   setQueue(query: QueueQuery): { total: number } {
@@ -57,6 +139,7 @@ export class CurationSession {
         status: state.status,
         uncertainFraction: state.uncertainFraction,
         corrected: state.corrected,
+        problem: state.scanError,
       })
     }
     return { total: this.queueIds.length, offset, items }
@@ -134,6 +217,7 @@ export class CurationSession {
   }
 
   async close(): Promise<void> {
+    this.scanAbort.abort()
     await this.workspace.close()
   }
 }

@@ -86,6 +86,20 @@ export interface ReviewProgress {
   byStatus: Record<PairStatus, number>
 }
 
+/** The background statistics scan over all source masks. */
+export interface ScanProgress {
+  running: boolean
+  /** Masks analysed in this run so far, and to analyse in this run. */
+  done: number
+  toScan: number
+  /** Masks skipped because their statistics are current. */
+  skipped: number
+  failed: number
+  problems: number
+  /** Why the scan stopped early, if it did. */
+  error: string | null
+}
+
 export interface WorkspaceInfo {
   dir: string
   curator: string
@@ -93,6 +107,25 @@ export interface WorkspaceInfo {
   /** Why the workspace is read-only, when it is. */
   readOnlyReason: string | null
   progress: ReviewProgress
+  scan: ScanProgress | null
+  /** Things worth telling the curator about the opening (recoveries, adopted files…). */
+  notices: string[]
+}
+
+/** One problem found in the dataset: in pairing (no image, duplicates, a broken source) or in a mask. */
+export interface DatasetProblem {
+  id: string | null
+  file: string | null
+  code: string
+  message: string
+}
+
+export interface ProblemPage {
+  total: number
+  offset: number
+  /** Counts per code over all problems (for the filter). */
+  codes: Record<string, number>
+  items: DatasetProblem[]
 }
 
 /** The review state of one pair. */
@@ -125,6 +158,8 @@ export interface QueueItem {
   status: PairStatus
   uncertainFraction: number | null
   corrected: boolean
+  /** The code of the problem the scan found in the pair's source mask, if any. */
+  problem: string | null
 }
 
 export interface QueuePage {
@@ -180,6 +215,16 @@ export const contract = {
     result: returns<WorkspaceInfo>(),
     errors: ['no-dataset'],
     doc: 'The open workspace: folder, curator, read-only state and review progress.',
+  }),
+  'dataset:problems': call({
+    args: s.object({
+      offset: s.int({ min: 0 }),
+      limit: s.int({ min: 1, max: PAGE_LIMIT_MAX }),
+      code: s.optional(s.string({ maxLength: 64 })),
+    }),
+    result: returns<ProblemPage>(),
+    errors: ['no-dataset'],
+    doc: 'Problems found while pairing and scanning, optionally of one code.',
   }),
   'queue:set': call({
     args: s.object({

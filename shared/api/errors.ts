@@ -39,6 +39,11 @@ export const ERROR_CODES = [
   'workspace-locked',
   'workspace-corrupt',
   'workspace-version',
+  // exports
+  'export-target',
+  'export-corrupt',
+  'checksum-mismatch',
+  'cancelled',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

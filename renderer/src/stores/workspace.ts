@@ -1,6 +1,9 @@
 import { defineStore } from 'pinia'
 import type { DatasetSummary, ReviewProgress, WorkspaceInfo } from '../../../shared/api/contract'
 import { api } from '../api'
+import { useQueueStore } from './queue'
+
+const SCAN_POLL_MS = 1500
 
 /** The open workspace: where it is, who curates, and how far the review has come. */
 export const useWorkspaceStore = defineStore('workspace', {
@@ -14,6 +17,12 @@ export const useWorkspaceStore = defineStore('workspace', {
     progressText: (s) => (s.progress ? `${s.progress.reviewed} / ${s.progress.total} reviewed` : ''),
     progressFraction: (s) =>
       s.progress && s.progress.total > 0 ? s.progress.reviewed / s.progress.total : 0,
+    scanText: (s): string => {
+      const scan = s.info?.scan
+      if (!scan) return ''
+      if (scan.running) return `scanning masks ${scan.done} / ${scan.toScan}`
+      return scan.problems > 0 ? `${scan.problems} mask problems` : ''
+    },
   },
   actions: {
     async load(): Promise<boolean> {
@@ -28,7 +37,21 @@ export const useWorkspaceStore = defineStore('workspace', {
       this.info = info.value
       this.progress = info.value.progress
       if (summary.ok) this.summary = summary.value
+      if (info.value.scan?.running) void this.followScan()
       return true
+    },
+    /** Polls the background statistics scan until it ends; then the queue's fractions are refreshed. */
+    async followScan() {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, SCAN_POLL_MS))
+        const r = await api.call('workspace:info', undefined)
+        if (!r.ok) return
+        this.info = r.value
+        if (!r.value.scan?.running) {
+          useQueueStore().invalidate()
+          return
+        }
+      }
     },
   },
 })

@@ -13,12 +13,20 @@ const handlers: ApiHandlers = {
     throw new CodedError('no-dataset', 'no dataset is open')
   },
   'workspace:info': notUsed,
+  'dataset:problems': notUsed,
   'queue:set': notUsed,
   'queue:page': async ({ offset, limit }) => ({
     total: 1,
     offset,
     items: [
-      { position: 0, id: `n${limit}`, status: 'unreviewed', uncertainFraction: null, corrected: false },
+      {
+        position: 0,
+        id: `n${limit}`,
+        status: 'unreviewed',
+        uncertainFraction: null,
+        corrected: false,
+        problem: null,
+      },
     ],
   }),
   'queue:find': async () => {
