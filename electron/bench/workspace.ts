@@ -4,9 +4,14 @@
  *   transitions, statistics, encode, fsync, rename, folder fsync, read-back verification, two
  *   SQLite commits with synchronous=FULL) against sharp's PNG encode of the same buffer alone;
  * - the statistics scan (worker threads) in masks/s against one core's plain decode rate of the same
- *   masks × the workers used.
+ *   masks × the workers used;
+ * - opening a workspace of 43,885 pairs, against opening its Dataset alone;
+ * - pages of the pair list at that size (filters and sorts), against the cheapest SQLite page
+ *   (primary-key order, same offset).
  *
- * WSM_BENCH_SCAN_N sets the number of masks of the scan benchmark (default 600).
+ * WSM_BENCH_SCAN_N sets the number of masks of the scan benchmark (default 2000: with fewer, the
+ * workers' start and warm-up dominate), WSM_BENCH_LIST_N the number of pairs of the listing
+ * benchmark (default 43,885).
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -14,9 +19,11 @@ import { promises as fsp } from 'node:fs'
 import sharp from 'sharp'
 import yazl from 'yazl'
 import type { LabelMap } from '../../shared/labels/codes'
+import { Dataset } from '../services/dataset'
 import { atomicWriteFile } from '../services/fs/atomicWrite'
-import { decodeMaskPng, encodeMaskPng } from '../services/png/maskPng'
-import { Workspace } from '../services/workspace/workspace'
+import { decodeMaskPng, encodeMaskPng, type MaskPngFormat } from '../services/png/maskPng'
+import { openSqlite } from '../services/workspace/sqlite'
+import { Workspace, type PairQuery } from '../services/workspace/workspace'
 import type { Metric } from './index'
 
 const SAVE_W = 4300
@@ -85,7 +92,7 @@ export async function benchWorkspace(work: string): Promise<Metric[]> {
   // ---- save ---------------------------------------------------------------------------------------
   const id = 'ISIC_0000001'
   const source = drawMask(SAVE_W, SAVE_H, 1)
-  const grey = { colorType: 0 as const, bitDepth: 8 as const, interlaced: false }
+  const grey: MaskPngFormat = { colorType: 0, bitDepth: 8, interlaced: false }
   await zipOf(
     [{ name: `ISIC_WSM_labels/${id}.png`, bytes: encodeMaskPng(source, grey) }],
     path.join(base, 'save.zip'),
@@ -131,7 +138,7 @@ export async function benchWorkspace(work: string): Promise<Metric[]> {
   }
 
   // ---- statistics scan ------------------------------------------------------------------------------
-  const n = Math.max(16, Number(process.env.WSM_BENCH_SCAN_N ?? 600) || 600)
+  const n = Math.max(16, Number(process.env.WSM_BENCH_SCAN_N ?? 2000) || 2000)
   const kinds = 8 // distinct masks, repeated under n ids
   const pngs = Array.from({ length: kinds }, (_, k) => encodeMaskPng(drawMask(SCAN_W, SCAN_H, k + 2), grey))
   const ids = Array.from({ length: n }, (_, i) => `ISIC_${String(1000000 + i).padStart(7, '0')}`)
@@ -173,6 +180,88 @@ export async function benchWorkspace(work: string): Promise<Metric[]> {
     })
   } finally {
     await scanWs.close()
+  }
+  metrics.push(...(await benchListing(base, grey)))
+  return metrics
+}
+
+/** A workspace of N pairs (tiny masks: only the numbers of rows matter here). */
+async function benchListing(base: string, grey: MaskPngFormat): Promise<Metric[]> {
+  const n = Math.max(1000, Number(process.env.WSM_BENCH_LIST_N ?? 43_885) || 43_885)
+  const png = encodeMaskPng(drawMask(16, 16, 3), grey)
+  const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#c89678' } })
+    .jpeg()
+    .toBuffer()
+  const ids = Array.from({ length: n }, (_, i) => `ISIC_${String(i).padStart(7, '0')}`)
+  const masks = path.join(base, 'list-masks.zip')
+  const images = path.join(base, 'list-images.zip')
+  await zipOf(
+    ids.map((id) => ({ name: `ISIC_WSM_labels/${id}.png`, bytes: png })),
+    masks,
+  )
+  await zipOf(
+    ids.map((id) => ({ name: `images/${id}.jpg`, bytes: jpeg })),
+    images,
+  )
+  const dir = path.join(base, 'ws-list')
+  await (await Workspace.create(dir, { masks, images: [images], curator: 'bench' })).close()
+  // Synthetic statistics and decisions, written straight into the database.
+  const db = openSqlite(path.join(dir, 'workspace.sqlite'))
+  const statuses = ['accepted', 'rejected', 'flagged', 'skipped']
+  const update = db.prepare(`UPDATE pairs SET status = ?, uncertain_fraction = ? WHERE id = ?`)
+  db.transaction(() => {
+    ids.forEach((id, i) =>
+      update.run(
+        i % 10 === 0 ? statuses[i % 4] : 'unreviewed',
+        i % 7 === 0 ? null : ((i * 7919) % 1000) / 1000,
+        id,
+      ),
+    )
+  })()
+  db.close()
+
+  const metrics: Metric[] = []
+  const openDataset = await timeRuns(3, async () => (await Dataset.open({ masks, images: [images] })).close())
+  const openWs = await timeRuns(3, async () => (await Workspace.open(dir)).close())
+  metrics.push({
+    name: 'workspace_open_ms',
+    value: openWs,
+    unit: 'ms',
+    floor: openDataset,
+    ratio: openWs / openDataset,
+    note: `${n} pairs (zips), lock + quick_check + sync + recovery; floor = Dataset.open alone`,
+  })
+
+  const ws = await Workspace.open(dir, { readOnly: true })
+  try {
+    const db2 = openSqlite(path.join(dir, 'workspace.sqlite'), { readonly: true })
+    const mid = Math.floor(n / 2)
+    const plain = db2.prepare(`SELECT id FROM pairs ORDER BY id LIMIT 100 OFFSET ?`)
+    const floor = await timeRuns(15, async () => plain.all(mid))
+    db2.close()
+    const queries: [string, PairQuery][] = [
+      ['all_by_uncertain_desc', { sort: 'uncertain', order: 'desc', offset: mid, limit: 100 }],
+      ['unreviewed_by_uncertain', { status: 'unreviewed', sort: 'uncertain', offset: mid, limit: 100 }],
+      [
+        'range_by_uncertain',
+        { uncertainMin: 0.2, uncertainMax: 0.6, sort: 'uncertain', offset: 1000, limit: 100 },
+      ],
+      ['flagged_by_id', { status: 'flagged', sort: 'id', limit: 100 }],
+      ['all_by_id_last_page', { sort: 'id', offset: n - 100, limit: 100 }],
+    ]
+    for (const [name, q] of queries) {
+      const value = await timeRuns(15, async () => ws.listPairs(q))
+      metrics.push({
+        name: `workspace_list_${name}_ms`,
+        value,
+        unit: 'ms',
+        floor,
+        ratio: value / floor,
+        note: `listPairs at ${n} pairs (count + page of 100); floor = one primary-key page at offset ${mid}`,
+      })
+    }
+  } finally {
+    await ws.close()
   }
   return metrics
 }

@@ -293,6 +293,11 @@ interface NewEvent {
   recovered?: boolean
 }
 
+/** Lets queued I/O callbacks and requests run before the next CPU-heavy step. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
@@ -976,7 +981,8 @@ export class Workspace {
    * Saves a corrected mask for a pair: checked (same size as the source, values 0, 1, 255 only),
    * encoded in the source's PNG format (grey stays grey; a palette keeps its PLTE and indices),
    * written atomically and read back, then recorded — status `corrected`, statistics, and an audit
-   * event with the pixel transitions against the previous current mask.
+   * event with the pixel transitions against the previous current mask. `map` must not change
+   * until the returned promise settles.
    */
   async saveMask(id: string, map: LabelMap, options: { note?: string | null } = {}): Promise<SaveMaskResult> {
     this.#writable()
@@ -1029,15 +1035,22 @@ export class Workspace {
           target,
         )
       }
+      // The CPU-heavy steps (tens of ms each on 12 Mpx) give the event loop a turn in between, so
+      // IPC and HTTP requests are served while a large mask is being saved.
+      await turn()
       const png = encodeMaskPng(map, format) // refuses values other than 0, 1, 255 (mask-values)
       const hash = sha256(png)
+      await turn()
+      const transitions = countTransitions(previous.data, map.data)
+      await turn()
+      const stats = maskStats(map, target)
       const payload: PendingPayload = {
         at: Date.now(),
         curator: this.curator,
         note,
         kind: 'save',
-        transitions: countTransitions(previous.data, map.data),
-        stats: maskStats(map, target),
+        transitions,
+        stats,
         bytes: png.length,
       }
       this.#write('prepare the save', () => {
