@@ -113,6 +113,11 @@ const LLR_CLIP = 60
 const ILLUMINATION_RIDGE = 0.05
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now())
 
+/** An option's value when it is a finite number ≥ min, else the default. */
+function option(v: number | undefined, def: number, min: number): number {
+  return v !== undefined && Number.isFinite(v) && v >= min ? v : Math.max(min, def)
+}
+
 /** Checks sizes; throws RangeError on a mismatch. */
 function validate(image: AssistImage, map: LabelMap): void {
   const { width, height } = map
@@ -515,6 +520,8 @@ function learnModels(
   hair: Uint8Array,
   ringC: number,
   flatten: boolean,
+  /** Radius around the uncertain cells whose colours are read later (data window, smoothness). */
+  reach: number,
 ): { models: ColourModels; ring: Uint8Array; light: Illumination | null } {
   const { cw, ch, col, lum, lab } = grid
   const nc = cw * ch
@@ -541,14 +548,27 @@ function learnModels(
   // the background ring, divided out of every cell colour.
   const light = flatten ? fitIllumination(grid, ring) : null
   if (light) {
+    // Only the cells read later: the ring, and the uncertain cells with their window neighbours.
+    const done = new Uint8Array(nc)
+    const apply = (x: number, y: number): void => {
+      const c = y * cw + x
+      if (done[c] !== 0) return
+      done[c] = 1
+      const k = 1 / light.gain(x, y)
+      col[3 * c] *= k
+      col[3 * c + 1] *= k
+      col[3 * c + 2] *= k
+      lum[c] *= k
+    }
     for (let y = 0; y < ch; y++) {
       for (let x = 0; x < cw; x++) {
         const c = y * cw + x
-        const k = 1 / light.gain(x, y)
-        col[3 * c] *= k
-        col[3 * c + 1] *= k
-        col[3 * c + 2] *= k
-        lum[c] *= k
+        if (ring[c] !== 0) apply(x, y)
+        else if (unknownSite[c] !== 0) {
+          for (let yy = Math.max(0, y - reach); yy <= Math.min(ch - 1, y + reach); yy++) {
+            for (let xx = Math.max(0, x - reach); xx <= Math.min(cw - 1, x + reach); xx++) apply(xx, yy)
+          }
+        }
       }
     }
   }
@@ -663,11 +683,11 @@ export function proposeResolution(image: AssistImage, map: LabelMap, opts: Resol
   }
 
   const S = Math.min(W, H)
-  const hairWidth = opts.hairWidth ?? Math.max(4, 0.006 * S)
-  const ringWidth = opts.ringWidth ?? Math.max(8, 0.03 * S)
-  const lambda = opts.smoothness ?? DEFAULT_SMOOTHNESS
-  const maxWork = opts.maxWorkPixels ?? DEFAULT_MAX_WORK_PIXELS
-  const dataRadius = opts.dataRadius ?? 1
+  const hairWidth = option(opts.hairWidth, Math.max(4, 0.006 * S), 0)
+  const ringWidth = option(opts.ringWidth, Math.max(8, 0.03 * S), 1)
+  const lambda = option(opts.smoothness, DEFAULT_SMOOTHNESS, 0)
+  const maxWork = option(opts.maxWorkPixels, DEFAULT_MAX_WORK_PIXELS, 1)
+  const dataRadius = Math.floor(option(opts.dataRadius, 1, 0))
 
   // ---- 1. Working grid over the uncertain box plus a margin.
   const margin = Math.ceil(ringWidth + hairWidth)
@@ -675,7 +695,7 @@ export function proposeResolution(image: AssistImage, map: LabelMap, opts: Resol
   const ry0 = Math.max(0, rect.y - margin)
   const rw = Math.min(W, rect.x + rect.width + margin) - rx0
   const rh = Math.min(H, rect.y + rect.height + margin) - ry0
-  const s = Math.max(1, Math.floor(opts.scale ?? Math.ceil(Math.sqrt((rw * rh) / maxWork))))
+  const s = Math.floor(option(opts.scale, Math.ceil(Math.sqrt((rw * rh) / maxWork)), 1))
   stats.scale = s
   const grid = buildGrid(image, map, rx0, ry0, rw, rh, s)
   const { cw, ch, col, lum, lab } = grid
@@ -699,10 +719,18 @@ export function proposeResolution(image: AssistImage, map: LabelMap, opts: Resol
   stats.ms.grid = t1 - t0
 
   // ---- 3. Colour models and data terms.
-  const { models, ring, light } = learnModels(grid, hair, ringWidth / s, opts.flattenIllumination !== false)
+  const { models, ring, light } = learnModels(
+    grid,
+    hair,
+    ringWidth / s,
+    opts.flattenIllumination !== false,
+    Math.max(1, dataRadius),
+  )
   const node = new Int32Array(nc).fill(-1)
   let nn = 0
   for (let c = 0; c < nc; c++) if (lab[c] === LABEL_UNCERTAIN) node[c] = nn++
+  const cells = new Int32Array(nn)
+  for (let c = 0; c < nc; c++) if (node[c] >= 0) cells[node[c]] = c
   stats.coarseNodes = nn
   const llr = new Float32Array(nn)
   const m = new Float64Array(8)
@@ -741,7 +769,7 @@ export function proposeResolution(image: AssistImage, map: LabelMap, opts: Resol
   stats.ms.models = t2 - t1
 
   // ---- 4. Coarse graph cut.
-  const cutLab = cutGrid(grid, hair, node, nn, llr, lambda)
+  const cutLab = cutGrid(grid, hair, node, cells, llr, lambda)
   const t3 = now()
   stats.ms.cut = t3 - t2
 
@@ -781,9 +809,7 @@ export function proposeResolution(image: AssistImage, map: LabelMap, opts: Resol
   return { labels, rect, stats }
 }
 
-/** Forward half of the 8-neighbourhood (E, S, SE, SW) as dx, dy, and the other half. */
-const FWD_DX = [1, 0, 1, -1]
-const FWD_DY = [0, 1, 1, 1]
+/** The 8-neighbourhood as dx, dy: the forward half (E, S, SE, SW), then the backward half. */
 const ALL_DX = [1, 0, 1, -1, -1, 0, -1, 1]
 const ALL_DY = [0, 1, 1, 1, 0, -1, -1, -1]
 
@@ -795,27 +821,28 @@ function cutGrid(
   grid: WorkGrid,
   hair: Uint8Array,
   node: Int32Array,
-  nn: number,
+  cells: Int32Array,
   llr: Float32Array,
   lambda: number,
 ): Uint8Array {
   const { cw, ch, col, lab } = grid
+  const nn = cells.length
   const out = lab.slice()
-  // β: mean squared colour difference over the hair-free pairs touching an uncertain cell.
+  // β: mean squared colour difference over the hair-free pairs from an uncertain cell to its right
+  // and lower neighbours.
   let sum = 0
   let pairs = 0
-  for (let y = 0; y < ch; y++) {
-    for (let x = 0; x < cw; x++) {
-      const c = y * cw + x
-      if (node[c] < 0 || hair[c] !== 0) continue
-      if (x + 1 < cw && hair[c + 1] === 0) {
-        sum += diff2(col, c, c + 1)
-        pairs++
-      }
-      if (y + 1 < ch && hair[c + cw] === 0) {
-        sum += diff2(col, c, c + cw)
-        pairs++
-      }
+  for (let v = 0; v < nn; v++) {
+    const c = cells[v]
+    if (hair[c] !== 0) continue
+    const x = c % cw
+    if (x + 1 < cw && hair[c + 1] === 0) {
+      sum += diff2(col, c, c + 1)
+      pairs++
+    }
+    if (c + cw < cw * ch && hair[c + cw] === 0) {
+      sum += diff2(col, c, c + cw)
+      pairs++
     }
   }
   const inv2Beta = pairs > 0 && sum > 0 ? pairs / (2 * sum) : 0
@@ -825,29 +852,27 @@ function cutGrid(
     if (d > 0) g.addTerminal(v, d, 0)
     else if (d < 0) g.addTerminal(v, 0, -d)
   }
-  for (let y = 0; y < ch; y++) {
-    for (let x = 0; x < cw; x++) {
-      const c = y * cw + x
-      const vc = node[c]
-      for (let k = 0; k < 4; k++) {
-        const nx = x + FWD_DX[k]
-        const ny = y + FWD_DY[k]
-        if (nx < 0 || nx >= cw || ny >= ch) continue
-        const q = ny * cw + nx
-        const vq = node[q]
-        if (vc < 0 && vq < 0) continue
-        const contrast = hair[c] !== 0 || hair[q] !== 0 ? 1 : Math.exp(-diff2(col, c, q) * inv2Beta)
-        const w = lambda * (k < 2 ? 1 : SQRT1_2) * contrast
-        if (vc >= 0 && vq >= 0) g.addEdge(vc, vq, w, w)
-        else if (vc >= 0) pinTo(g, vc, lab[q], w)
-        else pinTo(g, vq, lab[c], w)
-      }
+  for (let v = 0; v < nn; v++) {
+    const c = cells[v]
+    const y = Math.floor(c / cw)
+    const x = c - y * cw
+    // Edges to other nodes once (forward half), pins to certain cells on all 8 sides.
+    for (let k = 0; k < 8; k++) {
+      const nx = x + ALL_DX[k]
+      const ny = y + ALL_DY[k]
+      if (nx < 0 || nx >= cw || ny < 0 || ny >= ch) continue
+      const q = ny * cw + nx
+      const vq = node[q]
+      if (vq >= 0 && k >= 4) continue
+      const contrast = hair[c] !== 0 || hair[q] !== 0 ? 1 : Math.exp(-diff2(col, c, q) * inv2Beta)
+      const w = lambda * (k === 0 || k === 1 || k === 4 || k === 5 ? 1 : SQRT1_2) * contrast
+      if (vq >= 0) g.addEdge(v, vq, w, w)
+      else pinTo(g, v, lab[q], w)
     }
   }
   g.maxflow()
-  for (let c = 0; c < out.length; c++) {
-    const v = node[c]
-    if (v >= 0) out[c] = g.isSource(v, llr[v] > 0 ? 'source' : 'sink') ? LABEL_LESION : LABEL_BACKGROUND
+  for (let v = 0; v < nn; v++) {
+    out[cells[v]] = g.isSource(v, llr[v] > 0 ? 'source' : 'sink') ? LABEL_LESION : LABEL_BACKGROUND
   }
   return out
 }

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { aggregate, evaluate } from '../../../../../shared/labels/assist/evaluate'
+import { aggregate, evaluate, strayUncertain } from '../../../../../shared/labels/assist/evaluate'
 
 const U = 255
+
+function resolveAll(data: Uint8Array, to: number): Uint8Array {
+  return data.map((v) => (v === U ? to : v))
+}
 
 describe('evaluate', () => {
   it('scores the uncertain pixels and the whole-mask Dice', () => {
@@ -27,7 +31,15 @@ describe('evaluate', () => {
 
   it('is 1 when nothing is uncertain or both masks are empty', () => {
     const z = new Uint8Array(4)
-    expect(evaluate(z, z, z)).toEqual({ uncertain: 0, correct: 0, accuracy: 1, dice: 1, certainErrors: 0 })
+    expect(evaluate(z, z, z)).toEqual({
+      uncertain: 0,
+      correct: 0,
+      accuracy: 1,
+      dice: 1,
+      certainErrors: 0,
+      strayUncertain: 0,
+      strayCorrect: 0,
+    })
   })
 
   it('rejects different sizes', () => {
@@ -35,8 +47,24 @@ describe('evaluate', () => {
   })
 
   it('aggregates pooled and per-pair figures', () => {
-    const a = { uncertain: 100, correct: 90, accuracy: 0.9, dice: 0.8, certainErrors: 0 }
-    const b = { uncertain: 300, correct: 297, accuracy: 0.99, dice: 0.9, certainErrors: 2 }
+    const a = {
+      uncertain: 100,
+      correct: 90,
+      accuracy: 0.9,
+      dice: 0.8,
+      certainErrors: 0,
+      strayUncertain: 10,
+      strayCorrect: 5,
+    }
+    const b = {
+      uncertain: 300,
+      correct: 297,
+      accuracy: 0.99,
+      dice: 0.9,
+      certainErrors: 2,
+      strayUncertain: 0,
+      strayCorrect: 0,
+    }
     const g = aggregate([a, b])
     expect(g.pairs).toBe(2)
     expect(g.accuracy).toBeCloseTo(387 / 400, 12)
@@ -44,5 +72,20 @@ describe('evaluate', () => {
     expect(g.minAccuracy).toBe(0.9)
     expect(g.meanDice).toBeCloseTo(0.85, 12)
     expect(g.minDice).toBe(0.8)
+    expect(g.strayAccuracy).toBe(0.5)
+  })
+
+  it('finds the stray uncertain components: those touching no certain lesion pixel', () => {
+    // Row 0: uncertain pixels next to the lesion (not stray); (3,1) and the pair (4,2)–(5,2) on the
+    // skin are stray (they touch each other only diagonally: two components under 4-connectivity).
+    const weak = {
+      width: 6,
+      height: 3,
+      data: Uint8Array.from([1, U, U, 0, 0, 0, 0, 0, 0, U, 0, 0, 0, 0, 0, 0, U, U]),
+    }
+    expect(Array.from(strayUncertain(weak))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1])
+    const truth = Uint8Array.from([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0])
+    const s = evaluate(resolveAll(weak.data, 0), truth, weak)
+    expect([s.strayUncertain, s.strayCorrect]).toEqual([3, 2])
   })
 })

@@ -195,6 +195,21 @@ describe('proposeResolution', () => {
     expectValidResolution(noLesion, proposeResolution(rgbImage(p), noLesion).labels)
   })
 
+  it('falls back on the defaults for nonsensical options', () => {
+    const p = pair(160, 120, 29)
+    const a = proposeResolution(rgbImage(p), p.mask)
+    const b = proposeResolution(rgbImage(p), p.mask, {
+      scale: Number.NaN,
+      smoothness: -1,
+      hairWidth: Infinity,
+      ringWidth: 0,
+      dataRadius: -2,
+      maxWorkPixels: 0,
+    })
+    expect(b.stats.scale).toBe(1)
+    expect(sameBytes(a.labels, b.labels)).toBe(true)
+  })
+
   it('rejects an image that does not match the map', () => {
     const p = pair(128, 96, 26)
     expect(() => proposeResolution({ ...rgbImage(p), width: 127 }, p.mask)).toThrow(RangeError)
