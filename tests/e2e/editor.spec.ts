@@ -184,3 +184,42 @@ test('a read-only workspace refuses the save, says why, and keeps the edit', asy
   await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
   await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(left))
 })
+
+test('assisted resolution: a preview, applied as one undo step, certain pixels untouched', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const sourceUncertain = count(source, LABEL_UNCERTAIN)
+  await page.getByTestId('editor-canvas').hover()
+
+  await page.keyboard.press('u')
+  await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
+  await expect(page.getByTestId('assist-text')).toContainText('→ lesion')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  await shot(page, 'assist-preview')
+
+  // Escape discards the preview: the exact bytes come back.
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
+  await expect(page.getByTestId('save-state')).toHaveText('source mask')
+
+  await page.getByTestId('assist').click()
+  await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
+  await page.keyboard.press('Enter')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  await page.getByTestId('undo').click()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
+  await page.getByTestId('redo').click()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+
+  await page.getByTestId('save').click()
+  await expect(page.getByTestId('status')).toHaveText('corrected')
+  const saved = savedMask(serve.workspace, 'ISIC_0000000')
+  expect(count(saved, 0) + count(saved, 1)).toBe(saved.width * saved.height)
+  for (let i = 0; i < source.data.length; i++) {
+    if (source.data[i] !== LABEL_UNCERTAIN && saved.data[i] !== source.data[i])
+      throw new Error(`certain pixel ${i} changed`)
+  }
+})

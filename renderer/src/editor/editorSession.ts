@@ -30,6 +30,8 @@ export interface SessionListener {
 export class EditorSession implements PaintTarget {
   private uncertain: number
   private dirty: boolean
+  private previewing = false
+  private dirtyBeforeStroke = false
 
   constructor(
     readonly id: string,
@@ -64,6 +66,7 @@ export class EditorSession implements PaintTarget {
   }
 
   beginStroke(at: Point): void {
+    this.dirtyBeforeStroke = this.dirty
     this.history.beginStroke()
     this.strokeTo(at, at)
   }
@@ -89,6 +92,9 @@ export class EditorSession implements PaintTarget {
   abortStroke(): void {
     const rect = this.history.abortStroke(this.map)
     this.afterBulkChange(rect)
+    // The bytes are back as they were before the stroke, and so is their saved-or-not state.
+    this.dirty = this.dirtyBeforeStroke
+    this.emit()
   }
 
   fillAt(at: Point): void {
@@ -107,9 +113,34 @@ export class EditorSession implements PaintTarget {
     this.record(resolveUncertain(this.map, { label }))
   }
 
-  /** Applies a ready-made patch (e.g. the assisted proposal) as one undo step. */
-  applyProposal(patch: Patch | null): void {
-    this.record(patch)
+  /**
+   * Shows a ready-made patch (the assisted proposal) on the map as a preview: applied, but held
+   * as an open stroke, so acceptPreview() makes it ONE undo step and discardPreview() restores the
+   * exact bytes from before.
+   */
+  previewProposal(patch: Patch): void {
+    this.dirtyBeforeStroke = this.dirty
+    this.history.beginStroke()
+    this.apply(patch)
+    this.history.stage(patch)
+    this.previewing = true
+    this.emit()
+  }
+
+  get inPreview(): boolean {
+    return this.previewing && this.history.inStroke
+  }
+
+  acceptPreview(): void {
+    if (!this.inPreview) return
+    this.previewing = false
+    this.commitStroke()
+  }
+
+  discardPreview(): void {
+    if (!this.inPreview) return
+    this.previewing = false
+    this.abortStroke()
   }
 
   undo(): void {

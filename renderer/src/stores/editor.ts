@@ -28,6 +28,9 @@ export const useEditorStore = defineStore('editor', {
     uncertainRemaining: 0,
     /** Bumped on every change of the label map (watchers redraw what depends on it). */
     version: 0,
+    /** Assisted resolution: computing, or a proposal shown for the curator to apply or discard. */
+    assist: 'idle' as 'idle' | 'running' | 'preview',
+    assistText: '',
   }),
   actions: {
     setTool(tool: ToolName) {

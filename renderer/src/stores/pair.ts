@@ -121,7 +121,10 @@ export const usePairStore = defineStore('pair', {
             editor.dirty = s.dirty
             editor.uncertainRemaining = s.uncertain
             editor.version++
-            if (s.dirty && this.saveState !== 'saving') this.saveState = 'dirty'
+            if (this.saveState !== 'saving') {
+              if (s.dirty) this.saveState = 'dirty'
+              else if (this.saveState === 'dirty') this.saveState = 'clean'
+            }
           },
         },
         pair.converted,
@@ -177,6 +180,13 @@ export const usePairStore = defineStore('pair', {
     /** Saves the open mask when it changed; true when there is nothing left unsaved. */
     async saveIfDirty(): Promise<boolean> {
       const pair = loadedPair.value
+      // Moving on with an assisted proposal on screen keeps it, as one undo step.
+      if (pair?.session.inPreview) {
+        pair.session.acceptPreview()
+        const editor = useEditorStore()
+        editor.assist = 'idle'
+        editor.assistText = ''
+      }
       if (!pair || !pair.session.isDirty) return true
       return this.writeMask()
     },
