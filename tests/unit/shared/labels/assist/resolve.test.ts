@@ -8,6 +8,8 @@ import type { AssistImage, ResolveOptions } from '../../../../../shared/labels/a
 import { resolveNearestLabel } from '../../../../../shared/labels/assist/baselines'
 import { evaluate } from '../../../../../shared/labels/assist/evaluate'
 import type { LabelMap } from '../../../../../shared/labels/codes'
+import { applyPatch } from '../../../../../shared/labels/patch'
+import type { Patch } from '../../../../../shared/labels/patch'
 import { synthesizePair } from '../../../../../electron/services/demo/synthesize'
 import type { SyntheticPair } from '../../../../../electron/services/demo/synthesize'
 
@@ -263,5 +265,16 @@ describe('proposalRunPatch', () => {
     expect(k).toBe(prop.stats.uncertain)
     expect(patch.before.length).toBe(k)
     expect(sameBytes(applied, prop.labels)).toBe(true)
+  })
+
+  it('is an editor Patch: applyPatch redoes it into the proposal and undoes it back', () => {
+    const p = pair(200, 150, 30)
+    const prop = proposeResolution(rgbImage(p), p.mask)
+    const patch: Patch = proposalRunPatch(p.mask, prop)
+    const map = { width: 200, height: 150, data: p.mask.data.slice() }
+    expect(applyPatch(map, patch, 'redo')).toEqual(prop.rect)
+    expect(sameBytes(map.data, prop.labels)).toBe(true)
+    applyPatch(map, patch, 'undo')
+    expect(sameBytes(map.data, p.mask.data)).toBe(true)
   })
 })
