@@ -116,12 +116,26 @@ export async function benchAssist(): Promise<Metric[]> {
   ] as const) {
     const pair = synthesizePair({ id: 'bench', width: w, height: h, seed: 4242 })
     const image = { width: w, height: h, data: pair.image.rgb, channels: 3 as const }
-    let scale = 1
+    let proposal = proposeResolution(image, pair.mask)
     const t = timeIt(runs, () => {
-      scale = proposeResolution(image, pair.mask).stats.scale
+      proposal = proposeResolution(image, pair.mask)
     })
-    const floor = timeIt(runs, () => resolveNearestLabel(pair.mask))
+    const scale = proposal.stats.scale
+    let nearest = resolveNearestLabel(pair.mask)
+    const floor = timeIt(runs, () => {
+      nearest = resolveNearestLabel(pair.mask)
+    })
+    const acc = evaluate(proposal.labels, pair.truth, pair.mask).accuracy
+    const accNearest = evaluate(nearest, pair.truth, pair.mask).accuracy
     metrics.push(
+      {
+        name: `assist_acc_method_${w}x${h}_pct`,
+        value: pct(acc),
+        unit: '%',
+        floor: pct(accNearest),
+        ratio: acc / accNearest,
+        note: 'the timed pair (plain synthetic, seed 4242); floor = nearest-label baseline',
+      },
       {
         name: `assist_resolve_${w}x${h}_ms`,
         value: t.wall,

@@ -109,9 +109,11 @@ describe('proposeResolution', () => {
       rgba[4 * i + 2] = rgb[3 * i + 2]
       rgba[4 * i + 3] = (i * 7) & 255 // alpha is ignored
     }
-    const a = proposeResolution(rgbImage(p), p.mask)
-    const b = proposeResolution({ width: 256, height: 192, data: rgba, channels: 4 }, p.mask)
-    expect(sameBytes(b.labels, a.labels)).toBe(true)
+    for (const opts of [{}, { scale: 2 }]) {
+      const a = proposeResolution(rgbImage(p), p.mask, opts)
+      const b = proposeResolution({ width: 256, height: 192, data: rgba, channels: 4 }, p.mask, opts)
+      expect(sameBytes(b.labels, a.labels)).toBe(true)
+    }
   })
 
   it('beats the nearest-label baseline clearly on a synthetic pair (quality guard)', () => {
