@@ -26,3 +26,19 @@ export function registerApi(handlers: ApiHandlers): void {
     return dispatch(handlers, name, args)
   })
 }
+
+/** The preload reports paths of files the curator dropped on the window (drag and drop). */
+export const GRANT_CHANNEL = 'wsm:dropped'
+
+/**
+ * Drag and drop: the preload resolves a dropped File to its path (webUtils.getPathForFile, which
+ * gives nothing for files made up by script) and reports it here; the path becomes an allowed root.
+ */
+export function registerGrantChannel(grant: (p: string) => void): void {
+  ipcMain.handle(GRANT_CHANNEL, (event, p: unknown) => {
+    if (!isTrustedFrame(event.senderFrame) || typeof p !== 'string' || p.length === 0 || p.length > 4096)
+      return false
+    grant(p)
+    return true
+  })
+}

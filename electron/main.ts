@@ -1,8 +1,10 @@
-import { app, BrowserWindow, Menu, net, protocol, session } from 'electron'
+import { app, BrowserWindow, dialog, Menu, net, protocol, session, type OpenDialogOptions } from 'electron'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { APP_NAME, APP_VERSION } from './appMeta'
-import { registerApi } from './ipc'
+import { registerApi, registerGrantChannel } from './ipc'
+import { PathGrants } from './pathGrants'
+import type { PickPurpose } from './services/api'
 import { SECURITY_HEADERS } from './serve/securityHeaders'
 import { createApiHandlers } from './services/api'
 import { openDemoWorkspace } from './services/demo/demoCache'
@@ -26,6 +28,8 @@ if (process.env.WSM_CURATOR_USER_DATA)
 if (!app.requestSingleInstanceLock()) app.quit()
 
 let curation: CurationSession | undefined
+const grants = new PathGrants()
+let recent: RecentWorkspaces
 let mainWindow: BrowserWindow | null = null
 
 /**
@@ -94,9 +98,40 @@ function buildMenu(): void {
   Menu.setApplicationMenu(Menu.buildFromTemplate(template))
 }
 
+const PICKS: Record<PickPurpose, OpenDialogOptions> = {
+  workspace: { title: 'Open a workspace folder', properties: ['openDirectory'] },
+  'new-workspace': {
+    title: 'Folder for the new workspace',
+    properties: ['openDirectory', 'createDirectory'],
+  },
+  'masks-zip': {
+    title: 'Masks zip (ISIC_WSM_labels.zip)',
+    properties: ['openFile'],
+    filters: [{ name: 'Zip', extensions: ['zip'] }],
+  },
+  'masks-folder': { title: 'Folder of mask PNGs', properties: ['openDirectory'] },
+  'images-zip': {
+    title: 'Images zip',
+    properties: ['openFile'],
+    filters: [{ name: 'Zip', extensions: ['zip'] }],
+  },
+  'images-folder': { title: 'Folder of images', properties: ['openDirectory'] },
+}
+
+/** A native dialog; what the curator picks becomes an allowed root. */
+async function pick(purpose: PickPurpose): Promise<string | null> {
+  const options = PICKS[purpose]
+  const result = mainWindow
+    ? await dialog.showOpenDialog(mainWindow, options)
+    : await dialog.showOpenDialog(options)
+  const chosen = result.canceled ? undefined : result.filePaths[0]
+  if (!chosen) return null
+  grants.grant(chosen)
+  return chosen
+}
+
 /** Reopens the last workspace (read-only if another program holds it), else the demo. */
 async function openStartupWorkspace(): Promise<void> {
-  const recent = new RecentWorkspaces(path.join(app.getPath('userData'), 'settings.json'))
   const [last] = await recent.list()
   const options = { ifLocked: 'read-only' as const }
   const workspace = last
@@ -138,7 +173,25 @@ void app.whenReady().then(async () => {
   registerAppProtocol()
   buildMenu()
   useElectronSqliteBuild()
-  registerApi(createApiHandlers({ host: 'electron', session: () => curation }))
+  recent = new RecentWorkspaces(path.join(app.getPath('userData'), 'settings.json'))
+  for (const dir of await recent.list()) grants.grant(dir)
+  registerGrantChannel((p) => grants.grant(p))
+  registerApi(
+    createApiHandlers({
+      host: 'electron',
+      session: () => curation,
+      setSession: (s) => {
+        curation = s
+      },
+      allowPath: (p) => grants.allows(p),
+      pick,
+      recent: () => recent.list(),
+      addRecent: async (dir) => {
+        grants.grant(dir)
+        await recent.add(dir)
+      },
+    }),
+  )
   try {
     await openStartupWorkspace()
   } catch (err) {

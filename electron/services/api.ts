@@ -1,12 +1,29 @@
-import type { ApiHandlers, AppInfo } from '../../shared/api/contract'
+import path from 'node:path'
+import type { ApiHandlers, AppInfo, WorkspaceInfo } from '../../shared/api/contract'
 import { CodedError } from '../../shared/api/errors'
 import { APP_NAME, APP_VERSION } from '../appMeta'
-import type { CurationSession } from './session'
+import { CurationSession } from './session'
+import { Workspace } from './workspace/workspace'
 
+export type PickPurpose =
+  'workspace' | 'new-workspace' | 'masks-zip' | 'masks-folder' | 'images-zip' | 'images-folder'
+
+/** What the host (the Electron main process or the `serve` bridge) provides the handlers. */
 export interface ApiContext {
   host: AppInfo['host']
   /** The open curation session (a workspace and its queue), if any. */
   session(): CurationSession | undefined
+  /** Replaces the session (after closing the old one). */
+  setSession(session: CurationSession): void
+  /**
+   * Whether the renderer may name this path. Electron allows only roots the curator opened
+   * (dialogs, drag and drop, the recent list); `serve` trusts its token holder, the local user.
+   */
+  allowPath(p: string): boolean
+  /** A native dialog; absent where there is none (a browser). */
+  pick?(purpose: PickPurpose): Promise<string | null>
+  recent(): Promise<string[]>
+  addRecent(dir: string): Promise<void>
 }
 
 /**
@@ -20,10 +37,45 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     if (!s) throw new CodedError('no-dataset', 'no workspace is open')
     return s
   }
+  const allowed = (p: string): string => {
+    const abs = path.resolve(p)
+    if (!ctx.allowPath(abs)) {
+      throw new CodedError(
+        'forbidden-path',
+        `${abs} was not opened by the curator (use a dialog or drag and drop)`,
+        abs,
+      )
+    }
+    return abs
+  }
+  const switchTo = async (open: () => Promise<Workspace>): Promise<WorkspaceInfo> => {
+    const workspace = await open()
+    const next = new CurationSession(workspace)
+    const previous = ctx.session()
+    ctx.setSession(next)
+    await previous?.close()
+    await ctx.addRecent(workspace.dir)
+    return next.info()
+  }
   return {
     'app:info': async () => ({ name: APP_NAME, version: APP_VERSION, host: ctx.host }),
     'dataset:summary': async () => session().workspace.dataset.summary(),
     'workspace:info': async () => session().info(),
+    'workspace:recent': async () => ({ dirs: await ctx.recent() }),
+    'workspace:open': async ({ dir }) => {
+      const abs = allowed(dir)
+      if (ctx.session()?.workspace.dir === abs) return session().info()
+      return switchTo(() => Workspace.open(abs, { ifLocked: 'read-only' }))
+    },
+    'workspace:create': async ({ dir, masks, images, curator }) => {
+      const target = allowed(dir)
+      const sources = { masks: allowed(masks), images: images.map(allowed) }
+      return switchTo(() => Workspace.create(target, { ...sources, ...(curator ? { curator } : {}) }))
+    },
+    'dialog:pick': async ({ purpose }) => {
+      if (!ctx.pick) throw new CodedError('unsupported', 'no native dialogs here: type the path')
+      return { path: await ctx.pick(purpose) }
+    },
     'dataset:problems': async ({ offset, limit, code }) => session().problems(offset, limit, code),
     'queue:set': async (query) => session().setQueue({ ...query }),
     'queue:page': async ({ offset, limit }) => session().queuePage(offset, limit),

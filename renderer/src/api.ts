@@ -10,6 +10,7 @@ import { WIRE_CONTENT_TYPE, decodeWire, encodeWire } from '../../shared/api/wire
 interface PreloadApi {
   host: 'electron'
   call(name: string, args: unknown): Promise<unknown>
+  pathForDrop(file: File): Promise<string>
 }
 
 declare global {
@@ -81,3 +82,16 @@ export class ApiCallError extends Error {
     this.name = 'ApiCallError'
   }
 }
+
+/**
+ * The path of a file or folder dropped on the window, where the host can tell it (Electron); null
+ * in a browser, which never reveals paths.
+ */
+export async function pathForDrop(file: File): Promise<string | null> {
+  if (!window.wsm) return null
+  const p = await window.wsm.pathForDrop(file)
+  return p || null
+}
+
+/** Whether native file dialogs exist here (Electron) or paths are typed (a browser). */
+export const hasNativeDialogs = window.wsm !== undefined

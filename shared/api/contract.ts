@@ -216,6 +216,35 @@ export const contract = {
     errors: ['no-dataset'],
     doc: 'The open workspace: folder, curator, read-only state and review progress.',
   }),
+  'workspace:recent': call({
+    args: s.none(),
+    result: returns<{ dirs: string[] }>(),
+    errors: [],
+    doc: 'Recently opened workspaces, most recent first.',
+  }),
+  'workspace:open': call({
+    args: s.object({ dir: s.string({ maxLength: 4096 }) }),
+    result: returns<WorkspaceInfo>(),
+    errors: ['forbidden-path', 'not-found', 'workspace-locked', 'workspace-corrupt', 'workspace-version', 'io-error'],
+    doc: 'Opens a workspace folder (closing the current one).',
+  }),
+  'workspace:create': call({
+    args: s.object({
+      dir: s.string({ maxLength: 4096 }),
+      masks: s.string({ maxLength: 4096 }),
+      images: s.array(s.string({ maxLength: 4096 }), { maxLength: 32 }),
+      curator: s.optional(s.string({ maxLength: 200 })),
+    }),
+    result: returns<WorkspaceInfo>(),
+    errors: ['forbidden-path', 'not-found', 'workspace-exists', 'bad-request', 'io-error', 'zip-corrupt', 'zip-truncated'],
+    doc: 'Creates a workspace over a masks source and image sources, and opens it.',
+  }),
+  'dialog:pick': call({
+    args: s.object({ purpose: s.literal('workspace', 'new-workspace', 'masks-zip', 'masks-folder', 'images-zip', 'images-folder') }),
+    result: returns<{ path: string | null }>(),
+    errors: ['unsupported'],
+    doc: 'A native file dialog (Electron only; in a browser paths are typed). The path picked becomes allowed.',
+  }),
   'dataset:problems': call({
     args: s.object({
       offset: s.int({ min: 0 }),

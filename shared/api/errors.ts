@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'not-found',
   'no-dataset',
   'internal',
+  /** The call exists but this host cannot do it (e.g. a native dialog in a browser). */
+  'unsupported',
   // files and sources
   'io-error',
   'read-only',

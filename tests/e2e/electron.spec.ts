@@ -50,7 +50,7 @@ test('the Electron app opens the demo and steps to the next pair', async () => {
     )
     expect(
       await window.evaluate(() => Object.keys((globalThis as { wsm?: object }).wsm ?? {}).sort()),
-    ).toEqual(['call', 'host'])
+    ).toEqual(['call', 'host', 'pathForDrop'])
     await expect(window.getByTestId('pair-id')).toHaveText('ISIC_0000000')
     await window.getByTestId('next').click()
     await expect(window.getByTestId('pair-id')).toHaveText('ISIC_0000001')

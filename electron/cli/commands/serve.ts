@@ -36,9 +36,23 @@ export async function serveCommand(args: string[]): Promise<number> {
   const workspace = values.demo
     ? await openDemoWorkspace(undefined, options)
     : await Workspace.open(values.workspace!, options)
-  const session = new CurationSession(workspace)
+  let session = new CurationSession(workspace)
+  // A browser has no native dialogs: paths are typed by the curator, who holds the token and runs
+  // this process. Recent workspaces are those of this serve run.
+  const recent: string[] = [workspace.dir]
   const server = await startServer({
-    handlers: createApiHandlers({ host: 'serve', session: () => session }),
+    handlers: createApiHandlers({
+      host: 'serve',
+      session: () => session,
+      setSession: (s) => {
+        session = s
+      },
+      allowPath: () => true,
+      recent: async () => [...recent],
+      addRecent: async (dir) => {
+        recent.splice(0, recent.length, dir, ...recent.filter((d) => d !== dir))
+      },
+    }),
     rendererDir,
     port,
   })

@@ -35,6 +35,11 @@ function historyFor(id: string): History {
   return h
 }
 
+/** Forgets every undo history (another workspace: the same ids may name other masks). */
+export function clearHistories(): void {
+  histories.clear()
+}
+
 type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'error'
 
 /** The navigation in flight: decisions wait for it, so a key pressed mid-load acts on the pair it names. */

@@ -75,7 +75,16 @@ beforeAll(async () => {
   writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>app</title>')
   writeFileSync(path.join(dir, 'secret.txt'), 'outside the renderer')
   server = await startServer({
-    handlers: createApiHandlers({ host: 'serve', session: () => session }),
+    handlers: createApiHandlers({
+      host: 'serve',
+      session: () => session,
+      setSession: (s) => {
+        session = s
+      },
+      allowPath: () => true,
+      recent: async () => [],
+      addRecent: async () => {},
+    }),
     rendererDir,
     token: TOKEN,
     maxBodyBytes: 1024,

@@ -13,6 +13,10 @@ const handlers: ApiHandlers = {
     throw new CodedError('no-dataset', 'no dataset is open')
   },
   'workspace:info': notUsed,
+  'workspace:recent': notUsed,
+  'workspace:open': notUsed,
+  'workspace:create': notUsed,
+  'dialog:pick': notUsed,
   'dataset:problems': notUsed,
   'queue:set': notUsed,
   'queue:page': async ({ offset, limit }) => ({
