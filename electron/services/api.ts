@@ -82,6 +82,7 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     'queue:find': async ({ id }) => session().queueFind(id),
     'pair:open': async ({ id, challenge }) => session().openPair(id, challenge),
     'pair:prefetch': async ({ ids }) => session().prefetch(ids),
+    'pair:thumbnail': async ({ id }) => session().thumbnail(id),
     'pair:setStatus': async ({ id, status, note }) => session().setStatus(id, status, note),
     'pair:setNote': async ({ id, note }) => session().setNote(id, note),
     'pair:saveMask': async ({ id, width, height, data }) => session().saveMask(id, { width, height, data }),

@@ -10,7 +10,11 @@ import type {
 } from '../../shared/api/contract'
 import { CodedError } from '../../shared/api/errors'
 import { countLabels, type LabelMap } from '../../shared/labels/codes'
+import { makeThumbnail } from './thumbnails'
 import type { Workspace } from './workspace/workspace'
+
+/** Thumbnails kept in memory (about 4 KB each). */
+const THUMB_CACHE_MAX = 4000
 
 /** The default queue: every pair, by id. */
 export const DEFAULT_QUEUE: QueueQuery = { sort: 'id', order: 'asc' }
@@ -30,6 +34,8 @@ export class CurationSession {
   private scan: ScanProgress | null = null
   private readonly scanAbort = new AbortController()
   private problemsCache: DatasetProblem[] | null = null
+  /** Thumbnails by id, keyed also by the pair's last change so a saved correction shows at once. */
+  private readonly thumbs = new Map<string, { key: string; bytes: Buffer }>()
 
   constructor(
     readonly workspace: Workspace,
@@ -183,6 +189,20 @@ export class CurationSession {
       state,
       converted: origin === 'source' && source.converted,
     }
+  }
+
+  async thumbnail(id: string): Promise<{ mime: string; bytes: Uint8Array }> {
+    const w = this.workspace
+    const state = w.pairState(id)
+    const key = `${state.updatedAt ?? ''}:${state.corrected}`
+    const hit = this.thumbs.get(id)
+    if (hit && hit.key === key) return { mime: 'image/jpeg', bytes: hit.bytes }
+    const [{ map }, image] = await Promise.all([w.readCurrentMask(id), w.dataset.readImageBytes(state.index)])
+    const bytes = await makeThumbnail(image.bytes, map)
+    this.thumbs.delete(id)
+    this.thumbs.set(id, { key, bytes })
+    if (this.thumbs.size > THUMB_CACHE_MAX) this.thumbs.delete(this.thumbs.keys().next().value as string)
+    return { mime: 'image/jpeg', bytes }
   }
 
   /** Reads the pairs around the current one into the dataset's cache, in the background. */

@@ -225,7 +225,14 @@ export const contract = {
   'workspace:open': call({
     args: s.object({ dir: s.string({ maxLength: 4096 }) }),
     result: returns<WorkspaceInfo>(),
-    errors: ['forbidden-path', 'not-found', 'workspace-locked', 'workspace-corrupt', 'workspace-version', 'io-error'],
+    errors: [
+      'forbidden-path',
+      'not-found',
+      'workspace-locked',
+      'workspace-corrupt',
+      'workspace-version',
+      'io-error',
+    ],
     doc: 'Opens a workspace folder (closing the current one).',
   }),
   'workspace:create': call({
@@ -236,11 +243,28 @@ export const contract = {
       curator: s.optional(s.string({ maxLength: 200 })),
     }),
     result: returns<WorkspaceInfo>(),
-    errors: ['forbidden-path', 'not-found', 'workspace-exists', 'bad-request', 'io-error', 'zip-corrupt', 'zip-truncated'],
+    errors: [
+      'forbidden-path',
+      'not-found',
+      'workspace-exists',
+      'bad-request',
+      'io-error',
+      'zip-corrupt',
+      'zip-truncated',
+    ],
     doc: 'Creates a workspace over a masks source and image sources, and opens it.',
   }),
   'dialog:pick': call({
-    args: s.object({ purpose: s.literal('workspace', 'new-workspace', 'masks-zip', 'masks-folder', 'images-zip', 'images-folder') }),
+    args: s.object({
+      purpose: s.literal(
+        'workspace',
+        'new-workspace',
+        'masks-zip',
+        'masks-folder',
+        'images-zip',
+        'images-folder',
+      ),
+    }),
     result: returns<{ path: string | null }>(),
     errors: ['unsupported'],
     doc: 'A native file dialog (Electron only; in a browser paths are typed). The path picked becomes allowed.',
@@ -304,6 +328,12 @@ export const contract = {
       'image-unsupported',
     ],
     doc: 'Image bytes, the exact current label map and the review state of one pair.',
+  }),
+  'pair:thumbnail': call({
+    args: s.object({ id: isicId }),
+    result: returns<{ mime: string; bytes: Uint8Array }>(),
+    errors: ['no-dataset', 'not-found', 'io-error', 'image-corrupt', 'png-corrupt', 'mask-values'],
+    doc: 'A small JPEG of the image with its current mask drawn over it, for the queue.',
   }),
   'pair:prefetch': call({
     args: s.object({ ids: s.array(isicId, { maxLength: 4 }) }),

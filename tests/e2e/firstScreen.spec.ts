@@ -65,6 +65,14 @@ test('the first demo pair shows with its overlay, and next/prev move through the
   // The list is virtualized: far fewer rows in the DOM than pairs would be at scale; clicking one opens it.
   await page.getByTestId('pair-list').locator('[data-index="5"]').click()
   await expect(page.getByTestId('pair-position')).toHaveText(`6 / ${total}`)
+
+  // Thumbnails: the rows in view get one each, drawn by the main process from image + mask.
+  await page.getByTestId('show-thumbnails').check()
+  await expect(page.getByTestId('thumbnail').first()).toBeVisible()
+  await expect.poll(() => page.getByTestId('thumbnail').count()).toBeGreaterThanOrEqual(Math.min(total, 8))
+  const natural = await page.getByTestId('thumbnail').first().evaluate((img) => (img as HTMLImageElement).naturalWidth)
+  expect(natural).toBe(96)
+  await page.screenshot({ path: 'test-results/screenshots/thumbnails.png' })
   expect(errors).toEqual([])
 })
 

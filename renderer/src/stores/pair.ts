@@ -5,6 +5,7 @@ import type { PairStatus } from '../../../shared/workspace/review'
 import { History } from '../../../shared/labels/history'
 import type { Rect } from '../../../shared/labels/patch'
 import { api } from '../api'
+import { invalidateThumbnail } from '../thumbnails'
 import { decodeImage } from '../editor/decodeImage'
 import { EditorSession } from '../editor/editorSession'
 import { useEditorStore } from './editor'
@@ -229,6 +230,7 @@ export const usePairStore = defineStore('pair', {
         this.origin = 'corrected'
       }
       this.saveState = 'saved'
+      invalidateThumbnail(pair.id)
       this.afterDecision(pair.id, r.value.state, r.value.progress)
       return true
     },

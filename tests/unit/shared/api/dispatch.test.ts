@@ -40,6 +40,7 @@ const handlers: ApiHandlers = {
     throw new CodedError('mask-values', 'bad', 'f.png')
   },
   'pair:prefetch': notUsed,
+  'pair:thumbnail': notUsed,
   'pair:setStatus': notUsed,
   'pair:setNote': notUsed,
   'pair:saveMask': notUsed,
