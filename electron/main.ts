@@ -3,6 +3,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { APP_NAME, APP_VERSION } from './appMeta'
 import { registerApi, registerGrantChannel } from './ipc'
+import { startFileLog } from './logging'
 import { PathGrants } from './pathGrants'
 import type { PickPurpose } from './services/api'
 import { SECURITY_HEADERS } from './serve/securityHeaders'
@@ -169,6 +170,8 @@ app.on('will-quit', () => {
 })
 
 void app.whenReady().then(async () => {
+  startFileLog(app.getPath('userData'))
+  console.info(`${APP_NAME} ${APP_VERSION} starting (Electron ${process.versions.electron})`)
   hardenSessions()
   registerAppProtocol()
   buildMenu()
