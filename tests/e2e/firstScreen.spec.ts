@@ -70,7 +70,10 @@ test('the first demo pair shows with its overlay, and next/prev move through the
   await page.getByTestId('show-thumbnails').check()
   await expect(page.getByTestId('thumbnail').first()).toBeVisible()
   await expect.poll(() => page.getByTestId('thumbnail').count()).toBeGreaterThanOrEqual(Math.min(total, 8))
-  const natural = await page.getByTestId('thumbnail').first().evaluate((img) => (img as HTMLImageElement).naturalWidth)
+  const natural = await page
+    .getByTestId('thumbnail')
+    .first()
+    .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)
   expect(natural).toBe(96)
   await page.screenshot({ path: 'test-results/screenshots/thumbnails.png' })
   expect(errors).toEqual([])
