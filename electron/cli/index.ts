@@ -1,6 +1,7 @@
 import { CodedError } from '../../shared/api/errors'
 import { APP_VERSION } from '../appMeta'
 import { demoCommand } from './commands/demo'
+import { exportCommand } from './commands/export'
 import { importMaskCommand } from './commands/importMask'
 import { initCommand } from './commands/init'
 import { reviewCommand } from './commands/review'
@@ -8,6 +9,7 @@ import { scanCommand } from './commands/scan'
 import { serveCommand } from './commands/serve'
 import { statsCommand } from './commands/stats'
 import { validateCommand } from './commands/validate'
+import { verifyExportCommand } from './commands/verifyExport'
 import { EXIT_PROBLEM, EXIT_USAGE, UsageError, type Command } from './util'
 
 const USAGE = `wsm-curator ${APP_VERSION} — curate ISIC_WSM weak segmentation maps
@@ -28,6 +30,12 @@ Usage:
       corrected, rejected, flagged, skipped). A fraction filter selects unreviewed pairs unless --from.
   wsm-curator import-mask <workspace> <id> <png> [--note TEXT]
       Store a mask corrected elsewhere (checked size and values, atomic save); the pair becomes corrected.
+  wsm-curator export <workspace> --out <dir|file.zip> [--status <s,…|any>] [--uncertain-max F] [--ids <id,…|@file>]
+                     [--sample N [--seed S]] [--profile wsm|isic-challenge] [--uncertain-policy refuse|lesion|background] [--json]
+      Export a curated subset (default: accepted and corrected pairs): images/ (bytes unchanged), masks/,
+      manifest.csv/.json with SHA-256, export.json. isic-challenge masks hold 0 background / 255 LESION.
+  wsm-curator verify-export <dir|zip> [--json]
+      Re-check an export: every checksum, every mask's values (per its profile) and size; exit 1 on any mismatch.
   wsm-curator scan --masks <zip|dir> --images <zip|dir> [--images …] [--json] [--workers N] [--cache-dir <dir>]
       Pair masks and images by ISIC id, decode every mask on all cores, check it against its image's
       size; print counts and problems (exit 1 if any problem).
@@ -46,6 +54,8 @@ const COMMANDS: Record<string, Command> = {
   stats: statsCommand,
   review: reviewCommand,
   'import-mask': importMaskCommand,
+  export: exportCommand,
+  'verify-export': verifyExportCommand,
   scan: scanCommand,
   validate: validateCommand,
 }

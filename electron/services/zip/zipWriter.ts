@@ -64,9 +64,15 @@ export class ZipWriter {
     this.#forceZip64 = forceZip64
   }
 
-  /** Creates (or truncates) `file`. `forceZip64` writes zip64 records even when not needed. */
-  static async create(file: string, opts: { forceZip64?: boolean } = {}): Promise<ZipWriter> {
-    return new ZipWriter(await fsp.open(file, 'w'), opts.forceZip64 ?? false)
+  /**
+   * Creates (or truncates) `file`. `forceZip64` writes zip64 records even when not needed;
+   * `exclusive` fails (EEXIST) instead of truncating an existing file.
+   */
+  static async create(
+    file: string,
+    opts: { forceZip64?: boolean; exclusive?: boolean } = {},
+  ): Promise<ZipWriter> {
+    return new ZipWriter(await fsp.open(file, opts.exclusive ? 'wx' : 'w'), opts.forceZip64 ?? false)
   }
 
   /** Bytes written so far (the offset of the next entry). */
@@ -123,8 +129,11 @@ export class ZipWriter {
     await this.#write(e.data)
   }
 
-  /** Writes the central directory and end records, and closes the file. */
-  async close(): Promise<void> {
+  /**
+   * Writes the central directory and end records, and closes the file; `sync` flushes it to the disk
+   * (fsync) before closing.
+   */
+  async close(opts: { sync?: boolean } = {}): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     try {
@@ -193,9 +202,19 @@ export class ZipWriter {
       e.writeUInt32LE(zip64 ? MAX32 : cdOffset, 16)
       await this.#write(e)
       await this.#flush()
+      if (opts.sync) await this.#fh.sync()
     } finally {
       await this.#fh.close()
     }
+  }
+
+  /** Closes the file without finishing it (no central directory): for a write being abandoned. */
+  async abort(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#chunks = []
+    this.#buffered = 0
+    await this.#fh.close()
   }
 
   async #write(b: Uint8Array): Promise<void> {
