@@ -4,6 +4,7 @@ import { demoCommand } from './commands/demo'
 import { exportCommand } from './commands/export'
 import { importMaskCommand } from './commands/importMask'
 import { initCommand } from './commands/init'
+import { resolveCommand } from './commands/resolve'
 import { reviewCommand } from './commands/review'
 import { scanCommand } from './commands/scan'
 import { serveCommand } from './commands/serve'
@@ -30,6 +31,11 @@ Usage:
       corrected, rejected, flagged, skipped). A fraction filter selects unreviewed pairs unless --from.
   wsm-curator import-mask <workspace> <id> <png> [--note TEXT]
       Store a mask corrected elsewhere (checked size and values, atomic save); the pair becomes corrected.
+  wsm-curator resolve <workspace> (--ids <id,…|@file> | --all) [--dry-run] [--truth <dir>] [--json] [--note TEXT]
+      Resolve the uncertain pixels of each pair from its image (the editor's assisted resolution) and save
+      the result (the pair becomes corrected; certain pixels never change). --all leaves accepted and
+      rejected pairs alone; an --ids id that is not a pair stops everything (exit 2). --truth <dir> scores
+      the result against 0/1 (or 0/255) truth masks, next to the nearest-certain-label baseline.
   wsm-curator export <workspace> --out <dir|file.zip> [--status <s,…|any>] [--uncertain-max F] [--ids <id,…|@file>]
                      [--sample N [--seed S]] [--profile wsm|isic-challenge] [--uncertain-policy refuse|lesion|background] [--json]
       Export a curated subset (default: accepted and corrected pairs): images/ (bytes unchanged), masks/,
@@ -54,6 +60,7 @@ const COMMANDS: Record<string, Command> = {
   stats: statsCommand,
   review: reviewCommand,
   'import-mask': importMaskCommand,
+  resolve: resolveCommand,
   export: exportCommand,
   'verify-export': verifyExportCommand,
   scan: scanCommand,
