@@ -73,6 +73,21 @@ function hardenSessions(): void {
     })
     contents.on('will-attach-webview', (event) => event.preventDefault())
     contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+    // The renderer refuses to unload while a mask has unsaved changes; ask the curator.
+    contents.on('will-prevent-unload', (event) => {
+      const window = BrowserWindow.fromWebContents(contents)
+      const options = {
+        type: 'warning' as const,
+        buttons: ['Stay', 'Leave without saving'],
+        defaultId: 0,
+        cancelId: 0,
+        title: 'Unsaved changes',
+        message: 'The current mask has changes that are not saved.',
+        detail: 'Stay to save them (Ctrl+S), or leave and lose them.',
+      }
+      const choice = window ? dialog.showMessageBoxSync(window, options) : dialog.showMessageBoxSync(options)
+      if (choice === 1) event.preventDefault()
+    })
   })
 }
 
