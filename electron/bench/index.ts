@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promises as fsp } from 'node:fs'
 import { benchAssist } from './assist'
+import { benchDatasetScale } from './datasetScale'
 import { benchExport } from './export'
 import { benchPairOpen } from './pairOpen'
 import { benchWorkspace } from './workspace'
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   try {
     metrics.push(...(await benchAssist()))
     metrics.push(...(await benchPairOpen(work)))
+    metrics.push(...(await benchDatasetScale(work, (line) => process.stderr.write(line + '\n'))))
     metrics.push(...(await benchWorkspace(work)))
     metrics.push(...(await benchExport(work, (line) => process.stderr.write(line + '\n'))))
   } finally {

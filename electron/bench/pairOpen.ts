@@ -28,7 +28,8 @@ export async function benchPairOpen(work: string): Promise<Metric[]> {
   const largest = [...DEMO_PAIRS].sort((a, b) => b.width * b.height - a.width * a.height)[0]
   await generateDemoDataset(dir, { pairs: [largest] })
   const masks = path.join(dir, 'ISIC_WSM_labels.zip')
-  const dataset = await Dataset.open({ masks, images: [path.join(dir, 'images')] })
+  // No prefetch cache: every open below is a real one (read, decode, checks).
+  const dataset = await Dataset.open({ masks, images: [path.join(dir, 'images')] }, { prefetchBytes: 0 })
   const zip = await ZipReader.open(masks)
   const entry = zip.entries[0]
   const imagePath = path.join(dir, 'images', `${largest.id}.jpg`)

@@ -7,31 +7,22 @@ import { checkMaskSize, readLabelMap } from './masks'
 import { DEFAULT_MAX_IMAGE_PIXELS, readImageHeader } from './images/imageHeader'
 import { convertChallengeMask, isChallengeConvention } from './scan/analyze'
 import { ByteLru } from './pairCache'
+import { idNumber, idString, pairFiles, type FileAt, type Pairing } from './pairing'
 
 /**
- * Mask file names: `ISIC_0000000.png`, also with the challenge's `_segmentation`/`_Segmentation`
- * suffix, in any folder (of a zip or on disk). The id is `ISIC_` and seven digits.
+ * Mask file names: `ISIC_0000000.png` (extension in any case), also with the challenge's
+ * `_segmentation`/`_Segmentation` suffix, in any folder (of a zip or on disk). The id is `ISIC_` and
+ * seven digits. (pairing.ts applies the same rule without a regex.)
  */
-export const MASK_NAME = /(?:^|\/)(ISIC_\d{7})(?:_[Ss]egmentation)?\.png$/i
+export const MASK_NAME = /(?:^|\/)(ISIC_\d{7})(?:_[Ss]egmentation)?\.[Pp][Nn][Gg]$/
 /** Image file names: `ISIC_0000000` with `.jpg`, `.jpeg` or `.png` (any case), in any folder. */
-export const IMAGE_NAME = /(?:^|\/)(ISIC_\d{7})\.(?:jpe?g|png)$/i
+export const IMAGE_NAME = /(?:^|\/)(ISIC_\d{7})\.(?:[Jj][Pp][Ee]?[Gg]|[Pp][Nn][Gg])$/
 
 /** Default byte budget of the cache of opened pairs (image bytes + decoded mask). */
 export const DEFAULT_PREFETCH_BYTES = 256 * 1024 * 1024
 /** Prefetches loading at once; more requests wait (newest first), the oldest dropped past the queue cap. */
 const PREFETCH_CONCURRENCY = 2
 const PREFETCH_QUEUE_MAX = 4
-
-interface FileRef {
-  source: FileSource
-  name: string
-}
-
-interface Pair {
-  id: string
-  mask: FileRef
-  image: FileRef
-}
 
 export interface DatasetSources {
   masks: string
@@ -141,7 +132,6 @@ interface LoadedPair {
  * and the others are used; `open` fails only when every image source fails.
  */
 export class Dataset {
-  private readonly byId: Map<string, number>
   private readonly cache: ByteLru<number, LoadedPair>
   private readonly maxImagePixels: number
   private prefetching = 0
@@ -151,55 +141,55 @@ export class Dataset {
   private constructor(
     private readonly masks: FileSource,
     private readonly images: FileSource[],
-    private readonly pairs: Pair[],
-    private readonly unpaired: { id: string; mask: FileRef }[],
+    /** Pairs by position, sorted by id (typed arrays: no object per pair). */
+    private readonly pairing: Pairing,
     private readonly info: DatasetReport,
     opts: DatasetOptions,
   ) {
-    this.byId = new Map(pairs.map((p, i) => [p.id, i]))
     this.cache = new ByteLru(opts.prefetchBytes ?? DEFAULT_PREFETCH_BYTES, pairBytes)
     this.maxImagePixels = opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS
   }
 
   static async open(sources: DatasetSources, opts: DatasetOptions = {}): Promise<Dataset> {
     const sourceOpts = { cacheDir: opts.cacheDir }
-    const masks = await openFileSource(sources.masks, sourceOpts)
+    // The same image source named twice is used once.
+    const imagePaths = [...new Set(sources.images.map((p) => path.resolve(p)))]
+    const [maskResult, ...imageResults] = await Promise.allSettled([
+      openFileSource(sources.masks, sourceOpts),
+      ...imagePaths.map((p) => openFileSource(p, sourceOpts)),
+    ])
+    const images: FileSource[] = []
+    for (const r of imageResults) if (r.status === 'fulfilled') images.push(r.value)
+    if (maskResult.status === 'rejected') {
+      await Promise.allSettled(images.map((s) => s.close()))
+      throw maskResult.reason
+    }
+    const masks = maskResult.value
     const statuses: SourceStatus[] = [
       {
         role: 'masks',
         path: masks.path,
         kind: masks.kind,
-        files: masks.files.length,
+        files: masks.names.length,
         fromCache: masks.fromCache,
       },
     ]
-    // The same image source named twice is used once.
-    const imagePaths = [...new Set(sources.images.map((p) => path.resolve(p)))]
-    const settled = await Promise.allSettled(imagePaths.map((p) => openFileSource(p, sourceOpts)))
-    const images: FileSource[] = []
-    settled.forEach((r, i) => {
-      if (r.status === 'fulfilled') {
-        images.push(r.value)
-        statuses.push({
-          role: 'images',
-          path: r.value.path,
-          kind: r.value.kind,
-          files: r.value.files.length,
-          fromCache: r.value.fromCache,
-        })
-      } else {
-        statuses.push({
-          role: 'images',
-          path: imagePaths[i],
-          files: 0,
-          fromCache: false,
-          error: toApiError(r.reason),
-        })
-      }
+    imageResults.forEach((r, i) => {
+      statuses.push(
+        r.status === 'fulfilled'
+          ? {
+              role: 'images',
+              path: r.value.path,
+              kind: r.value.kind,
+              files: r.value.names.length,
+              fromCache: r.value.fromCache,
+            }
+          : { role: 'images', path: imagePaths[i], files: 0, fromCache: false, error: toApiError(r.reason) },
+      )
     })
     if (images.length === 0 && imagePaths.length > 0) {
       await masks.close().catch(() => undefined)
-      const first = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult
+      const first = imageResults.find((r) => r.status === 'rejected') as PromiseRejectedResult
       if (imagePaths.length === 1) throw first.reason
       const err = toApiError(first.reason)
       throw new CodedError(
@@ -208,12 +198,12 @@ export class Dataset {
         err.file,
       )
     }
-    const { pairs, unpaired, report } = pairSources(masks, images, statuses)
-    return new Dataset(masks, images, pairs, unpaired, report, opts)
+    const pairing = pairFiles(masks, images)
+    return new Dataset(masks, images, pairing, reportOf(masks, images, pairing, statuses), opts)
   }
 
   get size(): number {
-    return this.pairs.length
+    return this.pairing.ids.length
   }
 
   summary(): DatasetSummary {
@@ -221,7 +211,7 @@ export class Dataset {
       name: path.basename(this.masks.path),
       masksSource: this.masks.path,
       imageSources: this.images.map((s) => s.path),
-      pairCount: this.pairs.length,
+      pairCount: this.size,
       masksWithoutImage: this.info.masksWithoutImage.length,
       imagesWithoutMask: this.info.imagesWithoutMask.length,
     }
@@ -234,66 +224,76 @@ export class Dataset {
 
   page(offset: number, limit: number): PairPage {
     const items: PairSummary[] = []
-    const end = Math.min(this.pairs.length, offset + limit)
-    for (let i = offset; i < end; i++) items.push({ index: i, id: this.pairs[i].id })
-    return { total: this.pairs.length, offset, items }
+    const end = Math.min(this.size, offset + limit)
+    for (let i = offset; i < end; i++) items.push({ index: i, id: idString(this.pairing.ids[i]) })
+    return { total: this.size, offset, items }
   }
 
   find(id: string): PairSummary {
-    const index = this.byId.get(id)
-    if (index === undefined) throw new CodedError('not-found', `no pair with id ${id}`)
-    return { index, id }
+    const n = idNumber(id)
+    // Pairs are sorted by id: a binary search, no map.
+    const ids = this.pairing.ids
+    let lo = 0
+    let hi = ids.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (ids[mid] < n) lo = mid + 1
+      else hi = mid
+    }
+    if (n < 0 || lo >= ids.length || ids[lo] !== n) throw new CodedError('not-found', `no pair with id ${id}`)
+    return { index: lo, id }
   }
 
   /** The ISIC id of the pair at `index` (sorted by id). */
   idAt(index: number): string {
-    return this.pairAt(index).id
+    this.check(index)
+    return idString(this.pairing.ids[index])
   }
 
   /** Both files of a pair as plain data (for reads from worker threads). */
   locate(index: number): PairLocation {
-    const pair = this.pairAt(index)
+    this.check(index)
+    const p = this.pairing
+    const image = this.images[p.imageSources[index]]
     return {
       index,
-      id: pair.id,
-      mask: pair.mask.source.locate(pair.mask.name),
-      maskFile: describeRef(pair.mask),
-      image: pair.image.source.locate(pair.image.name),
-      imageFile: describeRef(pair.image),
+      id: idString(p.ids[index]),
+      mask: this.masks.locateAt(p.maskFiles[index]),
+      maskFile: this.masks.describe(this.masks.names[p.maskFiles[index]]),
+      image: image.locateAt(p.imageFiles[index]),
+      imageFile: image.describe(image.names[p.imageFiles[index]]),
     }
   }
 
   /** The masks that have no image (by id), located: they can be scanned alone (no size check). */
   locateMasksWithoutImage(): { id: string; mask: SourceLocation; maskFile: string }[] {
-    return this.unpaired.map((u) => ({
-      id: u.id,
-      mask: u.mask.source.locate(u.mask.name),
-      maskFile: describeRef(u.mask),
+    const p = this.pairing
+    return Array.from(p.unpairedIds, (id, k) => ({
+      id: idString(id),
+      mask: this.masks.locateAt(p.unpairedFiles[k]),
+      maskFile: this.masks.describe(this.masks.names[p.unpairedFiles[k]]),
     }))
   }
 
   /** The source mask file of a pair, as stored, and a name for messages (`zip!entry` or a path). */
   async readMaskBytes(index: number): Promise<{ bytes: Buffer; file: string }> {
-    const pair = this.pairAt(index)
-    return { bytes: await pair.mask.source.read(pair.mask.name), file: describeRef(pair.mask) }
+    this.check(index)
+    const f = this.pairing.maskFiles[index]
+    return { bytes: await this.masks.readAt(f), file: this.masks.describe(this.masks.names[f]) }
   }
 
   /** The image file of a pair, as stored. */
   async readImageBytes(index: number): Promise<{ bytes: Buffer; file: string; name: string; mime: string }> {
-    const pair = this.pairAt(index)
-    return {
-      bytes: await pair.image.source.read(pair.image.name),
-      file: describeRef(pair.image),
-      name: pair.image.name,
-      mime: mimeOf(pair.image.name),
-    }
+    this.check(index)
+    const source = this.images[this.pairing.imageSources[index]]
+    const f = this.pairing.imageFiles[index]
+    const name = source.names[f]
+    return { bytes: await source.readAt(f), file: source.describe(name), name, mime: mimeOf(name) }
   }
 
-  private pairAt(index: number): Pair {
-    const pair = Number.isInteger(index) ? this.pairs[index] : undefined
-    if (!pair)
-      throw new CodedError('not-found', `no pair at position ${index} (there are ${this.pairs.length})`)
-    return pair
+  private check(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size)
+      throw new CodedError('not-found', `no pair at position ${index} (there are ${this.size})`)
   }
 
   /**
@@ -306,7 +306,7 @@ export class Dataset {
    * shared with the cache and with other callers: treat it as read-only (copy before editing).
    */
   async openPair(index: number, opts: { challenge?: ChallengeMode } = {}): Promise<DatasetPair> {
-    this.pairAt(index)
+    this.check(index)
     const loaded = await this.cache.getOrLoad(index, () => this.load(index))
     const mode = opts.challenge ?? 'refuse'
     let mask = loaded.mask
@@ -328,7 +328,7 @@ export class Dataset {
     return {
       index,
       id: loaded.id,
-      total: this.pairs.length,
+      total: this.size,
       image: loaded.image,
       mask,
       counts,
@@ -343,7 +343,7 @@ export class Dataset {
    * Out-of-range indexes are ignored; errors surface only when the pair is opened.
    */
   prefetch(index: number): void {
-    if (this.closed || !Number.isInteger(index) || index < 0 || index >= this.pairs.length) return
+    if (this.closed || !Number.isInteger(index) || index < 0 || index >= this.size) return
     if (this.cache.limit === 0 || this.cache.has(index) || this.prefetchQueue.includes(index)) return
     this.prefetchQueue.unshift(index)
     if (this.prefetchQueue.length > PREFETCH_QUEUE_MAX) this.prefetchQueue.pop()
@@ -371,18 +371,21 @@ export class Dataset {
   }
 
   private async load(index: number): Promise<LoadedPair> {
-    const pair = this.pairAt(index)
-    const maskFile = describeRef(pair.mask)
-    const imageFile = describeRef(pair.image)
+    const p = this.pairing
+    const maskName = this.masks.names[p.maskFiles[index]]
+    const imageSource = this.images[p.imageSources[index]]
+    const imageName = imageSource.names[p.imageFiles[index]]
+    const maskFile = this.masks.describe(maskName)
+    const imageFile = imageSource.describe(imageName)
     const [maskBytes, imageBytes] = await Promise.all([
-      pair.mask.source.read(pair.mask.name),
-      pair.image.source.read(pair.image.name),
+      this.masks.readAt(p.maskFiles[index]),
+      imageSource.readAt(p.imageFiles[index]),
     ])
     const header = readImageHeader(imageBytes, imageFile, { maxPixels: this.maxImagePixels })
     const { map, counts } = readLabelMap(maskBytes, maskFile)
     checkMaskSize(map, header, maskFile, imageFile)
     const image: DatasetPair['image'] = {
-      name: pair.image.name,
+      name: imageName,
       mime: header.format === 'png' ? 'image/png' : 'image/jpeg',
       bytes: imageBytes,
       width: header.width,
@@ -390,9 +393,9 @@ export class Dataset {
     }
     if (header.orientation !== undefined) image.orientation = header.orientation
     return {
-      id: pair.id,
+      id: idString(p.ids[index]),
       image,
-      mask: { name: pair.mask.name, width: map.width, height: map.height, data: map.data },
+      mask: { name: maskName, width: map.width, height: map.height, data: map.data },
       counts,
       challenge: isChallengeConvention(map, counts),
       maskFile,
@@ -411,108 +414,34 @@ function pairBytes(p: LoadedPair): number {
   return p.image.bytes.byteLength + p.mask.data.byteLength
 }
 
-function comparePaths(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-/** Groups files by id (per the naming rule), each group sorted by path. */
-function byId(source: FileSource, rule: RegExp, claimed: Uint8Array): Map<string, string[]> {
-  const out = new Map<string, string[]>()
-  const files = source.files
-  for (let i = 0; i < files.length; i++) {
-    const name = files[i].name
-    const m = rule.exec(name)
-    if (!m) continue
-    claimed[i] = 1
-    const list = out.get(m[1])
-    if (list) list.push(name)
-    else out.set(m[1], [name])
-  }
-  for (const list of out.values()) if (list.length > 1) list.sort(comparePaths)
-  return out
-}
-
-function pairSources(
+function reportOf(
   masks: FileSource,
   images: FileSource[],
+  p: Pairing,
   sources: SourceStatus[],
-): { pairs: Pair[]; unpaired: { id: string; mask: FileRef }[]; report: DatasetReport } {
-  const duplicates: DuplicateId[] = []
-  let ignoredFiles = 0
+): DatasetReport {
+  const describe = (role: 'mask' | 'image', f: FileAt) => {
+    const source = role === 'mask' ? masks : images[f.source]
+    return source.describe(source.names[f.file])
+  }
   const refusedEntries: DatasetReport['refusedEntries'] = []
   for (const source of [masks, ...images]) {
     for (const r of source.refused) refusedEntries.push({ file: source.describe(r.name), code: r.code })
   }
-
-  const maskClaimed = new Uint8Array(masks.files.length)
-  const maskGroups = byId(masks, MASK_NAME, maskClaimed)
-  for (const c of maskClaimed) if (c === 0) ignoredFiles++
-
-  // Images: the first source (in the order given) holding an id wins; within it, the first by path.
-  const imageById = new Map<string, FileRef>()
-  const imageDupes = new Map<string, string[]>()
-  for (const source of images) {
-    const claimed = new Uint8Array(source.files.length)
-    for (const [id, names] of byId(source, IMAGE_NAME, claimed)) {
-      const held = imageById.get(id)
-      let rest = names
-      if (!held) {
-        imageById.set(id, { source, name: names[0] })
-        rest = names.slice(1)
-      }
-      if (rest.length > 0) {
-        const list = imageDupes.get(id) ?? []
-        for (const n of rest) list.push(describeRef({ source, name: n }))
-        imageDupes.set(id, list)
-      }
-    }
-    for (const c of claimed) if (c === 0) ignoredFiles++
-  }
-
-  const pairs: Pair[] = []
-  const unpaired: { id: string; mask: FileRef }[] = []
-  for (const [id, names] of maskGroups) {
-    const mask = { source: masks, name: names[0] }
-    if (names.length > 1) {
-      duplicates.push({
-        id,
-        role: 'mask',
-        used: describeRef(mask),
-        ignored: names.slice(1).map((name) => describeRef({ source: masks, name })),
-      })
-    }
-    const image = imageById.get(id)
-    if (image) pairs.push({ id, mask, image })
-    else unpaired.push({ id, mask })
-  }
-  for (const [id, ignored] of imageDupes) {
-    duplicates.push({ id, role: 'image', used: describeRef(imageById.get(id) as FileRef), ignored })
-  }
-  const imagesWithoutMask: string[] = []
-  for (const id of imageById.keys()) if (!maskGroups.has(id)) imagesWithoutMask.push(id)
-
-  pairs.sort((a, b) => comparePaths(a.id, b.id))
-  unpaired.sort((a, b) => comparePaths(a.id, b.id))
-  const masksWithoutImage = unpaired.map((u) => u.id)
-  imagesWithoutMask.sort(comparePaths)
-  duplicates.sort((a, b) => comparePaths(a.id, b.id) || comparePaths(a.role, b.role))
   return {
-    pairs,
-    unpaired,
-    report: {
-      pairs: pairs.length,
-      masksWithoutImage,
-      imagesWithoutMask,
-      duplicates,
-      ignoredFiles,
-      refusedEntries,
-      sources,
-    },
+    pairs: p.ids.length,
+    masksWithoutImage: Array.from(p.unpairedIds, idString),
+    imagesWithoutMask: Array.from(p.imagesWithoutMask, idString),
+    duplicates: p.duplicates.map((d) => ({
+      id: idString(d.id),
+      role: d.role,
+      used: describe(d.role, d.used),
+      ignored: d.ignored.map((f) => describe(d.role, f)),
+    })),
+    ignoredFiles: p.ignored,
+    refusedEntries,
+    sources,
   }
-}
-
-function describeRef(ref: FileRef): string {
-  return ref.source.describe(ref.name)
 }
 
 function mimeOf(name: string): string {

@@ -80,15 +80,16 @@ export async function runValidate(
       }
       sources.push(source)
       const before = items.length
-      for (const f of source.files) {
-        if (!/\.png$/i.test(f.name)) continue
-        items.push({
-          index: items.length,
-          id: idOf(f.name),
-          mask: source.locate(f.name),
-          maskFile: source.describe(f.name),
-        })
-      }
+      source.names.forEach((name, i) => {
+        if (/\.png$/i.test(name)) {
+          items.push({
+            index: items.length,
+            id: idOf(name),
+            mask: source.locateAt(i),
+            maskFile: source.describe(name),
+          })
+        }
+      })
       if (items.length === before) {
         problems.push({ id: null, file: abs, code: 'not-found', message: `${abs}: holds no .png files` })
       }

@@ -48,15 +48,14 @@ export function analyzeMask(map: LabelMap, file?: string): MaskAnalysis {
   if (data.length !== width * height) {
     throw new CodedError('mask-size', `mask has ${data.length} values for ${width}×${height} pixels`, file)
   }
-  const hist = new Uint32Array(256)
-  for (let i = 0; i < data.length; i++) hist[data[i]]++
+  const runs = labelRuns(map)
+  const hist = runs.hist
   const background = hist[LABEL_BACKGROUND]
   const lesion = hist[LABEL_LESION]
   const uncertain = hist[LABEL_UNCERTAIN]
   const invalid = data.length - background - lesion - uncertain
   if (invalid > 0) throw invalidValuesError(map, invalid, file)
 
-  const runs = labelRuns(map)
   let challengeConvention = false
   if (lesion === 0 && uncertain > 0 && background > 0) {
     challengeConvention = looksLikeChallengeMask(map, runs, uncertain)
@@ -129,6 +128,8 @@ interface Runs {
   x1: Int32Array
   value: Uint8Array
   parent: Int32Array
+  /** Pixels per value (the runs cover every pixel). */
+  hist: Float64Array
   lesionComponents: number
   uncertainComponents: number
 }
@@ -157,6 +158,10 @@ function labelRuns(map: LabelMap): Runs {
   let x1s = new Int32Array(cap)
   let vals = new Uint8Array(cap)
   let parent = new Int32Array(cap)
+  const hist = new Float64Array(256)
+  // Uniform stretches are compared 4 bytes at a time (masks are mostly long runs).
+  const words =
+    data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2) : null
   let n = 0
   let lesionComponents = 0
   let uncertainComponents = 0
@@ -164,14 +169,28 @@ function labelRuns(map: LabelMap): Runs {
   let prevEnd = 0 // one past its last run
   for (let y = 0; y < height; y++) {
     const base = y * width
+    const rowEnd = base + width
     const rowStart = n
     let p = prevStart // cursor into the previous row's runs
-    let x = 0
-    while (x < width) {
-      const v = data[base + x]
-      let e = x + 1
-      while (e < width && data[base + e] === v) e++
+    let i = base
+    while (i < rowEnd) {
+      const v = data[i]
+      let j = i + 1
+      if (words !== null) {
+        while (j < rowEnd && (j & 3) !== 0 && data[j] === v) j++
+        if ((j & 3) === 0 && j + 4 <= rowEnd) {
+          const pattern = (v * 0x01010101) >>> 0
+          let w = j >>> 2
+          const wEnd = rowEnd >>> 2
+          while (w < wEnd && words[w] === pattern) w++
+          j = w << 2
+        }
+      }
+      while (j < rowEnd && data[j] === v) j++
+      hist[v] += j - i
       if (v !== LABEL_BACKGROUND) {
+        const x = i - base
+        const e = j - base
         if (n === cap) {
           cap *= 2
           row = grow(row, cap)
@@ -205,12 +224,12 @@ function labelRuns(map: LabelMap): Runs {
         }
         n++
       }
-      x = e
+      i = j
     }
     prevStart = rowStart
     prevEnd = n
   }
-  return { count: n, row, x0: x0s, x1: x1s, value: vals, parent, lesionComponents, uncertainComponents }
+  return { count: n, row, x0: x0s, x1: x1s, value: vals, parent, hist, lesionComponents, uncertainComponents }
 }
 
 function grow(a: Int32Array<ArrayBuffer>, cap: number): Int32Array<ArrayBuffer> {

@@ -11,7 +11,7 @@ export type WorkerReply = { type: 'results'; batch: number; results: Awaited<Ret
 
 const port = parentPort
 if (!port) throw new Error('maskScanWorker must run in a worker thread')
-const settings = (workerData ?? {}) as ScanSettings
+const settings: ScanSettings = { ...(workerData as ScanSettings | undefined), syncHeads: true }
 const zips = new Map<string, Promise<ZipReader>>()
 
 port.on('message', (msg: WorkerRequest) => {

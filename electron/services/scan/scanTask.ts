@@ -51,6 +51,8 @@ export interface MaskScanResult {
 
 export interface ScanSettings {
   maxImagePixels?: number
+  /** Read image heads from folders with blocking calls (set in worker threads only). */
+  syncHeads?: boolean
 }
 
 /** Reads what a head of the image needs: a 16 KiB head, then 256 KiB, then the whole file. */
@@ -61,7 +63,11 @@ async function readHeader(
   settings: ScanSettings,
 ): Promise<ImageHeader> {
   for (const head of [16 * 1024, IMAGE_HEAD_BYTES, undefined]) {
-    const bytes = await readLocated(loc, zips, head === undefined ? {} : { head })
+    const bytes = await readLocated(
+      loc,
+      zips,
+      head === undefined ? {} : { head, syncHead: settings.syncHeads },
+    )
     try {
       return readImageHeader(bytes, file, { maxPixels: settings.maxImagePixels })
     } catch (err) {

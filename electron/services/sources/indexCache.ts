@@ -66,11 +66,38 @@ export async function mtimeNsOf(p: string): Promise<{ size: number; mtimeNs: str
 
 // ---- zip -----------------------------------------------------------------------------------------
 
-export async function loadZipIndex(
+/**
+ * A zip's readable entries as columns (what the cache stores): names, and per entry method,
+ * compressed size, uncompressed size, CRC-32 and local header offset. Entry objects are made on
+ * demand (`zipEntryAt`), so reopening 43,885 entries allocates one string each and nothing else.
+ */
+export interface ZipTable {
+  names: string[]
+  /** 5 × count numbers: method, compressedSize, uncompressedSize, crc32, localHeaderOffset (column-major). */
+  columns: Float64Array
+  unsafe: string[]
+  unsupported: string[]
+  fileSize: number
+}
+
+export function zipEntryAt(t: ZipTable, i: number): ZipEntry {
+  const n = t.names.length
+  const c = t.columns
+  return {
+    name: t.names[i],
+    method: c[i] as 0 | 8,
+    compressedSize: c[n + i],
+    uncompressedSize: c[2 * n + i],
+    crc32: c[3 * n + i],
+    localHeaderOffset: c[4 * n + i],
+  }
+}
+
+export async function loadZipTable(
   cacheDir: string,
   zipPath: string,
   current: { size: number; mtimeNs: string },
-): Promise<ZipIndex | undefined> {
+): Promise<ZipTable | undefined> {
   const parsed = await readCacheFile(cacheFileFor(cacheDir, 'zip', zipPath))
   if (!parsed) return undefined
   const h = parsed.header as Partial<ZipHeader>
@@ -91,60 +118,58 @@ export async function loadZipIndex(
   if (!names) return undefined
   const numStart = align8(h.namesBytes as number)
   if (parsed.payload.length !== numStart + count * 5 * 8) return undefined
-  const nums = new Float64Array(
-    parsed.payload.buffer.slice(
-      parsed.payload.byteOffset + numStart,
-      parsed.payload.byteOffset + numStart + count * 40,
-    ),
-  )
-  const entries: ZipEntry[] = new Array(count)
-  for (let i = 0; i < count; i++) {
-    const method = nums[i]
-    if (method !== 0 && method !== 8) return undefined
-    entries[i] = {
-      name: names[i],
-      method,
-      compressedSize: nums[count + i],
-      uncompressedSize: nums[2 * count + i],
-      crc32: nums[3 * count + i],
-      localHeaderOffset: nums[4 * count + i],
-    }
-  }
-  return { entries, unsafe: h.unsafe, unsupported: h.unsupported, fileSize: current.size }
+  const at = parsed.payload.byteOffset + numStart
+  // The payload starts 8-aligned in the file; copy only if the Buffer itself is not 8-aligned.
+  const columns =
+    at % 8 === 0
+      ? new Float64Array(parsed.payload.buffer, at, count * 5)
+      : new Float64Array(parsed.payload.buffer.slice(at, at + count * 40))
+  for (let i = 0; i < count; i++) if (columns[i] !== 0 && columns[i] !== 8) return undefined
+  return { names, columns, unsafe: h.unsafe, unsupported: h.unsupported, fileSize: current.size }
 }
 
-export async function saveZipIndex(
+/** Columns of a freshly read index (the same layout as a cached one). */
+export function zipTableOf(index: ZipIndex): ZipTable {
+  const { entries } = index
+  const count = entries.length
+  const names = new Array<string>(count)
+  const columns = new Float64Array(count * 5)
+  for (let i = 0; i < count; i++) {
+    const e = entries[i]
+    names[i] = e.name
+    columns[i] = e.method
+    columns[count + i] = e.compressedSize
+    columns[2 * count + i] = e.uncompressedSize
+    columns[3 * count + i] = e.crc32 >>> 0
+    columns[4 * count + i] = e.localHeaderOffset
+  }
+  return { names, columns, unsafe: index.unsafe, unsupported: index.unsupported, fileSize: index.fileSize }
+}
+
+export async function saveZipTable(
   cacheDir: string,
   zipPath: string,
   stamp: { size: number; mtimeNs: string },
-  index: ZipIndex,
+  table: ZipTable,
 ): Promise<boolean> {
-  const { entries } = index
-  const count = entries.length
-  const names = joinNames(entries.map((e) => e.name))
-  const nums = new Float64Array(count * 5)
-  for (let i = 0; i < count; i++) {
-    const e = entries[i]
-    nums[i] = e.method
-    nums[count + i] = e.compressedSize
-    nums[2 * count + i] = e.uncompressedSize
-    nums[3 * count + i] = e.crc32 >>> 0
-    nums[4 * count + i] = e.localHeaderOffset
-  }
+  const names = joinNames(table.names)
   const header: ZipHeader = {
     version: VERSION,
     kind: 'zip',
     path: zipPath,
     size: stamp.size,
     mtimeNs: stamp.mtimeNs,
-    count,
+    count: table.names.length,
     namesBytes: names.length,
-    unsafe: index.unsafe,
-    unsupported: index.unsupported,
+    unsafe: table.unsafe,
+    unsupported: table.unsupported,
   }
-  const payload = Buffer.alloc(align8(names.length) + nums.byteLength)
+  const payload = Buffer.alloc(align8(names.length) + table.columns.byteLength)
   names.copy(payload, 0)
-  Buffer.from(nums.buffer).copy(payload, align8(names.length))
+  Buffer.from(table.columns.buffer, table.columns.byteOffset, table.columns.byteLength).copy(
+    payload,
+    align8(names.length),
+  )
   return writeCacheFile(cacheFileFor(cacheDir, 'zip', zipPath), header, payload)
 }
 
@@ -177,8 +202,9 @@ export async function loadFolderListing(cacheDir: string, root: string): Promise
 }
 
 /**
- * Records a folder listing. `dirs` are the stamps taken BEFORE listing (so a change during the
- * listing invalidates it); nothing is written if one of them is racy (see RACY_MS).
+ * Records a folder listing. `dirs` are the stamps of every directory taken AFTER listing; nothing is
+ * written if one of them was modified after `listStartedNs - RACY_MS` (a change during the listing,
+ * or one too recent for a coarse file-system clock to tell apart from a later one).
  */
 export async function saveFolderListing(
   cacheDir: string,

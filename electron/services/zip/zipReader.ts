@@ -277,7 +277,13 @@ export class ZipReader {
     } else {
       try {
         // One byte over the declared size is enough to detect a lie, and bounds a bomb.
-        const opts = { maxOutputLength: Math.min(uncompressedSize + 1, bufferConstants.MAX_LENGTH) }
+        // One output chunk of the declared size (+1 to detect a lie): no concatenation of 16 KiB chunks;
+        // never more than the data could inflate to (deflate stays under 1032:1).
+        const limit = Math.min(uncompressedSize + 1, bufferConstants.MAX_LENGTH)
+        const opts = {
+          maxOutputLength: limit,
+          chunkSize: Math.max(64, Math.min(limit, compressedSize * 1032 + 1024)),
+        }
         out =
           uncompressedSize <= SYNC_INFLATE_MAX
             ? inflateRawSync(data, opts)

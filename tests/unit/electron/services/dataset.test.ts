@@ -1,9 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Dataset } from '../../../../electron/services/dataset'
+import { scanMasks } from '../../../../electron/services/scan/maskScan'
 import {
   badValuesPng,
   challengeMap,
@@ -189,6 +191,31 @@ describe('broken sources', () => {
     expect(m.message).toContain(truncated)
     await expectCode(Dataset.open({ masks: path.join(dir, 'nope.zip'), images: [good] }), 'io-error')
   })
+})
+
+describe('files that are not regular files', () => {
+  it.skipIf(process.platform === 'win32')(
+    'a FIFO named like an image fails with a code, never hangs',
+    async () => {
+      const masks = await writeZip(path.join(dir, 'fifo', 'masks.zip'), [
+        [`${id(1)}.png`, greyPng(wsmMap(30, 20))],
+      ])
+      const images = path.join(dir, 'fifo', 'images')
+      await mkdir(images, { recursive: true })
+      execFileSync('mkfifo', [path.join(images, `${id(1)}.jpg`)])
+      const ds = await Dataset.open({ masks, images: [images] })
+      try {
+        expect(ds.size).toBe(1)
+        await expectCode(ds.openPair(0), 'io-error')
+        const results: string[] = []
+        await scanMasks(ds, { workers: 0, onResult: (r) => results.push(r.code ?? 'ok') })
+        expect(results).toHaveLength(1)
+        expect(results[0]).toMatch(/^(io-error|image-corrupt)$/)
+      } finally {
+        await ds.close()
+      }
+    },
+  )
 })
 
 describe('openPair checks', () => {

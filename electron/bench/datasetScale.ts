@@ -1,0 +1,317 @@
+/**
+ * ISIC_WSM-scale dataset benchmarks, on a generated dataset of WSM_BENCH_PAIRS pairs (default
+ * 43,885): a masks zip (ZipWriter, deflated entries `ISIC_WSM_labels/ISIC_xxxxxxx.png`) holding a
+ * handful of distinct synthetic weak maps repeated under different names, and an image folder of
+ * hard links to one JPEG per distinct size. The generated folder is backdated by an hour once
+ * written, like a dataset that has been on disk for a while (a folder modified in the last 2 s is
+ * not trusted by the listing cache).
+ *
+ * Metrics, each against a floor measured in the same run:
+ * - open (index both sources, pair them) cold, and warm from the index cache, against one read of the
+ *   zip's central directory parsed in memory (target ≤ 3×);
+ * - time from request to decoded pair for ~1000×750 and ~4300×2850 pairs, against reading the same
+ *   bytes and sharp's decode of the same mask PNG (target ≤ 1.3×);
+ * - the full scan (worker threads, one per core) in masks/s against one core's plain decode rate of
+ *   the same masks × the workers used (1.0 = perfect scaling), and the two ways masks reach the
+ *   workers (read in the worker, or read here and transferred).
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import sharp from 'sharp'
+import { Dataset } from '../services/dataset'
+import { encodeGreyMaskPng, synthesizePair } from '../services/demo/demoDataset'
+import { decodeMaskPng } from '../services/png/maskPng'
+import { scanMasks } from '../services/scan/maskScan'
+import { ZipWriter, prepareEntry, type PreparedEntry } from '../services/zip/zipWriter'
+import { ZipReader, parseCentralDirectory } from '../services/zip/zipReader'
+import { findEocd, parseEocd, EOCD_SEARCH_LEN } from '../services/zip/zipFormat'
+import type { Metric } from './index'
+import { medianMs } from './pairOpen'
+
+export const ISIC_WSM_PAIRS = 43_885
+
+/** The distinct masks of the zip: ISIC-like small and medium sizes, cycled. */
+const CYCLE: readonly [number, number][] = [
+  [600, 450],
+  [640, 480],
+  [767, 576],
+  [1022, 767],
+  [1024, 768],
+  [1504, 1129],
+]
+/** One entry in BIG_EVERY is a large pair (the ~4300×2850 of the pair-open metric). */
+const BIG: [number, number] = [4288, 2848]
+const BIG_EVERY = 1000
+/** The ~1000×750 pair of the pair-open metric. */
+const MEDIUM_INDEX = 4
+
+function idOf(i: number): string {
+  return `ISIC_${String(i).padStart(7, '0')}`
+}
+
+function sizeIndex(i: number): number {
+  return i % BIG_EVERY === BIG_EVERY - 1 ? CYCLE.length : i % CYCLE.length
+}
+
+export interface Generated {
+  masksZip: string
+  imagesDir: string
+  pairs: number
+  maskPngs: Buffer[]
+  megapixels: number
+}
+
+/** Writes the scale dataset into `dir` (masks zip, image folder of hard links, the distinct JPEGs). */
+export async function generateScaleDataset(
+  dir: string,
+  pairs: number,
+  log: (s: string) => void = () => {},
+): Promise<Generated> {
+  const imagesDir = path.join(dir, 'images')
+  const jpegDir = path.join(dir, 'jpeg')
+  await fsp.mkdir(imagesDir, { recursive: true })
+  await fsp.mkdir(jpegDir, { recursive: true })
+  const sizes = [...CYCLE, BIG]
+  const maskPngs: Buffer[] = []
+  const prepared: PreparedEntry[] = []
+  const jpegs: string[] = []
+  for (let k = 0; k < sizes.length; k++) {
+    const [width, height] = sizes[k]
+    const pair = synthesizePair({ id: idOf(k), width, height, seed: 4000 + k })
+    const png = await encodeGreyMaskPng(pair.mask)
+    maskPngs.push(png)
+    prepared.push(prepareEntry(png))
+    const jpg = path.join(jpegDir, `${width}x${height}.jpg`)
+    const { width: w, height: h, rgb } = pair.image
+    await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toFile(jpg)
+    jpegs.push(jpg)
+  }
+  let started = performance.now()
+  const masksZip = path.join(dir, 'ISIC_WSM_labels.zip')
+  const zip = await ZipWriter.create(masksZip)
+  let pixels = 0
+  for (let i = 0; i < pairs; i++) {
+    const k = sizeIndex(i)
+    pixels += sizes[k][0] * sizes[k][1]
+    await zip.addPrepared(`ISIC_WSM_labels/${idOf(i)}.png`, prepared[k])
+  }
+  await zip.close()
+  log(
+    `  zip of ${pairs} masks (${(zip.offset / 1e6).toFixed(1)} MB) in ${(performance.now() - started).toFixed(0)} ms`,
+  )
+  started = performance.now()
+  const BATCH = 256
+  for (let i = 0; i < pairs; i += BATCH) {
+    const links: Promise<void>[] = []
+    for (let j = i; j < Math.min(pairs, i + BATCH); j++) {
+      links.push(fsp.link(jpegs[sizeIndex(j)], path.join(imagesDir, `${idOf(j)}.jpg`)))
+    }
+    await Promise.all(links)
+  }
+  const past = new Date(Date.now() - 3600_000)
+  await fsp.utimes(imagesDir, past, past)
+  await fsp.utimes(masksZip, past, past)
+  log(`  ${pairs} image hard links in ${(performance.now() - started).toFixed(0)} ms`)
+  return { masksZip, imagesDir, pairs, maskPngs, megapixels: pixels / pairs / 1e6 }
+}
+
+/** The floor of opening: one read of the masks zip's central directory, parsed in memory. */
+async function centralDirectoryFloor(zipPath: string): Promise<number> {
+  const fh = await fsp.open(zipPath, 'r')
+  try {
+    const { size } = await fh.stat()
+    const tailLen = Math.min(size, EOCD_SEARCH_LEN)
+    const tail = Buffer.alloc(tailLen)
+    await fh.read(tail, 0, tailLen, size - tailLen)
+    const eocd = parseEocd(tail, findEocd(tail))
+    return await medianMs(7, async () => {
+      const cd = Buffer.allocUnsafe(eocd.cdSize)
+      await fh.read(cd, 0, eocd.cdSize, eocd.cdOffset)
+      return parseCentralDirectory(cd, zipPath)
+    })
+  } finally {
+    await fh.close()
+  }
+}
+
+/** One core's plain decode rate (masks/s) over the zip's mix of masks (bytes already in memory). */
+function plainDecodeRate(maskPngs: Buffer[], pairs: number): number {
+  const sample = Math.min(pairs, 3000)
+  // The same mix as the zip: sample the first `sample` indexes' masks, big ones included in proportion.
+  const counts = new Array<number>(maskPngs.length).fill(0)
+  for (let i = 0; i < pairs; i++) counts[sizeIndex(i)]++
+  let time = 0
+  for (let k = 0; k < maskPngs.length; k++) {
+    const share = counts[k] / pairs
+    const reps = Math.max(3, Math.round(share * sample))
+    decodeMaskPng(maskPngs[k]) // warm
+    const t = performance.now()
+    for (let r = 0; r < reps; r++) decodeMaskPng(maskPngs[k])
+    time += ((performance.now() - t) / reps) * share
+  }
+  return 1000 / time
+}
+
+export async function benchDatasetScale(
+  work: string,
+  log: (s: string) => void = () => {},
+): Promise<Metric[]> {
+  const envPairs = Number(process.env.WSM_BENCH_PAIRS)
+  const pairs = Number.isInteger(envPairs) && envPairs > 0 ? envPairs : ISIC_WSM_PAIRS
+  log(`dataset scale: generating ${pairs} pairs…`)
+  const g = await generateScaleDataset(path.join(work, 'scale'), pairs, log)
+  const sources = { masks: g.masksZip, images: [g.imagesDir] }
+  const cacheDir = path.join(work, 'scale-cache')
+  const metrics: Metric[] = []
+
+  // ---- open -----------------------------------------------------------------------------------
+  const floor = await centralDirectoryFloor(g.masksZip)
+  const cold = await medianMs(5, async () => (await Dataset.open(sources)).close())
+  await (await Dataset.open(sources, { cacheDir })).close() // fills the cache
+  let warmHits = true
+  const warm = await medianMs(5, async () => {
+    const ds = await Dataset.open(sources, { cacheDir })
+    warmHits &&= ds.report().sources.every((s) => s.fromCache)
+    await ds.close()
+  })
+  metrics.push(
+    {
+      name: 'scale_open_cold_ms',
+      value: cold,
+      unit: 'ms',
+      floor,
+      ratio: cold / floor,
+      note: `${pairs} pairs: zip index + folder listing + pairing; floor = read + parse the zip's central directory`,
+    },
+    {
+      name: 'scale_open_warm_ms',
+      value: warm,
+      unit: 'ms',
+      floor,
+      ratio: warm / floor,
+      note: `index cache ${warmHits ? 'hit' : 'MISSED'} for both sources; same floor`,
+    },
+  )
+
+  // ---- pair open --------------------------------------------------------------------------------
+  const ds = await Dataset.open(sources, { cacheDir, prefetchBytes: 0 })
+  const zip = await ZipReader.open(g.masksZip)
+  try {
+    const cases: [string, number][] = [['medium', MEDIUM_INDEX]]
+    if (pairs >= BIG_EVERY) cases.push(['large', BIG_EVERY - 1])
+    for (const [label, index] of cases) {
+      const [w, h] = [...CYCLE, BIG][sizeIndex(index)]
+      const entry = zip.getEntry(`ISIC_WSM_labels/${idOf(index)}.png`)
+      if (!entry) throw new Error('bench: entry missing')
+      const imagePath = path.join(g.imagesDir, `${idOf(index)}.jpg`)
+      const runs = label === 'large' ? 9 : 21
+      const open = await medianMs(runs, () => ds.openPair(index))
+      const pairFloor = await medianMs(runs, async () => {
+        const [png] = await Promise.all([zip.read(entry), fsp.readFile(imagePath)])
+        await sharp(png).raw().toBuffer()
+      })
+      metrics.push({
+        name: `scale_pair_open_${label}_ms`,
+        value: open,
+        unit: 'ms',
+        floor: pairFloor,
+        ratio: open / pairFloor,
+        note: `${w}×${h}, request → decoded, checked pair (no prefetch); floor = same reads + sharp decode of the mask`,
+      })
+    }
+    const prefetched = await Dataset.open(sources, { cacheDir })
+    try {
+      const hit = await medianMs(21, async () => {
+        prefetched.prefetch(MEDIUM_INDEX)
+        return prefetched.openPair(MEDIUM_INDEX)
+      })
+      metrics.push({
+        name: 'scale_pair_open_prefetched_ms',
+        value: hit,
+        unit: 'ms',
+        note: 'served from the prefetch cache',
+      })
+    } finally {
+      await prefetched.close()
+    }
+  } finally {
+    await zip.close()
+  }
+
+  // ---- scan -----------------------------------------------------------------------------------
+  try {
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
+    const plain = plainDecodeRate(g.maskPngs, pairs)
+    const workers = cores
+    /** Wall time and CPU time (all threads of the process) of one scan. */
+    const scanOnce = async (indices: number[] | undefined, transport: 'read' | 'transfer') => {
+      let problems = 0
+      const cpu = process.cpuUsage()
+      const t = performance.now()
+      await scanMasks(ds, {
+        indices,
+        workers,
+        transport,
+        onResult: (r) => {
+          if (r.code !== null) problems++
+        },
+      })
+      const ms = performance.now() - t
+      const used = process.cpuUsage(cpu)
+      if (problems > 0) throw new Error(`bench: the scan found ${problems} problems in generated data`)
+      return { ms, cpuUs: (used.user + used.system) / (indices?.length ?? pairs) }
+    }
+    const subset = Array.from({ length: Math.min(pairs, 4000) }, (_, i) => i)
+    // Interleaved, twice each: the machine's load changes over time.
+    const runs: Record<'read' | 'transfer', number[]> = { read: [], transfer: [] }
+    for (let k = 0; k < 2; k++) {
+      for (const mode of ['read', 'transfer'] as const) runs[mode].push((await scanOnce(subset, mode)).cpuUs)
+    }
+    const readCpu = Math.min(...runs.read)
+    const transferCpu = Math.min(...runs.transfer)
+    log(
+      `  CPU per mask on ${subset.length}: read in worker ${readCpu.toFixed(0)} µs, transfer ${transferCpu.toFixed(0)} µs`,
+    )
+    const full = await scanOnce(undefined, 'read')
+    const rate = (pairs / full.ms) * 1000
+    const plainUs = 1e6 / plain
+    metrics.push(
+      {
+        name: 'scale_scan_masks_per_s',
+        value: rate,
+        unit: 'masks/s',
+        floor: plain * workers,
+        ratio: rate / (plain * workers),
+        note: `${pairs} masks (mean ${g.megapixels.toFixed(2)} Mpx), ${workers} workers, decode + analysis + image header; floor = one core's plain decode rate (${plain.toFixed(0)}/s) × ${workers}; ratio = share of that ideal (wall clock: shared cores lower it)`,
+      },
+      {
+        name: 'scale_scan_cpu_us_per_mask',
+        value: full.cpuUs,
+        unit: 'µs',
+        floor: plainUs,
+        ratio: full.cpuUs / plainUs,
+        note: 'CPU time of the whole process (all threads) per mask during the full scan; floor = plain decode of the same mix on one core (robust to other load)',
+      },
+      {
+        name: 'scale_scan_full_s',
+        value: full.ms / 1000,
+        unit: 's',
+        note: `the whole scan of ${pairs} masks`,
+      },
+      {
+        name: 'scale_scan_transfer_cpu_us',
+        value: transferCpu,
+        unit: 'µs',
+        floor: readCpu,
+        ratio: transferCpu / readCpu,
+        note: `${subset.length} masks: CPU per mask when this thread reads and transfers the bytes; floor = workers read their entries themselves (the default)`,
+      },
+    )
+  } finally {
+    await ds.close()
+  }
+  return metrics
+}

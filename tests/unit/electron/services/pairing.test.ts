@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { IMAGE_NAME, MASK_NAME } from '../../../../electron/services/dataset'
+import { idNumber, idString, imageIdOf, maskIdOf, pairFiles } from '../../../../electron/services/pairing'
+
+const NAMES = [
+  'ISIC_0000001.png',
+  'ISIC_0000001.PNG',
+  'ISIC_0000001.Png',
+  'a/b/c/ISIC_1234567.png',
+  'ISIC_0000002_segmentation.png',
+  'ISIC_0000002_Segmentation.png',
+  'ISIC_0000002_SEGMENTATION.png',
+  'ISIC_0000002_segmentation.PNG',
+  'ISIC_0000002_sEgmentation.png',
+  'ISIC_0000002_superpixels.png',
+  'isic_0000001.png',
+  'ISIC_000001.png',
+  'ISIC_00000001.png',
+  'ISIC_000000a.png',
+  'xISIC_0000001.png',
+  'dir/xISIC_0000001.png',
+  '._ISIC_0000001.png',
+  'ISIC_0000001.jpg',
+  'ISIC_0000001.JPG',
+  'ISIC_0000001.jpeg',
+  'ISIC_0000001.JPEG',
+  'ISIC_0000001.jpe',
+  'ISIC_0000001.gif',
+  'ISIC_0000001.png.bak',
+  'ISIC_0000001',
+  'ISIC_0000001/',
+  'ISIC_0000001/x.png',
+  'ISIC_0000001_downsampled.jpg',
+  '',
+  '/',
+]
+
+describe('naming rules', () => {
+  it('parse names exactly as MASK_NAME and IMAGE_NAME say', () => {
+    for (const name of NAMES) {
+      const m = MASK_NAME.exec(name)
+      const i = IMAGE_NAME.exec(name)
+      expect(maskIdOf(name), name).toBe(m ? idNumber(m[1]) : -1)
+      expect(imageIdOf(name), name).toBe(i ? idNumber(i[1]) : -1)
+    }
+    expect(maskIdOf('ISIC_0000002_Segmentation.png')).toBe(2)
+    expect(imageIdOf('x/ISIC_0000003.JPEG')).toBe(3)
+  })
+
+  it('converts ids both ways', () => {
+    expect(idString(42)).toBe('ISIC_0000042')
+    expect(idNumber('ISIC_0000042')).toBe(42)
+    expect(idNumber('ISIC_000042')).toBe(-1)
+    expect(idNumber('ISIC_00000x2')).toBe(-1)
+  })
+})
+
+describe('pairFiles', () => {
+  it('joins by id, sorted, with duplicates resolved by source order then path', () => {
+    const masks = {
+      names: ['z/ISIC_0000003.png', 'ISIC_0000001.png', 'a/ISIC_0000003.png', 'ISIC_0000004.png', 'x.txt'],
+    }
+    const images = [
+      { names: ['ISIC_0000003.png', 'ISIC_0000001.jpg', 'ISIC_0000003.jpg', 'ISIC_0000009.jpg'] },
+      { names: ['ISIC_0000001.jpg', 'ISIC_0000008.jpg'] },
+    ]
+    const p = pairFiles(masks, images)
+    expect(Array.from(p.ids)).toEqual([1, 3])
+    expect(Array.from(p.maskFiles)).toEqual([1, 2]) // 'a/…' < 'z/…'
+    expect(Array.from(p.imageSources)).toEqual([0, 0])
+    expect(Array.from(p.imageFiles)).toEqual([1, 2]) // '.jpg' < '.png'
+    expect(Array.from(p.unpairedIds)).toEqual([4])
+    expect(Array.from(p.unpairedFiles)).toEqual([3])
+    expect(Array.from(p.imagesWithoutMask)).toEqual([8, 9])
+    expect(p.ignored).toBe(1)
+    expect(p.duplicates).toEqual([
+      { id: 1, role: 'image', used: { source: 0, file: 1 }, ignored: [{ source: 1, file: 0 }] },
+      { id: 3, role: 'mask', used: { source: 0, file: 2 }, ignored: [{ source: 0, file: 0 }] },
+      { id: 3, role: 'image', used: { source: 0, file: 2 }, ignored: [{ source: 0, file: 0 }] },
+    ])
+  })
+
+  it('handles the full release size quickly and exactly', () => {
+    const n = 43_885
+    const masks = { names: Array.from({ length: n }, (_, i) => `ISIC_WSM_labels/${idString(n - 1 - i)}.png`) }
+    const images = [{ names: Array.from({ length: n }, (_, i) => `${idString(i)}.jpg`) }]
+    const p = pairFiles(masks, images)
+    expect(p.ids.length).toBe(n)
+    expect(p.ids[0]).toBe(0)
+    expect(p.ids[n - 1]).toBe(n - 1)
+    expect(p.maskFiles[0]).toBe(n - 1)
+    expect(p.imageFiles[n - 1]).toBe(n - 1)
+  })
+})
