@@ -117,6 +117,14 @@ export function normalizeSelection(sel: ExportSelection): {
  * `refuse` — pairs whose mask holds uncertain pixels.
  */
 export function planExport(workspace: Workspace, selection: ExportSelection): ExportPlan {
+  return planWithStates(workspace, selection).plan
+}
+
+/** planExport, plus the review state read for each selected pair (runExport starts from it). */
+export function planWithStates(
+  workspace: Workspace,
+  selection: ExportSelection,
+): { plan: ExportPlan; states: Map<string, PairState> } {
   const norm = normalizeSelection(selection)
   const { status, uncertainMax, ids, sample } = norm.selection
   const statuses = status === 'any' ? undefined : new Set<PairStatus>(status)
@@ -164,7 +172,7 @@ export function planExport(workspace: Workspace, selection: ExportSelection): Ex
   const chosenSet = new Set(chosen)
   const unscanned = states.filter((s) => s.stats === null && chosenSet.has(s.id)).length
   excluded.sort((a, b) => compare(a.id, b.id))
-  return {
+  const plan: ExportPlan = {
     count: chosen.length,
     ids: chosen,
     excluded,
@@ -174,6 +182,9 @@ export function planExport(workspace: Workspace, selection: ExportSelection): Ex
     profile: norm.profile,
     uncertainPolicy: norm.uncertainPolicy,
   }
+  const byId = new Map<string, PairState>()
+  for (const st of states) if (chosenSet.has(st.id)) byId.set(st.id, st)
+  return { plan, states: byId }
 }
 
 /**

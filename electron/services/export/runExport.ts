@@ -47,7 +47,7 @@ import {
   type ManifestPair,
   type MaskWritten,
 } from './format'
-import { planExport, type ExportSelection } from './plan'
+import { planWithStates, type ExportSelection } from './plan'
 import { checkTarget, openSink, type Container, type ExportSink } from './target'
 
 export interface ExportOptions extends ExportSelection {
@@ -129,7 +129,7 @@ export async function runExport(
 ): Promise<ExportSummary> {
   const started = performance.now()
   const { signal, onProgress } = hooks
-  const plan = planExport(workspace, options)
+  const { plan, states } = planWithStates(workspace, options)
   const sources = workspace.config.sources
   const target = await checkTarget(options.out, {
     workspaceDir: workspace.dir,
@@ -159,7 +159,9 @@ export async function runExport(
   const report = () => onProgress?.({ done, total, bytes: sink.bytes, excluded: excluded.length })
 
   const prepare = async (id: string): Promise<Prepared> => {
-    const p = await preparePair(workspace, id, profile, policy)
+    const planned = states.get(id)
+    states.delete(id)
+    const p = await preparePair(workspace, id, planned, profile, policy)
     if (sink.parallel && p.row !== null) await writePair(sink, p)
     return p
   }
@@ -293,17 +295,22 @@ function sameState(a: PairState, b: PairState): boolean {
   return a.updatedAt === b.updatedAt && a.corrected === b.corrected && a.status === b.status
 }
 
-/** Reads one pair's files consistently with its state (see the module comment). */
+/**
+ * Reads one pair's files consistently with its state (see the module comment), starting from the
+ * state read by the plan: one state read per pair when nothing changed.
+ */
 async function readPair(
   workspace: Workspace,
   id: string,
+  planned: PairState | undefined,
 ): Promise<{
   state: PairState
   image: { bytes: Buffer; file: string; name: string }
   mask: { bytes: Buffer; file: string }
 }> {
+  let known = planned
   for (let attempt = 1; ; attempt++) {
-    const state = workspace.pairState(id)
+    const state = known ?? workspace.pairState(id)
     const maskRead = state.corrected
       ? readCorrected(workspace.maskFile(id))
       : workspace.dataset.readMaskBytes(state.index)
@@ -313,8 +320,10 @@ async function readPair(
       if (!sameState(state, after)) {
         throw new CodedError('io-error', `${id} kept changing while it was being exported; try again`)
       }
-      return { state, image, mask }
+      // The fresher of two equivalent states (statistics may have arrived from a scan meanwhile).
+      return { state: after, image, mask }
     }
+    known = after
   }
 }
 
@@ -329,10 +338,11 @@ async function readCorrected(file: string): Promise<{ bytes: Buffer; file: strin
 async function preparePair(
   workspace: Workspace,
   id: string,
+  planned: PairState | undefined,
   profile: ExportJson['profile'],
   policy: ExportJson['uncertainPolicy'],
 ): Promise<Prepared> {
-  const { state, image, mask } = await readPair(workspace, id)
+  const { state, image, mask } = await readPair(workspace, id, planned)
   const header = readImageHeader(image.bytes, image.file)
   const png = readPngHeader(mask.bytes, mask.file)
   const grey8 = png.colorType === 0 && png.bitDepth === 8 && !png.interlaced
