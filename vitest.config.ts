@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { build, type Plugin } from 'vite'
@@ -16,6 +17,8 @@ function modulePathForTests(): Plugin {
     const hash = createHash('sha256').update(entry).digest('hex').slice(0, 12)
     // One folder per process: test files run in parallel processes.
     const outDir = path.join(os.tmpdir(), 'wsm-vitest-module-path', `${hash}-${process.pid}`)
+    // Removed when this test process exits (a later process builds its own).
+    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }))
     const name = path.basename(entry).replace(/\.[cm]?[jt]s$/, '') + '.mjs'
     await build({
       configFile: false,
