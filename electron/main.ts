@@ -132,6 +132,11 @@ const PICKS: Record<PickPurpose, OpenDialogOptions> = {
     filters: [{ name: 'Zip', extensions: ['zip'] }],
   },
   'images-folder': { title: 'Folder of images', properties: ['openDirectory'] },
+  'export-folder': { title: 'Parent folder of the export', properties: ['openDirectory', 'createDirectory'] },
+  'export-zip': {
+    title: 'Parent folder of the export zip',
+    properties: ['openDirectory', 'createDirectory'],
+  },
 }
 
 /** A native dialog; what the curator picks becomes an allowed root. */

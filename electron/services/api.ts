@@ -1,12 +1,12 @@
 import path from 'node:path'
-import type { ApiHandlers, AppInfo, WorkspaceInfo } from '../../shared/api/contract'
+import type { ApiHandlers, AppInfo, CallArgs, WorkspaceInfo } from '../../shared/api/contract'
 import { CodedError } from '../../shared/api/errors'
 import { APP_NAME, APP_VERSION } from '../appMeta'
 import { CurationSession } from './session'
 import { Workspace } from './workspace/workspace'
 
-export type PickPurpose =
-  'workspace' | 'new-workspace' | 'masks-zip' | 'masks-folder' | 'images-zip' | 'images-folder'
+/** What a native dialog is for: derived from the contract, so the two cannot drift. */
+export type PickPurpose = CallArgs<'dialog:pick'>['purpose']
 
 /** What the host (the Electron main process or the `serve` bridge) provides the handlers. */
 export interface ApiContext {
@@ -76,6 +76,10 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
       if (!ctx.pick) throw new CodedError('unsupported', 'no native dialogs here: type the path')
       return { path: await ctx.pick(purpose) }
     },
+    'export:plan': async (sel) => session().exportPlan(sel),
+    'export:start': async ({ selection, out }) => session().exportStart(selection, allowed(out)),
+    'export:status': async () => session().exportStatus(),
+    'export:cancel': async () => session().exportCancel(),
     'dataset:problems': async ({ offset, limit, code }) => session().problems(offset, limit, code),
     'queue:set': async (query) => session().setQueue({ ...query }),
     'queue:page': async ({ offset, limit }) => session().queuePage(offset, limit),

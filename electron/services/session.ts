@@ -1,5 +1,8 @@
 import type {
   DatasetProblem,
+  ExportJobState,
+  ExportPlanSummary,
+  ExportSelectionArgs,
   OpenedPair,
   ProblemPage,
   QueueItem,
@@ -10,6 +13,7 @@ import type {
 } from '../../shared/api/contract'
 import { CodedError } from '../../shared/api/errors'
 import { countLabels, type LabelMap } from '../../shared/labels/codes'
+import { planExport, runExport, type ExportSelection } from './export'
 import { makeThumbnail } from './thumbnails'
 import type { Workspace } from './workspace/workspace'
 
@@ -34,6 +38,8 @@ export class CurationSession {
   private scan: ScanProgress | null = null
   private readonly scanAbort = new AbortController()
   private problemsCache: DatasetProblem[] | null = null
+  private exportJob: ExportJobState = idleExport()
+  private exportAbort: AbortController | null = null
   /** Thumbnails by id, keyed also by the pair's last change so a saved correction shows at once. */
   private readonly thumbs = new Map<string, { key: string; bytes: Buffer }>()
 
@@ -236,8 +242,98 @@ export class CurationSession {
     }
   }
 
+  exportPlan(sel: ExportSelectionArgs): ExportPlanSummary {
+    const plan = planExport(this.workspace, toSelection(sel))
+    const excludedByReason: Record<string, number> = {}
+    for (const e of plan.excluded) excludedByReason[e.reason] = (excludedByReason[e.reason] ?? 0) + 1
+    return {
+      count: plan.count,
+      eligible: plan.eligible,
+      excluded: plan.excluded.length,
+      excludedByReason,
+      unscanned: plan.unscanned,
+    }
+  }
+
+  /** Starts an export in the background; one at a time. The plan is checked first (errors come back now). */
+  exportStart(sel: ExportSelectionArgs, out: string): ExportJobState {
+    if (this.exportJob.state === 'running')
+      throw new CodedError('bad-request', 'an export is already running')
+    const selection = toSelection(sel)
+    const plan = planExport(this.workspace, selection)
+    this.exportAbort = new AbortController()
+    this.exportJob = { ...idleExport(), state: 'running', out, total: plan.count }
+    runExport(
+      this.workspace,
+      { ...selection, out },
+      {
+        signal: this.exportAbort.signal,
+        onProgress: (p) => {
+          this.exportJob = { ...this.exportJob, done: p.done, total: p.total, bytes: p.bytes }
+        },
+      },
+    ).then(
+      (summary) => {
+        this.exportJob = {
+          ...this.exportJob,
+          state: 'done',
+          out: summary.out,
+          done: this.exportJob.total,
+          bytes: summary.bytes,
+          exported: summary.exported,
+          excluded: summary.excluded.length,
+        }
+      },
+      (err: unknown) => {
+        const cancelled = this.exportAbort?.signal.aborted === true
+        this.exportJob = {
+          ...this.exportJob,
+          state: cancelled ? 'cancelled' : 'failed',
+          error: err instanceof CodedError ? `[${err.code}] ${err.message}` : String(err),
+        }
+      },
+    )
+    return this.exportJob
+  }
+
+  exportStatus(): ExportJobState {
+    return this.exportJob
+  }
+
+  exportCancel(): ExportJobState {
+    this.exportAbort?.abort()
+    return this.exportJob
+  }
+
   async close(): Promise<void> {
+    this.exportAbort?.abort()
     this.scanAbort.abort()
     await this.workspace.close()
   }
+}
+
+function idleExport(): ExportJobState {
+  return {
+    state: 'idle',
+    out: null,
+    done: 0,
+    total: 0,
+    bytes: 0,
+    exported: null,
+    excluded: null,
+    error: null,
+  }
+}
+
+/** The wire's flat selection to the export service's. */
+function toSelection(sel: ExportSelectionArgs): ExportSelection {
+  const out: ExportSelection = {}
+  if (sel.anyStatus) out.status = 'any'
+  else if (sel.status) out.status = sel.status
+  if (sel.uncertainMax !== undefined) out.uncertainMax = sel.uncertainMax
+  if (sel.ids) out.ids = sel.ids
+  if (sel.sampleCount !== undefined) out.sample = { count: sel.sampleCount, seed: sel.sampleSeed ?? 0 }
+  if (sel.profile) out.profile = sel.profile
+  if (sel.uncertainPolicy && sel.profile === 'isic-challenge') out.uncertainPolicy = sel.uncertainPolicy
+  return out
 }

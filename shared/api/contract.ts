@@ -195,7 +195,39 @@ export interface StatusResult {
   progress: ReviewProgress
 }
 
+export interface ExportPlanSummary {
+  count: number
+  eligible: number
+  excluded: number
+  /** Exclusions by reason (status, uncertain-pixels, mask-problem…). */
+  excludedByReason: Record<string, number>
+  unscanned: number
+}
+
+export interface ExportJobState {
+  state: 'idle' | 'running' | 'done' | 'failed' | 'cancelled'
+  out: string | null
+  done: number
+  total: number
+  bytes: number
+  exported: number | null
+  excluded: number | null
+  error: string | null
+}
+
 // ---- the contract -------------------------------------------------------------------------------
+
+/** An export's selection as the wire carries it (flat, every field optional). */
+const SELECTION = s.object({
+  status: s.optional(s.array(s.literal(...PAIR_STATUSES), { maxLength: PAIR_STATUSES.length })),
+  anyStatus: s.optional(s.boolean()),
+  uncertainMax: s.optional(s.number({ min: 0, max: 1 })),
+  ids: s.optional(s.array(isicId, { maxLength: 100_000 })),
+  sampleCount: s.optional(s.int({ min: 1 })),
+  sampleSeed: s.optional(s.int({ min: 0, max: 0xffffffff })),
+  profile: s.optional(s.literal('wsm', 'isic-challenge')),
+  uncertainPolicy: s.optional(s.literal('refuse', 'lesion', 'background')),
+})
 
 export const contract = {
   'app:info': call({
@@ -263,11 +295,37 @@ export const contract = {
         'masks-folder',
         'images-zip',
         'images-folder',
+        'export-folder',
+        'export-zip',
       ),
     }),
     result: returns<{ path: string | null }>(),
     errors: ['unsupported'],
     doc: 'A native file dialog (Electron only; in a browser paths are typed). The path picked becomes allowed.',
+  }),
+  'export:plan': call({
+    args: SELECTION,
+    result: returns<ExportPlanSummary>(),
+    errors: ['no-dataset', 'bad-request'],
+    doc: 'How many pairs an export with this selection would write, and what it would leave out (live count).',
+  }),
+  'export:start': call({
+    args: s.object({ selection: SELECTION, out: s.string({ maxLength: 4096 }) }),
+    result: returns<ExportJobState>(),
+    errors: ['no-dataset', 'bad-request', 'forbidden-path', 'export-target', 'io-error'],
+    doc: 'Starts an export in the background (one at a time); poll export:status.',
+  }),
+  'export:status': call({
+    args: s.none(),
+    result: returns<ExportJobState>(),
+    errors: ['no-dataset'],
+    doc: 'Progress of the export in the background.',
+  }),
+  'export:cancel': call({
+    args: s.none(),
+    result: returns<ExportJobState>(),
+    errors: ['no-dataset'],
+    doc: 'Stops the export; nothing is left under the output name.',
   }),
   'dataset:problems': call({
     args: s.object({
@@ -380,6 +438,9 @@ export const contract = {
 export type Contract = typeof contract
 export type CallName = keyof Contract
 export type CallArgs<K extends CallName> = Infer<Contract[K]['args']>
+
+/** The selection of an export, as `export:plan` takes it. */
+export type ExportSelectionArgs = Infer<typeof SELECTION>
 export type CallResult<K extends CallName> = Contract[K]['result'] extends ResultType<infer R> ? R : never
 
 export const CALL_NAMES = Object.keys(contract) as CallName[]

@@ -17,6 +17,10 @@ const handlers: ApiHandlers = {
   'workspace:open': notUsed,
   'workspace:create': notUsed,
   'dialog:pick': notUsed,
+  'export:plan': notUsed,
+  'export:start': notUsed,
+  'export:status': notUsed,
+  'export:cancel': notUsed,
   'dataset:problems': notUsed,
   'queue:set': notUsed,
   'queue:page': async ({ offset, limit }) => ({
