@@ -11,7 +11,7 @@
  *   into ONE file, flushed once, as a zip is: the zip export's floor.
  * Each metric's note also gives its ratio to the other two.
  *
- * Rounds (WSM_BENCH_EXPORT_ROUNDS, default 3) interleave the four runs; medians are reported.
+ * Rounds (WSM_BENCH_EXPORT_ROUNDS, default 3) interleave the five runs; medians are reported.
  *
  * The workspace is built quickly: a few demo pairs (1022×767 to 1504×1129) repeated under different
  * ids, images as hard links, masks as deflated entries of one zip (like the ISIC_WSM release).
