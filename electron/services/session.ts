@@ -1,15 +1,16 @@
-import type {
-  DatasetProblem,
-  ExportJobState,
-  ExportPlanSummary,
-  ExportSelectionArgs,
-  OpenedPair,
-  ProblemPage,
-  QueueItem,
-  QueuePage,
-  QueueQuery,
-  ScanProgress,
-  WorkspaceInfo,
+import {
+  idleExportJob,
+  type DatasetProblem,
+  type ExportJobState,
+  type ExportPlanSummary,
+  type ExportSelectionArgs,
+  type OpenedPair,
+  type ProblemPage,
+  type QueueItem,
+  type QueuePage,
+  type QueueQuery,
+  type ScanProgress,
+  type WorkspaceInfo,
 } from '../../shared/api/contract'
 import { CodedError } from '../../shared/api/errors'
 import { countLabels, type LabelMap } from '../../shared/labels/codes'
@@ -38,7 +39,7 @@ export class CurationSession {
   private scan: ScanProgress | null = null
   private readonly scanAbort = new AbortController()
   private problemsCache: DatasetProblem[] | null = null
-  private exportJob: ExportJobState = idleExport()
+  private exportJob: ExportJobState = idleExportJob()
   private exportAbort: AbortController | null = null
   /** Thumbnails by id, keyed also by the pair's last change so a saved correction shows at once. */
   private readonly thumbs = new Map<string, { key: string; bytes: Buffer }>()
@@ -262,7 +263,7 @@ export class CurationSession {
     const selection = toSelection(sel)
     const plan = planExport(this.workspace, selection)
     this.exportAbort = new AbortController()
-    this.exportJob = { ...idleExport(), state: 'running', out, total: plan.count }
+    this.exportJob = { ...idleExportJob(), state: 'running', out, total: plan.count }
     runExport(
       this.workspace,
       { ...selection, out },
@@ -309,19 +310,6 @@ export class CurationSession {
     this.exportAbort?.abort()
     this.scanAbort.abort()
     await this.workspace.close()
-  }
-}
-
-function idleExport(): ExportJobState {
-  return {
-    state: 'idle',
-    out: null,
-    done: 0,
-    total: 0,
-    bytes: 0,
-    exported: null,
-    excluded: null,
-    error: null,
   }
 }
 

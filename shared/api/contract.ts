@@ -10,7 +10,15 @@ import type { ErrorCode } from './errors'
 import type { Result } from './result'
 import { s, type Infer, type Schema } from './schema'
 import type { LabelCounts, LabelMap } from '../labels/codes'
-import { PAIR_STATUSES, type MaskStats, type PairStatus, type Transition } from '../workspace/review'
+import {
+  PAIR_STATUSES,
+  type PairState,
+  type PairStatus,
+  type ReviewProgress,
+  type Transition,
+} from '../workspace/review'
+
+export type { PairState, ReviewProgress }
 
 /** Phantom marker carrying a result type at the type level only. */
 interface ResultType<T> {
@@ -79,13 +87,6 @@ export interface PairData {
   counts: LabelCounts
 }
 
-export interface ReviewProgress {
-  total: number
-  /** Pairs with a decision: accepted, corrected, rejected or flagged. */
-  reviewed: number
-  byStatus: Record<PairStatus, number>
-}
-
 /** The background statistics scan over all source masks. */
 export interface ScanProgress {
   running: boolean
@@ -126,20 +127,6 @@ export interface ProblemPage {
   /** Counts per code over all problems (for the filter). */
   codes: Record<string, number>
   items: DatasetProblem[]
-}
-
-/** The review state of one pair. */
-export interface PairState {
-  index: number
-  id: string
-  status: PairStatus
-  note: string | null
-  curator: string | null
-  updatedAt: string | null
-  corrected: boolean
-  stats: MaskStats | null
-  uncertainFraction: number | null
-  scanError: string | null
 }
 
 /** Which pairs the review queue holds, and in what order. */
@@ -213,6 +200,20 @@ export interface ExportJobState {
   exported: number | null
   excluded: number | null
   error: string | null
+}
+
+/** The export job before anything ran. */
+export function idleExportJob(): ExportJobState {
+  return {
+    state: 'idle',
+    out: null,
+    done: 0,
+    total: 0,
+    bytes: 0,
+    exported: null,
+    excluded: null,
+    error: null,
+  }
 }
 
 // ---- the contract -------------------------------------------------------------------------------

@@ -88,3 +88,29 @@ export interface WorkspaceEvent {
   /** True when the event was completed while reopening the workspace after a crash. */
   recovered: boolean
 }
+
+/** The review state of one pair, as the workspace stores it and the renderer shows it. */
+export interface PairState {
+  index: number
+  id: string
+  status: PairStatus
+  note: string | null
+  /** Who made the last decision, and when (ISO 8601); null before any. */
+  curator: string | null
+  updatedAt: string | null
+  /** A corrected mask exists in masks/. */
+  corrected: boolean
+  /** Statistics of the current mask; null until scanned (or when the source mask is unreadable). */
+  stats: MaskStats | null
+  uncertainFraction: number | null
+  /** The problem the scan found in this pair's source mask (`png-corrupt`, `challenge-convention`…), if any. */
+  scanError: string | null
+}
+
+/** How far the review has come. */
+export interface ReviewProgress {
+  total: number
+  /** Pairs with a decision: accepted, corrected, rejected or flagged (not unreviewed, not skipped). */
+  reviewed: number
+  byStatus: Record<PairStatus, number>
+}

@@ -31,10 +31,14 @@ import {
   isPairStatus,
   type EventKind,
   type MaskStats,
+  type PairState,
   type PairStatus,
+  type ReviewProgress,
   type Transition,
   type WorkspaceEvent,
 } from '../../../shared/workspace/review'
+
+export type { PairState, ReviewProgress }
 import { Dataset, type DatasetSources } from '../dataset'
 import { atomicWriteFile, fsError, removeStaleTemps, type AtomicFs } from '../fs/atomicWrite'
 import { decodeMaskPng, encodeMaskPng, type MaskPngFormat } from '../png/maskPng'
@@ -100,23 +104,6 @@ export interface OpenWorkspaceOptions {
 /** Why a workspace is read-only. */
 export type ReadOnlyReason = 'requested' | 'locked' | 'unwritable'
 
-export interface PairState {
-  index: number
-  id: string
-  status: PairStatus
-  note: string | null
-  /** Who made the last decision, and when (ISO 8601); null before any. */
-  curator: string | null
-  updatedAt: string | null
-  /** A corrected mask exists in masks/. */
-  corrected: boolean
-  /** Statistics of the current mask; null until scanned (or when the source mask is unreadable). */
-  stats: MaskStats | null
-  uncertainFraction: number | null
-  /** The problem the scan found in this pair's source mask (`png-corrupt`, `challenge-convention`…), if any. */
-  scanError: string | null
-}
-
 export interface PairQuery extends PairFilter {
   /** Default 'id'. With 'uncertain', pairs not yet scanned come last in both orders. */
   sort?: 'id' | 'uncertain'
@@ -157,13 +144,6 @@ export interface CurrentMask {
   format: MaskPngFormat
   origin: 'corrected' | 'source'
   file: string
-}
-
-export interface ReviewProgress {
-  total: number
-  /** Pairs with a decision: accepted, corrected, rejected or flagged (not unreviewed, not skipped). */
-  reviewed: number
-  byStatus: Record<PairStatus, number>
 }
 
 export interface WorkspaceStats extends ReviewProgress {
