@@ -1263,8 +1263,12 @@ export class Workspace {
     }
   }
 
+  /** Prepared once: the queue, thumbnails and exports call this for every pair they touch. */
+  #rowStatement: ReturnType<SqliteDatabase['prepare']> | undefined
+
   #row(id: string): PairRow | undefined {
-    return this.#db.prepare(`SELECT * FROM pairs WHERE id = ?`).get(id) as PairRow | undefined
+    this.#rowStatement ??= this.#db.prepare(`SELECT * FROM pairs WHERE id = ?`)
+    return this.#rowStatement.get(id) as PairRow | undefined
   }
 
   #inDataset(id: string): boolean {
