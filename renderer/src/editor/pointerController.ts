@@ -1,3 +1,4 @@
+import { brushCentre } from '../../../shared/labels/tools/brush'
 import type { EditorView, ImagePoint } from './editorView'
 
 /** What the pointer drives; the EditorSession implements it. */
@@ -121,7 +122,9 @@ export class PointerController {
     const { sx, sy } = this.local(e)
     const p = this.view.toImage(sx, sy)
     const tool = this.target.tool()
-    this.view.showRing(tool === 'brush' || tool === 'eraser' ? p : null, this.target.brushDiameter())
+    const d = this.target.brushDiameter()
+    // The ring sits where the stamp will land (the brush snaps its centre to the pixel lattice).
+    this.view.showRing(tool === 'brush' || tool === 'eraser' ? brushCentre(p, d) : null, d)
     switch (this.mode) {
       case 'pan':
         this.view.panBy(sx - this.lastScreen.x, sy - this.lastScreen.y)
