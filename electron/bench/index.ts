@@ -8,6 +8,7 @@ import path from 'node:path'
 import { promises as fsp } from 'node:fs'
 import { benchAssist } from './assist'
 import { benchDatasetScale } from './datasetScale'
+import { benchEditor } from './editor'
 import { benchExport } from './export'
 import { benchPairOpen } from './pairOpen'
 import { benchWorkspace } from './workspace'
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     metrics.push(...(await benchPairOpen(work)))
     metrics.push(...(await benchDatasetScale(work, (line) => process.stderr.write(line + '\n'))))
     metrics.push(...(await benchWorkspace(work)))
+    metrics.push(...(await benchEditor(work, (line) => process.stderr.write(line + '\n'))))
     metrics.push(...(await benchExport(work, (line) => process.stderr.write(line + '\n'))))
   } finally {
     await fsp.rm(work, { recursive: true, force: true })
