@@ -79,6 +79,25 @@ test('the first demo pair shows with its overlay, and next/prev move through the
   expect(errors).toEqual([])
 })
 
+test('a large pair shows through reduced rasters zoomed out and full ones zoomed in, colours exact', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText(/^ISIC_/)
+  await page.getByTestId('editor-canvas').hover()
+  await page.keyboard.press('g')
+  await page.getByTestId('goto-input').fill('ISIC_0000011')
+  await page.keyboard.press('Enter')
+  await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', 'ISIC_0000011')
+  await page.getByTestId('overlay-opacity').fill('100')
+  await expect.poll(() => countColour(page, LESION)).toBeGreaterThan(1000)
+  expect(await countColour(page, UNCERTAIN)).toBeGreaterThan(100)
+  // One image pixel per screen pixel, centred: the full-resolution rasters, still exact colours.
+  await page.keyboard.press('Control+1')
+  await expect.poll(() => countColour(page, LESION)).toBeGreaterThan(1000)
+  await page.screenshot({ path: 'test-results/screenshots/large-one-to-one.png' })
+})
+
 test('the API refuses requests without the token', async ({ request }) => {
   const res = await request.post(`${serve.origin}/api/dataset:summary`, { data: Buffer.alloc(0) })
   expect(res.status()).toBe(401)

@@ -188,11 +188,22 @@ export class EditorSession implements PaintTarget {
     this.emit()
   }
 
+  /** During a drag the counters reach the UI once per animation frame, not once per pointer event. */
+  private countsFrame = 0
+
   private emitCountsOnly(): void {
-    this.listener.stateChanged({ canUndo: true, canRedo: false, dirty: true, uncertain: this.uncertain })
+    if (this.countsFrame) return
+    this.countsFrame = requestAnimationFrame(() => {
+      this.countsFrame = 0
+      this.listener.stateChanged({ canUndo: true, canRedo: false, dirty: true, uncertain: this.uncertain })
+    })
   }
 
   private emit(): void {
+    if (this.countsFrame) {
+      cancelAnimationFrame(this.countsFrame)
+      this.countsFrame = 0
+    }
     this.listener.stateChanged({
       canUndo: this.history.canUndo,
       canRedo: this.history.canRedo,

@@ -1,8 +1,12 @@
-import { Canvas, Circle, FabricImage, Polyline, type TMat2D } from 'fabric'
+import { Canvas, FabricImage, Polyline, type TMat2D } from 'fabric'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { LabelOverlay, type OverlayMode, type Rect } from './overlay'
 
 const MIN_ZOOM = 1 / 64
+/** Below this fit zoom a pair is shown through reduced rasters… */
+const LOD_THRESHOLD = 0.5
+/** …holding this many image pixels per screen pixel at the fit. */
+const LOD_OVERSAMPLE = 2
 const MAX_ZOOM = 64
 
 export interface ImagePoint {
@@ -21,7 +25,17 @@ export class EditorView {
   private imageObject: FabricImage | null = null
   private overlayObject: FabricImage | null = null
   private overlay: LabelOverlay | null = null
-  private readonly ring: Circle
+  /** The brush ring, drawn on fabric's top canvas: moving it never redraws the scene. */
+  private ring: { at: ImagePoint; diameter: number } | null = null
+  /** Dirty rectangles of the label map waiting for the next animation frame. */
+  private pendingRect: Rect | null = null
+  private frame = 0
+  /** Level of detail (see show()). */
+  private lod = 1
+  private showingLow = false
+  private fullImage: ImageBitmap | null = null
+  private lowImage: ImageBitmap | null = null
+  private generation = 0
   private lassoPath: Polyline | null = null
   private imageSize = { width: 0, height: 0 }
   private opacity = 0.5
@@ -41,20 +55,6 @@ export class EditorView {
       defaultCursor: 'none',
       hoverCursor: 'none',
     })
-    this.ring = new Circle({
-      radius: 5,
-      originX: 'center',
-      originY: 'center',
-      fill: 'transparent',
-      stroke: '#ffffff',
-      strokeWidth: 1,
-      strokeUniform: true,
-      strokeDashArray: [4, 3],
-      selectable: false,
-      evented: false,
-      visible: false,
-      objectCaching: false,
-    })
   }
 
   /** The element pointer listeners attach to (fabric's top canvas). */
@@ -65,21 +65,69 @@ export class EditorView {
   /** Shows a decoded image with its label map and fits it into the canvas. */
   show(image: ImageBitmap, map: LabelMap): void {
     this.clear()
+    const generation = ++this.generation
     this.imageSize = { width: image.width, height: image.height }
+    this.fullImage = image
+    // Level of detail: zoomed out on a large image, a reduced image and overlay (about two image
+    // pixels per screen pixel at the fit) are drawn instead of the full rasters; the full ones
+    // come back when the view zooms in past them.
+    const fitZoom = this.fitZoom()
+    this.lod = fitZoom > 0 && fitZoom < LOD_THRESHOLD ? Math.min(1, fitZoom * LOD_OVERSAMPLE) : 1
     // drawImage accepts an ImageBitmap; fabric's type lists only elements, so the cast is safe here.
     this.imageObject = new FabricImage(image as unknown as HTMLCanvasElement, staticImageOptions(true))
-    this.overlay = new LabelOverlay(map)
+    this.overlay = new LabelOverlay(map, this.lod)
     this.overlay.setMode(this.mode)
-    this.overlayObject = new FabricImage(this.overlay.canvas, {
+    this.overlayObject = new FabricImage(this.overlay.low?.canvas ?? this.overlay.fullCanvas(), {
       ...staticImageOptions(false),
       opacity: this.opacity,
       visible: this.overlayVisible,
     })
-    this.canvas.add(this.imageObject, this.overlayObject, this.ring)
+    this.showingLow = false
+    this.canvas.add(this.imageObject, this.overlayObject)
     this.fit()
+    if (this.lod < 1) {
+      const w = Math.max(1, Math.round(image.width * this.lod))
+      const h = Math.max(1, Math.round(image.height * this.lod))
+      void createImageBitmap(image, { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium' }).then(
+        (small) => {
+          if (generation !== this.generation) return small.close()
+          this.lowImage = small
+          this.applyDetail()
+        },
+      )
+    }
+  }
+
+  /** Swaps between the reduced and the full rasters as the zoom crosses the reduced one's scale. */
+  private applyDetail(): void {
+    if (!this.imageObject || !this.overlayObject || !this.overlay || !this.fullImage) return
+    const low = this.lod < 1 && this.zoom <= this.lod
+    if (low === this.showingLow) return
+    const lowImage = this.lowImage
+    if (low && (!lowImage || !this.overlay.low)) return
+    this.showingLow = low
+    const scale = low ? 1 / this.lod : 1
+    const image = (low ? lowImage : this.fullImage) as unknown as HTMLCanvasElement
+    const overlay = low ? this.overlay.low!.canvas : this.overlay.fullCanvas()
+    this.imageObject.setElement(image)
+    this.imageObject.set({ scaleX: scale, scaleY: scale, dirty: true })
+    this.overlayObject.setElement(overlay)
+    this.overlayObject.set({ scaleX: scale, scaleY: scale, dirty: true })
+    this.canvas.requestRenderAll()
+  }
+
+  private fitZoom(): number {
+    const { width, height } = this.imageSize
+    if (!width || !height) return 0
+    return Math.min(this.canvas.getWidth() / width, this.canvas.getHeight() / height)
   }
 
   clear(): void {
+    this.generation++
+    this.lowImage?.close()
+    this.lowImage = null
+    this.fullImage = null
+    this.pendingRect = null
     this.canvas.remove(...this.canvas.getObjects())
     this.imageObject = null
     this.overlayObject = null
@@ -89,8 +137,31 @@ export class EditorView {
     this.canvas.requestRenderAll()
   }
 
-  /** Redraws the overlay in a dirty rectangle of the label map (after an edit, undo or redo). */
+  /**
+   * Redraws the overlay in a dirty rectangle of the label map (after an edit, undo or redo). The
+   * rectangles of one animation frame are merged: one putImageData and one scene render per frame,
+   * however many pointer events the frame had.
+   */
   labelsChanged(rect: Rect | null): void {
+    if (!rect || !this.overlay) return
+    const p = this.pendingRect
+    if (p) {
+      const x = Math.min(p.x, rect.x)
+      const y = Math.min(p.y, rect.y)
+      this.pendingRect = {
+        x,
+        y,
+        width: Math.max(p.x + p.width, rect.x + rect.width) - x,
+        height: Math.max(p.y + p.height, rect.y + rect.height) - y,
+      }
+    } else this.pendingRect = { ...rect }
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush())
+  }
+
+  private flush(): void {
+    this.frame = 0
+    const rect = this.pendingRect
+    this.pendingRect = null
     if (!rect || !this.overlay) return
     this.overlay.redraw(rect)
     this.overlayObject?.set('dirty', true)
@@ -109,7 +180,7 @@ export class EditorView {
     if (!width || !height) return
     const cw = this.canvas.getWidth()
     const ch = this.canvas.getHeight()
-    const zoom = Math.min(cw / width, ch / height)
+    const zoom = this.fitZoom()
     this.setViewport([zoom, 0, 0, zoom, (cw - width * zoom) / 2, (ch - height * zoom) / 2])
   }
 
@@ -143,6 +214,8 @@ export class EditorView {
 
   private setViewport(v: TMat2D): void {
     this.canvas.setViewportTransform(v)
+    this.applyDetail()
+    this.drawRing()
     // The overlay is shown pixel for pixel when zoomed in; smoothing only ever applies to the photo.
     this.canvas.requestRenderAll()
   }
@@ -170,15 +243,30 @@ export class EditorView {
 
   /** The brush ring at an image point, `diameter` image pixels across; null hides it. */
   showRing(at: ImagePoint | null, diameter: number): void {
-    if (!at) {
-      if (this.ring.visible) {
-        this.ring.set({ visible: false })
-        this.canvas.requestRenderAll()
-      }
-      return
-    }
-    this.ring.set({ visible: true, left: at.x, top: at.y, radius: Math.max(0.5, diameter / 2) })
-    this.canvas.requestRenderAll()
+    this.ring = at ? { at, diameter } : null
+    this.drawRing()
+  }
+
+  /** Draws the ring on the top canvas (cleared first); the scene below is not touched. */
+  private drawRing(): void {
+    const ctx = this.canvas.contextTop
+    this.canvas.clearContext(ctx)
+    if (!this.ring) return
+    const v = this.canvas.viewportTransform
+    const cx = this.ring.at.x * v[0] + v[4]
+    const cy = this.ring.at.y * v[3] + v[5]
+    const r = Math.max(1, (this.ring.diameter / 2) * v[0])
+    ctx.save()
+    ctx.lineWidth = 1
+    ctx.setLineDash([4, 3])
+    ctx.strokeStyle = '#ffffff'
+    ctx.beginPath()
+    ctx.arc(cx, cy, r, 0, Math.PI * 2)
+    ctx.stroke()
+    ctx.strokeStyle = '#000000'
+    ctx.lineDashOffset = 3.5
+    ctx.stroke()
+    ctx.restore()
   }
 
   /** The lasso outline in progress (image coordinates); null removes it. */
@@ -201,6 +289,7 @@ export class EditorView {
   }
 
   dispose(): void {
+    if (this.frame) cancelAnimationFrame(this.frame)
     void this.canvas.dispose()
   }
 }

@@ -47,25 +47,102 @@ export interface Rect {
   height: number
 }
 
-/**
- * The label map drawn into an offscreen canvas at image resolution, one canvas pixel per label
- * pixel, no smoothing. Edits redraw only their dirty rectangle (grown by one pixel in outline mode,
- * where a pixel's colour depends on its neighbours).
- */
-export class LabelOverlay {
+/** One overlay raster: a canvas showing the label map at `scale` (1 = one canvas pixel per label pixel). */
+class OverlayLayer {
   readonly canvas: HTMLCanvasElement
   private readonly ctx: CanvasRenderingContext2D
-  private mode: OverlayMode = 'fill'
 
-  constructor(private readonly map: LabelMap) {
+  constructor(
+    private readonly map: LabelMap,
+    readonly scale: number,
+  ) {
     this.canvas = document.createElement('canvas')
-    this.canvas.width = map.width
-    this.canvas.height = map.height
+    this.canvas.width = Math.max(1, Math.round(map.width * scale))
+    this.canvas.height = Math.max(1, Math.round(map.height * scale))
     const ctx = this.canvas.getContext('2d', { alpha: true })
     if (!ctx) throw new Error('no 2D canvas context')
     ctx.imageSmoothingEnabled = false
     this.ctx = ctx
-    this.redrawAll()
+  }
+
+  /** Repaints the canvas pixels covering a rectangle of the label map (nearest label, no blending). */
+  redraw(rect: Rect, mode: OverlayMode): void {
+    const s = this.scale
+    const cw = this.canvas.width
+    const ch = this.canvas.height
+    const x0 = Math.max(0, Math.floor(rect.x * s))
+    const y0 = Math.max(0, Math.floor(rect.y * s))
+    const x1 = Math.min(cw, Math.ceil((rect.x + rect.width) * s))
+    const y1 = Math.min(ch, Math.ceil((rect.y + rect.height) * s))
+    const width = x1 - x0
+    const height = y1 - y0
+    if (width <= 0 || height <= 0) return
+    const img = this.ctx.createImageData(width, height)
+    const out = new Uint32Array(img.data.buffer)
+    const { width: mw, height: mh, data } = this.map
+    const lut = LUTS[mode]
+    // Source column of every target column, computed once per call.
+    const cols = new Int32Array(width)
+    for (let i = 0; i < width; i++)
+      cols[i] = s === 1 ? x0 + i : Math.min(mw - 1, Math.floor((x0 + i + 0.5) / s))
+    for (let row = 0; row < height; row++) {
+      const sy = s === 1 ? y0 + row : Math.min(mh - 1, Math.floor((y0 + row + 0.5) / s))
+      const base = sy * mw
+      let d = row * width
+      if (mode !== 'outline') {
+        for (let i = 0; i < width; i++) out[d++] = lut[data[base + cols[i]]]
+        continue
+      }
+      // Outline: a pixel is drawn when one of its 4 neighbours holds another label; 0 stays clear.
+      for (let i = 0; i < width; i++, d++) {
+        const sx = cols[i]
+        const k = base + sx
+        const v = data[k]
+        if (v === 0) continue
+        const edge =
+          (sx > 0 && data[k - 1] !== v) ||
+          (sx < mw - 1 && data[k + 1] !== v) ||
+          (sy > 0 && data[k - mw] !== v) ||
+          (sy < mh - 1 && data[k + mw] !== v)
+        if (edge) out[d] = lut[v]
+      }
+    }
+    this.ctx.putImageData(img, x0, y0)
+  }
+}
+
+/**
+ * The label map as overlay rasters, always drawn without smoothing so every shown pixel is one
+ * label's exact colour. A large map viewed zoomed out gets a reduced raster (`lowScale`, nearest
+ * label per pixel), built at once; the full-resolution raster is built only when the view zooms in
+ * past it. Edits redraw only their dirty rectangle in the rasters that exist (grown by one pixel
+ * in outline mode, where a pixel's colour depends on its neighbours).
+ */
+export class LabelOverlay {
+  private mode: OverlayMode = 'fill'
+  private full: OverlayLayer | null = null
+  readonly low: OverlayLayer | null
+
+  constructor(
+    private readonly map: LabelMap,
+    lowScale = 1,
+  ) {
+    this.low = lowScale < 1 ? new OverlayLayer(map, lowScale) : null
+    if (this.low) this.low.redraw(this.all(), this.mode)
+    else this.fullLayer()
+  }
+
+  /** The full-resolution canvas, built on first use. */
+  fullCanvas(): HTMLCanvasElement {
+    return this.fullLayer().canvas
+  }
+
+  private fullLayer(): OverlayLayer {
+    if (!this.full) {
+      this.full = new OverlayLayer(this.map, 1)
+      this.full.redraw(this.all(), this.mode)
+    }
+    return this.full
   }
 
   setMode(mode: OverlayMode): void {
@@ -75,50 +152,18 @@ export class LabelOverlay {
   }
 
   redrawAll(): void {
-    this.redraw({ x: 0, y: 0, width: this.map.width, height: this.map.height })
+    this.redraw(this.all())
   }
 
   redraw(dirty: Rect): void {
     const rect = this.mode === 'outline' ? grow(dirty, 1, this.map) : clip(dirty, this.map)
-    const { x, y, width, height } = rect
-    if (width <= 0 || height <= 0) return
-    const img = this.ctx.createImageData(width, height)
-    const out = new Uint32Array(img.data.buffer)
-    if (this.mode === 'outline') this.paintOutline(rect, out)
-    else this.paintFill(rect, out, LUTS[this.mode])
-    this.ctx.putImageData(img, x, y)
+    if (rect.width <= 0 || rect.height <= 0) return
+    this.full?.redraw(rect, this.mode)
+    this.low?.redraw(rect, this.mode)
   }
 
-  private paintFill(rect: Rect, out: Uint32Array, lut: Uint32Array): void {
-    const src = this.map.data
-    const stride = this.map.width
-    for (let row = 0; row < rect.height; row++) {
-      let s = (rect.y + row) * stride + rect.x
-      let d = row * rect.width
-      const end = d + rect.width
-      while (d < end) out[d++] = lut[src[s++]]
-    }
-  }
-
-  /** A pixel is drawn when one of its 4 neighbours holds another label; 0 pixels stay clear. */
-  private paintOutline(rect: Rect, out: Uint32Array): void {
-    const { width: w, height: h, data } = this.map
-    const lut = LUTS.fill
-    for (let row = 0; row < rect.height; row++) {
-      const y = rect.y + row
-      let d = row * rect.width
-      for (let x = rect.x; x < rect.x + rect.width; x++, d++) {
-        const i = y * w + x
-        const v = data[i]
-        if (v === 0) continue
-        const edge =
-          (x > 0 && data[i - 1] !== v) ||
-          (x < w - 1 && data[i + 1] !== v) ||
-          (y > 0 && data[i - w] !== v) ||
-          (y < h - 1 && data[i + w] !== v)
-        if (edge) out[d] = lut[v]
-      }
-    }
+  private all(): Rect {
+    return { x: 0, y: 0, width: this.map.width, height: this.map.height }
   }
 }
 

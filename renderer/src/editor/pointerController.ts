@@ -29,6 +29,8 @@ export class PointerController {
   private lasso: ImagePoint[] = []
   private spaceDown = false
   private readonly cleanup: (() => void)[] = []
+  /** The canvas's page rectangle, read once per gesture: reading it per event forces layouts. */
+  private box: DOMRect | null = null
 
   constructor(
     private readonly view: EditorView,
@@ -39,7 +41,13 @@ export class PointerController {
     this.on(el, 'pointermove', (e) => this.move(e))
     this.on(el, 'pointerup', (e) => this.up(e))
     this.on(el, 'pointercancel', () => this.cancel())
-    this.on(el, 'pointerleave', () => this.view.showRing(null, 0))
+    this.on(el, 'pointerleave', () => {
+      this.view.showRing(null, 0)
+      this.box = null
+    })
+    this.on(window, 'resize', () => {
+      this.box = null
+    })
     this.on(el, 'wheel', (e) => this.wheel(e), { passive: false })
     this.on(window, 'keydown', (e) => this.key(e, true))
     this.on(window, 'keyup', (e) => this.key(e, false))
@@ -84,12 +92,13 @@ export class PointerController {
   }
 
   private local(e: PointerEvent | WheelEvent): { sx: number; sy: number } {
-    const r = this.view.eventTarget.getBoundingClientRect()
+    const r = (this.box ??= this.view.eventTarget.getBoundingClientRect())
     return { sx: e.clientX - r.left, sy: e.clientY - r.top }
   }
 
   private down(e: PointerEvent): void {
     if (this.mode !== 'idle') return
+    this.box = null
     const { sx, sy } = this.local(e)
     this.view.eventTarget.setPointerCapture(e.pointerId)
     if (e.button === 1 || (e.button === 0 && this.spaceDown)) {
