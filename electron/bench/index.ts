@@ -12,6 +12,7 @@ import { benchEditor } from './editor'
 import { benchExport } from './export'
 import { benchPairOpen } from './pairOpen'
 import { benchWorkspace } from './workspace'
+import { benchLabels } from '../../shared/labels/bench'
 
 export interface Metric {
   name: string
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-bench-'))
   const metrics: Metric[] = []
   try {
+    metrics.push(...benchLabels())
     metrics.push(...(await benchAssist()))
     metrics.push(...(await benchPairOpen(work)))
     metrics.push(...(await benchDatasetScale(work, (line) => process.stderr.write(line + '\n'))))
