@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCommand, thrown, type CommandRun } from '../../../support/cli'
 import { type CodedError } from '../../../../shared/api/errors'
 import { checkProposal, resolveCommand, type ResolveReport } from '../../../../electron/cli/commands/resolve'
 import { UsageError } from '../../../../electron/cli/util'
@@ -32,32 +33,8 @@ let demo: DemoDatasetInfo
 /** The source masks, decoded, by id. */
 const sources = new Map<string, Uint8Array>()
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk)
-    return true
-  })
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk)
-    return true
-  })
-  try {
-    return { code: await resolveCommand(args), out, err }
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
-
-async function thrown(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected an error')
+function run(args: string[]): Promise<CommandRun> {
+  return runCommand(resolveCommand, args)
 }
 
 async function createWorkspace(name: string, images = demo.imagesDir): Promise<string> {

@@ -3,7 +3,8 @@ import { existsSync, promises as fsp, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCommand, thrown } from '../../../support/cli'
 import { type CodedError } from '../../../../shared/api/errors'
 import { importMaskCommand } from '../../../../electron/cli/commands/importMask'
 import { initCommand } from '../../../../electron/cli/commands/init'
@@ -34,37 +35,7 @@ let sources: Sources
 let hashes: Map<string, string>
 let ws: string
 
-/** Runs a command function, capturing what it prints. */
-async function run(
-  command: (args: string[]) => Promise<number>,
-  args: string[],
-): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk)
-    return true
-  })
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk)
-    return true
-  })
-  try {
-    return { code: await command(args), out, err }
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
-
-async function thrown(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected an error')
-}
+const run = (command: (args: string[]) => Promise<number>, args: string[]) => runCommand(command, args)
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 })

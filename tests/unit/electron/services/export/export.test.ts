@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCommand } from '../../../../support/cli'
 import { CodedError } from '../../../../../shared/api/errors'
 import { countLabels, type LabelMap } from '../../../../../shared/labels/codes'
 import { exportCommand } from '../../../../../electron/cli/commands/export'
 import { verifyExportCommand } from '../../../../../electron/cli/commands/verifyExport'
-import { UsageError } from '../../../../../electron/cli/util'
 import { Dataset } from '../../../../../electron/services/dataset'
 import { DEMO_PAIRS, generateDemoDataset } from '../../../../../electron/services/demo/demoDataset'
 import {
@@ -58,32 +58,8 @@ async function exists(p: string): Promise<boolean> {
   )
 }
 
-/** Runs a command function, capturing what it prints. */
-async function run(
-  command: (args: string[]) => Promise<number>,
-  args: string[],
-): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk)
-    return true
-  })
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk)
-    return true
-  })
-  try {
-    return { code: await command(args), out, err }
-  } catch (error) {
-    if (error instanceof UsageError) return { code: 2, out, err: err + error.message }
-    if (error instanceof CodedError) return { code: 1, out, err: err + `[${error.code}] ${error.message}` }
-    throw error
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
+const run = (command: (args: string[]) => Promise<number>, args: string[]) =>
+  runCommand(command, args, { mapErrors: true })
 
 /** The bytes of the workspace's current mask of a pair (corrected file, else the source entry). */
 async function currentMaskBytes(id: string): Promise<Buffer> {

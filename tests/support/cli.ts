@@ -1,0 +1,51 @@
+import { vi } from 'vitest'
+import { CodedError } from '../../shared/api/errors'
+import { UsageError } from '../../electron/cli/util'
+
+export interface CommandRun {
+  code: number
+  out: string
+  err: string
+}
+
+/**
+ * Runs a CLI command function in process, capturing what it prints. With `mapErrors`, errors become
+ * exit codes the way the CLI's main() maps them (usage 2, data problem 1); otherwise they propagate.
+ */
+export async function runCommand(
+  command: (args: string[]) => Promise<number>,
+  args: string[],
+  opts: { mapErrors?: boolean } = {},
+): Promise<CommandRun> {
+  let out = ''
+  let err = ''
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk)
+    return true
+  })
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err += String(chunk)
+    return true
+  })
+  try {
+    return { code: await command(args), out, err }
+  } catch (error) {
+    if (opts.mapErrors && error instanceof UsageError) return { code: 2, out, err: err + error.message }
+    if (opts.mapErrors && error instanceof CodedError)
+      return { code: 1, out, err: err + `[${error.code}] ${error.message}` }
+    throw error
+  } finally {
+    o.mockRestore()
+    e.mockRestore()
+  }
+}
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function thrown(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (err) {
+    return err as Error
+  }
+  throw new Error('expected an error')
+}
