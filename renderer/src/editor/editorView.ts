@@ -23,7 +23,14 @@ export interface ImagePoint {
 export class EditorView {
   readonly canvas: Canvas
   private imageObject: FabricImage | null = null
-  private overlayObject: FabricImage | null = null
+  /**
+   * The overlay is a canvas of its own stacked between fabric's scene and top canvases and placed
+   * by a CSS transform that follows the viewport (nearest-neighbour scaling). An edit is one
+   * putImageData into it: the scene (the photo) is not re-rendered while painting.
+   */
+  private overlayEl: HTMLCanvasElement | null = null
+  /** Image pixels per overlay-canvas pixel of the raster shown (1, or 1/lod for the reduced one). */
+  private overlayScale = 1
   private overlay: LabelOverlay | null = null
   /** The brush ring, drawn on fabric's top canvas: moving it never redraws the scene. */
   private ring: { at: ImagePoint; diameter: number } | null = null
@@ -77,13 +84,12 @@ export class EditorView {
     this.imageObject = new FabricImage(image as unknown as HTMLCanvasElement, staticImageOptions(true))
     this.overlay = new LabelOverlay(map, this.lod)
     this.overlay.setMode(this.mode)
-    this.overlayObject = new FabricImage(this.overlay.low?.canvas ?? this.overlay.fullCanvas(), {
-      ...staticImageOptions(false),
-      opacity: this.opacity,
-      visible: this.overlayVisible,
-    })
     this.showingLow = false
-    this.canvas.add(this.imageObject, this.overlayObject)
+    this.setOverlayElement(
+      this.overlay.low?.canvas ?? this.overlay.fullCanvas(),
+      this.overlay.low ? 1 / this.lod : 1,
+    )
+    this.canvas.add(this.imageObject)
     this.fit()
     if (this.lod < 1) {
       const w = Math.max(1, Math.round(image.width * this.lod))
@@ -100,7 +106,7 @@ export class EditorView {
 
   /** Swaps between the reduced and the full rasters as the zoom crosses the reduced one's scale. */
   private applyDetail(): void {
-    if (!this.imageObject || !this.overlayObject || !this.overlay || !this.fullImage) return
+    if (!this.imageObject || !this.overlay || !this.fullImage) return
     const low = this.lod < 1 && this.zoom <= this.lod
     if (low === this.showingLow) return
     const lowImage = this.lowImage
@@ -111,9 +117,39 @@ export class EditorView {
     const overlay = low ? this.overlay.low!.canvas : this.overlay.fullCanvas()
     this.imageObject.setElement(image)
     this.imageObject.set({ scaleX: scale, scaleY: scale, dirty: true })
-    this.overlayObject.setElement(overlay)
-    this.overlayObject.set({ scaleX: scale, scaleY: scale, dirty: true })
+    this.setOverlayElement(overlay, scale)
     this.canvas.requestRenderAll()
+  }
+
+  /** Shows `el` as the overlay layer, each of its pixels covering `scale` image pixels. */
+  private setOverlayElement(el: HTMLCanvasElement, scale: number): void {
+    if (this.overlayEl !== el) {
+      this.overlayEl?.remove()
+      el.classList.add('overlay-layer')
+      Object.assign(el.style, {
+        position: 'absolute',
+        left: '0',
+        top: '0',
+        transformOrigin: '0 0',
+        imageRendering: 'pixelated',
+        pointerEvents: 'none',
+        opacity: String(this.opacity),
+        visibility: this.overlayVisible ? 'visible' : 'hidden',
+      })
+      // Between fabric's scene canvas and its top canvas (brush ring, pointer events).
+      this.canvas.wrapperEl.insertBefore(el, this.canvas.upperCanvasEl)
+      this.overlayEl = el
+    }
+    this.overlayScale = scale
+    this.placeOverlay()
+  }
+
+  /** Follows the viewport: the same transform fabric applies to the image. */
+  private placeOverlay(): void {
+    if (!this.overlayEl) return
+    const v = this.canvas.viewportTransform
+    const k = this.overlayScale
+    this.overlayEl.style.transform = `matrix(${v[0] * k}, 0, 0, ${v[3] * k}, ${v[4]}, ${v[5]})`
   }
 
   private fitZoom(): number {
@@ -130,7 +166,8 @@ export class EditorView {
     this.pendingRect = null
     this.canvas.remove(...this.canvas.getObjects())
     this.imageObject = null
-    this.overlayObject = null
+    this.overlayEl?.remove()
+    this.overlayEl = null
     this.overlay = null
     this.lassoPath = null
     this.imageSize = { width: 0, height: 0 }
@@ -163,9 +200,8 @@ export class EditorView {
     const rect = this.pendingRect
     this.pendingRect = null
     if (!rect || !this.overlay) return
+    // The overlay canvas is its own layer: the browser recomposites it, fabric renders nothing.
     this.overlay.redraw(rect)
-    this.overlayObject?.set('dirty', true)
-    this.canvas.requestRenderAll()
   }
 
   // ---- viewport ----------------------------------------------------------------------------------
@@ -215,6 +251,7 @@ export class EditorView {
   private setViewport(v: TMat2D): void {
     this.canvas.setViewportTransform(v)
     this.applyDetail()
+    this.placeOverlay()
     this.drawRing()
     // The overlay is shown pixel for pixel when zoomed in; smoothing only ever applies to the photo.
     this.canvas.requestRenderAll()
@@ -224,21 +261,17 @@ export class EditorView {
 
   setOpacity(opacity: number): void {
     this.opacity = opacity
-    this.overlayObject?.set({ opacity })
-    this.canvas.requestRenderAll()
+    if (this.overlayEl) this.overlayEl.style.opacity = String(opacity)
   }
 
   setOverlayVisible(visible: boolean): void {
     this.overlayVisible = visible
-    this.overlayObject?.set({ visible })
-    this.canvas.requestRenderAll()
+    if (this.overlayEl) this.overlayEl.style.visibility = visible ? 'visible' : 'hidden'
   }
 
   setOverlayMode(mode: OverlayMode): void {
     this.mode = mode
     this.overlay?.setMode(mode)
-    this.overlayObject?.set('dirty', true)
-    this.canvas.requestRenderAll()
   }
 
   /** The brush ring at an image point, `diameter` image pixels across; null hides it. */
