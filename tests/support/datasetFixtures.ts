@@ -10,7 +10,7 @@ import sharp from 'sharp'
 import { expect } from 'vitest'
 import { CodedError, type ErrorCode } from '../../shared/api/errors'
 import type { LabelMap } from '../../shared/labels/codes'
-import { encodeMaskPng } from '../../electron/services/png/maskPng'
+import { encodeMaskPng, vocPalette } from '../../electron/services/png/maskPng'
 import { ZipWriter } from '../../electron/services/zip/zipWriter'
 
 export function rng(seed: number): () => number {
@@ -68,25 +68,6 @@ export function challengeMap(width: number, height: number): LabelMap {
 
 export function greyPng(map: LabelMap): Buffer {
   return encodeMaskPng(map, { colorType: 0, bitDepth: 8, interlaced: false })
-}
-
-/** PASCAL VOC colour map, 256 entries. */
-export function vocPalette(): Uint8Array {
-  const p = new Uint8Array(768)
-  for (let i = 0; i < 256; i++) {
-    let r = 0
-    let g = 0
-    let b = 0
-    let c = i
-    for (let j = 7; j >= 0; j--) {
-      r |= (c & 1) << j
-      g |= ((c >> 1) & 1) << j
-      b |= ((c >> 2) & 1) << j
-      c >>= 3
-    }
-    p.set([r, g, b], i * 3)
-  }
-  return p
 }
 
 export function palettePng(map: LabelMap): Buffer {

@@ -436,6 +436,13 @@ function vocColour(index: number): [number, number, number] {
   return [r, g, b]
 }
 
+/** The whole PASCAL VOC colour map: 256 RGB entries, as PLTE bytes. */
+export function vocPalette(): Uint8Array {
+  const p = new Uint8Array(768)
+  for (let i = 0; i < 256; i++) p.set(vocColour(i), i * 3)
+  return p
+}
+
 function buildChunk(out: Uint8Array, pos: number, type: string, body: Uint8Array): number {
   writeU32(out, pos, body.length)
   for (let i = 0; i < 4; i++) out[pos + 4 + i] = type.charCodeAt(i)

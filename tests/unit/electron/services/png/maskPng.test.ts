@@ -11,6 +11,7 @@ import {
   decodeMaskPng,
   encodeMaskPng,
   readPngHeader,
+  vocPalette,
   type MaskPngFormat,
 } from '../../../../../electron/services/png/maskPng'
 
@@ -54,25 +55,6 @@ function blobMap(width: number, height: number): LabelMap {
 }
 
 const GREY8: MaskPngFormat = { colorType: 0, bitDepth: 8, interlaced: false }
-
-/** PASCAL VOC colour map, 256 entries (255 = void colour 224,224,192). */
-function vocPalette(): Uint8Array {
-  const p = new Uint8Array(768)
-  for (let i = 0; i < 256; i++) {
-    let r = 0
-    let g = 0
-    let b = 0
-    let c = i
-    for (let j = 7; j >= 0; j--) {
-      r |= (c & 1) << j
-      g |= ((c >> 1) & 1) << j
-      b |= ((c >> 2) & 1) << j
-      c >>= 3
-    }
-    p.set([r, g, b], i * 3)
-  }
-  return p
-}
 
 // ---------------------------------------------------------------- an independent PNG writer
 
