@@ -8,8 +8,8 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build, type Plugin } from 'vite'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { buildChildBundle } from '../../../../support/childBundle'
 import { makeRepeatedSources } from '../../../../../electron/bench/export'
 import { DEMO_PAIRS } from '../../../../../electron/services/demo/demoDataset'
 import { runExport, verifyExport } from '../../../../../electron/services/export'
@@ -23,31 +23,12 @@ let outDir: string
 let cliJs: string
 let wsDir: string
 
-/** The child never scans: the scan worker's `?modulePath` import is stubbed out of its bundle. */
-const stubModulePath: Plugin = {
-  name: 'stub-module-path',
-  enforce: 'pre',
-  resolveId: (id) => (id.endsWith('?modulePath') ? '\0stub-module-path' : null),
-  load: (id) => (id === '\0stub-module-path' ? 'export default ""' : null),
-}
-
 beforeAll(async () => {
   root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-export-kill-'))
-  // Inside the repository, so the bundle's bare imports (better-sqlite3, sharp) resolve from node_modules.
-  outDir = path.join(repo, 'node_modules', '.cache', `wsm-export-kill-${process.pid}`)
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    plugins: [stubModulePath],
-    build: {
-      ssr: path.join(repo, 'electron', 'cli', 'index.ts'),
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      rollupOptions: { output: { format: 'es', entryFileNames: 'cli.mjs' } },
-    },
-  })
-  cliJs = path.join(outDir, 'cli.mjs')
+  ;({ file: cliJs, dir: outDir } = await buildChildBundle(
+    path.join(repo, 'electron', 'cli', 'index.ts'),
+    'export-kill-cli',
+  ))
   const src = await makeRepeatedSources(path.join(root, 'src'), PAIRS, DEMO_PAIRS.slice(2, 4))
   wsDir = path.join(root, 'ws')
   const ws = await Workspace.create(wsDir, { masks: src.masks, images: [src.images], curator: 'setup' })

@@ -10,8 +10,8 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build, type Plugin } from 'vite'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { buildChildBundle } from '../../../../support/childBundle'
 import { findInvalidLabel } from '../../../../../shared/labels/codes'
 import { decodeMaskPng } from '../../../../../electron/services/png/maskPng'
 import { isTempName } from '../../../../../electron/services/fs/atomicWrite'
@@ -21,7 +21,6 @@ import { makeSources, type MaskSpec } from './fixtures'
 
 const KILLS = 30
 const here = path.dirname(fileURLToPath(import.meta.url))
-const repo = path.resolve(here, '../../../../..')
 let root: string
 let outDir: string
 let childJs: string
@@ -34,31 +33,12 @@ const SPECS: MaskSpec[] = [
   { id: 'ISIC_0000014', width: 300, height: 200, kind: 'palette' },
 ]
 
-/** The child never scans: the scan worker's `?modulePath` import is stubbed out of its bundle. */
-const stubModulePath: Plugin = {
-  name: 'stub-module-path',
-  enforce: 'pre',
-  resolveId: (id) => (id.endsWith('?modulePath') ? '\0stub-module-path' : null),
-  load: (id) => (id === '\0stub-module-path' ? 'export default ""' : null),
-}
-
 beforeAll(async () => {
   root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-crash-'))
-  // Inside the repository, so the bundle's bare imports (better-sqlite3) resolve from node_modules.
-  outDir = path.join(repo, 'node_modules', '.cache', `wsm-crash-child-${process.pid}`)
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    plugins: [stubModulePath],
-    build: {
-      ssr: path.join(here, 'support', 'saveLoop.ts'),
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      rollupOptions: { output: { format: 'es', entryFileNames: 'saveLoop.mjs' } },
-    },
-  })
-  childJs = path.join(outDir, 'saveLoop.mjs')
+  ;({ file: childJs, dir: outDir } = await buildChildBundle(
+    path.join(here, 'support', 'saveLoop.ts'),
+    'crash-save-loop',
+  ))
   const sources = await makeSources(path.join(root, 'src'), { specs: SPECS })
   dir = path.join(root, 'ws')
   const ws = await Workspace.create(dir, { masks: sources.masks, images: [sources.images], curator: 'setup' })
