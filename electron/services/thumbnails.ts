@@ -1,5 +1,6 @@
 import sharp from 'sharp'
 import { LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../shared/labels/codes'
+import { LABEL_RGB } from '../../shared/labels/colours'
 
 /** Longest side of a queue thumbnail, in pixels. */
 export const THUMB_SIZE = 96
@@ -30,8 +31,9 @@ export async function makeThumbnail(imageBytes: Uint8Array, map: LabelMap): Prom
       let r = data[i]
       let g = ch >= 3 ? data[i + 1] : data[i]
       let b = ch >= 3 ? data[i + 2] : data[i]
-      if (v === LABEL_LESION) [r, g, b] = [r * 0.5, g * 0.5 + 100, b * 0.5 + 127]
-      else if (v === LABEL_UNCERTAIN) [r, g, b] = [r * 0.5 + 127, g * 0.5 + 85, b * 0.5]
+      // Half and half with the label colour, like the editor's overlay at 50 %.
+      const c = v === LABEL_LESION ? LABEL_RGB.lesion : v === LABEL_UNCERTAIN ? LABEL_RGB.uncertain : null
+      if (c) [r, g, b] = [(r + c[0]) / 2, (g + c[1]) / 2, (b + c[2]) / 2]
       rgb[o] = r
       rgb[o + 1] = g
       rgb[o + 2] = b

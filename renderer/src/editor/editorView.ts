@@ -81,7 +81,7 @@ export class EditorView {
     const fitZoom = this.fitZoom()
     this.lod = fitZoom > 0 && fitZoom < LOD_THRESHOLD ? Math.min(1, fitZoom * LOD_OVERSAMPLE) : 1
     // drawImage accepts an ImageBitmap; fabric's type lists only elements, so the cast is safe here.
-    this.imageObject = new FabricImage(image as unknown as HTMLCanvasElement, staticImageOptions(true))
+    this.imageObject = new FabricImage(image as unknown as HTMLCanvasElement, PHOTO_OPTIONS)
     this.overlay = new LabelOverlay(map, this.lod)
     this.overlay.setMode(this.mode)
     this.showingLow = false
@@ -327,17 +327,15 @@ export class EditorView {
   }
 }
 
-function staticImageOptions(smooth: boolean) {
-  return {
-    left: 0,
-    top: 0,
-    originX: 'left' as const,
-    originY: 'top' as const,
-    selectable: false,
-    evented: false,
-    hasControls: false,
-    objectCaching: false,
-    // Labels are shown pixel for pixel: never interpolate the overlay.
-    imageSmoothing: smooth,
-  }
+/** The photo: a fixed, non-interactive object at the image origin, smoothed when scaled. */
+const PHOTO_OPTIONS = {
+  left: 0,
+  top: 0,
+  originX: 'left' as const,
+  originY: 'top' as const,
+  selectable: false,
+  evented: false,
+  hasControls: false,
+  objectCaching: false,
+  imageSmoothing: true,
 }

@@ -1,10 +1,5 @@
 import { LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../../shared/labels/codes'
-
-/** Overlay colours (opaque; the view applies the opacity). 0 stays fully transparent. */
-export const OVERLAY_RGB = {
-  lesion: [0, 200, 255] as const,
-  uncertain: [255, 170, 0] as const,
-}
+import { LABEL_RGB } from '../../../shared/labels/colours'
 
 /**
  * How labels are shown: `fill` colours lesion and uncertain pixels; `outline` colours only the
@@ -29,14 +24,16 @@ export function buildOverlayLut(mode: OverlayMode = 'fill'): Uint32Array {
   for (let v = 0; v < 256; v++) set(v, 255, 0, 255, 255)
   set(0, 0, 0, 0, 0)
   if (mode === 'uncertain') set(LABEL_LESION, 0, 0, 0, 0)
-  else set(LABEL_LESION, ...OVERLAY_RGB.lesion, 255)
-  set(LABEL_UNCERTAIN, ...OVERLAY_RGB.uncertain, 255)
+  else set(LABEL_LESION, ...LABEL_RGB.lesion, 255)
+  set(LABEL_UNCERTAIN, ...LABEL_RGB.uncertain, 255)
   return lut
 }
 
+const FILL_LUT = buildOverlayLut('fill')
+/** Outline mode colours the boundary pixels it keeps like fill mode does. */
 const LUTS: Record<OverlayMode, Uint32Array> = {
-  fill: buildOverlayLut('fill'),
-  outline: buildOverlayLut('fill'),
+  fill: FILL_LUT,
+  outline: FILL_LUT,
   uncertain: buildOverlayLut('uncertain'),
 }
 
