@@ -6,10 +6,12 @@
  * data-shown=<id> (set in the frame after the pair's first drawn frame, i.e. when that frame is
  * presented), seen by a MutationObserver.
  *
- * - cold: the app's prefetch requests are answered empty inside the page (SUPPRESS_PREFETCH), so
- *   the main process reads and decodes every pair on demand (files in the OS cache);
- * - prefetched: the app as it is, with a pause after each pair is shown long enough for the
- *   main process's prefetch of the next pair to finish (2.5× the cold server time, 0.3–2 s).
+ * - cold: the app's background requests (the main process's prefetch and the renderer's
+ *   read-ahead) are answered empty inside the page (SUPPRESS_PREFETCH), so every pair is read,
+ *   decoded and drawn on demand (files in the OS cache);
+ * - prefetched: the app as it is, with a pause after each pair is shown long enough for its
+ *   read-ahead of the next pair to finish: 1.5× the cold next→visible time of that size (0.3–4 s;
+ *   a curator looks at a pair for longer than that).
  *
  * Floor (FLOOR_OPEN, same page, same run, just before each step): fetch `pair:open` for the same
  * bytes through the same route, token and wire body (cold: a never-opened copy of the next pair;
@@ -17,7 +19,8 @@
  * options + the same two animation frames data-shown waits for. The floor does no label-map work
  * and no drawing: value / floor is the renderer's own overhead on top of getting and decoding the
  * bytes. The notes split the app's time with Resource Timing: key → request sent, server,
- * transfer, and response → visible (image decode, label map, overlay, first frame).
+ * transfer, and response → visible (image decode, label map, overlay, first frame); a step served
+ * by the read-ahead sends no request at all (counted in the note).
  */
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -46,6 +49,8 @@ export interface NavigateOptions {
 }
 
 interface Step {
+  /** Served by the read-ahead: no pair:open request after the key. */
+  readAhead: boolean
   total: number
   toRequest: number
   server: number
@@ -111,19 +116,19 @@ export async function benchNavigate(
     (key) => unused.get(key)!.shift()!,
     () => 300,
   )
-  const coldServer = new Map(
-    opts.sizes.map((s) => [s.key, median(cold.filter((x) => x.key === s.key).map((x) => x.step.server))]),
+  const coldTotal = new Map(
+    opts.sizes.map((s) => [s.key, median(cold.filter((x) => x.key === s.key).map((x) => x.step.total))]),
   )
 
   log(`editor next→visible: prefetched, ${steps.length - 1} steps`)
-  // Prefetched floor: the next pair itself, in the main process's cache (prefetched) by then.
+  // Prefetched floor: the next pair itself (in the main process's cache by then).
   const warm = await run(
     browser,
     warmWs,
     steps,
     false,
     (_key, nextId) => nextId,
-    (key) => Math.min(2000, Math.max(300, 2.5 * (coldServer.get(key) ?? 0))),
+    (key) => Math.min(4000, Math.max(300, 1.5 * (coldTotal.get(key) ?? 0))),
   )
 
   const metrics: Metric[] = []
@@ -134,6 +139,7 @@ export async function benchNavigate(
     ] as const) {
       const mine = r.filter((x) => x.key === s.key)
       const measured = mine.map((x) => x.step)
+      const ahead = measured.filter((x) => x.readAhead).length
       const floors = mine.map((x) => x.floor)
       const value = median(measured.map((x) => x.total))
       const floor = median(floors.map((f) => f.total))
@@ -145,7 +151,9 @@ export async function benchNavigate(
         floor,
         ratio: value / floor,
         note:
-          `${target}; median of ${measured.length}; app: ${split(measured)}; ` +
+          `${target}; median of ${measured.length}` +
+          (kind === 'prefetched' ? ` (${ahead} served by the read-ahead)` : '') +
+          `; app: ${split(measured)}; ` +
           `floor = fetch ${fmt(median(floors.map((f) => f.fetch)))} (server ${fmt(median(floors.map((f) => f.server)))}, transfer ${fmt(median(floors.map((f) => f.transfer)))}) + decode ${fmt(median(floors.map((f) => f.decode)))} ` +
           `+ 2 frames ${fmt(median(floors.map((f) => f.frames)))} (${(median(floors.map((f) => f.bytes)) / 1e6).toFixed(1)} MB body)`,
       })
@@ -187,7 +195,7 @@ async function run(
       await sleep(pauseMs(steps[i - 1]))
       const floor = await floorOpen(page, serve, floorId(steps[i], idOf(i)))
       await sleep(QUIET_MS)
-      out.push({ key: steps[i], step: await next(page, idOf(i)), floor })
+      out.push({ key: steps[i], step: await next(page, idOf(i), !suppressPrefetch), floor })
     }
     if (errors.length) throw new Error(`page errors while stepping: ${errors.join('; ')}`)
     return out
@@ -197,23 +205,39 @@ async function run(
   }
 }
 
-/** Presses ArrowRight and waits for `id` on screen; the time and its phases. */
-async function next(page: Page, id: string): Promise<Step> {
-  await page.evaluate('performance.clearResourceTimings(); window.__wsmNav.key = -1')
+/**
+ * Presses ArrowRight and waits for `id` on screen; the time and its phases. Without a `pair:open`
+ * request after the key the step was served by the read-ahead (allowed only when `readAhead`).
+ */
+async function next(page: Page, id: string, readAhead: boolean): Promise<Step> {
+  await page.evaluate(
+    'performance.clearResourceTimings(); window.__wsmNav.key = -1; window.__wsmNav.opens = []',
+  )
   const shown = page.evaluate(`window.__wsmNav.waitFor(${JSON.stringify(id)})`)
   await page.keyboard.press('ArrowRight')
   await withTimeout(shown, 60_000, `${id} not shown`)
   const r = (await page.evaluate(`(() => {
     const n = window.__wsmNav
-    const e = performance.getEntriesByType('resource').filter((e) => e.name.includes('pair%3Aopen')).pop()
-    return { key: n.key, shown: n.shown[${JSON.stringify(id)}], e: e ? { start: e.startTime, request: e.requestStart, response: e.responseStart, end: e.responseEnd } : null }
+    const called = n.opens.find((t) => t >= n.key)
+    const e = called === undefined ? undefined : performance.getEntriesByType('resource')
+      .filter((e) => e.name.includes('pair%3Aopen') && e.startTime >= called - 1)
+      .sort((a, b) => a.startTime - b.startTime)[0]
+    return { key: n.key, shown: n.shown[${JSON.stringify(id)}], called: called !== undefined, e: e ? { start: e.startTime, request: e.requestStart, response: e.responseStart, end: e.responseEnd } : null }
   })()`)) as {
     key: number
     shown: number
+    called: boolean
     e: { start: number; request: number; response: number; end: number } | null
   }
-  if (r.key < 0 || r.shown === undefined || !r.e) throw new Error(`no timing for ${id}`)
+  if (r.key < 0 || r.shown === undefined) throw new Error(`no timing for ${id}`)
+  if (r.called && !r.e) throw new Error(`no resource timing for the pair:open of ${id}`)
+  if (!r.e) {
+    if (!readAhead) throw new Error(`${id} shown without a pair:open request in a cold run`)
+    const total = r.shown - r.key
+    return { readAhead: true, total, toRequest: 0, server: 0, transfer: 0, render: total }
+  }
   return {
+    readAhead: false,
     total: r.shown - r.key,
     toRequest: r.e.start - r.key,
     server: r.e.response - r.e.start,

@@ -61,12 +61,19 @@ export const INSTALL_FRAME_PROBE = `(() => {
  * Navigation probe, installed as `window.__wsmNav`: keydown timestamps of ArrowRight (capture
  * phase; event.timeStamp is when the browser received the key), and when `editor-canvas` got each
  * data-shown value (a MutationObserver callback: the attribute is set in the rAF after the pair's
- * first drawn frame, i.e. at the frame that presents it).
+ * first drawn frame, i.e. at the frame that presents it), and when the app called fetch for a
+ * foreground (not priority 'low') \`pair:open\` — to tell the request of a step from a read-ahead's.
  */
 export const INSTALL_NAV_PROBE = `(() => {
   if (window.__wsmNav) return
-  const n = { key: -1, shown: {}, waiting: {} }
+  const n = { key: -1, shown: {}, waiting: {}, opens: [] }
   window.__wsmNav = n
+  const original = window.fetch
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+    if (url.includes('pair%3Aopen') && !(init && init.priority === 'low')) n.opens.push(performance.now())
+    return original.call(this, input, init)
+  }
   window.addEventListener('keydown', (e) => { if (e.key === 'ArrowRight') n.key = e.timeStamp }, true)
   const el = document.querySelector('[data-testid="editor-canvas"]')
   new MutationObserver(() => {
@@ -82,16 +89,22 @@ export const INSTALL_NAV_PROBE = `(() => {
 })()`
 
 /**
- * Init script for the cold runs: the app's `pair:prefetch` requests get an empty answer without
- * reaching the server (the app ignores prefetch results), so every pair is read and decoded by the
- * main process on demand, as when the curator moves faster than the prefetch.
+ * Init script for the cold runs: the app's background requests — `pair:prefetch` (the main
+ * process reads the neighbours into its cache) and the read-ahead's `pair:open` (the renderer
+ * opens, decodes and prepares the next pair), both sent at fetch priority 'low' — get an empty
+ * answer without reaching the server (the app drops a read-ahead whose answer does not decode), so
+ * every pair is read, decoded and drawn on demand, as when the curator moves faster than the
+ * read-ahead.
  */
 export const SUPPRESS_PREFETCH = `(() => {
   const original = window.fetch
   window.fetch = function (input, init) {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
-    if (url.includes('pair%3Aprefetch') || url.includes('pair:prefetch'))
+    const background = init && init.priority === 'low'
+    if (url.includes('pair%3Aprefetch') || url.includes('pair:prefetch') || background) {
+      window.__wsmSuppressed = (window.__wsmSuppressed || 0) + 1
       return Promise.resolve(new Response(new Uint8Array(0), { status: 200 }))
+    }
     return original.call(this, input, init)
   }
 })()`

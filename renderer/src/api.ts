@@ -3,7 +3,7 @@
  * `window.wsm`; in a browser against `wsm-curator serve` the same contract goes over HTTP.
  * Nothing here assumes an origin: serve mode resolves `api/<call>` against the page's own URL.
  */
-import type { ApiClient, CallArgs, CallName, CallResult } from '../../shared/api/contract'
+import type { ApiClient, CallArgs, CallName, CallOptions, CallResult } from '../../shared/api/contract'
 import type { Result } from '../../shared/api/result'
 import { WIRE_CONTENT_TYPE, decodeWire, encodeWire } from '../../shared/api/wire'
 
@@ -38,12 +38,17 @@ function takeToken(): string {
 function httpClient(): ApiClient {
   const token = takeToken()
   return {
-    async call<K extends CallName>(name: K, args: CallArgs<K>): Promise<Result<CallResult<K>>> {
+    async call<K extends CallName>(
+      name: K,
+      args: CallArgs<K>,
+      options?: CallOptions,
+    ): Promise<Result<CallResult<K>>> {
       try {
         const res = await fetch(new URL(`api/${encodeURIComponent(name)}`, document.baseURI), {
           method: 'POST',
           headers: { 'content-type': WIRE_CONTENT_TYPE, 'x-wsm-token': token },
           body: encodeWire(args ?? null),
+          priority: options?.background ? 'low' : 'auto',
         })
         return decodeWire(new Uint8Array(await res.arrayBuffer())) as Result<CallResult<K>>
       } catch (err) {

@@ -454,6 +454,12 @@ export function isCallName(name: unknown): name is CallName {
 export type ApiHandlers = { [K in CallName]: (args: CallArgs<K>) => Promise<CallResult<K>> }
 
 /** What the renderer holds: one typed entry point, results as data. */
+/** How a call is made; hints only, a transport may ignore them. */
+export interface CallOptions {
+  /** Work ahead of the curator (prefetch, read-ahead): sent at low priority where the transport has one. */
+  background?: boolean
+}
+
 export interface ApiClient {
-  call<K extends CallName>(name: K, args: CallArgs<K>): Promise<Result<CallResult<K>>>
+  call<K extends CallName>(name: K, args: CallArgs<K>, options?: CallOptions): Promise<Result<CallResult<K>>>
 }

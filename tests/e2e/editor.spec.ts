@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test'
 import path from 'node:path'
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../../shared/labels/codes'
+import { decodeWire } from '../../shared/api/wire'
 import { count, savedMask, sourceMask, toPage, uncertainPoint } from './support/masks'
 import { E2E_DEMO_DIR, startServe, type ServeProcess } from './support/serve'
 
@@ -86,6 +87,65 @@ test('paint over the band, undo, redo, fill, save, reopen: the saved PNG is exac
   await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
   await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(afterFill))
   await expect(page.getByTestId('save-state')).toHaveText('corrected mask')
+  expect(errors).toEqual([])
+})
+
+/** The ids the page asks `pair:open` for, in order, each with the time it was asked. */
+function watchOpens(page: Page): { id: string; at: number }[] {
+  const opens: { id: string; at: number }[] = []
+  page.on('request', (r) => {
+    if (!r.url().includes('pair%3Aopen')) return
+    const body = r.postDataBuffer()
+    if (body) opens.push({ id: (decodeWire(new Uint8Array(body)) as { id: string }).id, at: Date.now() })
+  })
+  return opens
+}
+
+test('moving on shows the pair read ahead, never a stale one', async ({ page }) => {
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  const opens = watchOpens(page)
+  const readAhead = (id: string) =>
+    page.waitForResponse(
+      (r) =>
+        r.url().includes('pair%3Aopen') &&
+        (decodeWire(new Uint8Array(r.request().postDataBuffer()!)) as { id: string }).id === id,
+    )
+  const next = readAhead('ISIC_0000001')
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  // Once pair 0 is shown, pair 1 is opened in the background…
+  await next
+  const source = await sourceMask(MASKS(), 'ISIC_0000001')
+  // …so → shows it without asking for it again.
+  const key = Date.now()
+  await page.keyboard.press('ArrowRight')
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+  await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', 'ISIC_0000001')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(count(source, LABEL_UNCERTAIN)))
+  expect(opens.filter((o) => o.at >= key && o.id === 'ISIC_0000001')).toEqual([])
+
+  // An edit, saved by moving back; the pair read ahead again is the saved one.
+  await page.getByTestId('tool-brush').click()
+  await page.getByTestId('label-lesion').click()
+  const a = uncertainPoint(source, 3, 0)
+  const pa = await toPage(page, source, a)
+  await page.mouse.move(pa.x, pa.y)
+  await page.mouse.down()
+  await page.mouse.move(pa.x + 5, pa.y + 2, { steps: 4 })
+  await page.mouse.up()
+  await expect.poll(() => remaining(page)).toBeLessThan(count(source, LABEL_UNCERTAIN))
+  const edited = await remaining(page)
+  const again = readAhead('ISIC_0000001')
+  await page.keyboard.press('ArrowLeft')
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await again
+  await page.keyboard.press('ArrowRight')
+  await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', 'ISIC_0000001')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(edited))
+  await expect(page.getByTestId('save-state')).toHaveText('corrected mask')
+  // The pixel painted is lesion in the map on screen: the saved file says so too.
+  expect(savedMask(serve.workspace, 'ISIC_0000001').data[a.y * source.width + a.x]).toBe(LABEL_LESION)
   expect(errors).toEqual([])
 })
 

@@ -1,6 +1,9 @@
 import { expect, test, type Page } from '@playwright/test'
 import sharp from 'sharp'
-import { startServe, type ServeProcess } from './support/serve'
+import path from 'node:path'
+import { LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../shared/labels/codes'
+import { sourceMask } from './support/masks'
+import { E2E_DEMO_DIR, startServe, type ServeProcess } from './support/serve'
 
 let serve: ServeProcess
 
@@ -79,7 +82,42 @@ test('the first demo pair shows with its overlay, and next/prev move through the
   expect(errors).toEqual([])
 })
 
-test('a large pair shows through reduced rasters zoomed out and full ones zoomed in, colours exact', async ({
+/**
+ * Checks every pixel of the editor canvas at full overlay opacity against the label map: the
+ * screen pixel whose centre falls in image pixel (x, y) — by the view's transform, the mapping the
+ * pointer paints with — shows that pixel's label colour exactly (lesion, uncertain), and no label
+ * colour where the label is background. Returns the pixels that do not.
+ */
+async function overlayMismatches(
+  page: Page,
+  map: LabelMap,
+  view: { zoom: number; tx: number; ty: number },
+): Promise<number> {
+  const png = await page.getByTestId('editor-canvas').screenshot()
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true })
+  const is = (i: number, rgb: readonly number[]) =>
+    data[i] === rgb[0] && data[i + 1] === rgb[1] && data[i + 2] === rgb[2]
+  let bad = 0
+  let labelled = 0
+  for (let y = 0; y < info.height; y++) {
+    const iy = Math.floor((y + 0.5 - view.ty) / view.zoom)
+    for (let x = 0; x < info.width; x++) {
+      const ix = Math.floor((x + 0.5 - view.tx) / view.zoom)
+      const i = (y * info.width + x) * info.channels
+      const label =
+        ix >= 0 && iy >= 0 && ix < map.width && iy < map.height ? map.data[iy * map.width + ix] : 0
+      const expected = label === LABEL_LESION ? LESION : label === LABEL_UNCERTAIN ? UNCERTAIN : null
+      if (expected) {
+        labelled++
+        if (!is(i, expected)) bad++
+      } else if (is(i, LESION) || is(i, UNCERTAIN)) bad++
+    }
+  }
+  expect(labelled).toBeGreaterThan(1000)
+  return bad
+}
+
+test('a large pair: every screen pixel shows the exact colour of the label under it, fitted and at 1:1', async ({
   page,
 }) => {
   await page.goto(serve.url)
@@ -90,11 +128,24 @@ test('a large pair shows through reduced rasters zoomed out and full ones zoomed
   await page.keyboard.press('Enter')
   await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', 'ISIC_0000011')
   await page.getByTestId('overlay-opacity').fill('100')
-  await expect.poll(() => countColour(page, LESION)).toBeGreaterThan(1000)
-  expect(await countColour(page, UNCERTAIN)).toBeGreaterThan(100)
-  // One image pixel per screen pixel, centred: the full-resolution rasters, still exact colours.
+  // The pointer off the canvas: no brush ring over the pixels checked.
+  await page.mouse.move(0, 0)
+  const map = await sourceMask(path.join(E2E_DEMO_DIR, 'ISIC_WSM_labels.zip'), 'ISIC_0000011')
+  const box = (await page.getByTestId('editor-canvas').boundingBox())!
+  const cw = Math.floor(box.width)
+  const ch = Math.floor(box.height)
+  const zoom = Math.min(cw / map.width, ch / map.height)
+  const fit = { zoom, tx: (cw - map.width * zoom) / 2, ty: (ch - map.height * zoom) / 2 }
+  expect(zoom).toBeLessThan(0.5)
+  await expect.poll(() => overlayMismatches(page, map, fit)).toBe(0)
+  // One image pixel per screen pixel, centred on the canvas centre (Ctrl+1).
   await page.keyboard.press('Control+1')
-  await expect.poll(() => countColour(page, LESION)).toBeGreaterThan(1000)
+  const oneToOne = {
+    zoom: 1,
+    tx: cw / 2 - (cw / 2 - fit.tx) / zoom,
+    ty: ch / 2 - (ch / 2 - fit.ty) / zoom,
+  }
+  await expect.poll(() => overlayMismatches(page, map, oneToOne)).toBe(0)
   await page.screenshot({ path: 'test-results/screenshots/large-one-to-one.png' })
 })
 

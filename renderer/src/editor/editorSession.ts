@@ -39,11 +39,15 @@ export class EditorSession implements PaintTarget {
     readonly history: History,
     private readonly settings: () => ToolSettings,
     private readonly listener: SessionListener,
-    /** The map differs from the saved file already (e.g. converted from the challenge convention). */
-    initiallyDirty = false,
+    opts: {
+      /** The map differs from the saved file already (e.g. converted from the challenge convention). */
+      initiallyDirty?: boolean
+      /** The map's uncertain pixel count when known (the main process counted it): no rescan. */
+      uncertain?: number
+    } = {},
   ) {
-    this.uncertain = countLabels(map.data).uncertain
-    this.dirty = initiallyDirty
+    this.uncertain = opts.uncertain ?? countLabels(map.data).uncertain
+    this.dirty = opts.initiallyDirty ?? false
     this.emit()
   }
 

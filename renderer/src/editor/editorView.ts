@@ -1,9 +1,10 @@
 import { Canvas, FabricImage, Polyline, type TMat2D } from 'fabric'
 import type { LabelMap } from '../../../shared/labels/codes'
+import { closeLater, decodeImage } from './decodeImage'
 import { LabelOverlay, type OverlayMode, type Rect } from './overlay'
 
 const MIN_ZOOM = 1 / 64
-/** Below this fit zoom a pair is shown through reduced rasters… */
+/** Below this fit zoom a large photo is drawn from a reduced copy… */
 const LOD_THRESHOLD = 0.5
 /** …holding this many image pixels per screen pixel at the fit. */
 const LOD_OVERSAMPLE = 2
@@ -16,28 +17,25 @@ export interface ImagePoint {
 }
 
 /**
- * The view of one pair. fabric handles the viewport (zoom, pan), draws the image and the overlay,
- * and shows the brush ring and the lasso path; it never paints labels (its brushes anti-alias).
+ * The view of one pair. fabric handles the viewport (zoom, pan), draws the photo and the lasso
+ * path; it never paints labels (its brushes anti-alias). The labels are drawn by a LabelOverlay:
+ * a canvas of the view's size stacked between fabric's scene canvas and its top canvas, so an edit
+ * is one putImageData of the screen pixels it covers and the photo is not re-rendered while
+ * painting. The brush ring is an element moved by a CSS transform: moving it redraws no canvas.
  * The label map and image live here, outside Vue's reactivity.
  */
 export class EditorView {
   readonly canvas: Canvas
   private imageObject: FabricImage | null = null
-  /**
-   * The overlay is a canvas of its own stacked between fabric's scene and top canvases and placed
-   * by a CSS transform that follows the viewport (nearest-neighbour scaling). An edit is one
-   * putImageData into it: the scene (the photo) is not re-rendered while painting.
-   */
-  private overlayEl: HTMLCanvasElement | null = null
-  /** Image pixels per overlay-canvas pixel of the raster shown (1, or 1/lod for the reduced one). */
-  private overlayScale = 1
-  private overlay: LabelOverlay | null = null
-  /** The brush ring, drawn on fabric's top canvas: moving it never redraws the scene. */
-  private ring: { at: ImagePoint; diameter: number } | null = null
+  private readonly overlay = new LabelOverlay()
+  private map: LabelMap | null = null
+  private readonly ringEl: HTMLDivElement
   /** Dirty rectangles of the label map waiting for the next animation frame. */
   private pendingRect: Rect | null = null
+  /** The whole overlay waits for the next animation frame (after a pan, a zoom, a new pair). */
+  private pendingAll = false
   private frame = 0
-  /** Level of detail (see show()). */
+  /** Scale of the reduced photo (1: none), see prepareNow(). */
   private lod = 1
   private showingLow = false
   private fullImage: ImageBitmap | null = null
@@ -45,8 +43,8 @@ export class EditorView {
   private generation = 0
   private lassoPath: Polyline | null = null
   private imageSize = { width: 0, height: 0 }
-  private opacity = 0.5
-  private overlayVisible = true
+  /** The brush ring: an image point and a diameter in image pixels. */
+  private ring: { at: ImagePoint; diameter: number } | null = null
   private mode: OverlayMode = 'fill'
 
   constructor(element: HTMLCanvasElement) {
@@ -62,6 +60,32 @@ export class EditorView {
       defaultCursor: 'none',
       hoverCursor: 'none',
     })
+    const el = this.overlay.canvas
+    el.classList.add('overlay-layer')
+    Object.assign(el.style, {
+      position: 'absolute',
+      left: '0',
+      top: '0',
+      pointerEvents: 'none',
+      opacity: '0.5',
+    })
+    // Between fabric's scene canvas and its top canvas (lasso, pointer events).
+    this.canvas.wrapperEl.insertBefore(el, this.canvas.upperCanvasEl)
+    this.ringEl = document.createElement('div')
+    this.ringEl.className = 'brush-ring'
+    Object.assign(this.ringEl.style, {
+      position: 'absolute',
+      left: '0',
+      top: '0',
+      pointerEvents: 'none',
+      borderRadius: '50%',
+      border: '1px dashed #ffffff',
+      outline: '1px dashed #000000',
+      boxSizing: 'border-box',
+      display: 'none',
+      willChange: 'transform',
+    })
+    this.canvas.wrapperEl.appendChild(this.ringEl)
   }
 
   /** The element pointer listeners attach to (fabric's top canvas). */
@@ -69,118 +93,118 @@ export class EditorView {
     return this.canvas.upperCanvasEl
   }
 
-  /** Shows a decoded image with its label map and fits it into the canvas. */
-  show(image: ImageBitmap, map: LabelMap): void {
+  /**
+   * Makes what showing a pair takes beyond its decoded image — for a large image zoomed out, the
+   * reduced copy of the photo, decoded from its bytes (`blob`) off the main thread — without
+   * touching the screen: done ahead for the next pair, so that moving to it is a swap. The result
+   * is shown with show() or given back with release().
+   */
+  async prepare(map: LabelMap, blob: Blob): Promise<PreparedView> {
+    const prepared = this.prepareNow(map)
+    if (prepared.lod < 1) prepared.lowImage = await decodeImage(blob, reducedSize(map, prepared.lod))
+    return prepared
+  }
+
+  /** prepare() without the reduced photo (show() decodes it in the background). */
+  prepareNow(map: LabelMap): PreparedView {
+    // Level of detail: zoomed out on a large image, a reduced photo (about two image pixels per
+    // screen pixel at the fit) is drawn instead of the full one, which comes back when the view
+    // zooms in past it. (The overlay is always drawn at screen resolution from the map itself.)
+    const fitZoom = this.fitZoomOf(map.width, map.height)
+    const lod = fitZoom > 0 && fitZoom < LOD_THRESHOLD ? Math.min(1, fitZoom * LOD_OVERSAMPLE) : 1
+    return { lod, lowImage: null }
+  }
+
+  /** Gives back what prepare() made for a pair that is not going to be shown. */
+  static release(prepared: PreparedView): void {
+    closeLater(prepared.lowImage)
+    prepared.lowImage = null
+  }
+
+  /**
+   * Shows a pair — its decoded image, label map and image bytes (for the reduced photo) — and fits
+   * it into the canvas, with what prepare() made for it if given. The view owns the prepared parts
+   * from now on; the image stays the caller's.
+   */
+  show(pair: { image: ImageBitmap; map: LabelMap; blob: Blob }, prepared?: PreparedView): void {
     this.clear()
+    const { image, map } = pair
+    const { lod, lowImage } = prepared ?? this.prepareNow(map)
     const generation = ++this.generation
     this.imageSize = { width: image.width, height: image.height }
     this.fullImage = image
-    // Level of detail: zoomed out on a large image, a reduced image and overlay (about two image
-    // pixels per screen pixel at the fit) are drawn instead of the full rasters; the full ones
-    // come back when the view zooms in past them.
-    const fitZoom = this.fitZoom()
-    this.lod = fitZoom > 0 && fitZoom < LOD_THRESHOLD ? Math.min(1, fitZoom * LOD_OVERSAMPLE) : 1
+    this.map = map
+    this.overlay.setMap(map)
+    this.lod = lod
+    this.lowImage = lowImage
+    const startLow = lod < 1 && lowImage !== null
     // drawImage accepts an ImageBitmap; fabric's type lists only elements, so the cast is safe here.
-    this.imageObject = new FabricImage(image as unknown as HTMLCanvasElement, PHOTO_OPTIONS)
-    this.overlay = new LabelOverlay(map, this.lod)
-    this.overlay.setMode(this.mode)
-    this.showingLow = false
-    this.setOverlayElement(
-      this.overlay.low?.canvas ?? this.overlay.fullCanvas(),
-      this.overlay.low ? 1 / this.lod : 1,
+    this.imageObject = new FabricImage(
+      (startLow ? lowImage : image) as unknown as HTMLCanvasElement,
+      startLow ? { ...PHOTO_OPTIONS, scaleX: 1 / lod, scaleY: 1 / lod } : PHOTO_OPTIONS,
     )
+    this.showingLow = startLow
     this.canvas.add(this.imageObject)
     this.fit()
-    if (this.lod < 1) {
-      const w = Math.max(1, Math.round(image.width * this.lod))
-      const h = Math.max(1, Math.round(image.height * this.lod))
-      void createImageBitmap(image, { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium' }).then(
+    if (lod < 1 && !lowImage) {
+      void decodeImage(pair.blob, reducedSize(map, lod)).then(
         (small) => {
           if (generation !== this.generation) return small.close()
           this.lowImage = small
           this.applyDetail()
         },
+        () => {}, // the full photo stays
       )
     }
   }
 
-  /** Swaps between the reduced and the full rasters as the zoom crosses the reduced one's scale. */
+  /** Swaps between the reduced and the full photo as the zoom crosses the reduced one's scale. */
   private applyDetail(): void {
-    if (!this.imageObject || !this.overlay || !this.fullImage) return
+    if (!this.imageObject || !this.fullImage) return
     const low = this.lod < 1 && this.zoom <= this.lod
     if (low === this.showingLow) return
     const lowImage = this.lowImage
-    if (low && (!lowImage || !this.overlay.low)) return
+    if (low && !lowImage) return
     this.showingLow = low
     const scale = low ? 1 / this.lod : 1
     const image = (low ? lowImage : this.fullImage) as unknown as HTMLCanvasElement
-    const overlay = low ? this.overlay.low!.canvas : this.overlay.fullCanvas()
     this.imageObject.setElement(image)
     this.imageObject.set({ scaleX: scale, scaleY: scale, dirty: true })
-    this.setOverlayElement(overlay, scale)
     this.canvas.requestRenderAll()
   }
 
-  /** Shows `el` as the overlay layer, each of its pixels covering `scale` image pixels. */
-  private setOverlayElement(el: HTMLCanvasElement, scale: number): void {
-    if (this.overlayEl !== el) {
-      this.overlayEl?.remove()
-      el.classList.add('overlay-layer')
-      Object.assign(el.style, {
-        position: 'absolute',
-        left: '0',
-        top: '0',
-        transformOrigin: '0 0',
-        imageRendering: 'pixelated',
-        pointerEvents: 'none',
-        opacity: String(this.opacity),
-        visibility: this.overlayVisible ? 'visible' : 'hidden',
-      })
-      // Between fabric's scene canvas and its top canvas (brush ring, pointer events).
-      this.canvas.wrapperEl.insertBefore(el, this.canvas.upperCanvasEl)
-      this.overlayEl = el
-    }
-    this.overlayScale = scale
-    this.placeOverlay()
-  }
-
-  /** Follows the viewport: the same transform fabric applies to the image. */
-  private placeOverlay(): void {
-    if (!this.overlayEl) return
-    const v = this.canvas.viewportTransform
-    const k = this.overlayScale
-    this.overlayEl.style.transform = `matrix(${v[0] * k}, 0, 0, ${v[3] * k}, ${v[4]}, ${v[5]})`
-  }
-
   private fitZoom(): number {
-    const { width, height } = this.imageSize
+    return this.fitZoomOf(this.imageSize.width, this.imageSize.height)
+  }
+
+  private fitZoomOf(width: number, height: number): number {
     if (!width || !height) return 0
     return Math.min(this.canvas.getWidth() / width, this.canvas.getHeight() / height)
   }
 
   clear(): void {
     this.generation++
-    this.lowImage?.close()
+    closeLater(this.lowImage)
     this.lowImage = null
     this.fullImage = null
+    this.map = null
+    this.overlay.setMap(null)
     this.pendingRect = null
     this.canvas.remove(...this.canvas.getObjects())
     this.imageObject = null
-    this.overlayEl?.remove()
-    this.overlayEl = null
-    this.overlay = null
     this.lassoPath = null
     this.imageSize = { width: 0, height: 0 }
+    this.redrawOverlay()
     this.canvas.requestRenderAll()
   }
 
   /**
    * Redraws the overlay in a dirty rectangle of the label map (after an edit, undo or redo). The
-   * rectangles of one animation frame are merged: one putImageData and one scene render per frame,
-   * however many pointer events the frame had.
+   * rectangles of one animation frame are merged: one putImageData per frame, however many
+   * pointer events the frame had.
    */
   labelsChanged(rect: Rect | null): void {
-    if (!rect || !this.overlay) return
+    if (!rect || !this.map) return
     const p = this.pendingRect
     if (p) {
       const x = Math.min(p.x, rect.x)
@@ -192,6 +216,16 @@ export class EditorView {
         height: Math.max(p.y + p.height, rect.y + rect.height) - y,
       }
     } else this.pendingRect = { ...rect }
+    this.scheduleFlush()
+  }
+
+  /** The whole overlay is redrawn in the next animation frame (with fabric's render of the photo). */
+  private redrawOverlay(): void {
+    this.pendingAll = true
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush())
   }
 
@@ -199,9 +233,11 @@ export class EditorView {
     this.frame = 0
     const rect = this.pendingRect
     this.pendingRect = null
-    if (!rect || !this.overlay) return
+    const all = this.pendingAll
+    this.pendingAll = false
     // The overlay canvas is its own layer: the browser recomposites it, fabric renders nothing.
-    this.overlay.redraw(rect)
+    if (all) this.overlay.redrawAll()
+    else if (rect) this.overlay.redraw(rect)
   }
 
   // ---- viewport ----------------------------------------------------------------------------------
@@ -245,61 +281,59 @@ export class EditorView {
 
   resize(width: number, height: number): void {
     this.canvas.setDimensions({ width, height })
+    this.overlay.resize(width, height)
+    Object.assign(this.overlay.canvas.style, { width: `${width}px`, height: `${height}px` })
+    this.redrawOverlay()
     this.fit()
   }
 
   private setViewport(v: TMat2D): void {
     this.canvas.setViewportTransform(v)
     this.applyDetail()
-    this.placeOverlay()
-    this.drawRing()
-    // The overlay is shown pixel for pixel when zoomed in; smoothing only ever applies to the photo.
+    this.overlay.setViewport({ zoom: v[0], tx: v[4], ty: v[5] })
+    this.redrawOverlay()
+    this.placeRing()
     this.canvas.requestRenderAll()
   }
 
   // ---- appearance --------------------------------------------------------------------------------
 
   setOpacity(opacity: number): void {
-    this.opacity = opacity
-    if (this.overlayEl) this.overlayEl.style.opacity = String(opacity)
+    this.overlay.canvas.style.opacity = String(opacity)
   }
 
   setOverlayVisible(visible: boolean): void {
-    this.overlayVisible = visible
-    if (this.overlayEl) this.overlayEl.style.visibility = visible ? 'visible' : 'hidden'
+    this.overlay.canvas.style.visibility = visible ? 'visible' : 'hidden'
   }
 
   setOverlayMode(mode: OverlayMode): void {
+    if (mode === this.mode) return
     this.mode = mode
-    this.overlay?.setMode(mode)
+    this.overlay.setMode(mode)
+    this.redrawOverlay()
   }
 
   /** The brush ring at an image point, `diameter` image pixels across; null hides it. */
   showRing(at: ImagePoint | null, diameter: number): void {
     this.ring = at ? { at, diameter } : null
-    this.drawRing()
+    this.placeRing()
   }
 
-  /** Draws the ring on the top canvas (cleared first); the scene below is not touched. */
-  private drawRing(): void {
-    const ctx = this.canvas.contextTop
-    this.canvas.clearContext(ctx)
-    if (!this.ring) return
+  /** Places the ring element (a transform and a size: no canvas is redrawn). */
+  private placeRing(): void {
+    const ring = this.ring
+    if (!ring) {
+      this.ringEl.style.display = 'none'
+      return
+    }
     const v = this.canvas.viewportTransform
-    const cx = this.ring.at.x * v[0] + v[4]
-    const cy = this.ring.at.y * v[3] + v[5]
-    const r = Math.max(1, (this.ring.diameter / 2) * v[0])
-    ctx.save()
-    ctx.lineWidth = 1
-    ctx.setLineDash([4, 3])
-    ctx.strokeStyle = '#ffffff'
-    ctx.beginPath()
-    ctx.arc(cx, cy, r, 0, Math.PI * 2)
-    ctx.stroke()
-    ctx.strokeStyle = '#000000'
-    ctx.lineDashOffset = 3.5
-    ctx.stroke()
-    ctx.restore()
+    const cx = ring.at.x * v[0] + v[4]
+    const cy = ring.at.y * v[3] + v[5]
+    const d = Math.max(2, ring.diameter * v[0])
+    const size = `${d}px`
+    if (this.ringEl.style.width !== size) Object.assign(this.ringEl.style, { width: size, height: size })
+    this.ringEl.style.transform = `translate(${cx - d / 2}px, ${cy - d / 2}px)`
+    this.ringEl.style.display = 'block'
   }
 
   /** The lasso outline in progress (image coordinates); null removes it. */
@@ -323,7 +357,24 @@ export class EditorView {
 
   dispose(): void {
     if (this.frame) cancelAnimationFrame(this.frame)
+    this.ringEl.remove()
+    this.overlay.canvas.remove()
     void this.canvas.dispose()
+  }
+}
+
+/** What showing one pair takes beyond its image and map, made ahead by EditorView.prepare(). */
+export interface PreparedView {
+  /** Scale of the reduced photo (1: none). */
+  lod: number
+  /** The photo at `lod` (null until made, or when lod is 1). */
+  lowImage: ImageBitmap | null
+}
+
+function reducedSize(map: LabelMap, lod: number): { width: number; height: number } {
+  return {
+    width: Math.max(1, Math.round(map.width * lod)),
+    height: Math.max(1, Math.round(map.height * lod)),
   }
 }
 

@@ -44,123 +44,188 @@ export interface Rect {
   height: number
 }
 
-/** One overlay raster: a canvas showing the label map at `scale` (1 = one canvas pixel per label pixel). */
-class OverlayLayer {
-  readonly canvas: HTMLCanvasElement
-  private readonly ctx: CanvasRenderingContext2D
-
-  constructor(
-    private readonly map: LabelMap,
-    readonly scale: number,
-  ) {
-    this.canvas = document.createElement('canvas')
-    this.canvas.width = Math.max(1, Math.round(map.width * scale))
-    this.canvas.height = Math.max(1, Math.round(map.height * scale))
-    const ctx = this.canvas.getContext('2d', { alpha: true })
-    if (!ctx) throw new Error('no 2D canvas context')
-    ctx.imageSmoothingEnabled = false
-    this.ctx = ctx
-  }
-
-  /** Repaints the canvas pixels covering a rectangle of the label map (nearest label, no blending). */
-  redraw(rect: Rect, mode: OverlayMode): void {
-    const s = this.scale
-    const cw = this.canvas.width
-    const ch = this.canvas.height
-    const x0 = Math.max(0, Math.floor(rect.x * s))
-    const y0 = Math.max(0, Math.floor(rect.y * s))
-    const x1 = Math.min(cw, Math.ceil((rect.x + rect.width) * s))
-    const y1 = Math.min(ch, Math.ceil((rect.y + rect.height) * s))
-    const width = x1 - x0
-    const height = y1 - y0
-    if (width <= 0 || height <= 0) return
-    const img = this.ctx.createImageData(width, height)
-    const out = new Uint32Array(img.data.buffer)
-    const { width: mw, height: mh, data } = this.map
-    const lut = LUTS[mode]
-    // Source column of every target column, computed once per call.
-    const cols = new Int32Array(width)
-    for (let i = 0; i < width; i++)
-      cols[i] = s === 1 ? x0 + i : Math.min(mw - 1, Math.floor((x0 + i + 0.5) / s))
-    for (let row = 0; row < height; row++) {
-      const sy = s === 1 ? y0 + row : Math.min(mh - 1, Math.floor((y0 + row + 0.5) / s))
-      const base = sy * mw
-      let d = row * width
-      if (mode !== 'outline') {
-        for (let i = 0; i < width; i++) out[d++] = lut[data[base + cols[i]]]
-        continue
-      }
-      // Outline: a pixel is drawn when one of its 4 neighbours holds another label; 0 stays clear.
-      for (let i = 0; i < width; i++, d++) {
-        const sx = cols[i]
-        const k = base + sx
-        const v = data[k]
-        if (v === 0) continue
-        const edge =
-          (sx > 0 && data[k - 1] !== v) ||
-          (sx < mw - 1 && data[k + 1] !== v) ||
-          (sy > 0 && data[k - mw] !== v) ||
-          (sy < mh - 1 && data[k + mw] !== v)
-        if (edge) out[d] = lut[v]
-      }
-    }
-    this.ctx.putImageData(img, x0, y0)
-  }
+/** The view's transform: screen = image × zoom + (tx, ty), in canvas (CSS) pixels. */
+export interface OverlayViewport {
+  zoom: number
+  tx: number
+  ty: number
 }
 
 /**
- * The label map as overlay rasters, always drawn without smoothing so every shown pixel is one
- * label's exact colour. A large map viewed zoomed out gets a reduced raster (`lowScale`, nearest
- * label per pixel), built at once; the full-resolution raster is built only when the view zooms in
- * past it. Edits redraw only their dirty rectangle in the rasters that exist (grown by one pixel
- * in outline mode, where a pixel's colour depends on its neighbours).
+ * The label map drawn at screen resolution into one canvas the size of the view, stacked over the
+ * photo: each canvas pixel takes the colour of the ONE label pixel under its centre (nearest, no
+ * blending), through a 256-entry lookup table, so every shown pixel is one label's exact colour at
+ * any zoom.
+ *
+ * Why one view-sized canvas rather than a raster of the whole map scaled by the compositor: the
+ * canvas is made once and keeps its size while the curator moves between pairs of any size (in
+ * Chromium a new or resized canvas costs an allocation and two slow frames: ≈ 100 ms at 2400×1600
+ * in software rendering), an edit uploads only the screen pixels it covers, and the compositor
+ * never scales a canvas of up to 24 Mpx. A pan or zoom redraws the whole view (≈ 1.5 Mpx of table
+ * lookups), as fabric redraws the photo.
  */
 export class LabelOverlay {
+  readonly canvas: HTMLCanvasElement
+  private readonly ctx: CanvasRenderingContext2D
+  private image: ImageData | null = null
+  private pixels = new Uint32Array(0)
+  private map: LabelMap | null = null
   private mode: OverlayMode = 'fill'
-  private full: OverlayLayer | null = null
-  readonly low: OverlayLayer | null
+  private viewport: OverlayViewport = { zoom: 1, tx: 0, ty: 0 }
 
-  constructor(
-    private readonly map: LabelMap,
-    lowScale = 1,
-  ) {
-    this.low = lowScale < 1 ? new OverlayLayer(map, lowScale) : null
-    if (this.low) this.low.redraw(this.all(), this.mode)
-    else this.fullLayer()
+  constructor() {
+    this.canvas = document.createElement('canvas')
+    const ctx = this.canvas.getContext('2d', { alpha: true })
+    if (!ctx) throw new Error('no 2D canvas context')
+    this.ctx = ctx
   }
 
-  /** The full-resolution canvas, built on first use. */
-  fullCanvas(): HTMLCanvasElement {
-    return this.fullLayer().canvas
+  /** The view's size in canvas pixels (the canvas is reallocated only here). */
+  resize(width: number, height: number): void {
+    const w = Math.max(1, Math.floor(width))
+    const h = Math.max(1, Math.floor(height))
+    if (w === this.canvas.width && h === this.canvas.height && this.image) return
+    this.canvas.width = w
+    this.canvas.height = h
+    this.image = this.ctx.createImageData(w, h)
+    this.pixels = new Uint32Array(this.image.data.buffer)
   }
 
-  private fullLayer(): OverlayLayer {
-    if (!this.full) {
-      this.full = new OverlayLayer(this.map, 1)
-      this.full.redraw(this.all(), this.mode)
-    }
-    return this.full
+  /** The label map shown (null: none); drawn in full at the next redraw. */
+  setMap(map: LabelMap | null): void {
+    this.map = map
   }
 
   setMode(mode: OverlayMode): void {
-    if (mode === this.mode) return
     this.mode = mode
-    this.redrawAll()
   }
 
+  setViewport(viewport: OverlayViewport): void {
+    this.viewport = { ...viewport }
+  }
+
+  /** Redraws the whole view. */
   redrawAll(): void {
-    this.redraw(this.all())
+    this.drawScreen(0, 0, this.canvas.width, this.canvas.height)
   }
 
+  /**
+   * Redraws the screen pixels covering a rectangle of the label map (grown by one pixel in outline
+   * mode, where a pixel's colour depends on its neighbours).
+   */
   redraw(dirty: Rect): void {
-    const rect = this.mode === 'outline' ? grow(dirty, 1, this.map) : clip(dirty, this.map)
-    if (rect.width <= 0 || rect.height <= 0) return
-    this.full?.redraw(rect, this.mode)
-    this.low?.redraw(rect, this.mode)
+    const map = this.map
+    if (!map) return
+    const r = this.mode === 'outline' ? grow(dirty, 1, map) : clip(dirty, map)
+    if (r.width <= 0 || r.height <= 0) return
+    const { zoom, tx, ty } = this.viewport
+    this.drawScreen(
+      Math.floor(r.x * zoom + tx),
+      Math.floor(r.y * zoom + ty),
+      Math.ceil((r.x + r.width) * zoom + tx),
+      Math.ceil((r.y + r.height) * zoom + ty),
+    )
   }
 
-  private all(): Rect {
-    return { x: 0, y: 0, width: this.map.width, height: this.map.height }
+  /** Computes and uploads the canvas pixels of [x0, x1) × [y0, y1) (clipped to the canvas). */
+  private drawScreen(x0: number, y0: number, x1: number, y1: number): void {
+    const image = this.image
+    if (!image) return
+    const cw = this.canvas.width
+    const ch = this.canvas.height
+    x0 = Math.max(0, x0)
+    y0 = Math.max(0, y0)
+    x1 = Math.min(cw, x1)
+    y1 = Math.min(ch, y1)
+    if (x1 <= x0 || y1 <= y0) return
+    const out = this.pixels
+    const map = this.map
+    if (!map) {
+      for (let y = y0; y < y1; y++) out.fill(0, y * cw + x0, y * cw + x1)
+      this.ctx.putImageData(image, 0, 0, x0, y0, x1 - x0, y1 - y0)
+      return
+    }
+    const { width: mw, height: mh, data } = map
+    const { zoom, tx, ty } = this.viewport
+    const lut = LUTS[this.mode]
+    const outline = this.mode === 'outline'
+    // The label column under every canvas column of the rectangle (-1 outside the map).
+    const cols = new Int32Array(x1 - x0)
+    let first = -1
+    let last = -1
+    for (let i = 0; i < cols.length; i++) {
+      const sx = Math.floor((x0 + i + 0.5 - tx) / zoom)
+      if (sx >= 0 && sx < mw) {
+        cols[i] = sx
+        if (first < 0) first = i
+        last = i
+      } else cols[i] = -1
+    }
+    // Zoomed in, successive canvas rows often show the same label row: copied, not recomputed.
+    let prevSy = -1
+    let prevStart = 0
+    for (let y = y0; y < y1; y++) {
+      const rowStart = y * cw
+      const sy = Math.floor((y + 0.5 - ty) / zoom)
+      if (sy < 0 || sy >= mh || first < 0) {
+        out.fill(0, rowStart + x0, rowStart + x1)
+        continue
+      }
+      if (sy === prevSy) {
+        out.copyWithin(rowStart + x0, prevStart + x0, prevStart + x1)
+        continue
+      }
+      if (first > 0) out.fill(0, rowStart + x0, rowStart + x0 + first)
+      if (last < cols.length - 1) out.fill(0, rowStart + x0 + last + 1, rowStart + x1)
+      if (outline) outlineRow(out, rowStart + x0, lut, map, sy, cols, first, last)
+      else fillRow(out, rowStart + x0, lut, data, sy * mw, cols, first, last)
+      prevSy = sy
+      prevStart = rowStart
+    }
+    this.ctx.putImageData(image, 0, 0, x0, y0, x1 - x0, y1 - y0)
+  }
+}
+
+/** One canvas row in fill modes: out[at + i] = colour of the label at column cols[i] (small, so V8 optimizes it early). */
+function fillRow(
+  out: Uint32Array,
+  at: number,
+  lut: Uint32Array,
+  data: Uint8Array,
+  base: number,
+  cols: Int32Array,
+  first: number,
+  last: number,
+): void {
+  let d = at + first
+  for (let i = first; i <= last; i++) out[d++] = lut[data[base + cols[i]]]
+}
+
+/** One canvas row in outline mode: a pixel is drawn when one of its 4 neighbours holds another label; 0 stays clear. */
+function outlineRow(
+  out: Uint32Array,
+  at: number,
+  lut: Uint32Array,
+  map: LabelMap,
+  sy: number,
+  cols: Int32Array,
+  first: number,
+  last: number,
+): void {
+  const { width: mw, height: mh, data } = map
+  const base = sy * mw
+  let d = at + first
+  for (let i = first; i <= last; i++, d++) {
+    const sx = cols[i]
+    const k = base + sx
+    const v = data[k]
+    const edge =
+      v !== 0 &&
+      ((sx > 0 && data[k - 1] !== v) ||
+        (sx < mw - 1 && data[k + 1] !== v) ||
+        (sy > 0 && data[k - mw] !== v) ||
+        (sy < mh - 1 && data[k + mw] !== v))
+    out[d] = edge ? lut[v] : 0
   }
 }
 

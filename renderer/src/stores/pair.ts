@@ -1,13 +1,15 @@
 import { defineStore } from 'pinia'
 import { markRaw, shallowRef } from 'vue'
-import type { PairState, ReviewProgress } from '../../../shared/api/contract'
+import type { OpenedPair, PairState, ReviewProgress } from '../../../shared/api/contract'
+import type { LabelMap } from '../../../shared/labels/codes'
 import type { PairStatus } from '../../../shared/workspace/review'
 import { History } from '../../../shared/labels/history'
 import type { Rect } from '../../../shared/labels/patch'
 import { api } from '../api'
 import { invalidateThumbnail } from '../thumbnails'
-import { decodeImage } from '../editor/decodeImage'
+import { closeLater, decodeImage, imageBlob } from '../editor/decodeImage'
 import { EditorSession } from '../editor/editorSession'
+import type { PreparedView } from '../editor/editorView'
 import { useEditorStore } from './editor'
 import { useQueueStore } from './queue'
 import { useWorkspaceStore } from './workspace'
@@ -16,7 +18,11 @@ import { useWorkspaceStore } from './workspace'
 export interface LoadedPair {
   id: string
   image: ImageBitmap
+  /** The image's bytes as stored (the view decodes a reduced copy from them). */
+  blob: Blob
   session: EditorSession
+  /** What the view needs to show it, made ahead (read-ahead); the view takes it once. */
+  view?: PreparedView
 }
 
 export const loadedPair = shallowRef<LoadedPair | null>(null)
@@ -36,9 +42,86 @@ function historyFor(id: string): History {
   return h
 }
 
-/** Forgets every undo history (another workspace: the same ids may name other masks). */
+/** Forgets every undo history and the pair read ahead (another workspace: the same ids may name other masks). */
 export function clearHistories(): void {
   histories.clear()
+  dropReadAhead()
+}
+
+/** How the view prepares a pair for showing, and gives back a preparation not shown (EditorCanvas registers). */
+export const viewPreparer = {
+  prepare: null as ((map: LabelMap, blob: Blob) => Promise<PreparedView>) | null,
+  release: (_view: PreparedView): void => {},
+}
+
+/** A pair opened, decoded and prepared for the view: all that showing it takes. */
+interface ReadyPair {
+  pair: OpenedPair
+  image: ImageBitmap
+  blob: Blob
+  view: PreparedView | null
+}
+
+/**
+ * Read-ahead: once a pair is on screen, the next one in the queue is opened, its image decoded and
+ * its overlay built in the background, so that moving on (→, accept, reject) only swaps what is
+ * shown. One pair is kept. It is dropped when this window writes to that pair (its state would be
+ * stale), when another workspace opens, or when the curator goes elsewhere; the workspace is locked
+ * to this app, so nothing else writes to it meanwhile.
+ */
+interface ReadAhead {
+  id: string
+  /** Settles with the pair ready to show, or null when it could not be made (it is then opened as usual). */
+  ready: Promise<ReadyPair | null>
+  dropped: boolean
+}
+let readAhead: ReadAhead | null = null
+
+function releaseReady(r: ReadyPair): void {
+  closeLater(r.image)
+  if (r.view) viewPreparer.release(r.view)
+}
+
+/** Drops the pair read ahead (only if it is `id`, when given), releasing what it holds. */
+function dropReadAhead(id?: string): void {
+  const a = readAhead
+  if (!a || (id !== undefined && a.id !== id)) return
+  readAhead = null
+  a.dropped = true
+  void a.ready.then((r) => r && releaseReady(r))
+}
+
+/** Takes the pair read ahead if it is `id` (waiting for it when still in flight). */
+function takeReadAhead(id: string): Promise<ReadyPair | null> | null {
+  const a = readAhead
+  if (!a || a.id !== id) return null
+  readAhead = null
+  return a.ready
+}
+
+function startReadAhead(id: string): void {
+  if (readAhead?.id === id) return
+  dropReadAhead()
+  const entry: ReadAhead = { id, dropped: false, ready: Promise.resolve(null) }
+  entry.ready = (async (): Promise<ReadyPair | null> => {
+    // A background request: the curator's own requests go first.
+    const r = await api.call('pair:open', { id }, { background: true })
+    if (!r.ok || entry.dropped) return null
+    const blob = imageBlob(r.value.image.bytes, r.value.image.mime)
+    // The image and the view's reduced copy of it decode at the same time, off the main thread.
+    const prepare = viewPreparer.prepare
+    const [image, view] = await Promise.all([
+      decodeImage(blob),
+      prepare ? prepare(r.value.mask, blob).catch(() => null) : null,
+    ])
+    const ready: ReadyPair = { pair: r.value, image, blob, view }
+    if (entry.dropped) {
+      releaseReady(ready)
+      return null
+    }
+    return ready
+  })().catch(() => null)
+  readAhead = entry
 }
 
 type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'error'
@@ -90,24 +173,34 @@ export const usePairStore = defineStore('pair', {
       const id = await queue.idAt(position)
       if (request !== this.request) return false
       if (!id) return this.fail({ code: 'not-found', message: `no pair at position ${position + 1}` })
-      const r = await api.call('pair:open', opts.challenge ? { id, challenge: opts.challenge } : { id })
-      if (request !== this.request) return false
-      if (!r.ok) {
-        this.challengeOffer = r.error.code === 'challenge-convention'
-        return this.fail(r.error)
-      }
-      let image: ImageBitmap
-      try {
-        image = await decodeImage(r.value.image.bytes, r.value.image.mime)
-      } catch (err) {
-        return this.fail({ code: 'image-corrupt', message: `${r.value.image.name}: ${String(err)}` })
-      }
+      const ahead = opts.challenge ? null : takeReadAhead(id)
+      let ready = ahead ? await ahead : null
       if (request !== this.request) {
-        image.close()
+        if (ready) releaseReady(ready)
         return false
       }
+      if (!ready) {
+        const r = await api.call('pair:open', opts.challenge ? { id, challenge: opts.challenge } : { id })
+        if (request !== this.request) return false
+        if (!r.ok) {
+          this.challengeOffer = r.error.code === 'challenge-convention'
+          return this.fail(r.error)
+        }
+        const blob = imageBlob(r.value.image.bytes, r.value.image.mime)
+        let decoded: ImageBitmap
+        try {
+          decoded = await decodeImage(blob)
+        } catch (err) {
+          return this.fail({ code: 'image-corrupt', message: `${r.value.image.name}: ${String(err)}` })
+        }
+        if (request !== this.request) {
+          decoded.close()
+          return false
+        }
+        ready = { pair: r.value, image: decoded, blob, view: null }
+      }
+      const { pair, image, blob } = ready
       const editor = useEditorStore()
-      const pair = r.value
       const map = { width: pair.mask.width, height: pair.mask.height, data: pair.mask.data }
       const session = new EditorSession(
         id,
@@ -133,10 +226,10 @@ export const usePairStore = defineStore('pair', {
             }
           },
         },
-        pair.converted,
+        { initiallyDirty: pair.converted, uncertain: pair.counts.uncertain },
       )
-      loadedPair.value?.image.close()
-      loadedPair.value = markRaw({ id, image, session })
+      closeLater(loadedPair.value?.image)
+      loadedPair.value = markRaw({ id, image, blob, session, view: ready.view ?? undefined })
       this.id = id
       this.state = pair.state
       this.origin = pair.mask.origin
@@ -145,8 +238,13 @@ export const usePairStore = defineStore('pair', {
       this.saveState = pair.converted ? 'dirty' : 'clean'
       this.saveError = ''
       this.loading = false
-      void api.call('ui:set', { key: 'lastPair', value: id })
-      void this.prefetchAround(position)
+      // Once the pair is on screen: remember it, and get the neighbours ready.
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          void api.call('ui:set', { key: 'lastPair', value: id })
+          if (this.position === position) void this.prefetchAround(position)
+        }),
+      )
       return true
     },
 
@@ -154,17 +252,18 @@ export const usePairStore = defineStore('pair', {
       this.loading = false
       this.error = error
       this.state = null
-      loadedPair.value?.image.close()
+      closeLater(loadedPair.value?.image)
       loadedPair.value = null
       return false
     },
 
+    /** The main process reads the neighbours into its cache; the next one is also read ahead here. */
     async prefetchAround(position: number) {
       const queue = useQueueStore()
-      const ids = (await Promise.all([queue.idAt(position + 1), queue.idAt(position - 1)])).filter(
-        (x): x is string => x !== null,
-      )
-      if (ids.length) await api.call('pair:prefetch', { ids })
+      const [next, prev] = await Promise.all([queue.idAt(position + 1), queue.idAt(position - 1)])
+      const ids = [next, prev].filter((x): x is string => x !== null)
+      if (ids.length) await api.call('pair:prefetch', { ids }, { background: true })
+      if (next && this.position === position && next !== this.id) startReadAhead(next)
     },
 
     next() {
@@ -230,6 +329,7 @@ export const usePairStore = defineStore('pair', {
         this.origin = 'corrected'
       }
       this.saveState = 'saved'
+      dropReadAhead(pair.id)
       invalidateThumbnail(pair.id)
       this.afterDecision(pair.id, r.value.state, r.value.progress)
       return true
@@ -275,6 +375,7 @@ export const usePairStore = defineStore('pair', {
     },
 
     afterDecision(id: string, state: PairState, progress: ReviewProgress) {
+      dropReadAhead(id)
       const workspace = useWorkspaceStore()
       workspace.progress = progress
       const queue = useQueueStore()
