@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test'
 import sharp from 'sharp'
 import path from 'node:path'
 import { LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../shared/labels/codes'
-import { sourceMask } from './support/masks'
+import { savedMask, sourceMask } from './support/masks'
 import { E2E_DEMO_DIR, startServe, type ServeProcess } from './support/serve'
 
 let serve: ServeProcess
@@ -147,6 +147,101 @@ test('a large pair: every screen pixel shows the exact colour of the label under
   }
   await expect.poll(() => overlayMismatches(page, map, oneToOne)).toBe(0)
   await page.screenshot({ path: 'test-results/screenshots/large-one-to-one.png' })
+})
+
+/** The view's transform from `editor-canvas`'s data-view (screen = image × zoom + (tx, ty)). */
+async function viewOf(page: Page): Promise<{ zoom: number; tx: number; ty: number }> {
+  const [zoom, tx, ty] = (await page.getByTestId('editor-canvas').getAttribute('data-view'))!
+    .split(' ')
+    .map(Number)
+  return { zoom, tx, ty }
+}
+
+test('the view: wheel zoom at the cursor, space+drag and middle-drag pan, fit; the brush paints the pixel under the cursor', async ({
+  page,
+}) => {
+  const workspaceServe = await startServe()
+  try {
+    await page.goto(workspaceServe.url)
+    await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', 'ISIC_0000000')
+    await page.getByTestId('overlay-opacity').fill('100')
+    const map = await sourceMask(path.join(E2E_DEMO_DIR, 'ISIC_WSM_labels.zip'), 'ISIC_0000000')
+    const box = (await page.getByTestId('editor-canvas').boundingBox())!
+    const fit = await viewOf(page)
+    const image = (v: { zoom: number; tx: number; ty: number }, sx: number, sy: number) => ({
+      x: (sx - v.tx) / v.zoom,
+      y: (sy - v.ty) / v.zoom,
+    })
+
+    // Wheel up at a point: the zoom grows and the image point under the cursor stays under it.
+    const at = { x: Math.round(box.width * 0.4), y: Math.round(box.height * 0.6) }
+    await page.mouse.move(box.x + at.x, box.y + at.y)
+    await page.mouse.wheel(0, -600)
+    await expect.poll(async () => (await viewOf(page)).zoom).toBeGreaterThan(fit.zoom * 2)
+    const zoomed = await viewOf(page)
+    const before = image(fit, at.x, at.y)
+    const after = image(zoomed, at.x, at.y)
+    expect(Math.abs(after.x - before.x)).toBeLessThan(1e-6 * map.width)
+    expect(Math.abs(after.y - before.y)).toBeLessThan(1e-6 * map.height)
+    await page.mouse.move(0, 0)
+    await expect.poll(() => overlayMismatches(page, map, zoomed)).toBe(0)
+
+    // Space + drag pans by exactly the drag; so does a middle-button drag. (Space typed into a
+    // form field is the field's: the opacity slider still has the focus, so it goes first.)
+    await page.getByTestId('overlay-opacity').blur()
+    await page.mouse.move(box.x + 300, box.y + 300)
+    await page.keyboard.down('Space')
+    await page.mouse.down()
+    await page.mouse.move(box.x + 260, box.y + 330, { steps: 3 })
+    await page.mouse.up()
+    await page.keyboard.up('Space')
+    let v = await viewOf(page)
+    expect([v.zoom, v.tx - zoomed.tx, v.ty - zoomed.ty]).toEqual([zoomed.zoom, -40, 30])
+    await page.mouse.down({ button: 'middle' })
+    await page.mouse.move(box.x + 280, box.y + 310, { steps: 3 })
+    await page.mouse.up({ button: 'middle' })
+    v = await viewOf(page)
+    expect([v.tx - zoomed.tx, v.ty - zoomed.ty]).toEqual([-20, 10])
+    await page.mouse.move(0, 0)
+    await expect.poll(() => overlayMismatches(page, map, v)).toBe(0)
+
+    // A one-pixel brush click on an uncertain pixel, zoomed in and panned: that pixel, and only it.
+    await page.getByTestId('tool-brush').click()
+    await page.getByTestId('label-lesion').click()
+    await page.getByTestId('brush-size').fill('1')
+    await page.getByTestId('brush-size').press('Enter')
+    // The uncertain pixel on screen nearest to the canvas centre.
+    const centre = image(v, box.width / 2, box.height / 2)
+    let target = { x: -1, y: -1 }
+    let best = Infinity
+    for (let y = 0; y < map.height; y++)
+      for (let x = 0; x < map.width; x++) {
+        const d = (x - centre.x) ** 2 + (y - centre.y) ** 2
+        if (map.data[y * map.width + x] === 255 && d < best) [best, target] = [d, { x, y }]
+      }
+    const sx = target.x * v.zoom + v.tx + v.zoom / 2
+    const sy = target.y * v.zoom + v.ty + v.zoom / 2
+    expect(sx > 0 && sy > 0 && sx < box.width && sy < box.height).toBe(true)
+    const uncertain = Number(await page.getByTestId('uncertain-remaining').textContent())
+    await page.mouse.click(box.x + sx, box.y + sy)
+    await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(uncertain - 1))
+    await page.getByTestId('save').click()
+    await expect(page.getByTestId('save-state')).toHaveText('saved')
+    const saved = savedMask(workspaceServe.workspace, 'ISIC_0000000')
+    const changed: number[] = []
+    for (let i = 0; i < map.data.length; i++) if (saved.data[i] !== map.data[i]) changed.push(i)
+    expect(changed).toEqual([target.y * map.width + target.x])
+
+    // Double-click fits again (so does Ctrl+0).
+    await page.getByTestId('editor-canvas').dblclick({ position: { x: 20, y: 20 } })
+    expect(await viewOf(page)).toEqual(fit)
+    await page.mouse.wheel(0, -300)
+    await expect.poll(async () => (await viewOf(page)).zoom).toBeGreaterThan(fit.zoom)
+    await page.keyboard.press('Control+0')
+    expect(await viewOf(page)).toEqual(fit)
+  } finally {
+    await workspaceServe.stop()
+  }
 })
 
 test('the API refuses requests without the token', async ({ request }) => {

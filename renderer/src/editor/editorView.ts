@@ -1,4 +1,4 @@
-import { Canvas, FabricImage, Polyline, type TMat2D } from 'fabric'
+import { FabricImage, Polyline, StaticCanvas, type TMat2D } from 'fabric'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { closeLater, decodeImage } from './decodeImage'
 import { LabelOverlay, type OverlayMode, type Rect } from './overlay'
@@ -19,13 +19,16 @@ export interface ImagePoint {
 /**
  * The view of one pair. fabric handles the viewport (zoom, pan), draws the photo and the lasso
  * path; it never paints labels (its brushes anti-alias). The labels are drawn by a LabelOverlay:
- * a canvas of the view's size stacked between fabric's scene canvas and its top canvas, so an edit
- * is one putImageData of the screen pixels it covers and the photo is not re-rendered while
- * painting. The brush ring is an element moved by a CSS transform: moving it redraws no canvas.
+ * a canvas of the view's size stacked over fabric's canvas, so an edit is one putImageData of the
+ * screen pixels it covers and the photo is not re-rendered while painting. Pointer input lands on
+ * a transparent layer above both; the brush ring is an element moved by a CSS transform: moving it
+ * redraws no canvas.
  * The label map and image live here, outside Vue's reactivity.
  */
 export class EditorView {
-  readonly canvas: Canvas
+  readonly canvas: StaticCanvas
+  private readonly inputEl: HTMLElement
+  private readonly host: HTMLElement
   private imageObject: FabricImage | null = null
   private readonly overlay = new LabelOverlay()
   private map: LabelMap | null = null
@@ -47,36 +50,33 @@ export class EditorView {
   private ring: { at: ImagePoint; diameter: number } | null = null
   private mode: OverlayMode = 'fill'
 
+  /** Layers over fabric's canvas, in its parent: labels, then pointer input, then the brush ring. */
   constructor(element: HTMLCanvasElement) {
-    this.canvas = new Canvas(element, {
-      selection: false,
+    // A StaticCanvas: fabric draws the photo (and the lasso path) under a viewport transform and
+    // handles no input — no event handlers of its own on every pointer move, no top canvas layer.
+    this.canvas = new StaticCanvas(element, {
       renderOnAddRemove: false,
       enableRetinaScaling: false,
-      skipTargetFind: true,
-      stopContextMenu: true,
-      fireMiddleClick: true,
       imageSmoothingEnabled: true,
       backgroundColor: '#111214',
-      defaultCursor: 'none',
-      hoverCursor: 'none',
     })
-    const el = this.overlay.canvas
-    el.classList.add('overlay-layer')
-    Object.assign(el.style, {
-      position: 'absolute',
-      left: '0',
-      top: '0',
-      pointerEvents: 'none',
-      opacity: '0.5',
+    const host = element.parentElement
+    if (!host) throw new Error('the editor canvas needs a parent element')
+    this.host = host
+    const layer = (el: HTMLElement, style: Partial<CSSStyleDeclaration>) => {
+      Object.assign(el.style, { position: 'absolute', left: '0', top: '0', ...style })
+      host.appendChild(el)
+      return el
+    }
+    layer(this.overlay.canvas, { pointerEvents: 'none', opacity: '0.5' }).classList.add('overlay-layer')
+    this.inputEl = layer(document.createElement('div'), { right: '0', bottom: '0', cursor: 'crosshair' })
+    this.inputEl.className = 'editor-input'
+    this.inputEl.addEventListener('contextmenu', (e) => e.preventDefault())
+    // No autoscroll on a middle-button drag (it pans).
+    this.inputEl.addEventListener('mousedown', (e) => {
+      if (e.button === 1) e.preventDefault()
     })
-    // Between fabric's scene canvas and its top canvas (lasso, pointer events).
-    this.canvas.wrapperEl.insertBefore(el, this.canvas.upperCanvasEl)
-    this.ringEl = document.createElement('div')
-    this.ringEl.className = 'brush-ring'
-    Object.assign(this.ringEl.style, {
-      position: 'absolute',
-      left: '0',
-      top: '0',
+    this.ringEl = layer(document.createElement('div'), {
       pointerEvents: 'none',
       borderRadius: '50%',
       border: '1px dashed #ffffff',
@@ -84,13 +84,13 @@ export class EditorView {
       boxSizing: 'border-box',
       display: 'none',
       willChange: 'transform',
-    })
-    this.canvas.wrapperEl.appendChild(this.ringEl)
+    }) as HTMLDivElement
+    this.ringEl.className = 'brush-ring'
   }
 
-  /** The element pointer listeners attach to (fabric's top canvas). */
+  /** The element pointer listeners attach to: a transparent layer over the photo and the labels. */
   get eventTarget(): HTMLElement {
-    return this.canvas.upperCanvasEl
+    return this.inputEl
   }
 
   /**
@@ -289,6 +289,8 @@ export class EditorView {
 
   private setViewport(v: TMat2D): void {
     this.canvas.setViewportTransform(v)
+    // For automation: screen = image × zoom + (tx, ty), in the canvas's CSS pixels.
+    this.host.dataset.view = `${v[0]} ${v[4]} ${v[5]}`
     this.applyDetail()
     this.overlay.setViewport({ zoom: v[0], tx: v[4], ty: v[5] })
     this.redrawOverlay()
@@ -322,6 +324,8 @@ export class EditorView {
   /** Places the ring element (a transform and a size: no canvas is redrawn). */
   private placeRing(): void {
     const ring = this.ring
+    // The ring is the brush's cursor; other tools keep a crosshair.
+    this.inputEl.style.cursor = ring ? 'none' : 'crosshair'
     if (!ring) {
       this.ringEl.style.display = 'none'
       return
@@ -358,6 +362,7 @@ export class EditorView {
   dispose(): void {
     if (this.frame) cancelAnimationFrame(this.frame)
     this.ringEl.remove()
+    this.inputEl.remove()
     this.overlay.canvas.remove()
     void this.canvas.dispose()
   }
