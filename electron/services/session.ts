@@ -91,7 +91,8 @@ export class CurationSession {
 
   /**
    * Pairing problems (masks without an image, images without a mask, duplicate ids, broken sources)
-   * and mask problems found by the scan, in that order; cached until the next scan ends.
+   * and mask problems found by the scan, in that order; cached until the next scan ends or a save
+   * clears one.
    */
   problems(offset: number, limit: number, code?: string): ProblemPage {
     const all = (this.problemsCache ??= this.collectProblems())
@@ -236,6 +237,9 @@ export class CurationSession {
 
   async saveMask(id: string, map: LabelMap) {
     const result = await this.workspace.saveMask(id, map)
+    // A correction replaces the source mask's statistics and its problem (e.g. a challenge-convention
+    // mask converted and saved): the problems list is collected again on its next request.
+    if (this.problemsCache?.some((p) => p.id === id)) this.problemsCache = null
     return {
       state: this.workspace.pairState(id),
       transitions: result.transitions,

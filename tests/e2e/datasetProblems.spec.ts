@@ -87,6 +87,8 @@ test('problems are listed with codes, marked in the queue, and the rest of the d
   await expect(
     page.getByTestId('pair-list').locator('[data-index="4"] [data-testid="pair-problem"]'),
   ).toBeVisible()
+  // The scan has ended (the status bar sums it up), so the problems listed below are its final ones.
+  await expect(page.getByTestId('scan-progress')).toHaveText(/^\d+ mask problems$/, { timeout: 30_000 })
 
   await page.getByTestId('tab-problems').click()
   const panel = page.getByTestId('problems-panel')
@@ -110,6 +112,20 @@ test('problems are listed with codes, marked in the queue, and the rest of the d
   await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
   await page.getByTestId('save').click()
   await expect(page.getByTestId('status')).toHaveText('corrected')
+  // Saved, the pair has a valid mask: its problem leaves the list and its row loses the mark.
+  await page.getByTestId('tab-problems').click()
+  await page.getByTestId('problems-filter').selectOption('')
+  await expect(panel.locator('[data-code="no-image"]')).toContainText('ISIC_0099999')
+  await expect(panel.locator('[data-code="mask-colour"]')).toContainText('ISIC_0000003')
+  await expect(panel.locator('[data-code="challenge-convention"]')).toHaveCount(0)
+  await expect(page.getByTestId('problems-filter')).not.toContainText('challenge-convention')
+  await page.getByTestId('tab-queue').click()
+  await expect(
+    page.getByTestId('pair-list').locator('[data-index="4"] [data-testid="pair-problem"]'),
+  ).toHaveCount(0)
+  await expect(
+    page.getByTestId('pair-list').locator('[data-index="3"] [data-testid="pair-problem"]'),
+  ).toBeVisible()
 })
 
 test('an image with EXIF orientation 6 is shown as stored, aligned with its mask', async ({ page }) => {

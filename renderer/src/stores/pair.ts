@@ -384,6 +384,8 @@ export const usePairStore = defineStore('pair', {
           status: state.status,
           corrected: state.corrected,
           uncertainFraction: state.uncertainFraction,
+          // A saved correction is a valid mask: the source's problem no longer applies.
+          ...(state.corrected ? { problem: null } : {}),
         })
     },
   },
