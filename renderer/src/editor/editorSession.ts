@@ -8,6 +8,9 @@ import { resolveUncertain, type CertainLabel } from '../../../shared/labels/tool
 import type { ToolName } from '../stores/editor'
 import type { PaintTarget } from './pointerController'
 
+/** How often the counters reach the UI while a stroke is in progress. */
+const COUNTS_INTERVAL_MS = 100
+
 /** What the session needs to know from the UI at the moment of an edit. */
 export interface ToolSettings {
   tool: ToolName
@@ -192,21 +195,25 @@ export class EditorSession implements PaintTarget {
     this.emit()
   }
 
-  /** During a drag the counters reach the UI once per animation frame, not once per pointer event. */
-  private countsFrame = 0
+  /**
+   * During a drag the counters reach the UI ten times a second, not once per pointer event or
+   * frame: each update re-lays out and repaints the text showing them, time taken from the frames
+   * that show the paint. The end of the stroke reports at once (emit()).
+   */
+  private countsTimer = 0
 
   private emitCountsOnly(): void {
-    if (this.countsFrame) return
-    this.countsFrame = requestAnimationFrame(() => {
-      this.countsFrame = 0
+    if (this.countsTimer) return
+    this.countsTimer = window.setTimeout(() => {
+      this.countsTimer = 0
       this.listener.stateChanged({ canUndo: true, canRedo: false, dirty: true, uncertain: this.uncertain })
-    })
+    }, COUNTS_INTERVAL_MS)
   }
 
   private emit(): void {
-    if (this.countsFrame) {
-      cancelAnimationFrame(this.countsFrame)
-      this.countsFrame = 0
+    if (this.countsTimer) {
+      clearTimeout(this.countsTimer)
+      this.countsTimer = 0
     }
     this.listener.stateChanged({
       canUndo: this.history.canUndo,
