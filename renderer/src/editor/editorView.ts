@@ -69,7 +69,14 @@ export class EditorView {
       return el
     }
     layer(this.overlay.canvas, { pointerEvents: 'none', opacity: '0.5' }).classList.add('overlay-layer')
-    this.inputEl = layer(document.createElement('div'), { right: '0', bottom: '0', cursor: 'crosshair' })
+    this.inputEl = layer(document.createElement('div'), {
+      right: '0',
+      bottom: '0',
+      cursor: 'crosshair',
+      // No text selection or touch gestures to track while dragging over the image.
+      userSelect: 'none',
+      touchAction: 'none',
+    })
     this.inputEl.className = 'editor-input'
     this.inputEl.addEventListener('contextmenu', (e) => e.preventDefault())
     // No autoscroll on a middle-button drag (it pans).
@@ -321,19 +328,24 @@ export class EditorView {
     this.placeRing()
   }
 
-  /** Places the ring element (a transform and a size: no canvas is redrawn). */
+  /**
+   * Shows the ring. Zoomed out or at 1:1, where the brush's snapped centre is within half a screen
+   * pixel of the pointer, it is the pointer's own cursor image: moving it changes nothing on the
+   * page, so hovering and painting cost no extra rendering. Zoomed in (or too large for a cursor)
+   * it is an element placed by a CSS transform at the snapped centre.
+   */
   private placeRing(): void {
     const ring = this.ring
-    // The ring is the brush's cursor; other tools keep a crosshair.
-    this.inputEl.style.cursor = ring ? 'none' : 'crosshair'
-    if (!ring) {
-      this.ringEl.style.display = 'none'
+    const v = this.canvas.viewportTransform
+    const d = ring ? Math.max(2, ring.diameter * v[0]) : 0
+    const cursor = !ring ? 'crosshair' : v[0] <= 1 && d <= RING_CURSOR_MAX ? ringCursor(d) : 'none'
+    if (this.inputEl.style.cursor !== cursor) this.inputEl.style.cursor = cursor
+    if (!ring || cursor !== 'none') {
+      if (this.ringEl.style.display !== 'none') this.ringEl.style.display = 'none'
       return
     }
-    const v = this.canvas.viewportTransform
     const cx = ring.at.x * v[0] + v[4]
     const cy = ring.at.y * v[3] + v[5]
-    const d = Math.max(2, ring.diameter * v[0])
     const size = `${d}px`
     if (this.ringEl.style.width !== size) Object.assign(this.ringEl.style, { width: size, height: size })
     this.ringEl.style.transform = `translate(${cx - d / 2}px, ${cy - d / 2}px)`
@@ -366,6 +378,37 @@ export class EditorView {
     this.overlay.canvas.remove()
     void this.canvas.dispose()
   }
+}
+
+/** Diameters (screen pixels) up to which the ring is a cursor image (browsers refuse large cursors). */
+const RING_CURSOR_MAX = 120
+
+const ringCursors = new Map<number, string>()
+
+/** A CSS cursor: a dashed white-and-black circle `diameter` screen pixels across, hotspot at its centre. */
+function ringCursor(diameter: number): string {
+  const d = Math.round(diameter)
+  let css = ringCursors.get(d)
+  if (css) return css
+  const size = d + 4
+  const c = document.createElement('canvas')
+  c.width = size
+  c.height = size
+  const ctx = c.getContext('2d')
+  if (!ctx) return 'crosshair'
+  const h = Math.floor(size / 2)
+  ctx.lineWidth = 1
+  ctx.setLineDash([4, 3])
+  ctx.beginPath()
+  ctx.arc(h, h, d / 2, 0, Math.PI * 2)
+  ctx.strokeStyle = '#ffffff'
+  ctx.stroke()
+  ctx.strokeStyle = '#000000'
+  ctx.lineDashOffset = 3.5
+  ctx.stroke()
+  css = `url(${c.toDataURL('image/png')}) ${h} ${h}, crosshair`
+  ringCursors.set(d, css)
+  return css
 }
 
 /** What showing one pair takes beyond its image and map, made ahead by EditorView.prepare(). */
