@@ -1,6 +1,7 @@
 import { FabricImage, Polyline, StaticCanvas, type TMat2D } from 'fabric'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { closeLater, decodeImage } from './decodeImage'
+import { unionRect } from '../../../shared/labels/patch'
 import { LabelOverlay, type OverlayMode, type Rect } from './overlay'
 
 const MIN_ZOOM = 1 / 64
@@ -212,17 +213,7 @@ export class EditorView {
    */
   labelsChanged(rect: Rect | null): void {
     if (!rect || !this.map) return
-    const p = this.pendingRect
-    if (p) {
-      const x = Math.min(p.x, rect.x)
-      const y = Math.min(p.y, rect.y)
-      this.pendingRect = {
-        x,
-        y,
-        width: Math.max(p.x + p.width, rect.x + rect.width) - x,
-        height: Math.max(p.y + p.height, rect.y + rect.height) - y,
-      }
-    } else this.pendingRect = { ...rect }
+    this.pendingRect = unionRect(this.pendingRect, rect)
     this.scheduleFlush()
   }
 

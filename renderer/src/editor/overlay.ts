@@ -1,5 +1,6 @@
 import { LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../../shared/labels/codes'
 import { LABEL_RGB } from '../../../shared/labels/colours'
+import { clipRect, expandRect, mapRect, type Rect } from '../../../shared/labels/patch'
 
 /**
  * How labels are shown: `fill` colours lesion and uncertain pixels; `outline` colours only the
@@ -37,12 +38,7 @@ const LUTS: Record<OverlayMode, Uint32Array> = {
   uncertain: buildOverlayLut('uncertain'),
 }
 
-export interface Rect {
-  x: number
-  y: number
-  width: number
-  height: number
-}
+export type { Rect }
 
 /** The view's transform: screen = image × zoom + (tx, ty), in canvas (CSS) pixels. */
 export interface OverlayViewport {
@@ -65,7 +61,6 @@ export interface OverlayViewport {
  * lookups), as fabric redraws the photo.
  */
 export class LabelOverlay {
-  readonly canvas: HTMLCanvasElement
   private readonly ctx: CanvasRenderingContext2D
   private image: ImageData | null = null
   private pixels = new Uint32Array(0)
@@ -73,9 +68,13 @@ export class LabelOverlay {
   private mode: OverlayMode = 'fill'
   private viewport: OverlayViewport = { zoom: 1, tx: 0, ty: 0 }
 
-  constructor() {
-    this.canvas = document.createElement('canvas')
-    const ctx = this.canvas.getContext('2d', { alpha: true })
+  /**
+   * Drawn on the main thread: handing the canvas to a worker (transferControlToOffscreen) was
+   * measured slower here — each of its frames is committed on its own, and painting dropped half
+   * the page's frames in software rendering.
+   */
+  constructor(readonly canvas: HTMLCanvasElement = document.createElement('canvas')) {
+    const ctx = canvas.getContext('2d', { alpha: true })
     if (!ctx) throw new Error('no 2D canvas context')
     this.ctx = ctx
   }
@@ -116,8 +115,8 @@ export class LabelOverlay {
   redraw(dirty: Rect): void {
     const map = this.map
     if (!map) return
-    const r = this.mode === 'outline' ? grow(dirty, 1, map) : clip(dirty, map)
-    if (r.width <= 0 || r.height <= 0) return
+    const r = clipRect(this.mode === 'outline' ? expandRect(dirty, 1) : dirty, mapRect(map))
+    if (!r) return
     const { zoom, tx, ty } = this.viewport
     this.drawScreen(
       Math.floor(r.x * zoom + tx),
@@ -227,16 +226,4 @@ function outlineRow(
         (sy < mh - 1 && data[k + mw] !== v))
     out[d] = edge ? lut[v] : 0
   }
-}
-
-function clip(r: Rect, map: LabelMap): Rect {
-  const x0 = Math.max(0, r.x)
-  const y0 = Math.max(0, r.y)
-  const x1 = Math.min(map.width, r.x + r.width)
-  const y1 = Math.min(map.height, r.y + r.height)
-  return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) }
-}
-
-function grow(r: Rect, by: number, map: LabelMap): Rect {
-  return clip({ x: r.x - by, y: r.y - by, width: r.width + 2 * by, height: r.height + 2 * by }, map)
 }
