@@ -168,19 +168,25 @@ export const usePairStore = defineStore('pair', {
       if (position < 0 || position >= queue.total) return false
       if (!(await this.saveIfDirty())) return false
       const request = ++this.request
-      this.position = position
-      this.loading = true
       const id = await queue.idAt(position)
       if (request !== this.request) return false
+      // The request goes out before the new position re-renders the page (a few ms of Vue's work).
+      const ahead = !id || opts.challenge ? null : takeReadAhead(id)
+      const opening =
+        id && !ahead
+          ? api.call('pair:open', opts.challenge ? { id, challenge: opts.challenge } : { id })
+          : null
+      this.position = position
+      this.loading = true
       if (!id) return this.fail({ code: 'not-found', message: `no pair at position ${position + 1}` })
-      const ahead = opts.challenge ? null : takeReadAhead(id)
       let ready = ahead ? await ahead : null
       if (request !== this.request) {
         if (ready) releaseReady(ready)
         return false
       }
       if (!ready) {
-        const r = await api.call('pair:open', opts.challenge ? { id, challenge: opts.challenge } : { id })
+        // A read-ahead that came to nothing: opened now, as usual.
+        const r = await (opening ?? api.call('pair:open', { id }))
         if (request !== this.request) return false
         if (!r.ok) {
           this.challengeOffer = r.error.code === 'challenge-convention'
