@@ -7,12 +7,13 @@
  * imported here by a computed specifier so the bench bundle keeps it external (loaded from
  * node_modules at run time).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserType, Page } from 'playwright-core'
 import { generateDemoDataset, type DemoDatasetInfo } from '../services/demo/demoDataset'
 import { ZipReader } from '../services/zip/zipReader'
+import { spawnServe, type ServeChild } from './serveProcess'
 
 /** The package root: two folders up from electron/bench/ (sources) and from out/main/ (the bundle). */
 export const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -132,48 +133,11 @@ function cli(...args: string[]): Promise<string> {
 
 // ---- serve -----------------------------------------------------------------------------------------
 
-export interface Serve {
-  url: string
-  token: string
-  child: ChildProcess
-  stop(): Promise<void>
-}
+export type Serve = ServeChild
 
 /** `wsm-curator serve --workspace <dir>` as a user runs it; stopped with SIGINT like Ctrl-C. */
-export async function startServe(workspace: string): Promise<Serve> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--workspace', workspace], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL:\n${out}\n${err}`)), 120_000)
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[0])
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited with ${code}:\n${out}\n${err}`))
-    })
-  })
-  return {
-    url,
-    token: new URLSearchParams(new URL(url).hash.slice(1)).get('token') ?? '',
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGINT')
-      }),
-  }
+export function startServe(workspace: string): Promise<Serve> {
+  return spawnServe(BIN, ROOT, ['--workspace', workspace])
 }
 
 // ---- the page --------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { spawnServe, type ServeChild } from '../../../electron/bench/serveProcess'
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..')
 const BIN = path.join(ROOT, 'bin/wsm-curator.js')
@@ -9,13 +10,8 @@ const BIN = path.join(ROOT, 'bin/wsm-curator.js')
 /** A shared demo dataset for the e2e run, generated once (sources are read-only, so sharing is safe). */
 export const E2E_DEMO_DIR = process.env.WSM_E2E_DEMO_DIR ?? path.join(os.tmpdir(), 'wsm-curator-e2e-demo')
 
-export interface ServeProcess {
-  url: string
-  origin: string
-  token: string
+export interface ServeProcess extends ServeChild {
   workspace: string
-  child: ChildProcess
-  stop(): Promise<void>
 }
 
 /** Runs the CLI as a user would (the package's bin) and returns its stdout; throws on a non-zero exit. */
@@ -44,45 +40,7 @@ export function freshWorkspace(curator = 'e2e'): string {
  * stops it with SIGINT like Ctrl-C.
  */
 export async function startServe(workspace = freshWorkspace(), extra: string[] = []): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--workspace', workspace, ...extra], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`serve did not print a URL in time:\n${out}\n${err}`)),
-      120_000,
-    )
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[0])
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited with ${code}:\n${out}\n${err}`))
-    })
-  })
-  const parsed = new URL(url)
-  return {
-    url,
-    origin: parsed.origin,
-    token: new URLSearchParams(parsed.hash.slice(1)).get('token') ?? '',
-    workspace,
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGINT')
-      }),
-  }
+  return { ...(await spawnServe(BIN, ROOT, ['--workspace', workspace, ...extra])), workspace }
 }
 
 /** A temp folder for one test. */
