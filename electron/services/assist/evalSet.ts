@@ -18,7 +18,7 @@ import type { LabelMap } from '../../../shared/labels/codes'
 import type { AssistImage } from '../../../shared/labels/assist/resolve'
 import { mulberry32, randInt, uniform } from '../demo/prng'
 import type { Rng } from '../demo/prng'
-import { synthesizePair } from '../demo/synthesize'
+import { stampDisc, synthesizePair } from '../demo/synthesize'
 
 export interface EvalPair {
   id: string
@@ -117,34 +117,6 @@ export function bandContrast(image: AssistImage, mask: LabelMap, truth: LabelMap
     d2 += d * d
   }
   return Math.sqrt(d2)
-}
-
-/** Anti-aliased disc into a coverage buffer (max blend), as the generator's hairs. */
-function stampDisc(
-  cov: Float32Array,
-  W: number,
-  H: number,
-  px: number,
-  py: number,
-  radius: number,
-  a: number,
-): void {
-  const x0 = Math.max(0, Math.floor(px - radius - 1))
-  const x1 = Math.min(W - 1, Math.ceil(px + radius + 1))
-  const y0 = Math.max(0, Math.floor(py - radius - 1))
-  const y1 = Math.min(H - 1, Math.ceil(py + radius + 1))
-  const reach = radius + 0.5
-  for (let y = y0; y <= y1; y++) {
-    const dy = y + 0.5 - py
-    for (let x = x0; x <= x1; x++) {
-      const dx = x + 0.5 - px
-      const c = reach - Math.sqrt(dx * dx + dy * dy)
-      if (c <= 0) continue
-      const v = (c >= 1 ? 1 : c) * a
-      const i = y * W + x
-      if (v > cov[i]) cov[i] = v
-    }
-  }
 }
 
 /**

@@ -133,9 +133,12 @@ export function validatePairSpec(spec: DemoPairSpec): void {
   if (!Number.isInteger(seed)) throw new RangeError(`${spec.id}: seed must be an integer, got ${seed}`)
 }
 
-/** Anti-aliased disc of radius `radius` stamped into the overlay with a max blend. */
-function stampDisc(
-  buf: Uint8Array,
+/**
+ * Anti-aliased disc of radius `radius` stamped into a buffer with a max blend: 0–255 strengths into
+ * the overlay here, 0–1 coverages for the assist's eval set (assist/evalSet.ts).
+ */
+export function stampDisc(
+  buf: Uint8Array | Float32Array,
   W: number,
   H: number,
   px: number,
