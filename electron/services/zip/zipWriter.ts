@@ -2,8 +2,16 @@
  * A streaming zip writer, linear in the number of entries (yazl measured quadratic at 43,885 entries):
  * each entry's local header and data are appended through a write buffer, the central directory is
  * kept as compact records and written at the end, with the zip64 end records when the entry count,
- * an offset or a size needs them (or when forced). Used by the benchmark and by tests to generate
- * ISIC_WSM-scale archives; it writes whatever name it is given (tests need unsafe ones too).
+ * an offset or a size needs them (or when forced). Used by exports, by the benchmark and by tests to
+ * generate ISIC_WSM-scale archives; it writes whatever name it is given (tests need unsafe ones too).
+ *
+ * Entries are written in batches of about 1 MiB (one gathered write of the callers' own buffers, no
+ * copy), one batch in flight while the next is gathered: appending rarely waits for the disk. Batches
+ * stay small so that their bytes are still in the CPU cache when the kernel copies them (4 MiB
+ * batches, or the bytes copied into a staging buffer first, cost two to four times the kernel time
+ * on the 2-core development machine).
+ * An entry's data is therefore referenced after `addPrepared` resolves, until its batch is written:
+ * `onWritten` says when.
  *
  * Output is deterministic: fixed DOS timestamp, no extra fields beyond zip64, UTF-8 flag only on
  * non-ASCII names.
@@ -14,7 +22,8 @@ import { crc32, deflateRawSync } from 'node:zlib'
 
 const MAX16 = 0xffff
 const MAX32 = 0xffffffff
-const FLUSH_BYTES = 4 * 1024 * 1024
+/** A batch is written once it holds this many bytes. */
+const FLUSH_BYTES = 1024 * 1024
 /** 2020-01-01 00:00:00 as DOS date/time. */
 const DOS_TIME = 0
 const DOS_DATE = ((2020 - 1980) << 9) | (1 << 5) | 1
@@ -54,8 +63,15 @@ export class ZipWriter {
   readonly #fh: FileHandle
   readonly #forceZip64: boolean
   readonly #records: CdRecord[] = []
-  #chunks: Buffer[] = []
+  /** The batch being gathered, and the callbacks to run once it is written. */
+  #chunks: Uint8Array[] = []
   #buffered = 0
+  #onWritten: (() => void)[] = []
+  /** The batch being written (at most one), and where the next batch goes in the file. */
+  #writing: Promise<void> | undefined
+  #fileAt = 0
+  /** Once a write failed, every later call fails with its error (the file is unusable). */
+  #failed: unknown
   #offset = 0
   #closed = false
 
@@ -88,8 +104,13 @@ export class ZipWriter {
     await this.addPrepared(name, prepareEntry(bytes, opts))
   }
 
-  async addPrepared(name: string, e: PreparedEntry): Promise<void> {
+  /**
+   * Appends an entry (one call at a time). `e.data` must stay unchanged until `onWritten` is called,
+   * once the batch holding it is written to the file (never, if the writer fails or is aborted).
+   */
+  async addPrepared(name: string, e: PreparedEntry, onWritten?: () => void): Promise<void> {
     if (this.#closed) throw new Error('ZipWriter is closed')
+    if (this.#failed !== undefined) throw this.#failed
     // eslint-disable-next-line no-control-regex
     const ascii = /^[\x00-\x7f]*$/.test(name)
     const nameBytes = Buffer.from(name, ascii ? 'latin1' : 'utf8')
@@ -125,8 +146,10 @@ export class ZipWriter {
       usize,
       offset: this.#offset,
     })
-    await this.#write(h)
-    await this.#write(e.data)
+    this.#push(h)
+    this.#push(e.data)
+    if (onWritten) this.#onWritten.push(onWritten)
+    if (this.#buffered >= FLUSH_BYTES) await this.#flush()
   }
 
   /**
@@ -171,7 +194,8 @@ export class ZipWriter {
           if (needC) x = writeU64(c, x, r.csize)
           if (needO) writeU64(c, x, r.offset)
         }
-        await this.#write(c)
+        this.#push(c)
+        if (this.#buffered >= FLUSH_BYTES) await this.#flush()
       }
       const cdSize = this.#offset - cdOffset
       const count = this.#records.length
@@ -192,7 +216,7 @@ export class ZipWriter {
         // disk with the zip64 end record: 0
         writeU64(z, 64, at)
         z.writeUInt32LE(1, 72)
-        await this.#write(z)
+        this.#push(z)
       }
       const e = Buffer.alloc(22)
       e.writeUInt32LE(0x06054b50, 0)
@@ -200,8 +224,9 @@ export class ZipWriter {
       e.writeUInt16LE(zip64 ? MAX16 : count, 10)
       e.writeUInt32LE(zip64 ? MAX32 : cdSize, 12)
       e.writeUInt32LE(zip64 ? MAX32 : cdOffset, 16)
-      await this.#write(e)
+      this.#push(e)
       await this.#flush()
+      await this.#drain()
       if (opts.sync) await this.#fh.sync()
     } finally {
       await this.#fh.close()
@@ -212,24 +237,69 @@ export class ZipWriter {
   async abort(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#writing?.catch(() => undefined)
     this.#chunks = []
     this.#buffered = 0
+    this.#onWritten = []
     await this.#fh.close()
   }
 
-  async #write(b: Uint8Array): Promise<void> {
-    this.#chunks.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  #push(b: Uint8Array): void {
+    this.#chunks.push(b)
     this.#buffered += b.byteLength
     this.#offset += b.byteLength
-    if (this.#buffered >= FLUSH_BYTES) await this.#flush()
   }
 
+  /** Starts writing the gathered batch, once the previous one is written. */
   async #flush(): Promise<void> {
+    await this.#drain()
     if (this.#buffered === 0) return
     const chunks = this.#chunks
+    const length = this.#buffered
+    const callbacks = this.#onWritten
     this.#chunks = []
     this.#buffered = 0
-    await this.#fh.writev(chunks)
+    this.#onWritten = []
+    const pos = this.#fileAt
+    this.#fileAt += length
+    const writing = writeAllAt(this.#fh, chunks, length, pos).then(
+      () => {
+        for (const f of callbacks) f()
+      },
+      (err: unknown) => {
+        this.#failed ??= err
+        throw err
+      },
+    )
+    writing.catch(() => undefined) // observed by #drain
+    this.#writing = writing
+  }
+
+  /** Waits for the batch being written; its error (or an earlier one) is thrown here. */
+  async #drain(): Promise<void> {
+    const writing = this.#writing
+    this.#writing = undefined
+    if (writing !== undefined) await writing
+    if (this.#failed !== undefined) throw this.#failed
+  }
+}
+
+/** One gathered write of `length` bytes at `pos`, continuing after short writes. */
+async function writeAllAt(fh: FileHandle, chunks: Uint8Array[], length: number, pos: number): Promise<void> {
+  let done = 0
+  let rest = chunks
+  while (done < length) {
+    const { bytesWritten } = await fh.writev(rest, pos + done)
+    if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' })
+    done += bytesWritten
+    if (done < length) {
+      // Drop what was written: whole chunks, then the head of the next one.
+      let skip = bytesWritten
+      let i = 0
+      while (i < rest.length && skip >= rest[i].byteLength) skip -= rest[i++].byteLength
+      rest = rest.slice(i)
+      if (skip > 0) rest[0] = rest[0].subarray(skip)
+    }
   }
 }
 
