@@ -321,8 +321,15 @@ async function listFolder(root: string): Promise<{ files: string[]; dirs: string
   return { files, dirs }
 }
 
-/** Reads a whole file, refusing files over `maxBytes`. Errors name the file. */
-export async function readFileChecked(abs: string, maxBytes = MAX_FILE_BYTES): Promise<Buffer> {
+/**
+ * Reads a whole file, refusing files over `maxBytes`. Errors name the file. `alloc` provides the
+ * buffer for a file of `size` bytes (a BufferPool's `take`); default a fresh one.
+ */
+export async function readFileChecked(
+  abs: string,
+  maxBytes = MAX_FILE_BYTES,
+  alloc: (size: number) => Buffer = Buffer.allocUnsafe,
+): Promise<Buffer> {
   const fh = await openForRead(abs)
   try {
     const st = await fh.stat()
@@ -330,7 +337,7 @@ export async function readFileChecked(abs: string, maxBytes = MAX_FILE_BYTES): P
     const size = st.size
     if (size > maxBytes)
       throw new CodedError('image-too-large', `${abs} is ${size} bytes (limit ${maxBytes})`, abs)
-    const buf = Buffer.allocUnsafe(size)
+    const buf = alloc(size)
     let at = 0
     while (at < size) {
       const { bytesRead } = await fh.read(buf, at, size - at, at)
@@ -411,17 +418,18 @@ function ioError(err: unknown, abs: string): CodedError {
 
 /**
  * Reads a located file from any thread. Zip readers are opened from the location alone (no central
- * directory read) and kept in `zips` for reuse; the caller closes them.
+ * directory read) and kept in `zips` for reuse; the caller closes them. `alloc` provides the buffer
+ * of a whole folder file (see readFileChecked).
  */
 export async function readLocated(
   loc: SourceLocation,
   zips: Map<string, Promise<ZipReader>>,
-  opts: { maxBytes?: number; head?: number; syncHead?: boolean } = {},
+  opts: { maxBytes?: number; head?: number; syncHead?: boolean; alloc?: (size: number) => Buffer } = {},
 ): Promise<Buffer> {
   if (loc.kind === 'folder') {
     if (opts.head !== undefined && opts.syncHead) return readFileHeadSync(loc.path, opts.head)
     return opts.head === undefined
-      ? readFileChecked(loc.path, opts.maxBytes)
+      ? readFileChecked(loc.path, opts.maxBytes, opts.alloc)
       : readFileHead(loc.path, opts.head)
   }
   let reader = zips.get(loc.zipPath)
