@@ -139,10 +139,9 @@ export function planWithStates(
       else states.push(state)
     }
   } else {
-    for (const id of workspace.listIds(statuses === undefined ? {} : { status: [...statuses] })) {
-      const state = stateOf(workspace, id)
-      if (state !== undefined) states.push(state)
-    }
+    // One query for all of them (not one per pair: a plan can hold the whole dataset).
+    for (const state of workspace.pairStates(statuses === undefined ? {} : { status: [...statuses] }))
+      states.push(state)
   }
   const refuseUncertain = norm.profile === 'isic-challenge' && norm.uncertainPolicy === 'refuse'
   const eligible: string[] = []

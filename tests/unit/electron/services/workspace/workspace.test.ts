@@ -306,6 +306,30 @@ describe('listing', () => {
     expect(ws.listIds({ uncertainMin: 0.0001 })).toEqual(['ISIC_0000001', 'ISIC_0000002', 'ISIC_0000005'])
     expect(await codeOf(() => ws.listPairs({ limit: -1 }))).toBe('bad-request')
   })
+
+  it('pairStates gives, in one query, what pairState gives for every pair matching a filter', async () => {
+    const ws = await newWorkspace('states')
+    await ws.startStatsScan({ workers: 0 })
+    await ws.setStatuses(['ISIC_0000002', 'ISIC_0000005'], 'accepted')
+    await ws.setStatus('ISIC_0000003', 'rejected', { note: 'blurred' })
+    const m = (await ws.readCurrentMask('ISIC_0000004')).map
+    await ws.saveMask('ISIC_0000004', { ...m, data: m.data.map((v) => (v === 255 ? 1 : v)) })
+    const each = (ids: string[]) => ids.map((id) => ws.pairState(id))
+    const all = ws.pairStates()
+    expect(all.map((s) => s.id)).toEqual(ws.listIds())
+    expect(all).toEqual(each(ws.listIds()))
+    expect(all.filter((s) => s.corrected).map((s) => s.id)).toEqual(['ISIC_0000004'])
+    expect(all.every((s) => s.stats !== null)).toBe(true)
+    const approved = ws.pairStates({ status: ['accepted', 'corrected'] })
+    expect(approved.map((s) => [s.id, s.status])).toEqual([
+      ['ISIC_0000002', 'accepted'],
+      ['ISIC_0000004', 'corrected'],
+      ['ISIC_0000005', 'accepted'],
+    ])
+    expect(approved).toEqual(each(['ISIC_0000002', 'ISIC_0000004', 'ISIC_0000005']))
+    expect(ws.pairStates({ status: 'flagged' })).toEqual([])
+    expect(await codeOf(() => ws.pairStates({ status: ['nope' as never] }))).toBe('bad-request')
+  })
 })
 
 describe('statistics scan', () => {
