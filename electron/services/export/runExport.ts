@@ -1,35 +1,26 @@
 /**
- * Writing an export (layout in format.ts, selection in plan.ts, landing in target.ts).
+ * Writing an export (layout in format.ts, selection in plan.ts, landing in target.ts, one pair's
+ * files in pairTask.ts).
  *
- * Per pair: the review state is read, then the image bytes (copied unchanged) and the current mask
- * bytes (the corrected file if any, else the source entry); the state is read again and the pair
- * redone if it changed meanwhile (an export can run while the app saves). The image header gives
- * the stored size, checked against the mask's. Masks:
+ * Per pair: the review state (read by the plan) says which mask is current (the corrected file if
+ * any, else the source entry) and gives its statistics; the image and that mask are read, checked,
+ * the mask written per the profile and both files hashed (pairTask.ts); then the state is read again
+ * and the pair redone if it changed meanwhile (an export can run while the app saves).
  *
- * - wsm: an 8-bit greyscale, non-interlaced mask is copied byte for byte; any other (palette, fewer
- *   bits, interlaced) is re-encoded as 8-bit greyscale with the same values, so that every reader
- *   sees 0/1/255 as grey levels. Pixel counts come from the workspace statistics (the scan, or the
- *   save of a corrected mask); a mask without statistics is decoded and checked.
- * - isic-challenge: decoded and mapped 0 → 0, 1 → 255; uncertain pixels per the policy (`refuse`
- *   leaves the pair out and lists it; `lesion` → 255, `background` → 0, counted in the manifest).
- *
- * Pairs are read and prepared a few at a time (I/O overlaps hashing); folder files are written as
- * they come, zip entries appended in id order. A problem with a pair's files (unreadable, invalid
- * mask, size mismatch) stops the export with that pair's coded error: the output then does not
- * exist. `wsm-curator verify-export` decodes every mask and re-checks every checksum.
+ * Pairs are prepared a window ahead of the writer, so that reading, hashing and writing overlap:
+ * folder files are written (and flushed) as each pair comes, zip entries appended in id order (the
+ * zip writer writes batches of them while the next ones are read). Image buffers are reused once
+ * written (BufferPool: no garbage-collector churn). A problem with a pair's files (unreadable, invalid
+ * mask, size mismatch) stops the export with that pair's coded error: the output then does not exist.
+ * `wsm-curator verify-export` decodes every mask and re-checks every checksum.
  */
 import { createHash } from 'node:crypto'
-import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
-import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../../shared/labels/codes'
 import { APP_NAME, APP_VERSION } from '../../appMeta'
-import { fsError } from '../fs/atomicWrite'
-import { readImageHeader } from '../images/imageHeader'
-import { checkMaskSize, readLabelMap } from '../masks'
-import { encodeMaskPng, readPngHeader } from '../png/maskPng'
-import { isChallengeConvention } from '../scan/analyze'
+import { BufferPool } from '../fs/bufferPool'
 import type { PairState, Workspace } from '../workspace/workspace'
+import type { ZipReader } from '../zip/zipReader'
 import {
   EXPORT_FORMAT,
   EXPORT_JSON,
@@ -47,6 +38,13 @@ import {
   type ManifestPair,
   type MaskWritten,
 } from './format'
+import {
+  preparePairFiles,
+  type PairJob,
+  type PairOutcome,
+  type PreparedFile,
+  type PreparedPair,
+} from './pairTask'
 import { planWithStates, type ExportSelection } from './plan'
 import { checkTarget, openSink, type Container, type ExportSink } from './target'
 
@@ -97,15 +95,16 @@ export interface ExportSummary {
 const IN_FLIGHT = 8
 /** A pair whose state keeps changing while being read is read again at most this many times. */
 const READ_ATTEMPTS = 4
-const GREY8 = { colorType: 0, bitDepth: 8, interlaced: false } as const
+/** Image buffers kept for reuse: a few windows' worth of ordinary images (see BufferPool). */
+const POOL_BYTES = 32 * 1024 * 1024
 
 interface Prepared {
   id: string
   /** Null when the pair is left out (isic-challenge + refuse, uncertain found while decoding). */
   row: ManifestPair | null
   excluded?: ExcludedPair
-  image: Buffer
-  mask: Uint8Array
+  /** The files to write (until written). */
+  outcome?: PreparedPair
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -158,11 +157,14 @@ export async function runExport(
   let done = 0
   const report = () => onProgress?.({ done, total, bytes: sink.bytes, excluded: excluded.length })
 
+  const pool = new BufferPool(POOL_BYTES)
+  const files: PairReads = { zips: new Map(), pool, alloc: (size) => pool.take(size) }
+  const crc = target.container === 'zip'
   const prepare = async (id: string): Promise<Prepared> => {
     const planned = states.get(id)
     states.delete(id)
-    const p = await preparePair(workspace, id, planned, profile, policy)
-    if (sink.parallel && p.row !== null) await writePair(sink, p)
+    const p = await preparePair(workspace, files, id, planned, { profile, policy, crc })
+    if (sink.parallel && p.row !== null) await writePair(sink, files.pool, p)
     return p
   }
 
@@ -183,7 +185,7 @@ export async function runExport(
       if (p.row === null) {
         excluded.push(p.excluded as ExcludedPair)
       } else {
-        if (!sink.parallel) await writePair(sink, p)
+        if (!sink.parallel) await writePair(sink, files.pool, p)
         rows.push(p.row)
         imageBytes += p.row.image.bytes
         maskBytes += p.row.mask.bytes
@@ -267,21 +269,37 @@ export async function runExport(
     await Promise.allSettled(inFlight.values())
     await sink.discard().catch(() => undefined)
     throw err
+  } finally {
+    await Promise.allSettled([...files.zips.values()].map((z) => z.then((r) => r.close())))
   }
 }
 
-async function writePair(sink: ExportSink, p: Prepared): Promise<void> {
+/** Where pairs' files are read from: zip readers (opened on first use) and reusable buffers. */
+interface PairReads {
+  zips: Map<string, Promise<ZipReader>>
+  pool: BufferPool
+  alloc: (size: number) => Buffer
+}
+
+/** Writes a pair's two files; each one's buffer goes back to the pool once written. */
+async function writePair(sink: ExportSink, pool: BufferPool, p: Prepared): Promise<void> {
   const row = p.row as ManifestPair
+  const { image, mask } = p.outcome as PreparedPair
+  p.outcome = undefined
+  const opts = (f: PreparedFile) => ({
+    crc32: f.crc32 ?? undefined,
+    onWritten: () => pool.give(f.bytes),
+  })
   if (sink.parallel) {
     // Both files at once: a folder export waits mostly on file creation and fsync.
     const done = await Promise.allSettled([
-      sink.add(row.image.file, p.image),
-      sink.add(row.mask.file, p.mask),
+      sink.add(row.image.file, image.bytes, opts(image)),
+      sink.add(row.mask.file, mask.bytes, opts(mask)),
     ])
     for (const r of done) if (r.status === 'rejected') throw r.reason
   } else {
-    await sink.add(row.image.file, p.image)
-    await sink.add(row.mask.file, p.mask)
+    await sink.add(row.image.file, image.bytes, opts(image))
+    await sink.add(row.mask.file, mask.bytes, opts(mask))
   }
 }
 
@@ -295,123 +313,83 @@ function sameState(a: PairState, b: PairState): boolean {
   return a.updatedAt === b.updatedAt && a.corrected === b.corrected && a.status === b.status
 }
 
-/**
- * Reads one pair's files consistently with its state (see the module comment), starting from the
- * state read by the plan: one state read per pair when nothing changed.
- */
-async function readPair(
+/** What preparing a pair in the given state needs: where its files are, and its statistics. */
+function jobOf(
   workspace: Workspace,
+  state: PairState,
+  opts: { profile: ExportJson['profile']; policy: ExportJson['uncertainPolicy']; crc: boolean },
+): PairJob {
+  const loc = workspace.dataset.locate(state.index)
+  const corrected = state.corrected ? workspace.maskFile(state.id) : undefined
+  const stats = state.stats
+  return {
+    id: state.id,
+    image: loc.image,
+    imageFile: loc.imageFile,
+    mask: corrected === undefined ? loc.mask : { kind: 'folder', path: corrected },
+    maskFile: corrected ?? loc.maskFile,
+    corrected: corrected !== undefined,
+    stats:
+      stats === null
+        ? null
+        : {
+            width: stats.width,
+            height: stats.height,
+            background: stats.background,
+            lesion: stats.lesion,
+            uncertain: stats.uncertain,
+          },
+    profile: opts.profile,
+    policy: opts.policy,
+    crc: opts.crc,
+  }
+}
+
+/**
+ * Prepares one pair consistently with its state (see the module comment), starting from the state
+ * read by the plan: one state read per pair when nothing changed.
+ */
+async function preparePair(
+  workspace: Workspace,
+  files: PairReads,
   id: string,
   planned: PairState | undefined,
-): Promise<{
-  state: PairState
-  image: { bytes: Buffer; file: string; name: string }
-  mask: { bytes: Buffer; file: string }
-}> {
+  opts: { profile: ExportJson['profile']; policy: ExportJson['uncertainPolicy']; crc: boolean },
+): Promise<Prepared> {
   let known = planned
+  let state: PairState
+  let job: PairJob
+  let outcome: PairOutcome
   for (let attempt = 1; ; attempt++) {
-    const state = known ?? workspace.pairState(id)
-    const maskRead = state.corrected
-      ? readCorrected(workspace.maskFile(id))
-      : workspace.dataset.readMaskBytes(state.index)
-    const [image, mask] = await Promise.all([workspace.dataset.readImageBytes(state.index), maskRead])
+    const before = known ?? workspace.pairState(id)
+    job = jobOf(workspace, before, opts)
+    const result = await preparePairFiles(job, files.zips, files.alloc).then(
+      (value) => ({ ok: true as const, value }),
+      (err: unknown) => ({ ok: false as const, err }),
+    )
     const after = workspace.pairState(id)
-    if (sameState(state, after) || attempt === READ_ATTEMPTS) {
-      if (!sameState(state, after)) {
-        throw new CodedError('io-error', `${id} kept changing while it was being exported; try again`)
-      }
+    if (sameState(before, after)) {
+      // A problem with the files themselves (the state did not move while they were read).
+      if (!result.ok) throw result.err
+      outcome = result.value
       // The fresher of two equivalent states (statistics may have arrived from a scan meanwhile).
-      return { state: after, image, mask }
+      state = after
+      break
+    }
+    if (attempt === READ_ATTEMPTS) {
+      throw new CodedError('io-error', `${id} kept changing while it was being exported; try again`)
     }
     known = after
   }
-}
-
-async function readCorrected(file: string): Promise<{ bytes: Buffer; file: string }> {
-  try {
-    return { bytes: await fsp.readFile(file), file }
-  } catch (err) {
-    throw fsError(err, file, 'read')
-  }
-}
-
-async function preparePair(
-  workspace: Workspace,
-  id: string,
-  planned: PairState | undefined,
-  profile: ExportJson['profile'],
-  policy: ExportJson['uncertainPolicy'],
-): Promise<Prepared> {
-  const { state, image, mask } = await readPair(workspace, id, planned)
-  const header = readImageHeader(image.bytes, image.file)
-  const png = readPngHeader(mask.bytes, mask.file)
-  const grey8 = png.colorType === 0 && png.bitDepth === 8 && !png.interlaced
-  const stats = state.stats
-  const statsFit = stats !== null && stats.width === png.width && stats.height === png.height
-  let map: LabelMap | undefined
-  let counts: { background: number; lesion: number; uncertain: number }
-  if (profile === 'wsm' && grey8 && statsFit) {
-    counts = { background: stats.background, lesion: stats.lesion, uncertain: stats.uncertain }
-  } else {
-    const decoded = readLabelMap(mask.bytes, mask.file) // exact decode; mask-values for anything but 0/1/255
-    map = decoded.map
-    counts = {
-      background: decoded.counts.background,
-      lesion: decoded.counts.lesion,
-      uncertain: decoded.counts.uncertain,
-    }
-    if (!state.corrected && isChallengeConvention(map, decoded.counts)) {
-      throw new CodedError(
-        'challenge-convention',
-        `${mask.file}: this mask looks like an ISIC challenge mask (0 background, 255 lesion, no 1 pixels), ` +
-          'not a weak map; exporting it would carry 255 as uncertain. Review the pair (or reject it) first.',
-        mask.file,
-      )
+  if (outcome.kind === 'uncertain-pixels') {
+    return {
+      id,
+      row: null,
+      excluded: { id, reason: 'uncertain-pixels', detail: `${outcome.uncertain} uncertain pixels` },
     }
   }
-  const width = png.width
-  const height = png.height
-  checkMaskSize({ width, height }, header, mask.file, image.file)
-
-  let out: Uint8Array
-  let written: MaskWritten
-  let pixels = counts
-  let assigned = 0
-  if (profile === 'wsm') {
-    if (grey8) {
-      out = mask.bytes
-      written = 'copied'
-    } else {
-      out = encodeMaskPng(map as LabelMap, GREY8)
-      written = 'reencoded'
-    }
-  } else {
-    if (counts.uncertain > 0 && policy === 'refuse') {
-      return {
-        id,
-        row: null,
-        excluded: { id, reason: 'uncertain-pixels', detail: `${counts.uncertain} uncertain pixels` },
-        image: image.bytes,
-        mask: mask.bytes,
-      }
-    }
-    const lut = new Uint8Array(256)
-    lut[LABEL_BACKGROUND] = 0
-    lut[LABEL_LESION] = 255
-    lut[LABEL_UNCERTAIN] = policy === 'lesion' ? 255 : 0
-    const src = (map as LabelMap).data
-    const data = new Uint8Array(src.length)
-    for (let i = 0; i < src.length; i++) data[i] = lut[src[i]]
-    // 0 and 255 are both labels, so the mask encoder's value check passes them as they are.
-    out = encodeMaskPng({ width, height, data }, GREY8)
-    written = 'converted'
-    assigned = counts.uncertain
-    pixels =
-      policy === 'lesion'
-        ? { background: counts.background, lesion: counts.lesion + counts.uncertain, uncertain: 0 }
-        : { background: counts.background + counts.uncertain, lesion: counts.lesion, uncertain: 0 }
-  }
-  const ext = path.extname(image.name).toLowerCase()
+  const { width, height, pixels, image, mask } = outcome
+  const ext = path.extname(job.imageFile).toLowerCase()
   const row: ManifestPair = {
     id,
     status: state.status,
@@ -419,23 +397,23 @@ async function preparePair(
     reviewedAt: state.updatedAt,
     width,
     height,
-    pixels: { ...pixels },
+    pixels,
     fractions: fractionsOf(pixels, width, height),
-    uncertainAssigned: assigned,
+    uncertainAssigned: outcome.uncertainAssigned,
     image: {
       file: `${IMAGES_DIR}/${id}${ext}`,
       bytes: image.bytes.length,
-      sha256: sha256(image.bytes),
-      source: image.file,
+      sha256: image.sha256,
+      source: job.imageFile,
     },
     mask: {
       file: `${MASKS_DIR}/${id}.png`,
-      bytes: out.length,
-      sha256: sha256(out),
-      origin: state.corrected ? 'corrected' : 'source',
-      written,
-      source: mask.file,
+      bytes: mask.bytes.length,
+      sha256: mask.sha256,
+      origin: job.corrected ? 'corrected' : 'source',
+      written: outcome.written,
+      source: job.maskFile,
     },
   }
-  return { id, row, image: image.bytes, mask: out }
+  return { id, row, outcome }
 }

@@ -110,6 +110,13 @@ export async function checkTarget(
   return { out: abs, container: containerOf(abs), leftovers }
 }
 
+/** How `ExportSink.add` writes a file (see there). */
+export interface AddOptions {
+  compress?: boolean
+  crc32?: number
+  onWritten?: () => void
+}
+
 /** Receives the files of an export under its temporary name, then gives them the final one. */
 export interface ExportSink {
   readonly container: Container
@@ -117,8 +124,13 @@ export interface ExportSink {
   readonly partial: string
   /** True when `add` may run concurrently (folders); a zip takes its entries one at a time, in order. */
   readonly parallel: boolean
-  /** Adds a file (`images/…`, `masks/…`, `manifest.csv`…); `compress` applies to zip entries only. */
-  add(name: string, bytes: Uint8Array, opts?: { compress?: boolean }): Promise<void>
+  /**
+   * Adds a file (`images/…`, `masks/…`, `manifest.csv`…). The bytes must stay unchanged until
+   * `onWritten` is called (once they are written: after `add` resolves for a folder, when the batch
+   * holding them is written for a zip; never if the export fails). Zip entries only: `compress`
+   * deflates the entry, and `crc32` is the bytes' CRC-32 when the caller has it (else computed here).
+   */
+  add(name: string, bytes: Uint8Array, opts?: AddOptions): Promise<void>
   /** Flushes everything to the disk and renames to the final path (refusing one that appeared meanwhile). */
   commit(): Promise<void>
   /** Removes what was written (after an error or a cancel). */
@@ -187,9 +199,10 @@ class FolderSink implements ExportSink {
     return new FolderSink(out, partial)
   }
 
-  async add(name: string, bytes: Uint8Array): Promise<void> {
+  async add(name: string, bytes: Uint8Array, opts: AddOptions = {}): Promise<void> {
     await writeDurable(path.join(this.partial, ...name.split('/')), bytes)
     this.bytes += bytes.length
+    opts.onWritten?.()
   }
 
   async commit(): Promise<void> {
@@ -242,10 +255,15 @@ class ZipSink implements ExportSink {
     return this.writer.offset
   }
 
-  async add(name: string, bytes: Uint8Array, opts: { compress?: boolean } = {}): Promise<void> {
+  async add(name: string, bytes: Uint8Array, opts: AddOptions = {}): Promise<void> {
+    const compress = opts.compress ?? false
     try {
-      // JPEG and PNG are compressed already: stored, never recompressed. The CRC is computed here.
-      await this.writer.addPrepared(name, prepareEntry(bytes, { compress: opts.compress ?? false }))
+      // JPEG and PNG are compressed already: stored, never recompressed.
+      const entry =
+        !compress && opts.crc32 !== undefined
+          ? { method: 0 as const, data: bytes, crc32: opts.crc32, uncompressedSize: bytes.length }
+          : prepareEntry(bytes, { compress })
+      await this.writer.addPrepared(name, entry, opts.onWritten)
     } catch (err) {
       throw fsError(err, this.partial, 'write')
     }

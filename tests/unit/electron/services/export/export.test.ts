@@ -5,13 +5,14 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { promises as fsp } from 'node:fs'
+import { mkdirSync, promises as fsp, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCommand } from '../../../../support/cli'
 import { CodedError } from '../../../../../shared/api/errors'
 import { countLabels, type LabelMap } from '../../../../../shared/labels/codes'
+import { makeRepeatedSources } from '../../../../../electron/bench/export'
 import { exportCommand } from '../../../../../electron/cli/commands/export'
 import { verifyExportCommand } from '../../../../../electron/cli/commands/verifyExport'
 import { Dataset } from '../../../../../electron/services/dataset'
@@ -27,6 +28,7 @@ import {
 } from '../../../../../electron/services/export'
 import { CSV_COLUMNS, parseCsv } from '../../../../../electron/services/export/format'
 import { decodeMaskPng } from '../../../../../electron/services/png/maskPng'
+import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { ZipReader } from '../../../../../electron/services/zip/zipReader'
 import { hashTree, makeSources } from '../workspace/fixtures'
@@ -616,6 +618,129 @@ describe('other mask formats and unscanned pairs', () => {
       })
     } finally {
       await w2.close()
+    }
+  })
+})
+
+describe('many pairs: reused buffers, batched zip writes, a correction saved meanwhile', () => {
+  let dir: string
+  let big: Workspace
+  let ids: string[]
+
+  beforeAll(async () => {
+    dir = path.join(root, 'many')
+    // 240 pairs cycling through four different images, three of them padded past 1 MiB (each padded
+    // differently): a buffer reused before its bytes were written would put one pair's bytes in
+    // another's file.
+    const src = await makeRepeatedSources(path.join(dir, 'src'), 240)
+    ids = src.ids
+    for (const k of [5, 6, 100]) {
+      const file = path.join(src.images, `${ids[k]}.jpg`)
+      const jpeg = await fsp.readFile(file)
+      await fsp.unlink(file)
+      await fsp.writeFile(file, Buffer.concat([jpeg, Buffer.alloc(1_200_000 + k, k)]))
+    }
+    big = await Workspace.create(path.join(dir, 'ws'), {
+      masks: src.masks,
+      images: [src.images],
+      curator: 'cy',
+    })
+    await big.setStatuses(ids, 'accepted')
+  }, 120_000)
+
+  afterAll(async () => {
+    await big?.close()
+  })
+
+  /** Every exported file is its pair's source bytes, with the manifest's size and SHA-256. */
+  async function checkFiles(out: string): Promise<void> {
+    const manifest = await manifestOf(out)
+    expect(manifest.map((p) => p.id)).toEqual(ids)
+    const zip = out.endsWith('.zip') ? await ZipReader.open(out) : undefined
+    try {
+      // ZipReader checks each entry's CRC-32 too.
+      const read = (name: string) =>
+        zip ? zip.read(zip.getEntry(name)!) : fsp.readFile(path.join(out, name))
+      for (const row of manifest) {
+        const { index } = big.pairState(row.id)
+        const image = await read(row.image.file)
+        const mask = await read(row.mask.file)
+        expect(image.equals((await big.dataset.readImageBytes(index)).bytes)).toBe(true)
+        expect(mask.equals((await big.dataset.readMaskBytes(index)).bytes)).toBe(true)
+        expect([image.length, sha256(image), mask.length, sha256(mask)]).toEqual([
+          row.image.bytes,
+          row.image.sha256,
+          row.mask.bytes,
+          row.mask.sha256,
+        ])
+      }
+    } finally {
+      await zip?.close()
+    }
+    expect((await verifyExport(out)).ok).toBe(true)
+  }
+
+  it('exports every pair exactly, to a folder and to a zip, with the same manifest', async () => {
+    const folder = path.join(dir, 'out', 'all')
+    const zip = path.join(dir, 'out', 'all.zip')
+    const a = await runExport(big, { out: folder })
+    const b = await runExport(big, { out: zip })
+    expect([a.exported, b.exported]).toEqual([240, 240])
+    expect(a.imageBytes).toBe(b.imageBytes)
+    expect(a.imageBytes).toBeGreaterThan(3 * 1_200_000)
+    await checkFiles(folder)
+    await checkFiles(zip)
+    expect(
+      (await readExportFile(zip, 'manifest.json')).equals(await readExportFile(folder, 'manifest.json')),
+    ).toBe(true)
+  })
+
+  it('a pair whose mask is unusable, corrected by another program during the export, goes out corrected', async () => {
+    // The source mask of this pair is the wrong size (another pair's mask); the export is planned with
+    // it, then another program (here: a second database connection and a file write) saves a correction
+    // before the export reaches the pair. The export reads the unusable mask, sees the state moved, and
+    // reads the pair again.
+    const src = await makeRepeatedSources(path.join(dir, 'src2'), 40)
+    const masksDir = path.join(dir, 'src2', 'masks')
+    const zip = await ZipReader.open(src.masks)
+    const maskOf = async (id: string) => zip.read(zip.getEntry(`ISIC_WSM_labels/${id}.png`)!)
+    const target = src.ids[30]
+    let good: Buffer
+    try {
+      await fsp.mkdir(masksDir)
+      for (const id of src.ids) await fsp.writeFile(path.join(masksDir, `${id}.png`), await maskOf(id))
+      good = await maskOf(target)
+      await fsp.writeFile(path.join(masksDir, `${target}.png`), await maskOf(src.ids[31]))
+    } finally {
+      await zip.close()
+    }
+    const w = await Workspace.create(path.join(dir, 'ws2'), { masks: masksDir, images: [src.images] })
+    try {
+      await w.setStatuses(src.ids, 'accepted')
+      const out = path.join(dir, 'out', 'meanwhile.zip')
+      // Without the correction, the pair stops the export.
+      expect(await codeOf(runExport(w, { out }))).toBe('mask-size')
+      const saveElsewhere = () => {
+        mkdirSync(path.dirname(w.maskFile(target)), { recursive: true })
+        writeFileSync(w.maskFile(target), good)
+        const db = openSqlite(w.databaseFile)
+        try {
+          db.prepare(
+            `UPDATE pairs SET status = 'corrected', curator = 'dee', updated_at = ?, mask_sha256 = ?, mask_size = ?
+             WHERE id = ?`,
+          ).run(Date.now(), sha256(good), good.length, target)
+        } finally {
+          db.close()
+        }
+      }
+      const s = await runExport(w, { out }, { onProgress: (p) => p.done === 1 && saveElsewhere() })
+      expect(s.exported).toBe(40)
+      const row = (await manifestOf(out)).find((p) => p.id === target)!
+      expect(row).toMatchObject({ status: 'corrected', curator: 'dee', mask: { origin: 'corrected' } })
+      expect((await readExportFile(out, row.mask.file)).equals(good)).toBe(true)
+      expect((await verifyExport(out)).ok).toBe(true)
+    } finally {
+      await w.close()
     }
   })
 })
