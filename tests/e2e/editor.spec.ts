@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test'
 import path from 'node:path'
-import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../../shared/labels/codes'
+import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../shared/labels/codes'
 import { decodeWire } from '../../shared/api/wire'
 import { count, savedMask, sourceMask, toPage, uncertainPoint } from './support/masks'
 import { E2E_DEMO_DIR, startServe, type ServeProcess } from './support/serve'
@@ -9,6 +9,27 @@ let serve: ServeProcess
 const MASKS = () => path.join(E2E_DEMO_DIR, 'ISIC_WSM_labels.zip')
 const shot = (page: Page, name: string) => page.screenshot({ path: `test-results/screenshots/${name}.png` })
 const remaining = async (page: Page) => Number(await page.getByTestId('uncertain-remaining').textContent())
+
+/** A lesion brush stroke from image pixel `at`, `by` page pixels long (brush size set when given). */
+async function lesionStroke(
+  page: Page,
+  map: LabelMap,
+  at: { x: number; y: number },
+  by: { x: number; y: number },
+  size?: number,
+): Promise<void> {
+  await page.getByTestId('tool-brush').click()
+  await page.getByTestId('label-lesion').click()
+  if (size !== undefined) {
+    await page.getByTestId('brush-size').fill(String(size))
+    await page.getByTestId('brush-size').press('Enter')
+  }
+  const p = await toPage(page, map, at)
+  await page.mouse.move(p.x, p.y)
+  await page.mouse.down()
+  await page.mouse.move(p.x + by.x, p.y + by.y, { steps: 4 })
+  await page.mouse.up()
+}
 
 test.beforeEach(async () => {
   serve = await startServe()
@@ -28,16 +49,8 @@ test('paint over the band, undo, redo, fill, save, reopen: the saved PNG is exac
   await expect(page.getByTestId('status')).toHaveText('unreviewed')
 
   // A lesion stroke across the band: only uncertain pixels change ("only over uncertain" is on).
-  await page.getByTestId('tool-brush').click()
-  await page.getByTestId('label-lesion').click()
-  await page.getByTestId('brush-size').fill('6')
-  await page.getByTestId('brush-size').press('Enter')
   const a = uncertainPoint(source, 3, 0)
-  const pa = await toPage(page, source, a)
-  await page.mouse.move(pa.x, pa.y)
-  await page.mouse.down()
-  await page.mouse.move(pa.x + 4, pa.y + 3, { steps: 4 })
-  await page.mouse.up()
+  await lesionStroke(page, source, a, { x: 4, y: 3 }, 6)
   await expect.poll(() => remaining(page)).toBeLessThan(sourceUncertain)
   const afterStroke = await remaining(page)
   await shot(page, 'editor-after-stroke')
@@ -126,14 +139,8 @@ test('moving on shows the pair read ahead, never a stale one', async ({ page }) 
   expect(opens.filter((o) => o.at >= key && o.id === 'ISIC_0000001')).toEqual([])
 
   // An edit, saved by moving back; the pair read ahead again is the saved one.
-  await page.getByTestId('tool-brush').click()
-  await page.getByTestId('label-lesion').click()
   const a = uncertainPoint(source, 3, 0)
-  const pa = await toPage(page, source, a)
-  await page.mouse.move(pa.x, pa.y)
-  await page.mouse.down()
-  await page.mouse.move(pa.x + 5, pa.y + 2, { steps: 4 })
-  await page.mouse.up()
+  await lesionStroke(page, source, a, { x: 5, y: 2 })
   await expect.poll(() => remaining(page)).toBeLessThan(count(source, LABEL_UNCERTAIN))
   const edited = await remaining(page)
   const again = readAhead('ISIC_0000001')
