@@ -29,6 +29,8 @@ export interface ImagePoint {
 export class EditorView {
   readonly canvas: StaticCanvas
   private readonly inputEl: HTMLElement
+  /** The input layer's cursor as last set. */
+  private cursor = 'crosshair'
   private readonly host: HTMLElement
   private imageObject: FabricImage | null = null
   private readonly overlay = new LabelOverlay()
@@ -330,7 +332,9 @@ export class EditorView {
     const v = this.canvas.viewportTransform
     const d = ring ? Math.max(2, ring.diameter * v[0]) : 0
     const cursor = !ring ? 'crosshair' : v[0] <= 1 && d <= RING_CURSOR_MAX ? ringCursor(d) : 'none'
-    if (this.inputEl.style.cursor !== cursor) this.inputEl.style.cursor = cursor
+    // Compared with what was set, not with style.cursor: the browser re-serializes a url() cursor,
+    // so that comparison never matches and every pointer move would restyle the layer.
+    if (this.cursor !== cursor) this.inputEl.style.cursor = this.cursor = cursor
     if (!ring || cursor !== 'none') {
       if (this.ringEl.style.display !== 'none') this.ringEl.style.display = 'none'
       return

@@ -64,8 +64,8 @@ interface ReadyPair {
 
 /**
  * Read-ahead: once a pair is on screen, the next one in the queue is opened, its image decoded and
- * its overlay built in the background, so that moving on (→, accept, reject) only swaps what is
- * shown. One pair is kept. It is dropped when this window writes to that pair (its state would be
+ * (for a large image) its reduced photo decoded in the background, so that moving on (→, accept,
+ * reject) only swaps what is shown. One pair is kept. It is dropped when this window writes to that pair (its state would be
  * stale), when another workspace opens, or when the curator goes elsewhere; the workspace is locked
  * to this app, so nothing else writes to it meanwhile.
  */
@@ -110,11 +110,16 @@ function startReadAhead(id: string): void {
     const blob = imageBlob(r.value.image.bytes, r.value.image.mime)
     // The image and the view's reduced copy of it decode at the same time, off the main thread.
     const prepare = viewPreparer.prepare
-    const [image, view] = await Promise.all([
-      decodeImage(blob),
+    const [decoded, view] = await Promise.all([
+      decodeImage(blob).catch(() => null),
       prepare ? prepare(r.value.mask, blob).catch(() => null) : null,
     ])
-    const ready: ReadyPair = { pair: r.value, image, blob, view }
+    if (!decoded) {
+      // Opened as usual instead, which reports the undecodable image.
+      if (view) viewPreparer.release(view)
+      return null
+    }
+    const ready: ReadyPair = { pair: r.value, image: decoded, blob, view }
     if (entry.dropped) {
       releaseReady(ready)
       return null
