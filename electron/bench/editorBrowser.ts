@@ -13,26 +13,15 @@ import path from 'node:path'
 import type { Browser, BrowserType, Page } from 'playwright-core'
 import { generateDemoDataset, type DemoDatasetInfo } from '../services/demo/demoDataset'
 import { ZipReader } from '../services/zip/zipReader'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium'
 import { spawnServe, type ServeChild } from './serveProcess'
 
 /** The package root: two folders up from electron/bench/ (sources) and from out/main/ (the bundle). */
 export const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/wsm-curator.js')
 
-/** Debian's Chromium, or CHROMIUM_PATH (as in playwright.config.ts). */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-
-/** playwright.config.ts's launch flags, plus precise performance.memory figures. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-sync',
-  '--enable-precise-memory-info',
-]
+/** playwright.config.ts's browser and flags, plus precise performance.memory figures. */
+const LAUNCH_ARGS = [...CHROMIUM_ARGS, '--enable-precise-memory-info']
 
 export const VIEWPORT = { width: 1600, height: 1000 }
 
@@ -40,7 +29,7 @@ const PLAYWRIGHT_MODULE = 'playwright-core'
 
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = (await import(/* @vite-ignore */ PLAYWRIGHT_MODULE)) as { chromium: BrowserType }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true })
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: LAUNCH_ARGS, headless: true })
 }
 
 /** Why the browser benchmarks cannot run here, or null when they can. */
