@@ -1,0 +1,19 @@
+import path from 'node:path'
+
+/** The path module whose rules apply: the host's, or `path.win32` / `path.posix` in tests. */
+export type PathFlavour = Pick<typeof path, 'relative' | 'isAbsolute' | 'resolve' | 'sep'>
+
+/**
+ * True when `inner` is `outer` itself or lies below it, by the rules of `flavour` (the host's by
+ * default): on Windows drive letters and case are folded by `path.win32.relative`, so `C:\Data` and
+ * `c:\data\x` compare as they would on the volume. A child whose name merely starts with two dots
+ * (`..x`) is inside; `..` as a whole segment is not. Both paths are resolved first, so neither
+ * `a/../b` tricks nor a relative path changes the answer. Symbolic links are not followed: callers
+ * that need that compare real paths.
+ */
+export function isWithin(inner: string, outer: string, flavour: PathFlavour = path): boolean {
+  const rel = flavour.relative(flavour.resolve(outer), flavour.resolve(inner))
+  if (rel === '') return true
+  if (flavour.isAbsolute(rel)) return false
+  return rel !== '..' && !rel.startsWith('..' + flavour.sep)
+}

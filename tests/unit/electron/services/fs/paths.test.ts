@@ -1,0 +1,33 @@
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { isWithin } from '../../../../../electron/services/fs/paths'
+
+describe('isWithin', () => {
+  it('posix: itself and children are inside; parents, siblings and ..-segments are not', () => {
+    const p = path.posix
+    expect(isWithin('/data/ws', '/data/ws', p)).toBe(true)
+    expect(isWithin('/data/ws/masks/a.png', '/data/ws', p)).toBe(true)
+    expect(isWithin('/data/ws/..x', '/data/ws', p)).toBe(true)
+    expect(isWithin('/data/ws/..x/y', '/data/ws', p)).toBe(true)
+    expect(isWithin('/data/ws2', '/data/ws', p)).toBe(false)
+    expect(isWithin('/data', '/data/ws', p)).toBe(false)
+    expect(isWithin('/data/ws/../other', '/data/ws', p)).toBe(false)
+    expect(isWithin('/data/ws/a/../../ws/b', '/data/ws', p)).toBe(true)
+    expect(isWithin('/Data/WS/x', '/data/ws', p)).toBe(false)
+  })
+
+  it('win32: drive letters and case fold, backslashes and forward slashes, other drives, UNC and long paths', () => {
+    const w = path.win32
+    expect(isWithin('C:\\Users\\Ann\\ws\\masks', 'C:\\Users\\Ann\\ws', w)).toBe(true)
+    expect(isWithin('c:\\users\\ann\\WS\\masks', 'C:\\Users\\Ann\\ws', w)).toBe(true)
+    expect(isWithin('C:/Users/Ann/ws/masks', 'C:\\Users\\Ann\\ws', w)).toBe(true)
+    expect(isWithin('C:\\Users\\Ann\\ws\\..x', 'C:\\Users\\Ann\\ws', w)).toBe(true)
+    expect(isWithin('C:\\Users\\Ann\\ws2', 'C:\\Users\\Ann\\ws', w)).toBe(false)
+    expect(isWithin('D:\\Users\\Ann\\ws\\masks', 'C:\\Users\\Ann\\ws', w)).toBe(false)
+    expect(isWithin('C:\\Users\\Ann\\ws\\..\\other', 'C:\\Users\\Ann\\ws', w)).toBe(false)
+    expect(isWithin('\\\\server\\share\\ws\\a', '\\\\server\\share\\ws', w)).toBe(true)
+    expect(isWithin('\\\\server\\share\\other', '\\\\server\\share\\ws', w)).toBe(false)
+    expect(isWithin('\\\\?\\C:\\Very\\Long\\ws\\masks', '\\\\?\\C:\\Very\\Long\\ws', w)).toBe(true)
+    expect(isWithin('C:\\Données\\espace de travail\\x', 'C:\\Données\\espace de travail', w)).toBe(true)
+  })
+})
