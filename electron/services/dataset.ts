@@ -3,9 +3,9 @@ import { CodedError, toApiError, type ApiError } from '../../shared/api/errors'
 import type { DatasetSummary, PairData, PairPage, PairSummary } from '../../shared/api/contract'
 import type { LabelCounts, LabelMap } from '../../shared/labels/codes'
 import { openFileSource, type FileSource, type SourceLocation } from './sources/fileSource'
-import { checkMaskSize, readLabelMap } from './masks'
+import { checkMaskSize, readLabelMap } from './mask/labelMap'
 import { DEFAULT_MAX_IMAGE_PIXELS, readImageHeader } from './images/imageHeader'
-import { convertChallengeMask, isChallengeConvention } from './scan/analyze'
+import { convertChallengeMask, isChallengeConvention } from '../../shared/labels/analysis'
 import { ByteLru } from './pairCache'
 import { idNumber, idString, pairFiles, type FileAt, type Pairing } from './pairing'
 
@@ -83,7 +83,7 @@ export interface DatasetReport {
 
 /**
  * What to do with a mask in the challenge convention (0 background / 255 lesion, see
- * scan/analyze.ts): refuse it with `challenge-convention` (the default), convert it (255 → 1) in the
+ * shared/labels/analysis.ts): refuse it with `challenge-convention` (the default), convert it (255 → 1) in the
  * returned copy, or return it as stored (255 read as uncertain).
  */
 export type ChallengeMode = 'refuse' | 'convert' | 'as-is'

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
-import { encodeMaskPng } from '../../electron/services/png/maskPng'
+import { encodeMaskPng } from '../../electron/services/mask/maskPng'
 import { ZipReader } from '../../electron/services/zip/zipReader'
 import { cli, demoSources, startServe, type ServeProcess } from './support/serve'
 

@@ -10,7 +10,7 @@ import sharp from 'sharp'
 import { expect } from 'vitest'
 import { CodedError, type ErrorCode } from '../../shared/api/errors'
 import type { LabelMap } from '../../shared/labels/codes'
-import { encodeMaskPng, vocPalette } from '../../electron/services/png/maskPng'
+import { encodeMaskPng, vocPalette } from '../../electron/services/mask/maskPng'
 import { ZipWriter } from '../../electron/services/zip/zipWriter'
 
 export function rng(seed: number): () => number {

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { CodedError } from '../../../shared/api/errors'
 import { formatTransitions } from '../../../shared/workspace/review'
-import { readLabelMap } from '../../services/masks'
+import { readLabelMap } from '../../services/mask/labelMap'
 import { Workspace } from '../../services/workspace/workspace'
 import { UsageError } from '../util'
 

@@ -7,7 +7,7 @@ import { aggregate, evaluate, type PairScore } from '../../../shared/labels/assi
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../../shared/labels/codes'
 import { PAIR_STATUSES, type PairStatus } from '../../../shared/workspace/review'
 import { resolvePairFromBytes } from '../../services/assist/resolvePair'
-import { decodeMaskPng } from '../../services/png/maskPng'
+import { decodeMaskPng } from '../../services/mask/maskPng'
 import { Workspace } from '../../services/workspace/workspace'
 import { progressBar, readIdList, UsageError } from '../util'
 

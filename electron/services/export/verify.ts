@@ -12,7 +12,7 @@ import path from 'node:path'
 import { CodedError, toApiError, type ApiError } from '../../../shared/api/errors'
 import { isPairStatus } from '../../../shared/workspace/review'
 import { readImageHeader } from '../images/imageHeader'
-import { decodeMaskPng } from '../png/maskPng'
+import { decodeMaskPng } from '../mask/maskPng'
 import { ZipReader } from '../zip/zipReader'
 import {
   CSV_COLUMNS,

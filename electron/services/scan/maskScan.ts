@@ -18,7 +18,7 @@ import workerPath from './maskScanWorker?modulePath'
 import type { WorkerReply, WorkerRequest } from './maskScanWorker'
 import { scanItem, type MaskScanResult, type ScanItem, type ScanSettings } from './scanTask'
 
-export type { MaskAnalysis } from './analyze'
+export type { MaskAnalysis } from '../../../shared/labels/analysis'
 export type { MaskScanResult, ScanItem } from './scanTask'
 
 export interface ScanOptions {

@@ -4,17 +4,17 @@
  * unless the caller already has them).
  */
 import { CodedError, isErrorCode, type ErrorCode } from '../../../shared/api/errors'
-import { checkMaskSize } from '../masks'
+import { checkMaskSize } from '../mask/labelMap'
 import {
   HeaderTruncatedError,
   IMAGE_HEAD_BYTES,
   readImageHeader,
   type ImageHeader,
 } from '../images/imageHeader'
-import { decodeMaskPng } from '../png/maskPng'
+import { decodeMaskPng } from '../mask/maskPng'
 import { readLocated, type SourceLocation } from '../sources/fileSource'
 import type { ZipReader } from '../zip/zipReader'
-import { analyzeMask, type MaskAnalysis } from './analyze'
+import { analyzeMask, type MaskAnalysis } from '../../../shared/labels/analysis'
 
 /** One mask to scan, as plain data. */
 export interface ScanItem {

@@ -7,7 +7,7 @@ import type { ApiError } from '../../../shared/api/errors'
 import type { MaskStats } from '../../../shared/workspace/review'
 import type { Dataset } from '../dataset'
 import { scanMasks } from '../scan/maskScan'
-import { statsFromAnalysis } from './maskStats'
+import { statsFromAnalysis } from '../mask/maskStats'
 
 export interface ScanItemResult {
   index: number

@@ -25,7 +25,7 @@ import { constants as fsConstants, promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
-import { countLabels, findInvalidLabel, type LabelMap } from '../../../shared/labels/codes'
+import type { LabelMap } from '../../../shared/labels/codes'
 import {
   PAIR_STATUSES,
   isPairStatus,
@@ -41,8 +41,8 @@ import {
 export type { PairState, ReviewProgress }
 import { Dataset, type DatasetSources } from '../dataset'
 import { atomicWriteFile, fsError, removeStaleTemps, type AtomicFs } from '../fs/atomicWrite'
-import { decodeMaskPng, encodeMaskPng, type MaskPngFormat } from '../png/maskPng'
-import { invalidValuesError } from '../scan/analyze'
+import { decodeMaskPng, encodeMaskPng, type MaskPngFormat } from '../mask/maskPng'
+import { readLabelMap } from '../mask/labelMap'
 import {
   WORKSPACE_CONFIG_VERSION,
   WORKSPACE_FILE,
@@ -53,8 +53,8 @@ import {
 } from '../workspaceConfig'
 import { maskFingerprints } from './fingerprints'
 import { LOCK_FILE, WorkspaceLock } from './lock'
-import { countTransitions, maskStats } from './maskStats'
-import { readMaskPngFormat } from './pngFormat'
+import { countTransitions, maskStats } from '../mask/maskStats'
+import { readMaskPngFormat } from '../mask/pngFormat'
 import { listStatements, pairWhere, type PairFilter } from './pairQuery'
 import { checkSchema, migrate } from './schema'
 import { isCorruption, openSqlite, sqliteCode, sqliteError, type SqliteDatabase } from './sqlite'
@@ -377,14 +377,6 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false
   }
-}
-
-/** Decodes a mask PNG and checks that it holds labels only. */
-function decodeLabels(bytes: Uint8Array, file: string): { map: LabelMap; format: MaskPngFormat } {
-  const decoded = decodeMaskPng(bytes, file)
-  const map: LabelMap = { width: decoded.width, height: decoded.height, data: decoded.data }
-  if (findInvalidLabel(map.data) >= 0) throw invalidValuesError(map, countLabels(map.data).invalid, file)
-  return { map, format: decoded.format }
 }
 
 /** True when `inner` is `outer` or inside it. */
@@ -810,10 +802,12 @@ export class Workspace {
       } catch (err) {
         throw fsError(err, file, 'read')
       }
-      return { ...decodeLabels(bytes, file), origin: 'corrected', file }
+      const { map, format } = readLabelMap(bytes, file)
+      return { map, format, origin: 'corrected', file }
     }
     const { bytes, file } = await this.dataset.readMaskBytes(index)
-    return { ...decodeLabels(bytes, file), origin: 'source', file }
+    const { map, format } = readLabelMap(bytes, file)
+    return { map, format, origin: 'source', file }
   }
 
   /** Audit events, newest first: of one pair, or of the whole workspace. */
@@ -1469,7 +1463,7 @@ export class Workspace {
     const file = this.maskFile(id)
     let stats: MaskStats
     try {
-      const { map } = decodeLabels(bytes, file)
+      const { map } = readLabelMap(bytes, file)
       const source = await this.dataset.readMaskBytes(this.dataset.find(id).index)
       const { header } = readMaskPngFormat(source.bytes, source.file)
       if (header.width !== map.width || header.height !== map.height) {

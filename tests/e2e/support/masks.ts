@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { decodeMaskPng, readPngHeader } from '../../../electron/services/png/maskPng'
+import { decodeMaskPng, readPngHeader } from '../../../electron/services/mask/maskPng'
 import { ZipReader } from '../../../electron/services/zip/zipReader'
 import { LABEL_UNCERTAIN, type LabelMap } from '../../../shared/labels/codes'
 import type { Page } from '@playwright/test'

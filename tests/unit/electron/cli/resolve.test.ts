@@ -15,7 +15,7 @@ import {
   generateDemoDataset,
   type DemoDatasetInfo,
 } from '../../../../electron/services/demo/demoDataset'
-import { decodeMaskPng } from '../../../../electron/services/png/maskPng'
+import { decodeMaskPng } from '../../../../electron/services/mask/maskPng'
 import { Workspace } from '../../../../electron/services/workspace/workspace'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..')

@@ -11,7 +11,7 @@ import { initCommand } from '../../../../electron/cli/commands/init'
 import { reviewCommand } from '../../../../electron/cli/commands/review'
 import { statsCommand } from '../../../../electron/cli/commands/stats'
 import { UsageError } from '../../../../electron/cli/util'
-import { decodeMaskPng, encodeMaskPng } from '../../../../electron/services/png/maskPng'
+import { decodeMaskPng, encodeMaskPng } from '../../../../electron/services/mask/maskPng'
 import { Workspace } from '../../../../electron/services/workspace/workspace'
 import {
   drawMask,

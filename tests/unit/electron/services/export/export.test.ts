@@ -27,7 +27,7 @@ import {
   type ManifestPair,
 } from '../../../../../electron/services/export'
 import { CSV_COLUMNS, parseCsv } from '../../../../../electron/services/export/format'
-import { decodeMaskPng } from '../../../../../electron/services/png/maskPng'
+import { decodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { ZipReader } from '../../../../../electron/services/zip/zipReader'

@@ -3,8 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dataset } from '../../../../../electron/services/dataset'
-import { decodeMaskPng } from '../../../../../electron/services/png/maskPng'
-import { analyzeMask } from '../../../../../electron/services/scan/analyze'
+import { decodeMaskPng } from '../../../../../electron/services/mask/maskPng'
+import { analyzeMask } from '../../../../../shared/labels/analysis'
 import { scanMasks, type MaskScanResult } from '../../../../../electron/services/scan/maskScan'
 import {
   badValuesPng,

@@ -9,7 +9,7 @@ import path from 'node:path'
 import sharp from 'sharp'
 import yazl from 'yazl'
 import type { LabelMap } from '../../../../../shared/labels/codes'
-import { encodeMaskPng, type MaskPngFormat } from '../../../../../electron/services/png/maskPng'
+import { encodeMaskPng, type MaskPngFormat } from '../../../../../electron/services/mask/maskPng'
 
 export interface MaskSpec {
   id: string

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CodedError } from '../../../../../shared/api/errors'
-import { decodeMaskPng } from '../../../../../electron/services/png/maskPng'
+import { decodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import {

@@ -4,7 +4,7 @@
  */
 import type { Label, LabelMap } from '../../../shared/labels/codes'
 import type { MaskStats, Transition } from '../../../shared/workspace/review'
-import { analyzeMask, type MaskAnalysis } from '../scan/analyze'
+import { analyzeMask, type MaskAnalysis } from '../../../shared/labels/analysis'
 
 /** The workspace's statistics of a valid label map (values 0, 1, 255 only; else `mask-values`). */
 export function maskStats(map: LabelMap, file?: string): MaskStats {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import type { LabelMap } from '../../../../../shared/labels/codes'
+import type { LabelMap } from '../../../../shared/labels/codes'
 import {
   CHALLENGE_RULE,
   analyzeMask,
   convertChallengeMask,
   isChallengeConvention,
-} from '../../../../../electron/services/scan/analyze'
-import { challengeMap, expectCode, randomMap, wsmMap } from '../../../../support/datasetFixtures'
+} from '../../../../shared/labels/analysis'
+import { challengeMap, expectCode, randomMap, wsmMap } from '../../../support/datasetFixtures'
 
 /** Reference: components of `value` by flood fill (4-connectivity). */
 function floodComponents(map: LabelMap, value: number): number[] {

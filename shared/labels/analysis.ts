@@ -3,14 +3,8 @@
  * of the lesion and of the uncertain label, and the challenge-convention check. The scan workers
  * (maskScan.ts) call exactly this on every mask; anything else may call it on a decoded LabelMap.
  */
-import { CodedError } from '../../../shared/api/errors'
-import {
-  LABEL_BACKGROUND,
-  LABEL_LESION,
-  LABEL_UNCERTAIN,
-  findInvalidLabel,
-  type LabelMap,
-} from '../../../shared/labels/codes'
+import { CodedError } from '../api/errors'
+import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN, findInvalidLabel, type LabelMap } from './codes'
 
 export interface MaskAnalysis {
   width: number

@@ -5,7 +5,7 @@
  */
 import { crc32 } from 'node:zlib'
 import { CodedError } from '../../../shared/api/errors'
-import { readPngHeader, type MaskPngFormat, type PngHeader } from '../png/maskPng'
+import { readPngHeader, type MaskPngFormat, type PngHeader } from './maskPng'
 
 export function readMaskPngFormat(
   bytes: Uint8Array,

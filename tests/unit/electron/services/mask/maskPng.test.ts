@@ -13,7 +13,7 @@ import {
   readPngHeader,
   vocPalette,
   type MaskPngFormat,
-} from '../../../../../electron/services/png/maskPng'
+} from '../../../../../electron/services/mask/maskPng'
 
 // ---------------------------------------------------------------- deterministic fixtures
 
