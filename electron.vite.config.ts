@@ -6,7 +6,7 @@ const root = import.meta.dirname
 
 export default defineConfig({
   main: {
-    // Plain-Node entries (cli, bench) share the services with the Electron main entry.
+    // The plain-Node CLI shares the services with the Electron main entry (benchmarks: bench/vite.config.ts).
     build: {
       outDir: 'out/main',
       externalizeDeps: true,
@@ -14,7 +14,6 @@ export default defineConfig({
         input: {
           main: resolve(root, 'electron/main.ts'),
           cli: resolve(root, 'electron/cli/index.ts'),
-          bench: resolve(root, 'electron/bench/index.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

@@ -16,6 +16,9 @@ const nodeBuiltins = [
   'http',
 ]
 
+/** What no product file (electron/, shared/, renderer/) may import: the benchmarks and the tests. */
+const productNeverImports = ['**/bench/**', '**/bench', '**/tests/**']
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**'] },
   js.configs.recommended,
@@ -66,6 +69,7 @@ export default tseslint.config(
             },
             { group: ['vue', 'pinia', 'fabric', '@vue/*'], message: 'shared/ has no UI code.' },
             { group: ['**/electron/**', '**/renderer/**'], message: 'shared/ imports only shared/.' },
+            { group: productNeverImports, message: 'Benchmarks and tests stay out of the product.' },
           ],
         },
       ],
@@ -82,6 +86,35 @@ export default tseslint.config(
           patterns: [
             { group: ['electron', 'electron/*', '**/electron/**'], message: 'Use renderer/src/api.ts.' },
             { group: nodeBuiltins, message: 'The renderer has no Node.' },
+            { group: productNeverImports, message: 'Benchmarks and tests stay out of the product.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The benchmarks run under plain Node and may import electron/services, shared/ and tests/support.
+    files: ['bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^electron(/|$)', message: 'Benchmarks run without Electron.' }] },
+      ],
+    },
+  },
+  {
+    // Nothing of the product imports the benchmarks (bench/) or the tests (tests/); the other way round is fine.
+    files: ['electron/**/*.ts'],
+    ignores: ['electron/services/**/*.ts', 'electron/cli/**/*.ts', 'electron/serve/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'electron', importNames: ['ipcMain', 'ipcRenderer'], message: 'Use electron/ipc.ts.' },
+          ],
+          patterns: [
+            { group: productNeverImports, message: 'Benchmarks and tests stay out of the product.' },
           ],
         },
       ],
@@ -89,16 +122,30 @@ export default tseslint.config(
   },
   {
     // Services run under plain Node (CLI, serve, tests): only the thin shell files import electron.
-    files: [
-      'electron/services/**/*.ts',
-      'electron/cli/**/*.ts',
-      'electron/serve/**/*.ts',
-      'electron/bench/**/*.ts',
-    ],
+    files: ['electron/services/**/*.ts', 'electron/cli/**/*.ts', 'electron/serve/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['electron', 'electron/*'], message: 'Services must run without Electron.' }] },
+        {
+          patterns: [
+            { group: ['electron', 'electron/*'], message: 'Services must run without Electron.' },
+            { group: productNeverImports, message: 'Benchmarks and tests stay out of the product.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Raw IPC allowed here (see above); the product rule still holds.
+    files: ['electron/ipc.ts', 'electron/preload.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: productNeverImports, message: 'Benchmarks and tests stay out of the product.' },
+          ],
+        },
       ],
     },
   },

@@ -135,7 +135,7 @@ export function validatePairSpec(spec: DemoPairSpec): void {
 
 /**
  * Anti-aliased disc of radius `radius` stamped into a buffer with a max blend: 0–255 strengths into
- * the overlay here, 0–1 coverages for the assist's eval set (assist/evalSet.ts).
+ * the overlay here, 0–1 coverages for the assist's eval set (bench/assist/evalSet.ts).
  */
 export function stampDisc(
   buf: Uint8Array | Float32Array,

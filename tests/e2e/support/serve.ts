@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { spawnServe, type ServeChild } from '../../../electron/bench/serveProcess'
+import { spawnServe, type ServeChild } from '../../support/serveProcess'
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..')
 const BIN = path.join(ROOT, 'bin/wsm-curator.js')

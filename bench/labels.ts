@@ -1,17 +1,17 @@
 /**
- * Timings of the label tools on a 6000×4000 map, for `npm run bench` (electron/bench can push the
- * returned metrics into its table: same shape as its Metric). Pure TypeScript, so the same numbers
- * can be taken in the renderer or a worker. Each metric comes with a floor measured in the same
+ * Timings of the label tools on a 6000×4000 map, for `npm run bench` (the `labels` group; same shape
+ * as bench/index.ts's Metric). Only pure TypeScript from shared/labels, so the same numbers could be
+ * taken in the renderer or a worker. Each metric comes with a floor measured in the same
  * run: the cost of just writing the same pixels with Uint8Array.fill, so the ratio says what the
  * tool's bookkeeping (patch, runs, rules) costs on top.
  */
-import { type LabelMap } from './codes'
-import { History } from './history'
-import { applyPatch, patchBytes, type Patch, type Point } from './patch'
-import { paintBrush } from './tools/brush'
-import { floodFill } from './tools/fill'
-import { fillPolygon } from './tools/polygon'
-import { resolveUncertain } from './tools/resolve'
+import { type LabelMap } from '../shared/labels/codes'
+import { History } from '../shared/labels/history'
+import { applyPatch, patchBytes, type Patch, type Point } from '../shared/labels/patch'
+import { paintBrush } from '../shared/labels/tools/brush'
+import { floodFill } from '../shared/labels/tools/fill'
+import { fillPolygon } from '../shared/labels/tools/polygon'
+import { resolveUncertain } from '../shared/labels/tools/resolve'
 
 export interface LabelBenchMetric {
   name: string

@@ -1,10 +1,10 @@
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import sharp from 'sharp'
-import { Dataset } from '../services/dataset'
-import { DEMO_PAIRS, generateDemoDataset } from '../services/demo/demoDataset'
+import { Dataset } from '../electron/services/dataset'
+import { DEMO_PAIRS, generateDemoDataset } from '../electron/services/demo/demoDataset'
 import type { Metric } from './index'
-import { ZipReader } from '../services/zip/zipReader'
+import { ZipReader } from '../electron/services/zip/zipReader'
 
 /** Median of `runs` timings of fn, after one warm-up. */
 export async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<number> {

@@ -15,8 +15,8 @@
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Browser, CDPSession, Page } from 'playwright-core'
-import { LABEL_UNCERTAIN, type LabelMap } from '../../shared/labels/codes'
-import { decodeMaskPng } from '../services/mask/maskPng'
+import { LABEL_UNCERTAIN, type LabelMap } from '../shared/labels/codes'
+import { decodeMaskPng } from '../electron/services/mask/maskPng'
 import {
   VIEWPORT,
   idOf,

@@ -1,18 +1,19 @@
 /**
  * `npm run bench`: prints one JSON line of metrics, then a readable table. Each metric is reported
  * with the floor it is compared to, measured in the same run (timings on shared machines are noisy;
- * ratios are what to compare across runs).
+ * ratios are what to compare across runs). `npm run bench -- assist export` runs only the named
+ * groups (see GROUPS); no names runs them all.
  */
 import os from 'node:os'
 import path from 'node:path'
 import { promises as fsp } from 'node:fs'
-import { benchAssist } from './assist'
+import { benchAssist } from './assist/bench'
 import { benchDatasetScale } from './datasetScale'
 import { benchEditor } from './editor'
 import { benchExport } from './export'
 import { benchPairOpen } from './pairOpen'
 import { benchWorkspace } from './workspace'
-import { benchLabels } from '../../shared/labels/bench'
+import { benchLabels } from './labels'
 
 export interface Metric {
   name: string
@@ -24,23 +25,44 @@ export interface Metric {
   note?: string
 }
 
+type Log = (line: string) => void
+
+/** The benchmark groups, in the order a full run takes them. */
+const GROUPS: Record<string, (work: string, log: Log) => Metric[] | Promise<Metric[]>> = {
+  labels: () => benchLabels(),
+  assist: () => benchAssist(),
+  pairOpen: (work) => benchPairOpen(work),
+  datasetScale: (work, log) => benchDatasetScale(work, log),
+  workspace: (work) => benchWorkspace(work),
+  editor: (work, log) => benchEditor(work, log),
+  export: (work, log) => benchExport(work, log),
+}
+
+/** The groups named on the command line (all when none), or an error naming the unknown ones. */
+function selectGroups(args: readonly string[]): string[] {
+  const unknown = args.filter((a) => !Object.hasOwn(GROUPS, a))
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown benchmark group(s) ${unknown.join(', ')}; known: ${Object.keys(GROUPS).join(', ')}`,
+    )
+  }
+  return args.length === 0 ? Object.keys(GROUPS) : Object.keys(GROUPS).filter((g) => args.includes(g))
+}
+
 async function main(): Promise<void> {
+  const groups = selectGroups(process.argv.slice(2))
+  const log: Log = (line) => process.stderr.write(line + '\n')
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-bench-'))
   const metrics: Metric[] = []
   try {
-    metrics.push(...benchLabels())
-    metrics.push(...(await benchAssist()))
-    metrics.push(...(await benchPairOpen(work)))
-    metrics.push(...(await benchDatasetScale(work, (line) => process.stderr.write(line + '\n'))))
-    metrics.push(...(await benchWorkspace(work)))
-    metrics.push(...(await benchEditor(work, (line) => process.stderr.write(line + '\n'))))
-    metrics.push(...(await benchExport(work, (line) => process.stderr.write(line + '\n'))))
+    for (const group of groups) metrics.push(...(await GROUPS[group](work, log)))
   } finally {
     await fsp.rm(work, { recursive: true, force: true })
   }
   const line = {
     bench: 'wsm-curator',
     time: new Date().toISOString(),
+    groups,
     cpus: os.cpus().length,
     node: process.version,
     metrics: Object.fromEntries(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bandContrast, generateEvalSet } from '../../../../../electron/services/assist/evalSet'
+import { bandContrast, generateEvalSet } from '../../../../bench/assist/evalSet'
 
 describe('generateEvalSet', () => {
   it('makes plain and hard pairs deterministically, with consistent sizes and tags', async () => {

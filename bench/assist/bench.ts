@@ -3,14 +3,14 @@
  * of the evaluation set (electron/services/assist/evalSet.ts) for the method and the three
  * baselines, and timings at ~1000×750 and 6000×4000.
  */
-import { generateEvalSet } from '../services/assist/evalSet'
-import { synthesizePair } from '../services/demo/synthesize'
+import { generateEvalSet } from './evalSet'
+import { synthesizePair } from '../../electron/services/demo/synthesize'
 import { resolveAllTo, resolveNearestLabel } from '../../shared/labels/assist/baselines'
 import { aggregate, evaluate } from '../../shared/labels/assist/evaluate'
 import type { PairScore } from '../../shared/labels/assist/evaluate'
 import { proposeResolution } from '../../shared/labels/assist/resolve'
 import { LABEL_BACKGROUND, LABEL_LESION } from '../../shared/labels/codes'
-import type { Metric } from './index'
+import type { Metric } from '../index'
 
 const EVAL_PAIRS = 20
 

@@ -18,11 +18,11 @@
  */
 import { constants as fsConstants, promises as fsp } from 'node:fs'
 import path from 'node:path'
-import { DEMO_PAIRS, generateDemoDataset, type DemoPairSpec } from '../services/demo/demoDataset'
-import { runExport } from '../services/export'
-import { Workspace } from '../services/workspace/workspace'
-import { ZipReader } from '../services/zip/zipReader'
-import { ZipWriter, prepareEntry } from '../services/zip/zipWriter'
+import { DEMO_PAIRS, generateDemoDataset, type DemoPairSpec } from '../electron/services/demo/demoDataset'
+import { runExport } from '../electron/services/export'
+import { Workspace } from '../electron/services/workspace/workspace'
+import { ZipReader } from '../electron/services/zip/zipReader'
+import { ZipWriter, prepareEntry } from '../electron/services/zip/zipWriter'
 import type { Metric } from './index'
 
 const CONCURRENCY = 8

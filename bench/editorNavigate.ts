@@ -24,7 +24,7 @@
  */
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { encodeWire } from '../../shared/api/wire'
+import { encodeWire } from '../shared/api/wire'
 import {
   VIEWPORT,
   callInPage,

@@ -13,12 +13,12 @@
  * Deterministic: the same options give the same bytes.
  */
 import sharp from 'sharp'
-import { LABEL_LESION, LABEL_UNCERTAIN } from '../../../shared/labels/codes'
-import type { LabelMap } from '../../../shared/labels/codes'
-import type { AssistImage } from '../../../shared/labels/assist/resolve'
-import { mulberry32, randInt, uniform } from '../demo/prng'
-import type { Rng } from '../demo/prng'
-import { stampDisc, synthesizePair } from '../demo/synthesize'
+import { LABEL_LESION, LABEL_UNCERTAIN } from '../../shared/labels/codes'
+import type { LabelMap } from '../../shared/labels/codes'
+import type { AssistImage } from '../../shared/labels/assist/resolve'
+import { mulberry32, randInt, uniform } from '../../electron/services/demo/prng'
+import type { Rng } from '../../electron/services/demo/prng'
+import { stampDisc, synthesizePair } from '../../electron/services/demo/synthesize'
 
 export interface EvalPair {
   id: string

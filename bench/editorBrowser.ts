@@ -3,21 +3,27 @@
  * `wsm-curator init` and `serve --workspace` run as a user would (the package's bin), and Debian's
  * Chromium driven by playwright-core, exactly as the e2e tests drive the app.
  *
- * playwright-core is a devDependency, which electron-vite bundles unless told otherwise; it is
- * imported here by a computed specifier so the bench bundle keeps it external (loaded from
- * node_modules at run time).
+ * playwright-core is imported by a computed specifier so that no bundler ever inlines it (it is
+ * loaded from node_modules at run time).
  */
 import { execFile } from 'node:child_process'
 import { existsSync, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserType, Page } from 'playwright-core'
-import { generateDemoDataset, type DemoDatasetInfo } from '../services/demo/demoDataset'
-import { ZipReader } from '../services/zip/zipReader'
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium'
-import { spawnServe, type ServeChild } from './serveProcess'
+import { generateDemoDataset, type DemoDatasetInfo } from '../electron/services/demo/demoDataset'
+import { ZipReader } from '../electron/services/zip/zipReader'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../tests/support/chromium'
+import { spawnServe, type ServeChild } from '../tests/support/serveProcess'
 
-/** The package root: two folders up from electron/bench/ (sources) and from out/main/ (the bundle). */
-export const ROOT = path.resolve(import.meta.dirname, '../..')
+/** The package root: the nearest folder up with a package.json (bench/ from the sources, out/bench/ from the bundle). */
+export const ROOT = packageRoot(import.meta.dirname)
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`)
+  }
+}
 const BIN = path.join(ROOT, 'bin/wsm-curator.js')
 
 /** playwright.config.ts's browser and flags, plus precise performance.memory figures. */
