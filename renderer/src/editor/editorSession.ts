@@ -200,20 +200,20 @@ export class EditorSession implements PaintTarget {
    * frame: each update re-lays out and repaints the text showing them, time taken from the frames
    * that show the paint. The end of the stroke reports at once (emit()).
    */
-  private countsTimer = 0
+  private countsTimer: ReturnType<typeof setTimeout> | null = null
 
   private emitCountsOnly(): void {
-    if (this.countsTimer) return
-    this.countsTimer = window.setTimeout(() => {
-      this.countsTimer = 0
+    if (this.countsTimer !== null) return
+    this.countsTimer = setTimeout(() => {
+      this.countsTimer = null
       this.listener.stateChanged({ canUndo: true, canRedo: false, dirty: true, uncertain: this.uncertain })
     }, COUNTS_INTERVAL_MS)
   }
 
   private emit(): void {
-    if (this.countsTimer) {
+    if (this.countsTimer !== null) {
       clearTimeout(this.countsTimer)
-      this.countsTimer = 0
+      this.countsTimer = null
     }
     this.listener.stateChanged({
       canUndo: this.history.canUndo,

@@ -14,6 +14,12 @@ export interface PaintTarget {
   fillPolygon(points: ImagePoint[]): void
 }
 
+/** What the pointer needs of the view (EditorView; a stand-in in the unit tests). */
+export type PointerSurface = Pick<
+  EditorView,
+  'eventTarget' | 'toImage' | 'zoom' | 'zoomAt' | 'panBy' | 'showRing' | 'showLasso'
+>
+
 /** Lasso points closer than this (screen pixels) to the previous one are skipped. */
 const LASSO_MIN_STEP = 2
 
@@ -33,7 +39,7 @@ export class PointerController {
   private box: DOMRect | null = null
 
   constructor(
-    private readonly view: EditorView,
+    private readonly view: PointerSurface,
     private readonly target: PaintTarget,
   ) {
     const el = view.eventTarget

@@ -1,15 +1,15 @@
 import { defineStore } from 'pinia'
 import { markRaw, shallowRef } from 'vue'
-import type { OpenedPair, PairState, ReviewProgress } from '../../../shared/api/contract'
-import type { LabelMap } from '../../../shared/labels/codes'
+import type { PairState, ReviewProgress } from '../../../shared/api/contract'
 import type { PairStatus } from '../../../shared/workspace/review'
-import { History } from '../../../shared/labels/history'
-import type { Rect } from '../../../shared/labels/patch'
 import { api } from '../api'
 import { invalidateThumbnail } from '../thumbnails'
 import { closeLater, decodeImage, imageBlob } from '../editor/decodeImage'
 import { EditorSession } from '../editor/editorSession'
 import type { PreparedView } from '../editor/editorView'
+import { HistoryCache } from '../editor/historyCache'
+import { ReadAhead, type ReadyPair } from '../editor/readAhead'
+import type { EditorViewPort } from '../editor/viewPort'
 import { useEditorStore } from './editor'
 import { useQueueStore } from './queue'
 import { useWorkspaceStore } from './workspace'
@@ -27,106 +27,32 @@ export interface LoadedPair {
 
 export const loadedPair = shallowRef<LoadedPair | null>(null)
 
-/** The view registers here to redraw the overlay's dirty rectangles. */
-export const labelsChanged = { listener: (_rect: Rect | null): void => {} }
+/*
+ * The editor's parts beside the store, outside reactivity (Pinia holds only UI state): the undo
+ * histories of recently opened pairs, the pair read ahead, and the view on screen, which hands
+ * itself over when it mounts.
+ */
+let viewPort: EditorViewPort | null = null
+const histories = new HistoryCache()
+const readAhead = new ReadAhead({
+  open: (id) => api.call('pair:open', { id }, { background: true }),
+  view: () => viewPort,
+})
 
-/** Undo histories by pair id, kept while the curator moves between pairs (oldest dropped first). */
-const HISTORIES_KEPT = 50
-const histories = new Map<string, History>()
-function historyFor(id: string): History {
-  let h = histories.get(id)
-  if (h) histories.delete(id)
-  else h = new History()
-  histories.set(id, h)
-  while (histories.size > HISTORIES_KEPT) histories.delete(histories.keys().next().value as string)
-  return h
+/** The editor view on screen hands itself over when it mounts. */
+export function attachEditorView(port: EditorViewPort): void {
+  viewPort = port
+}
+
+/** ... and takes itself back when it unmounts. */
+export function detachEditorView(port: EditorViewPort): void {
+  if (viewPort === port) viewPort = null
 }
 
 /** Forgets every undo history and the pair read ahead (another workspace: the same ids may name other masks). */
-export function clearHistories(): void {
+export function forgetPairs(): void {
   histories.clear()
-  dropReadAhead()
-}
-
-/** How the view prepares a pair for showing, and gives back a preparation not shown (EditorCanvas registers). */
-export const viewPreparer = {
-  prepare: null as ((map: LabelMap, blob: Blob) => Promise<PreparedView>) | null,
-  release: (_view: PreparedView): void => {},
-}
-
-/** A pair opened, decoded and prepared for the view: all that showing it takes. */
-interface ReadyPair {
-  pair: OpenedPair
-  image: ImageBitmap
-  blob: Blob
-  view: PreparedView | null
-}
-
-/**
- * Read-ahead: once a pair is on screen, the next one in the queue is opened, its image decoded and
- * (for a large image) its reduced photo decoded in the background, so that moving on (→, accept,
- * reject) only swaps what is shown. One pair is kept. It is dropped when this window writes to that pair (its state would be
- * stale), when another workspace opens, or when the curator goes elsewhere; the workspace is locked
- * to this app, so nothing else writes to it meanwhile.
- */
-interface ReadAhead {
-  id: string
-  /** Settles with the pair ready to show, or null when it could not be made (it is then opened as usual). */
-  ready: Promise<ReadyPair | null>
-  dropped: boolean
-}
-let readAhead: ReadAhead | null = null
-
-function releaseReady(r: ReadyPair): void {
-  closeLater(r.image)
-  if (r.view) viewPreparer.release(r.view)
-}
-
-/** Drops the pair read ahead (only if it is `id`, when given), releasing what it holds. */
-function dropReadAhead(id?: string): void {
-  const a = readAhead
-  if (!a || (id !== undefined && a.id !== id)) return
-  readAhead = null
-  a.dropped = true
-  void a.ready.then((r) => r && releaseReady(r))
-}
-
-/** Takes the pair read ahead if it is `id` (waiting for it when still in flight). */
-function takeReadAhead(id: string): Promise<ReadyPair | null> | null {
-  const a = readAhead
-  if (!a || a.id !== id) return null
-  readAhead = null
-  return a.ready
-}
-
-function startReadAhead(id: string): void {
-  if (readAhead?.id === id) return
-  dropReadAhead()
-  const entry: ReadAhead = { id, dropped: false, ready: Promise.resolve(null) }
-  entry.ready = (async (): Promise<ReadyPair | null> => {
-    // A background request: the curator's own requests go first.
-    const r = await api.call('pair:open', { id }, { background: true })
-    if (!r.ok || entry.dropped) return null
-    const blob = imageBlob(r.value.image.bytes, r.value.image.mime)
-    // The image and the view's reduced copy of it decode at the same time, off the main thread.
-    const prepare = viewPreparer.prepare
-    const [decoded, view] = await Promise.all([
-      decodeImage(blob).catch(() => null),
-      prepare ? prepare(r.value.mask, blob).catch(() => null) : null,
-    ])
-    if (!decoded) {
-      // Opened as usual instead, which reports the undecodable image.
-      if (view) viewPreparer.release(view)
-      return null
-    }
-    const ready: ReadyPair = { pair: r.value, image: decoded, blob, view }
-    if (entry.dropped) {
-      releaseReady(ready)
-      return null
-    }
-    return ready
-  })().catch(() => null)
-  readAhead = entry
+  readAhead.drop()
 }
 
 type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'error'
@@ -176,7 +102,7 @@ export const usePairStore = defineStore('pair', {
       const id = await queue.idAt(position)
       if (request !== this.request) return false
       // The request goes out before the new position re-renders the page (a few ms of Vue's work).
-      const ahead = !id || opts.challenge ? null : takeReadAhead(id)
+      const ahead = !id || opts.challenge ? null : readAhead.take(id)
       const opening =
         id && !ahead
           ? api.call('pair:open', opts.challenge ? { id, challenge: opts.challenge } : { id })
@@ -184,9 +110,9 @@ export const usePairStore = defineStore('pair', {
       this.position = position
       this.loading = true
       if (!id) return this.fail({ code: 'not-found', message: `no pair at position ${position + 1}` })
-      let ready = ahead ? await ahead : null
+      let ready: ReadyPair | null = ahead ? await ahead : null
       if (request !== this.request) {
-        if (ready) releaseReady(ready)
+        if (ready) readAhead.release(ready)
         return false
       }
       if (!ready) {
@@ -216,7 +142,7 @@ export const usePairStore = defineStore('pair', {
       const session = new EditorSession(
         id,
         map,
-        historyFor(id),
+        histories.historyFor(id),
         () => ({
           tool: editor.tool,
           label: editor.label,
@@ -224,7 +150,7 @@ export const usePairStore = defineStore('pair', {
           onlyUncertain: editor.onlyUncertain,
         }),
         {
-          labelsChanged: (rect) => labelsChanged.listener(rect),
+          labelsChanged: (rect) => viewPort?.labelsChanged(rect),
           stateChanged: (s) => {
             editor.canUndo = s.canUndo
             editor.canRedo = s.canRedo
@@ -274,7 +200,7 @@ export const usePairStore = defineStore('pair', {
       const [next, prev] = await Promise.all([queue.idAt(position + 1), queue.idAt(position - 1)])
       const ids = [next, prev].filter((x): x is string => x !== null)
       if (ids.length) await api.call('pair:prefetch', { ids }, { background: true })
-      if (next && this.position === position && next !== this.id) startReadAhead(next)
+      if (next && this.position === position && next !== this.id) readAhead.start(next)
     },
 
     next() {
@@ -340,7 +266,7 @@ export const usePairStore = defineStore('pair', {
         this.origin = 'corrected'
       }
       this.saveState = 'saved'
-      dropReadAhead(pair.id)
+      readAhead.drop(pair.id)
       invalidateThumbnail(pair.id)
       this.afterDecision(pair.id, r.value.state, r.value.progress)
       return true
@@ -386,7 +312,7 @@ export const usePairStore = defineStore('pair', {
     },
 
     afterDecision(id: string, state: PairState, progress: ReviewProgress) {
-      dropReadAhead(id)
+      readAhead.drop(id)
       const workspace = useWorkspaceStore()
       workspace.progress = progress
       const queue = useQueueStore()

@@ -1,0 +1,319 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { countLabels, LABEL_BACKGROUND, LABEL_LESION } from '../../../../shared/labels/codes'
+import { PatchBuilder, type Patch } from '../../../../shared/labels/patch'
+import { allLabels, drawMap, firstDiff, parseMap, pic } from '../../shared/labels/ascii'
+import { openInEditor, type EditHarness } from './user'
+
+let open: EditHarness | null = null
+afterEach(() => {
+  open?.dispose()
+  open = null
+})
+
+function editor(picture: string, settings: Parameters<typeof openInEditor>[1] = {}): EditHarness {
+  open = openInEditor(parseMap(picture), settings)
+  return open
+}
+
+/** The last state the session reported to the UI. */
+function last(h: EditHarness): EditHarness['states'][number] {
+  return h.states[h.states.length - 1]
+}
+
+describe('EditorSession driven by the pointer', () => {
+  it('a drag (down, move, up) is one undo step; undo gives back identical bytes, redo the painted ones', () => {
+    const h = editor(`
+      ????????
+      ????????
+      ????????
+      ????????
+    `)
+    const before = h.map.data.slice()
+    h.pointer.drag([1, 1], [3, 1], [5, 1], [5, 2])
+    expect(drawMap(h.map)).toBe(
+      pic(`
+        ????????
+        ?#####??
+        ?????#??
+        ????????
+      `),
+    )
+    expect(h.session.history.undoDepth).toBe(1)
+    expect(last(h)).toEqual({ canUndo: true, canRedo: false, dirty: true, uncertain: 32 - 6 })
+    const painted = h.map.data.slice()
+
+    h.keyboard.press('Ctrl+z')
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    expect(last(h)).toMatchObject({ canUndo: false, canRedo: true, uncertain: 32 })
+
+    h.keyboard.press('Ctrl+y')
+    expect(firstDiff(h.map.data, painted)).toBe(-1)
+    h.keyboard.press('Ctrl+z').press('Ctrl+Shift+Z')
+    expect(firstDiff(h.map.data, painted)).toBe(-1)
+    expect(h.session.history.undoDepth).toBe(1)
+  })
+
+  it('two drags are two undo steps, undone newest first', () => {
+    const h = editor(`
+      ??????
+      ??????
+      ??????
+    `)
+    h.pointer.drag([0, 0], [5, 0])
+    const afterFirst = h.map.data.slice()
+    h.editor.setLabel(LABEL_BACKGROUND)
+    h.pointer.drag([0, 2], [5, 2])
+    expect(drawMap(h.map)).toBe(pic('###### \n ?????? \n ......'))
+    h.keyboard.press('Ctrl+z')
+    expect(firstDiff(h.map.data, afterFirst)).toBe(-1)
+    h.keyboard.press('Ctrl+z')
+    expect(drawMap(h.map)).toBe(pic('?????? \n ?????? \n ??????'))
+  })
+
+  it('a fast move paints the whole segment between two pointer events (no gaps)', () => {
+    const h = editor(`
+      ??????????
+      ??????????
+      ??????????
+    `)
+    h.pointer.drag([0, 1], [9, 1])
+    expect(drawMap(h.map)).toBe(pic('?????????? \n ########## \n ??????????'))
+  })
+
+  it('a 3-pixel brush stamps a 3×3 square around the pixel under the pointer', () => {
+    const h = editor(
+      `
+      ?????
+      ?????
+      ?????
+      ?????
+    `,
+      { brushSize: 3 },
+    )
+    h.pointer.click(2, 1)
+    expect(drawMap(h.map)).toBe(pic('?###? \n ?###? \n ?###? \n ?????'))
+    expect(h.session.history.undoDepth).toBe(1)
+  })
+
+  it('Escape in the middle of a drag restores the exact bytes and records nothing', () => {
+    const h = editor(`
+      ?.#?
+      ?#.?
+      ????
+    `)
+    const before = h.map.data.slice()
+    h.pointer.down(0, 0).move(3, 0).move(3, 2)
+    expect(h.map.data[3]).toBe(LABEL_LESION)
+    h.keyboard.press('Escape')
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    expect(h.session.history.canUndo).toBe(false)
+    expect(last(h)).toEqual({ canUndo: false, canRedo: false, dirty: false, uncertain: 8 })
+    // The pointer coming up after the abort commits nothing; the dialogs were left alone.
+    h.pointer.up(3, 2)
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    expect(h.session.history.undoDepth).toBe(0)
+    expect(h.dialogs).toEqual([])
+    // With nothing in progress, Escape closes dialogs instead.
+    h.keyboard.press('Escape')
+    expect(h.dialogs).toEqual([null])
+  })
+
+  it('Escape after an earlier edit keeps that edit and the unsaved state', () => {
+    const h = editor(`
+      ????
+      ????
+    `)
+    h.pointer.click(0, 0)
+    const afterClick = h.map.data.slice()
+    h.pointer.down(0, 1).move(3, 1)
+    h.keyboard.press('Escape')
+    expect(firstDiff(h.map.data, afterClick)).toBe(-1)
+    expect(h.session.history.undoDepth).toBe(1)
+    expect(last(h)).toMatchObject({ dirty: true, canUndo: true })
+  })
+
+  it('an edit that changes nothing records nothing, reports no redraw and leaves the mask clean', () => {
+    const h = editor(`
+      ##..
+      ##..
+    `)
+    // Only over uncertain pixels (the default): there are none.
+    h.pointer.drag([0, 0], [3, 1])
+    // Everywhere, but painting lesion over lesion.
+    h.keyboard.press('p')
+    expect(h.editor.onlyUncertain).toBe(false)
+    h.pointer.drag([0, 0], [1, 1])
+    // A fill with the label the region already has.
+    h.keyboard.press('k')
+    h.pointer.click(1, 1)
+    expect(drawMap(h.map)).toBe(pic('##.. \n ##..'))
+    expect(h.session.history.canUndo).toBe(false)
+    expect(h.session.isDirty).toBe(false)
+    expect(h.redraws).toEqual([])
+  })
+
+  it('an edit that changes nothing keeps the redo steps; one that changes something clears them', () => {
+    const h = editor('#??? \n ????')
+    h.pointer.drag([1, 0], [3, 0])
+    h.keyboard.press('Ctrl+z')
+    expect(h.session.history.redoDepth).toBe(1)
+    h.pointer.click(0, 0) // lesion over lesion, only over uncertain: nothing changes
+    expect(h.session.history.redoDepth).toBe(1)
+    h.pointer.click(0, 1)
+    expect(h.session.history.redoDepth).toBe(0)
+  })
+
+  it('only over uncertain (on by default) paints the 255 pixels and leaves certain ones alone; p paints everywhere', () => {
+    const h = editor(`
+      ?..??##?
+      ????????
+    `)
+    h.pointer.drag([0, 0], [7, 0])
+    expect(drawMap(h.map)).toBe(pic('#..##### \n ????????'))
+    h.keyboard.press('2') // background
+    h.keyboard.press('p') // everywhere
+    h.pointer.drag([0, 1], [3, 1])
+    h.pointer.drag([5, 0], [5, 0])
+    expect(drawMap(h.map)).toBe(pic('#..##.## \n ....????'))
+    expect(h.session.history.undoDepth).toBe(3)
+    expect(allLabels(h.map.data)).toBe(true)
+  })
+
+  it('the eraser paints background; choosing a label goes back to the brush', () => {
+    const h = editor('#### \n ????')
+    h.keyboard.press('e').press('p')
+    h.pointer.drag([0, 0], [1, 0])
+    expect(drawMap(h.map)).toBe(pic('..## \n ????'))
+    h.keyboard.press('1')
+    expect(h.editor.tool).toBe('brush')
+    h.pointer.drag([0, 1], [1, 1])
+    expect(drawMap(h.map)).toBe(pic('..## \n ##??'))
+  })
+
+  it('a click with the fill tool fills the 4-connected region of one value, as one step', () => {
+    const h = editor(`
+      ??#??
+      ??#??
+      ###??
+      ?#???
+    `)
+    h.keyboard.press('k').press('2')
+    h.pointer.click(0, 0)
+    expect(drawMap(h.map)).toBe(
+      pic(`
+        ..#??
+        ..#??
+        ###??
+        ?#???
+      `),
+    )
+    expect(h.session.history.undoDepth).toBe(1)
+    expect(last(h).uncertain).toBe(countLabels(h.map.data).uncertain)
+  })
+
+  it('a lasso drag fills the polygon it draws (pixel centres inside), as one step; Escape drops it', () => {
+    const h = editor(`
+      ????????
+      ????????
+      ????????
+      ????????
+      ????????
+      ????????
+    `)
+    h.keyboard.press('l')
+    const before = h.map.data.slice()
+    h.pointer.down(1, 1).move(5, 1).move(5, 4)
+    expect(h.surface.lasso).not.toBeNull()
+    h.keyboard.press('Escape')
+    expect(h.surface.lasso).toBeNull()
+    h.pointer.up(5, 4)
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+
+    h.pointer.drag([1, 1], [5, 1], [5, 4], [1, 4])
+    expect(drawMap(h.map)).toBe(
+      pic(`
+        ????????
+        ?####???
+        ?####???
+        ?####???
+        ????????
+        ????????
+      `),
+    )
+    expect(h.session.history.undoDepth).toBe(1)
+  })
+
+  it('Shift+L resolves every uncertain pixel as one step; undo brings back the exact bytes and count', () => {
+    const h = editor(`
+      ?.#?
+      ??..
+    `)
+    const before = h.map.data.slice()
+    h.keyboard.press('Shift+L')
+    expect(drawMap(h.map)).toBe(pic('#.## \n ##..'))
+    expect(last(h)).toMatchObject({ uncertain: 0, dirty: true })
+    h.keyboard.press('Shift+L') // nothing left to resolve: no step
+    expect(h.session.history.undoDepth).toBe(1)
+    h.keyboard.press('Ctrl+z')
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    expect(last(h).uncertain).toBe(4)
+  })
+
+  it('a proposal shown as a preview: applied it is one undo step, discarded it leaves the exact bytes', () => {
+    const h = editor(`
+      ????
+      ?##?
+    `)
+    const before = h.map.data.slice()
+    const proposal = (): Patch => {
+      const b = new PatchBuilder(h.map.width, h.map.height)
+      const at = b.add(0, 0, 4)
+      b.before.set([255, 255, 255, 255], at)
+      b.after.set([0, 1, 1, 0], at)
+      return b.finish() as Patch
+    }
+    h.session.previewProposal(proposal())
+    expect(h.session.inPreview).toBe(true)
+    expect(drawMap(h.map)).toBe(pic('.##. \n ?##?'))
+    h.session.discardPreview()
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    expect(h.session.history.canUndo).toBe(false)
+    expect(h.session.isDirty).toBe(false)
+
+    h.session.previewProposal(proposal())
+    h.session.acceptPreview()
+    expect(h.session.history.undoDepth).toBe(1)
+    h.keyboard.press('Ctrl+z')
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+  })
+
+  it('saved is clean; an undo past the save is unsaved again', () => {
+    const h = editor('???? \n ????')
+    h.pointer.drag([0, 0], [3, 0])
+    h.session.markSaved()
+    expect(last(h).dirty).toBe(false)
+    h.keyboard.press('Ctrl+z')
+    expect(last(h).dirty).toBe(true)
+  })
+
+  it('the uncertain count the UI sees equals the map after every kind of edit', () => {
+    const h = editor(`
+      ??????
+      ?.??#?
+      ??????
+    `)
+    const check = (): void => expect(last(h).uncertain).toBe(countLabels(h.map.data).uncertain)
+    h.pointer.drag([0, 0], [5, 2])
+    check()
+    h.keyboard.press('p').press('3')
+    h.pointer.drag([0, 1], [5, 1])
+    check()
+    h.keyboard.press('k').press('1')
+    h.pointer.click(5, 2)
+    check()
+    h.keyboard.press('Ctrl+z').press('Ctrl+z')
+    check()
+    h.keyboard.press('Shift+B')
+    check()
+  })
+})
