@@ -2,9 +2,12 @@ import { app, BrowserWindow, dialog, Menu, net, protocol, session, type OpenDial
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { APP_NAME, APP_VERSION } from './appMeta'
+import { APP_ORIGIN, APP_SCHEME, devRendererUrl, isAppUrl } from './appOrigin'
+import { resolveAppFile } from './appProtocol'
 import { registerApi, registerGrantChannel } from './ipc'
 import { startFileLog } from './logging'
 import { PathGrants } from './pathGrants'
+import { createQuitGuard } from './quitGuard'
 import type { PickPurpose } from './services/api'
 import { SECURITY_HEADERS } from './serve/securityHeaders'
 import { createApiHandlers } from './services/api'
@@ -12,7 +15,7 @@ import { openDemoWorkspace } from './services/demo/demoCache'
 import { CurationSession } from './services/session'
 import { RecentWorkspaces } from './services/workspace/recentWorkspaces'
 import { Workspace } from './services/workspace/workspace'
-import { APP_ORIGIN, APP_SCHEME, createMainWindow } from './windowOptions'
+import { createMainWindow } from './windowOptions'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const rendererDir = path.resolve(here, '../renderer')
@@ -26,7 +29,11 @@ protocol.registerSchemesAsPrivileged([
 if (process.env.WSM_CURATOR_USER_DATA)
   app.setPath('userData', path.resolve(process.env.WSM_CURATOR_USER_DATA))
 
-if (!app.requestSingleInstanceLock()) app.quit()
+/**
+ * `npm run dev` only: the renderer comes from Vite's dev server (hot reload), whose loopback
+ * origin is then trusted like wsm://app. Null in a packaged app and in `npm start`.
+ */
+const devUrl = devRendererUrl(process.env, app.isPackaged)
 
 let curation: CurationSession | undefined
 const grants = new PathGrants()
@@ -52,12 +59,9 @@ function useElectronSqliteBuild(): void {
 /** Serves the built renderer under wsm://app/, refusing anything outside its folder. */
 function registerAppProtocol(): void {
   protocol.handle(APP_SCHEME, async (request) => {
-    const url = new URL(request.url)
-    if (url.host !== 'app') return new Response('not found', { status: 404 })
-    const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)
-    const abs = path.resolve(rendererDir, '.' + path.posix.normalize(rel))
-    if (!abs.startsWith(rendererDir + path.sep)) return new Response('forbidden', { status: 403 })
-    const file = await net.fetch(pathToFileURL(abs).href)
+    const target = resolveAppFile(request.url, rendererDir)
+    if (!target.ok) return new Response(null, { status: target.status })
+    const file = await net.fetch(pathToFileURL(target.file).href)
     const headers = new Headers(file.headers)
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) headers.set(k, v)
     return new Response(file.body, { status: file.status, headers })
@@ -69,7 +73,7 @@ function hardenSessions(): void {
   session.defaultSession.setPermissionCheckHandler(() => false)
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (event, url) => {
-      if (new URL(url).origin !== APP_ORIGIN) event.preventDefault()
+      if (!isAppUrl(url, devUrl)) event.preventDefault()
     })
     contents.on('will-attach-webview', (event) => event.preventDefault())
     contents.setWindowOpenHandler(() => ({ action: 'deny' }))
@@ -171,58 +175,71 @@ async function createWindow(): Promise<void> {
   mainWindow.on('closed', () => {
     mainWindow = null
   })
-  await mainWindow.loadURL(`${APP_ORIGIN}/index.html`)
+  await mainWindow.loadURL(devUrl ? `${devUrl}/` : `${APP_ORIGIN}/index.html`)
 }
 
-app.on('second-instance', () => {
-  if (mainWindow) {
-    if (mainWindow.isMinimized()) mainWindow.restore()
-    mainWindow.focus()
-  }
-})
+/** Everything a first instance does; a second one only hands over to it and quits. */
+function start(): void {
+  app.on('second-instance', () => {
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore()
+      mainWindow.focus()
+    }
+  })
 
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit()
-})
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit()
+  })
 
-app.on('will-quit', () => {
-  void curation?.close()
-})
-
-void app.whenReady().then(async () => {
-  startFileLog(app.getPath('userData'))
-  console.info(`${APP_NAME} ${APP_VERSION} starting (Electron ${process.versions.electron})`)
-  hardenSessions()
-  registerAppProtocol()
-  buildMenu()
-  useElectronSqliteBuild()
-  recent = new RecentWorkspaces(path.join(app.getPath('userData'), 'settings.json'))
-  for (const dir of await recent.list()) grants.grant(dir)
-  registerGrantChannel((p) => grants.grant(p))
-  registerApi(
-    createApiHandlers({
-      host: 'electron',
-      session: () => curation,
-      setSession: (s) => {
-        curation = s
-      },
-      allowPath: (p) => grants.allows(p),
-      pick,
-      recent: () => recent.list(),
-      addRecent: async (dir) => {
-        grants.grant(dir)
-        await recent.add(dir)
-      },
+  app.on(
+    'before-quit',
+    createQuitGuard({
+      close: () => curation?.close(),
+      quit: () => app.quit(),
+      log: (message, err) => console.error(message, err),
     }),
   )
-  try {
-    await openStartupWorkspace()
-  } catch (err) {
-    // The window still opens; the renderer shows "no workspace" and the reason is logged.
-    console.error('could not open the startup workspace:', err)
-  }
-  await createWindow()
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) void createWindow()
+
+  void app.whenReady().then(async () => {
+    startFileLog(app.getPath('userData'))
+    console.info(`${APP_NAME} ${APP_VERSION} starting (Electron ${process.versions.electron})`)
+    hardenSessions()
+    registerAppProtocol()
+    buildMenu()
+    useElectronSqliteBuild()
+    recent = new RecentWorkspaces(path.join(app.getPath('userData'), 'settings.json'))
+    for (const dir of await recent.list()) grants.grant(dir)
+    registerGrantChannel((p) => grants.grant(p), devUrl)
+    registerApi(
+      createApiHandlers({
+        host: 'electron',
+        session: () => curation,
+        setSession: (s) => {
+          curation = s
+        },
+        allowPath: (p) => grants.allows(p),
+        pick,
+        recent: () => recent.list(),
+        addRecent: async (dir) => {
+          grants.grant(dir)
+          await recent.add(dir)
+        },
+      }),
+      devUrl,
+    )
+    try {
+      await openStartupWorkspace()
+    } catch (err) {
+      // The window still opens; the renderer shows "no workspace" and the reason is logged.
+      console.error('could not open the startup workspace:', err)
+    }
+    await createWindow()
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) void createWindow()
+    })
   })
-})
+}
+
+// The lock is keyed on the user-data folder, so it is taken after WSM_CURATOR_USER_DATA applies.
+if (app.requestSingleInstanceLock()) start()
+else app.quit()

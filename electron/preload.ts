@@ -5,9 +5,8 @@
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron'
 import { CALL_NAMES } from '../shared/api/contract'
+import { GRANT_CHANNEL, IPC_CHANNEL } from './ipcChannels'
 
-const IPC_CHANNEL = 'wsm:call'
-const GRANT_CHANNEL = 'wsm:dropped'
 const allowed = new Set<string>(CALL_NAMES)
 
 const api = {

@@ -1,8 +1,6 @@
 import { BrowserWindow } from 'electron'
 
-/** The custom scheme the renderer is served from inside Electron (never file://). */
-export const APP_SCHEME = 'wsm'
-export const APP_ORIGIN = `${APP_SCHEME}://app`
+export { APP_ORIGIN, APP_SCHEME } from './appOrigin'
 
 /**
  * Creates the main window: Electron's security checklist, written as a literal in one place so both

@@ -12,6 +12,7 @@ import os from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CodedError } from '../../../shared/api/errors'
 import type { Dataset } from '../dataset'
+import { asarUnpackedPath } from '../fs/asarPath'
 import { readLocated } from '../sources/fileSource'
 import type { ZipReader } from '../zip/zipReader'
 import workerPath from './maskScanWorker?modulePath'
@@ -157,7 +158,8 @@ class Pool {
   }
 
   private start(): void {
-    const worker = new Worker(workerPath, { workerData: this.settings })
+    // Packaged: the worker runs from app.asar.unpacked (see asarUnpackedPath).
+    const worker = new Worker(asarUnpackedPath(workerPath), { workerData: this.settings })
     this.workers.push(worker)
     this.pending.set(worker, 0)
     worker.on('message', (msg: WorkerReply) => this.onReply(worker, msg))
