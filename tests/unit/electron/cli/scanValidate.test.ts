@@ -2,8 +2,6 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { MainConfigFactory, loadConfigFromFile } from 'electron-vite'
-import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { LIST_LIMIT, runScan, scanCommand, type ScanReport } from '../../../../electron/cli/commands/scan'
 import { runValidate, validateCommand } from '../../../../electron/cli/commands/validate'
@@ -18,8 +16,8 @@ import {
   writeZip,
   wsmMap,
 } from '../../../support/datasetFixtures'
+import { builtCli } from '../../../support/builtCli'
 
-const root = path.resolve(import.meta.dirname, '../../../..')
 const id = (n: number) => `ISIC_${String(n).padStart(7, '0')}`
 let dir: string
 let masks: string
@@ -27,7 +25,6 @@ let cleanMasks: string
 let images: string
 let brokenZip: string
 let cli: string
-let outDir: string
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'cli-scan-test-'))
@@ -55,19 +52,12 @@ beforeAll(async () => {
   brokenZip = path.join(dir, 'broken.zip')
   await writeFile(brokenZip, Buffer.alloc(3000, 1))
 
-  // The real build (electron-vite, the project's main config) into a temporary folder.
-  const loaded = await loadConfigFromFile({ mode: 'production', command: 'build' }, undefined, root)
-  const main = loaded.config.main as NonNullable<typeof loaded.config.main>
-  // Inside the project, so that the bundle's external dependencies (sharp…) resolve as from out/.
-  outDir = path.join(root, 'node_modules', '.cache', `wsm-cli-test-${process.pid}`)
-  main.build = { ...main.build, outDir: path.join(outDir, 'main'), emptyOutDir: true }
-  await build(await new MainConfigFactory(main, { configFile: false, logLevel: 'warn' }, { root }).build())
-  cli = path.join(outDir, 'main', 'cli.js')
-})
+  // The real build (electron-vite, the project's main config) of the current sources.
+  cli = await builtCli()
+}, 300_000)
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
-  if (outDir) await rm(outDir, { recursive: true, force: true })
 })
 
 function expectShape(r: ScanReport) {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, promises as fsp, readFileSync } from 'node:fs'
+import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { builtCli } from '../../../support/builtCli'
 import { runCommand, thrown } from '../../../support/cli'
 import { type CodedError } from '../../../../shared/api/errors'
 import { importMaskCommand } from '../../../../electron/cli/commands/importMask'
@@ -24,11 +24,8 @@ import {
   type Sources,
 } from '../services/workspace/fixtures'
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..')
-const bin = path.join(repo, 'bin', 'wsm-curator.js')
-const cliBundle = path.join(repo, 'out', 'main', 'cli.js')
-/** The spawned-CLI tests need a build that includes these commands (`npx electron-vite build`). */
-const built = existsSync(cliBundle) && readFileSync(cliBundle, 'utf8').includes('import-mask')
+/** The CLI bundle built from the current sources (tests/support/builtCli.ts), for the spawned tests. */
+let cliBundle: string
 
 let root: string
 let sources: Sources
@@ -38,7 +35,7 @@ let ws: string
 const run = (command: (args: string[]) => Promise<number>, args: string[]) => runCommand(command, args)
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(process.execPath, [cliBundle, ...args], { encoding: 'utf8', timeout: 60_000 })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -176,7 +173,11 @@ describe('wsm-curator import-mask', () => {
   })
 })
 
-describe.runIf(built)('the built CLI', () => {
+describe('the built CLI', () => {
+  beforeAll(async () => {
+    cliBundle = await builtCli()
+  }, 300_000)
+
   it('runs the commands with exit codes 0, 1 [code], 2 usage', () => {
     const stats = cli('stats', ws, '--json')
     expect(stats.status).toBe(0)
