@@ -84,6 +84,10 @@ const GREY8 = { colorType: 0, bitDepth: 8, interlaced: false } as const
 /** Bytes hashed per step: both checksums read a slice while it is still in the CPU cache. */
 const DIGEST_SLICE = 64 * 1024
 
+/**
+ * SHA-256 (hex, as fs/hash.ts's sha256Hex gives it) and, for zip entries, CRC-32 in one pass over
+ * the bytes, slice by slice.
+ */
 function prepared(bytes: Uint8Array, crc: boolean): PreparedFile {
   const hash = createHash('sha256')
   let c = 0

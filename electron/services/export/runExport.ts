@@ -14,11 +14,11 @@
  * mask, size mismatch) stops the export with that pair's coded error: the output then does not exist.
  * `wsm-curator verify-export` decodes every mask and re-checks every checksum.
  */
-import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
 import { APP_NAME, APP_VERSION } from '../../appMeta'
 import { BufferPool } from '../fs/bufferPool'
+import { sha256Hex } from '../fs/hash'
 import type { PairState, Workspace } from '../workspace/workspace'
 import type { ZipReader } from '../zip/zipReader'
 import {
@@ -105,10 +105,6 @@ interface Prepared {
   excluded?: ExcludedPair
   /** The files to write (until written). */
   outcome?: PreparedPair
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
 }
 
 function cancelled(): CodedError {
@@ -239,8 +235,8 @@ export async function runExport(
       },
       excluded,
       files: {
-        [MANIFEST_JSON]: { sha256: sha256(manifestJson), bytes: manifestJson.length },
-        [MANIFEST_CSV]: { sha256: sha256(csv), bytes: csv.length },
+        [MANIFEST_JSON]: { sha256: sha256Hex(manifestJson), bytes: manifestJson.length },
+        [MANIFEST_CSV]: { sha256: sha256Hex(csv), bytes: csv.length },
       },
     }
     await sink.add(MANIFEST_CSV, csv, { compress: true })

@@ -6,11 +6,11 @@
  * for isic-challenge, where 255 is LESION), the mask's size against the image's, and its pixel counts
  * against the manifest. Files under images/ or masks/ that the manifest does not list are problems too.
  */
-import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { CodedError, toApiError, type ApiError } from '../../../shared/api/errors'
 import { isPairStatus } from '../../../shared/workspace/review'
+import { sha256Hex } from '../fs/hash'
 import { readImageHeader } from '../images/imageHeader'
 import { decodeMaskPng } from '../mask/maskPng'
 import { ZipReader } from '../zip/zipReader'
@@ -118,10 +118,6 @@ async function openExport(target: string): Promise<{ files: ExportFiles; contain
   }
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
-
 /**
  * Verifies an export (see the module comment). Never throws for a problem in the export: every one
  * is in `problems`. Throws only when `target` cannot be opened at all as a folder or zip
@@ -199,7 +195,7 @@ export async function verifyExport(
       manifestBytes[name] = bytes
       if (!want || typeof want.sha256 !== 'string') {
         problem('export-corrupt', `export.json records no checksum for ${name}`, EXPORT_JSON)
-      } else if (sha256(bytes) !== want.sha256 || bytes.length !== want.bytes) {
+      } else if (sha256Hex(bytes) !== want.sha256 || bytes.length !== want.bytes) {
         problem('checksum-mismatch', `SHA-256 or size differs from export.json's record`, name)
       }
     }
@@ -377,7 +373,7 @@ async function checkPair(
   const [image, mask] = await Promise.all([read(p.image.file), read(p.mask.file)])
   let imageSize: { width: number; height: number } | undefined
   if (image) {
-    if (image.length !== p.image.bytes || sha256(image) !== p.image.sha256) {
+    if (image.length !== p.image.bytes || sha256Hex(image) !== p.image.sha256) {
       problem(
         'checksum-mismatch',
         `${p.id}: the image's SHA-256 or size differs from the manifest`,
@@ -399,7 +395,7 @@ async function checkPair(
     }
   }
   if (!mask) return
-  if (mask.length !== p.mask.bytes || sha256(mask) !== p.mask.sha256) {
+  if (mask.length !== p.mask.bytes || sha256Hex(mask) !== p.mask.sha256) {
     problem('checksum-mismatch', `${p.id}: the mask's SHA-256 or size differs from the manifest`, p.mask.file)
   }
   let decoded: ReturnType<typeof decodeMaskPng>
