@@ -1,9 +1,10 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { asarUnpackedPath } from '../../../electron/services/fs/asarPath'
+import { builtCli } from '../../support/builtCli'
 
 describe('asarUnpackedPath', () => {
   it('maps a file inside app.asar to its unpacked copy (POSIX and Windows)', () => {
@@ -26,37 +27,37 @@ describe('asarUnpackedPath', () => {
   })
 })
 
-const ROOT = path.resolve(import.meta.dirname, '../../..')
-const chunks = path.join(ROOT, 'out/main/chunks')
-const built = existsSync(chunks)
-  ? readdirSync(chunks).find((f) => f.startsWith('maskScanWorker-'))
-  : undefined
-
 describe('the built mask-scan worker, unpacked', () => {
-  it.skipIf(built === undefined)(
-    'loads as an ES module from a folder with no package.json above it, as app.asar.unpacked is (skipped: no out/main build; run npx electron-vite build)',
-    async () => {
-      // The packaged layout: resources/app.asar.unpacked/out/main/chunks/<worker>, and no
-      // package.json ("type": "module" stays inside app.asar): Node's syntax detection must load it.
-      const resources = path.join(mkdtempSync(path.join(os.tmpdir(), 'wsm-asar-')), 'resources')
-      const unpacked = path.join(resources, 'app.asar.unpacked', 'out', 'main', 'chunks')
-      mkdirSync(unpacked, { recursive: true })
-      cpSync(path.join(chunks, built!), path.join(unpacked, built!))
-      const packedPath = path.join(resources, 'app.asar', 'out', 'main', 'chunks', built!)
-      const file = asarUnpackedPath(packedPath)
-      expect(file).toBe(path.join(unpacked, built!))
-      const worker = new Worker(file, { workerData: {} })
-      try {
-        // An empty batch comes back only if the module ran (read as CommonJS it fails at its first import).
-        const reply = await new Promise<unknown>((resolve, reject) => {
-          worker.once('message', resolve)
-          worker.once('error', reject)
-          worker.postMessage({ type: 'batch', batch: 7, items: [] })
-        })
-        expect(reply).toEqual({ type: 'results', batch: 7, results: [] })
-      } finally {
-        await worker.terminate()
-      }
-    },
-  )
+  // The worker chunk as electron-vite builds it, from the current sources (never a stale out/main).
+  let chunks: string
+  let built: string | undefined
+  beforeAll(async () => {
+    chunks = path.join(path.dirname(await builtCli()), 'chunks')
+    built = readdirSync(chunks).find((f) => f.startsWith('maskScanWorker-'))
+  }, 300_000)
+
+  it('loads as an ES module from a folder with no package.json above it, as app.asar.unpacked is', async () => {
+    expect(built, `no maskScanWorker chunk in ${chunks}`).toBeDefined()
+    // The packaged layout: resources/app.asar.unpacked/out/main/chunks/<worker>, and no
+    // package.json ("type": "module" stays inside app.asar): Node's syntax detection must load it.
+    const resources = path.join(mkdtempSync(path.join(os.tmpdir(), 'wsm-asar-')), 'resources')
+    const unpacked = path.join(resources, 'app.asar.unpacked', 'out', 'main', 'chunks')
+    mkdirSync(unpacked, { recursive: true })
+    cpSync(path.join(chunks, built!), path.join(unpacked, built!))
+    const packedPath = path.join(resources, 'app.asar', 'out', 'main', 'chunks', built!)
+    const file = asarUnpackedPath(packedPath)
+    expect(file).toBe(path.join(unpacked, built!))
+    const worker = new Worker(file, { workerData: {} })
+    try {
+      // An empty batch comes back only if the module ran (read as CommonJS it fails at its first import).
+      const reply = await new Promise<unknown>((resolve, reject) => {
+        worker.once('message', resolve)
+        worker.once('error', reject)
+        worker.postMessage({ type: 'batch', batch: 7, items: [] })
+      })
+      expect(reply).toEqual({ type: 'results', batch: 7, results: [] })
+    } finally {
+      await worker.terminate()
+    }
+  })
 })
