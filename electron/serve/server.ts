@@ -7,6 +7,7 @@ import type { ApiHandlers } from '../../shared/api/contract'
 import { dispatch } from '../../shared/api/dispatch'
 import type { ApiError } from '../../shared/api/errors'
 import { fail } from '../../shared/api/result'
+import { isWithin } from '../services/fs/paths'
 import { SECURITY_HEADERS } from './securityHeaders'
 import { WIRE_CONTENT_TYPE, WireError, decodeWire, encodeWire } from '../../shared/api/wire'
 
@@ -120,7 +121,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     if (rel.endsWith('/')) rel += 'index.html'
     const abs = path.resolve(rendererDir, '.' + path.posix.normalize('/' + rel))
-    if (abs !== rendererDir && !abs.startsWith(rendererDir + path.sep)) {
+    if (!isWithin(abs, rendererDir)) {
       return sendError(res, 403, { code: 'forbidden-path', message: 'outside the app' })
     }
     let data: Buffer

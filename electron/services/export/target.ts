@@ -13,6 +13,7 @@ import { constants as fsConstants, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
 import { fsError, fsyncDir } from '../fs/atomicWrite'
+import { isWithin } from '../fs/paths'
 import { ZipWriter, prepareEntry } from '../zip/zipWriter'
 import { IMAGES_DIR, MASKS_DIR } from './format'
 
@@ -41,11 +42,6 @@ async function realPathOf(p: string): Promise<string> {
       cur = parent
     }
   }
-}
-
-function isWithin(inner: string, outer: string): boolean {
-  const rel = path.relative(outer, inner)
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -159,6 +159,15 @@ describe('serve bridge', () => {
     }
   })
 
+  it('serves renderer files whose names hold spaces, non-ASCII or a leading ..', async () => {
+    for (const name of ['café ü.txt', '..notes.txt']) {
+      writeFileSync(path.join(rendererDir, name), `file ${name}`)
+      const res = await request({ path: '/' + encodeURIComponent(name) })
+      expect(res.status).toBe(200)
+      expect(res.body.toString()).toBe(`file ${name}`)
+    }
+  })
+
   it('refuses a foreign Host header (DNS rebinding)', async () => {
     const res = await request({ path: '/', headers: { host: 'evil.example:80' } })
     expect(res.status).toBe(421)
