@@ -1,7 +1,7 @@
 import { existsSync, promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { WORKSPACE_FILE } from '../workspaceConfig'
+import { WORKSPACE_FILE } from '../workspace/workspaceConfig'
 import { Workspace, type OpenWorkspaceOptions } from '../workspace/workspace'
 import type { DatasetSources } from '../dataset'
 import { DEMO_PAIRS, generateDemoDataset } from './demoDataset'

@@ -1,13 +1,32 @@
 /**
- * The seam between the workspace and the mask scanner (electron/services/scan/maskScan.ts): the
- * workspace asks for the statistics of some pairs (by dataset index) and receives one result per
- * pair, in any order. Tests may inject another scanner.
+ * The statistics scan of a workspace: the driver (which pairs need analysing, results committed in
+ * batches so an interrupted scan resumes where it stopped) and the seam to the mask scanner
+ * (electron/services/scan/maskScan.ts): the workspace asks for the statistics of some pairs (by
+ * dataset index) and receives one result per pair, in any order. Tests may inject another scanner.
  */
 import type { ApiError } from '../../../shared/api/errors'
 import type { MaskStats } from '../../../shared/workspace/review'
 import type { Dataset } from '../dataset'
-import { scanMasks } from '../scan/maskScan'
 import { statsFromAnalysis } from '../mask/maskStats'
+import { scanMasks } from '../scan/maskScan'
+import { maskFingerprints } from './fingerprints'
+import { statsParams, type PairRow } from './rows'
+import type { WorkspaceContext } from './store'
+import type { StatsScanOptions, StatsScanProgress, StatsScanResult } from './types'
+
+/** Results are committed in batches of this many (or every SCAN_FLUSH_MS). */
+const SCAN_BATCH = 512
+const SCAN_FLUSH_MS = 1000
+
+const SQL = {
+  rows: `SELECT id, idx, scan_fp, mask_sha256, scan_error, uncertain_fraction FROM pairs WHERE idx IS NOT NULL`,
+  setStats: `UPDATE pairs SET width = ?, height = ?, background = ?, lesion = ?, uncertain = ?, lesion_components = ?,
+               uncertain_components = ?, uncertain_fraction = ?, scan_fp = ?, scan_error = ?
+             WHERE id = ? AND mask_sha256 IS NULL`,
+  setUnreadable: `UPDATE pairs SET width = NULL, height = NULL, background = NULL, lesion = NULL, uncertain = NULL,
+                    lesion_components = NULL, uncertain_components = NULL, uncertain_fraction = NULL, scan_fp = ?, scan_error = ?
+                  WHERE id = ? AND mask_sha256 IS NULL`,
+} as const
 
 export interface ScanItemResult {
   index: number
@@ -50,4 +69,91 @@ export const defaultScanner: MaskScanner = async (dataset, request) => {
     if (request.signal?.aborted) return
     throw err
   }
+}
+
+/**
+ * Analyses the source masks whose statistics are missing or stale (the source file's fingerprint
+ * changed), skipping corrected pairs. Aborting `controller` stops it; what was committed stays.
+ */
+export async function runStatsScan(
+  ctx: WorkspaceContext,
+  scanner: MaskScanner,
+  controller: AbortController,
+  options: StatsScanOptions,
+): Promise<StatsScanResult> {
+  const signal = controller.signal
+  const rows = ctx.store.statement(SQL.rows).all() as Pick<
+    PairRow,
+    'id' | 'idx' | 'scan_fp' | 'mask_sha256' | 'scan_error' | 'uncertain_fraction'
+  >[]
+  // Corrected pairs have the statistics of their corrected mask; the others are candidates.
+  const candidates = rows.filter((r) => r.mask_sha256 === null && r.idx !== null)
+  const fingerprints = await maskFingerprints(
+    ctx.dataset,
+    candidates.map((r) => r.idx as number),
+  )
+  const indices: number[] = []
+  for (const r of candidates) {
+    const fp = fingerprints.get(r.idx as number) ?? null
+    const analysed = r.uncertain_fraction !== null || r.scan_error !== null
+    if (fp !== null && r.scan_fp === fp && analysed) continue
+    indices.push(r.idx as number)
+  }
+  indices.sort((a, b) => a - b)
+  const state: StatsScanProgress = {
+    done: 0,
+    toScan: indices.length,
+    skipped: rows.length - indices.length,
+    failed: 0,
+    problems: 0,
+  }
+  const setStats = ctx.store.statement(SQL.setStats)
+  const setUnreadable = ctx.store.statement(SQL.setUnreadable)
+  let batch: ScanItemResult[] = []
+  let lastFlush = Date.now()
+  const flush = () => {
+    if (batch.length === 0) return
+    const items = batch
+    batch = []
+    lastFlush = Date.now()
+    ctx.store.write('record statistics', () => {
+      for (const r of items) {
+        const id = ctx.dataset.idAt(r.index)
+        const fp = fingerprints.get(r.index) ?? null
+        const problem = r.problem?.code ?? null
+        if (r.stats) setStats.run(...statsParams(r.stats), fp, problem, id)
+        else setUnreadable.run(fp, problem ?? 'internal', id)
+      }
+    })
+  }
+  options.onProgress?.({ ...state })
+  let flushError: unknown
+  if (indices.length > 0 && !signal.aborted) {
+    await scanner(ctx.dataset, {
+      indices,
+      signal,
+      workers: options.workers,
+      onResult: (r) => {
+        if (flushError !== undefined) return
+        batch.push(r)
+        state.done++
+        if (!r.stats) state.failed++
+        if (r.problem) state.problems++
+        if (batch.length >= SCAN_BATCH || Date.now() - lastFlush >= SCAN_FLUSH_MS) {
+          try {
+            flush()
+          } catch (err) {
+            // E.g. the disk is full: stop the scan; what was committed stays.
+            flushError = err
+            controller.abort()
+            return
+          }
+        }
+        options.onProgress?.({ ...state })
+      },
+    })
+  }
+  if (flushError !== undefined) throw flushError
+  flush()
+  return { ...state, aborted: state.done < state.toScan }
 }

@@ -10,9 +10,9 @@
  */
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
-import { CodedError } from '../../shared/api/errors'
-import type { DatasetSources } from './dataset'
-import { atomicWriteFile } from './fs/atomicWrite'
+import { CodedError } from '../../../shared/api/errors'
+import type { DatasetSources } from '../dataset'
+import { atomicWriteFile } from '../fs/atomicWrite'
 
 export const WORKSPACE_FILE = 'workspace.json'
 export const WORKSPACE_FORMAT = 'wsm-curator-workspace'

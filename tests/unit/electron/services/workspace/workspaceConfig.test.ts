@@ -2,12 +2,12 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { type CodedError } from '../../../../shared/api/errors'
+import { type CodedError } from '../../../../../shared/api/errors'
 import {
   readWorkspaceConfig,
   readWorkspaceSources,
   writeWorkspaceConfig,
-} from '../../../../electron/services/workspaceConfig'
+} from '../../../../../electron/services/workspace/workspaceConfig'
 
 let dir: string
 

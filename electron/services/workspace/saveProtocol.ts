@@ -1,0 +1,270 @@
+/**
+ * The save protocol of a corrected mask, a small write-ahead log:
+ *
+ *   1. commit a `pending_saves` row (the new file's SHA-256 and the event to record);
+ *   2. write the PNG atomically (temp file, fsync, read back and compare, rename, fsync the folder);
+ *   3. commit the pair's new state, its audit event and the removal of the pending row together.
+ *
+ * A crash at any instant leaves the old file or the new one; `recoverPending` (on reopening, or
+ * before the next mutation after a failed record) finishes or forgets each pending save according
+ * to the hash of the file in place.
+ */
+import { promises as fsp } from 'node:fs'
+import { CodedError } from '../../../shared/api/errors'
+import type { LabelMap } from '../../../shared/labels/codes'
+import type { PairStatus } from '../../../shared/workspace/review'
+import { atomicWriteFile, fsError, type AtomicFs } from '../fs/atomicWrite'
+import { sha256Hex } from '../fs/hash'
+import { decodeMaskPng, encodeMaskPng, type MaskPngFormat } from '../mask/maskPng'
+import { readMaskPngFormat } from '../mask/pngFormat'
+import { countTransitions, maskStats } from '../mask/maskStats'
+import { statsParams, type PendingPayload } from './rows'
+import { sqliteError } from './sqlite'
+import type { WorkspaceContext } from './store'
+import type { SaveMaskResult } from './types'
+
+const SQL = {
+  pending: `INSERT OR REPLACE INTO pending_saves (pair_id, sha256, payload, started_at) VALUES (?, ?, ?, ?)`,
+  allPending: `SELECT pair_id, sha256, payload FROM pending_saves`,
+  dropPending: `DELETE FROM pending_saves WHERE pair_id = ?`,
+  newRow: `INSERT INTO pairs (id) VALUES (?)`,
+  corrected: `UPDATE pairs SET status = 'corrected', note = ?, curator = ?, updated_at = ?, mask_sha256 = ?, mask_size = ?,
+                mask_mtime = ?, width = ?, height = ?, background = ?, lesion = ?, uncertain = ?, lesion_components = ?,
+                uncertain_components = ?, uncertain_fraction = ?, scan_error = NULL
+              WHERE id = ?`,
+} as const
+
+/** Lets queued I/O callbacks and requests run before the next CPU-heavy step. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+export class MaskSaver {
+  readonly #ctx: WorkspaceContext
+  readonly #fs: AtomicFs | undefined
+  /** The mask last saved, as read back (saving the same pair again needs no decode of it). */
+  #lastSaved: { id: string; sha256: string; map: LabelMap } | undefined
+  /** A save whose file landed but whose record did not commit (e.g. disk full): retried before the next mutation. */
+  pendingToRecover = false
+
+  constructor(ctx: WorkspaceContext, fs: AtomicFs | undefined) {
+    this.#ctx = ctx
+    this.#fs = fs
+  }
+
+  /**
+   * Steps 1–3 for a map already checked against its shape (data length = width × height). Runs in
+   * the workspace's mutation queue.
+   */
+  async save(
+    id: string,
+    index: number,
+    map: LabelMap,
+    note: string | null | undefined,
+  ): Promise<SaveMaskResult> {
+    const ctx = this.#ctx
+    const row = ctx.store.row(id)
+    const corrected = row?.mask_sha256 ?? null
+    // The source gives the size and the PNG format; the previous current mask gives the transitions
+    // (decoded without judging its values: a source with bad values can still be corrected).
+    const source = await ctx.dataset.readMaskBytes(index)
+    let format: MaskPngFormat
+    let previous: LabelMap
+    if (corrected !== null) {
+      format = readMaskPngFormat(source.bytes, source.file).format
+      const last = this.#lastSaved
+      if (last?.id === id && last.sha256 === corrected) previous = last.map
+      else {
+        const file = ctx.maskFile(id)
+        let bytes: Buffer
+        try {
+          bytes = await fsp.readFile(file)
+        } catch (err) {
+          throw fsError(err, file, 'read')
+        }
+        previous = decodeMaskPng(bytes, file)
+      }
+    } else {
+      const decoded = decodeMaskPng(source.bytes, source.file)
+      format = decoded.format
+      previous = decoded
+    }
+    const target = ctx.maskFile(id)
+    if (map.width !== previous.width || map.height !== previous.height) {
+      throw new CodedError(
+        'mask-size',
+        `the mask is ${map.width}×${map.height} but ${id}'s source mask is ${previous.width}×${previous.height}`,
+        target,
+      )
+    }
+    // The CPU-heavy steps (tens of ms each on 12 Mpx) give the event loop a turn in between, so
+    // IPC and HTTP requests are served while a large mask is being saved.
+    await turn()
+    const png = encodeMaskPng(map, format) // refuses values other than 0, 1, 255 (mask-values)
+    const hash = sha256Hex(png)
+    await turn()
+    const transitions = countTransitions(previous.data, map.data)
+    await turn()
+    const stats = maskStats(map, target)
+    const payload: PendingPayload = {
+      at: Date.now(),
+      curator: ctx.curator,
+      note,
+      kind: 'save',
+      transitions,
+      stats,
+      bytes: png.length,
+    }
+    ctx.store.write('prepare the save', () => {
+      ctx.store.statement(SQL.pending).run(id, hash, JSON.stringify(payload), payload.at)
+    })
+    this.#lastSaved = undefined
+    let written: LabelMap | undefined
+    try {
+      await atomicWriteFile(target, png, {
+        fs: this.#fs,
+        verify: async (temp) => {
+          written = await verifyWritten(temp, png, map, target)
+        },
+      })
+    } catch (err) {
+      // The rename may have happened before the failure (e.g. flushing the folder failed): then
+      // the save is kept pending and completed later, else forgotten.
+      if (await this.#landed(id, hash)) this.pendingToRecover = true
+      else this.#forgetPending(id)
+      throw err
+    }
+    // The decoded read-back equals `map` and belongs to us: the previous mask of the next save.
+    if (written) this.#lastSaved = { id, sha256: hash, map: written }
+    try {
+      await this.#complete(id, hash, payload, false)
+    } catch (err) {
+      // The file is in place; its record will be completed before the next change or on reopening.
+      this.pendingToRecover = true
+      const e = err instanceof CodedError ? err : sqliteError(err, ctx.store.file, 'record the save')
+      throw new CodedError(
+        e.code,
+        `${e.message} (the mask file ${target} was written; its record will be completed when possible)`,
+        e.file,
+      )
+    }
+    return {
+      id,
+      index,
+      file: target,
+      sha256: hash,
+      bytes: png.length,
+      transitions: payload.transitions,
+      stats: payload.stats,
+      status: 'corrected',
+    }
+  }
+
+  /** Completes or drops the pending saves according to the files in place. */
+  async recoverPending(): Promise<void> {
+    const ctx = this.#ctx
+    const pending = ctx.store.statement(SQL.allPending).all() as {
+      pair_id: string
+      sha256: string
+      payload: string
+    }[]
+    for (const p of pending) {
+      if (await this.#landed(p.pair_id, p.sha256)) {
+        await this.#complete(p.pair_id, p.sha256, JSON.parse(p.payload) as PendingPayload, true)
+        ctx.notices.push(`${p.pair_id}: a mask save interrupted by a crash had completed; recorded it`)
+      } else {
+        ctx.store.write('drop an unfinished save', () => {
+          ctx.store.statement(SQL.dropPending).run(p.pair_id)
+        })
+        ctx.notices.push(
+          `${p.pair_id}: a mask save interrupted by a crash had not completed; the previous mask stays`,
+        )
+      }
+    }
+    this.pendingToRecover = false
+  }
+
+  /** True when the pair's mask file holds exactly the bytes hashing to `hash`. */
+  async #landed(id: string, hash: string): Promise<boolean> {
+    try {
+      return sha256Hex(await fsp.readFile(this.#ctx.maskFile(id))) === hash
+    } catch {
+      return false
+    }
+  }
+
+  #forgetPending(id: string): void {
+    try {
+      this.#ctx.store.statement(SQL.dropPending).run(id)
+    } catch {
+      // Harmless if it stays: on reopening, the file's hash will not match and it is dropped.
+    }
+  }
+
+  /** Records a save whose file is in place (step 3), in one transaction. */
+  async #complete(id: string, hash: string, payload: PendingPayload, recovered: boolean): Promise<void> {
+    const { store } = this.#ctx
+    const file = this.#ctx.maskFile(id)
+    let st
+    try {
+      st = await fsp.stat(file)
+    } catch (err) {
+      throw fsError(err, file, 'check')
+    }
+    store.write('record the save', () => {
+      const row = store.row(id)
+      const from: PairStatus = row?.status ?? 'unreviewed'
+      if (!row) store.statement(SQL.newRow).run(id)
+      const note = payload.note === undefined ? (row?.note ?? null) : payload.note
+      store
+        .statement(SQL.corrected)
+        .run(note, payload.curator, payload.at, hash, st.size, st.mtimeMs, ...statsParams(payload.stats), id)
+      store.appendEvent({
+        at: payload.at,
+        curator: payload.curator,
+        id,
+        kind: payload.kind,
+        from,
+        to: 'corrected',
+        note: payload.note ?? null,
+        transitions: payload.transitions,
+        maskSha256: hash,
+        recovered,
+      })
+      store.statement(SQL.dropPending).run(id)
+    })
+  }
+}
+
+/** The read-back check of a written mask (before it replaces the target); returns the decoded map. */
+async function verifyWritten(temp: string, png: Buffer, map: LabelMap, target: string): Promise<LabelMap> {
+  let bytes: Buffer
+  try {
+    bytes = await fsp.readFile(temp)
+  } catch (err) {
+    throw fsError(err, target, 'read back')
+  }
+  if (!bytes.equals(png)) {
+    throw new CodedError(
+      'io-error',
+      `${target}: the written file differs from the data sent (read back)`,
+      target,
+    )
+  }
+  const decoded = decodeMaskPng(bytes, target)
+  const same =
+    decoded.width === map.width &&
+    decoded.height === map.height &&
+    Buffer.compare(
+      Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength),
+      Buffer.from(map.data.buffer, map.data.byteOffset, map.data.byteLength),
+    ) === 0
+  if (!same) {
+    throw new CodedError(
+      'io-error',
+      `${target}: the written mask does not decode to the saved labels`,
+      target,
+    )
+  }
+  return { width: decoded.width, height: decoded.height, data: decoded.data }
+}
