@@ -39,7 +39,9 @@ test('create a workspace from the app, decide there, and switch back through the
   await page.getByTestId('workspace-button').click()
   await page.getByTestId('ws-open-path').fill(path.join(dir, 'no-such-folder'))
   await page.getByTestId('ws-open').click()
-  await expect(page.getByTestId('ws-message')).toContainText('[')
+  // Not a workspace: workspace.json is not there (the message names the folder).
+  await expect(page.getByTestId('ws-message')).toContainText('[not-found]')
+  await expect(page.getByTestId('ws-message')).toContainText('no-such-folder')
   await page.getByRole('button', { name: serve.workspace }).click()
   await expect(page.getByTestId('workspace-dialog')).toBeHidden()
   await expect(page.getByTestId('progress')).toContainText('1 / 12 reviewed')
