@@ -46,6 +46,10 @@ export const ERROR_CODES = [
   'export-corrupt',
   'checksum-mismatch',
   'cancelled',
+  // metadata CSVs
+  'metadata-not-csv',
+  'metadata-no-id-column',
+  'metadata-unknown-column',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
