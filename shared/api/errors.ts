@@ -50,6 +50,20 @@ export const ERROR_CODES = [
   'metadata-not-csv',
   'metadata-no-id-column',
   'metadata-unknown-column',
+  // team QA on a shared PostgreSQL (electron/services/team)
+  /** The team server cannot be reached, refused the connection, or the connection was lost. */
+  'team-unreachable',
+  /** The team server refused the credentials (the password comes from the URL, PGPASSWORD or .pgpass). */
+  'team-auth',
+  /** The TLS asked for by sslmode could not be set up. */
+  'team-tls',
+  /** No team in this database, or this workspace has not joined one. */
+  'team-not-found',
+  'team-exists',
+  /** The workspace's dataset is not the team's (different source masks). */
+  'team-dataset',
+  /** The team database's schema is newer than this program. */
+  'team-version',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
