@@ -3,6 +3,7 @@ import type { SpawnSyncReturns } from 'node:child_process'
 import type path from 'node:path'
 
 export declare const ELECTRON_TOOLING_NODE: string
+export declare const DOWNLOAD_TIMEOUT_MS: number
 export type BinaryStatus =
   { ok: true; binary: string; version: string } | { ok: false; reason: string; version: string }
 export declare function electronBinaryStatus(pkgDir: string, env?: NodeJS.ProcessEnv): BinaryStatus

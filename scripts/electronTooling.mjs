@@ -73,6 +73,9 @@ export function firstLine(text) {
   )
 }
 
+/** How long the binary's download may take (about 100 MB). */
+export const DOWNLOAD_TIMEOUT_MS = 15 * 60_000
+
 /**
  * Makes sure the Electron binary is there: runs the package's own install.js (the download that
  * Electron 45 no longer does at `npm install`) when it is not. Never throws.
@@ -88,11 +91,15 @@ export function ensureElectronBinary(pkgDir, { env = process.env, log = () => {}
     env,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A host that swallows packets would otherwise hold `npm start` (or test:e2e) indefinitely.
+    timeout: DOWNLOAD_TIMEOUT_MS,
   })
   const after = electronBinaryStatus(pkgDir, env)
   if (after.ok) return { ok: true, binary: after.binary, downloaded: true }
   const cause = run.error
-    ? run.error.message
+    ? /ETIMEDOUT/.test(run.error.message)
+      ? `no answer within ${DOWNLOAD_TIMEOUT_MS / 60_000} minutes`
+      : run.error.message
     : run.status !== 0
       ? firstLine(run.stderr || run.stdout)
       : after.reason
