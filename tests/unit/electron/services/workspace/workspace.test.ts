@@ -1,7 +1,8 @@
 import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type * as WorkerThreads from 'node:worker_threads'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CodedError } from '../../../../../shared/api/errors'
 import { decodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
@@ -16,6 +17,19 @@ import {
   TEST_TRNS,
   type Sources,
 } from './fixtures'
+
+/** Worker threads started in this file: the real Worker class, counted (see the scan tests). */
+const workerStarts = vi.hoisted(() => ({ count: 0 }))
+vi.mock('node:worker_threads', async (importOriginal) => {
+  const real = await importOriginal<typeof WorkerThreads>()
+  class CountedWorker extends real.Worker {
+    constructor(...args: ConstructorParameters<typeof real.Worker>) {
+      super(...args)
+      workerStarts.count++
+    }
+  }
+  return { ...real, default: { ...real, Worker: CountedWorker }, Worker: CountedWorker }
+})
 
 let root: string
 let sources: Sources
@@ -391,7 +405,10 @@ describe('statistics scan', () => {
 
   it('uses the worker-thread scanner by default', async () => {
     const ws = await newWorkspace('scan-workers')
-    const r = await ws.startStatsScan({ workers: 2 })
+    const started = workerStarts.count
+    // No options: the default must start worker threads (a serial fallback would start none).
+    const r = await ws.startStatsScan()
+    expect(workerStarts.count).toBeGreaterThan(started)
     expect(r).toMatchObject({ toScan: 5, done: 5, aborted: false })
     expect(ws.stats().scanned).toBe(5)
   })
