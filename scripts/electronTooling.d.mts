@@ -7,6 +7,7 @@ export declare const DOWNLOAD_TIMEOUT_MS: number
 export type BinaryStatus =
   { ok: true; binary: string; version: string } | { ok: false; reason: string; version: string }
 export declare function electronBinaryStatus(pkgDir: string, env?: NodeJS.ProcessEnv): BinaryStatus
+export declare function noDisplayReason(platform?: string, env?: NodeJS.ProcessEnv): string | null
 export declare function nodeAtLeast(actual: string, wanted: string): boolean
 export declare function missingElectronLine(version: string, cause: string, nodeVersion?: string): string
 export declare function firstLine(text: string | null | undefined): string

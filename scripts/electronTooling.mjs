@@ -43,6 +43,15 @@ export function electronBinaryStatus(pkgDir, env = process.env) {
   return { ok: true, binary, version }
 }
 
+/**
+ * Why Electron cannot open a window here, or null: on Linux it needs an X11 or Wayland display
+ * (run under `xvfb-run` on a headless machine).
+ */
+export function noDisplayReason(platform = process.platform, env = process.env) {
+  if (platform !== 'linux' || env.DISPLAY || env.WAYLAND_DISPLAY) return null
+  return 'no display (DISPLAY and WAYLAND_DISPLAY are unset; run under xvfb-run)'
+}
+
 /** True when `actual` (e.g. process.versions.node) is at least `wanted` (x.y.z). */
 export function nodeAtLeast(actual, wanted) {
   const a = actual.split('.').map(Number)

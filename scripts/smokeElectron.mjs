@@ -9,7 +9,7 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { _electron as electron } from 'playwright-core'
-import { electronBinaryStatus } from './electronTooling.mjs'
+import { electronBinaryStatus, noDisplayReason } from './electronTooling.mjs'
 
 const root = path.resolve(import.meta.dirname, '..')
 const log = (line) => console.log(`smoke:electron: ${line}`)
@@ -23,6 +23,11 @@ async function main() {
     console.error(
       `smoke:electron: no Electron binary (${status.reason}); run "npx install-electron" where github.com is reachable`,
     )
+    return 1
+  }
+  const noDisplay = noDisplayReason()
+  if (noDisplay) {
+    console.error(`smoke:electron: Electron cannot open a window: ${noDisplay}`)
     return 1
   }
   if (!existsSync(path.join(root, 'out/main/main.js'))) {

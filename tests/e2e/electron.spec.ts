@@ -2,7 +2,7 @@ import { _electron as electron, expect, test } from '@playwright/test'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { electronBinaryStatus } from '../../scripts/electronTooling.mjs'
+import { electronBinaryStatus, noDisplayReason } from '../../scripts/electronTooling.mjs'
 import { tempDir } from './support/serve'
 
 /**
@@ -16,10 +16,13 @@ const status = electronBinaryStatus(
   path.dirname(createRequire(import.meta.url).resolve('electron/package.json')),
 )
 
+const noDisplay = noDisplayReason()
+
 test.skip(
   !status.ok,
   `no Electron binary on this machine (${status.ok ? '' : status.reason}): npx install-electron`,
 )
+test.skip(noDisplay !== null, `Electron cannot open a window: ${noDisplay}`)
 
 test('the Electron app opens the demo, trusts its own window over IPC, saves a mask and quits', async () => {
   const demoDir = tempDir('wsm-electron-demo-')

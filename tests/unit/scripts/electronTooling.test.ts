@@ -10,6 +10,7 @@ import {
   nativeUpToDate,
   nodeAtLeast,
   nodeGypArgs,
+  noDisplayReason,
   npmCommand,
   prebuildArgs,
   rebuildMarkers,
@@ -222,5 +223,15 @@ describe('npm run dist helpers', () => {
     )
     expect(spawnFailure('x', { error: undefined, signal: null, status: 2 })).toBe('x: exited with code 2')
     expect(spawnFailure('x', { error: undefined, signal: null, status: 0 })).toBeNull()
+  })
+})
+
+describe('noDisplayReason', () => {
+  it('asks for a display on Linux only', () => {
+    expect(noDisplayReason('linux', {})).toContain('xvfb-run')
+    expect(noDisplayReason('linux', { DISPLAY: ':99' })).toBeNull()
+    expect(noDisplayReason('linux', { WAYLAND_DISPLAY: 'wayland-0' })).toBeNull()
+    expect(noDisplayReason('win32', {})).toBeNull()
+    expect(noDisplayReason('darwin', {})).toBeNull()
   })
 })
