@@ -4,11 +4,13 @@ import { demoCommand } from './commands/demo'
 import { exportCommand } from './commands/export'
 import { importMaskCommand } from './commands/importMask'
 import { initCommand } from './commands/init'
+import { metadataCommand } from './commands/metadata'
 import { resolveCommand } from './commands/resolve'
 import { reviewCommand } from './commands/review'
 import { scanCommand } from './commands/scan'
 import { serveCommand } from './commands/serve'
 import { statsCommand } from './commands/stats'
+import { TEAM_USAGE, teamCommand } from './commands/team'
 import { validateCommand } from './commands/validate'
 import { verifyExportCommand } from './commands/verifyExport'
 import { EXIT_PROBLEM, EXIT_USAGE, UsageError, type Command } from './util'
@@ -24,11 +26,16 @@ Usage:
       Create a curation workspace for these sources (which are only ever read).
   wsm-curator init <workspace> --rebuild
       Rebuild a damaged workspace database; corrected masks in masks/ are kept and adopted.
-  wsm-curator stats <workspace> [--json] [--no-scan]
-      Run or continue the mask statistics scan, then print review progress and statistics.
-  wsm-curator review <workspace> --set <status> (--ids <id,…|@file> | --uncertain-max <f>) [--from <status,…|any>] [--note TEXT] [--dry-run]
+  wsm-curator stats <workspace> [--json] [--no-scan] [--by <column>]
+      Run or continue the mask statistics scan, then print review progress and statistics
+      (--by: per value of a metadata column, its pairs, statuses and mean uncertain fraction).
+  wsm-curator metadata <workspace> <csv>… [--json]
+      Import ISIC metadata CSVs (archive export: isic_id,…,diagnosis,…; challenge ground truth:
+      image_id,… or image,MEL,NV,…) keyed by their id column; only the workspace's pairs are kept.
+  wsm-curator review <workspace> --set <status> (--ids <id,…|@file> | --uncertain-max <f> | --where <col=v,…>) [--from <status,…|any>] [--note TEXT] [--dry-run]
       Set the status of many pairs in one audited transaction (statuses: unreviewed, accepted,
-      corrected, rejected, flagged, skipped). A fraction filter selects unreviewed pairs unless --from.
+      corrected, rejected, flagged, skipped). A fraction or --where filter selects unreviewed pairs
+      unless --from. --where column=value[,value…] (repeatable, all must hold) filters by metadata.
   wsm-curator import-mask <workspace> <id> <png> [--note TEXT]
       Store a mask corrected elsewhere (checked size and values, atomic save); the pair becomes corrected.
   wsm-curator resolve <workspace> (--ids <id,…|@file> | --all) [--dry-run] [--truth <dir>] [--json] [--note TEXT]
@@ -37,7 +44,7 @@ Usage:
       rejected pairs alone; an --ids id that is not a pair stops everything (exit 2). --truth <dir> scores
       the result against 0/1 (or 0/255) truth masks, next to the nearest-certain-label baseline.
   wsm-curator export <workspace> --out <dir|file.zip> [--status <s,…|any>] [--uncertain-max F] [--ids <id,…|@file>]
-                     [--sample N [--seed S]] [--profile wsm|isic-challenge] [--uncertain-policy refuse|lesion|background] [--json]
+                     [--where <column=value,…>]… [--sample N [--seed S]] [--profile wsm|isic-challenge] [--uncertain-policy refuse|lesion|background] [--json]
       Export a curated subset (default: accepted and corrected pairs): images/ (bytes unchanged), masks/,
       manifest.csv/.json with SHA-256, export.json. isic-challenge masks hold 0 background / 255 LESION.
   wsm-curator verify-export <dir|zip> [--json]
@@ -47,6 +54,7 @@ Usage:
       size; print counts and problems (exit 1 if any problem).
   wsm-curator validate <png|zip|dir>… [--json] [--workers N]
       Check masks alone (exact decode, values 0/1/255, challenge convention); exit 1 if any problem.
+${TEAM_USAGE}
   wsm-curator --version | --help
 
 Exit status: 0 success, 1 a problem in the data, 2 unusable arguments.
@@ -60,11 +68,13 @@ const COMMANDS: Record<string, Command> = {
   stats: statsCommand,
   review: reviewCommand,
   'import-mask': importMaskCommand,
+  metadata: metadataCommand,
   resolve: resolveCommand,
   export: exportCommand,
   'verify-export': verifyExportCommand,
   scan: scanCommand,
   validate: validateCommand,
+  team: teamCommand,
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -10,6 +10,7 @@ import {
 } from '../../services/export'
 import { Workspace } from '../../services/workspace/workspace'
 import { progressBar, readIdList, UsageError } from '../util'
+import { checkWhere, parseWhere } from '../where'
 
 function parseInteger(name: string, value: string, min: number, max: number): number {
   const n = Number(value)
@@ -20,7 +21,7 @@ function parseInteger(name: string, value: string, min: number, max: number): nu
 
 /**
  * `wsm-curator export <workspace> --out <dir|file.zip> [--status <s,…|any>] [--uncertain-max F]
- *   [--ids <id,…|@file>] [--sample N [--seed S]] [--profile wsm|isic-challenge]
+ *   [--ids <id,…|@file>] [--where <column=value,…>]… [--sample N [--seed S]] [--profile wsm|isic-challenge]
  *   [--uncertain-policy refuse|lesion|background] [--json]`
  *
  * Writes images/, masks/, manifest.csv, manifest.json and export.json into a new folder or zip
@@ -42,6 +43,7 @@ export async function exportCommand(args: string[]): Promise<number> {
       profile: { type: 'string' },
       'uncertain-policy': { type: 'string' },
       json: { type: 'boolean' },
+      where: { type: 'string', multiple: true },
     },
   })
   if (positionals.length !== 1) throw new UsageError('export takes one workspace folder')
@@ -71,6 +73,8 @@ export async function exportCommand(args: string[]): Promise<number> {
     selection.ids = await readIdList(values.ids)
     if (selection.ids.length === 0) throw new UsageError('--ids names no pair')
   }
+  const where = parseWhere(values.where)
+  if (where !== undefined) selection.where = where
   if (values.seed !== undefined && values.sample === undefined)
     throw new UsageError('--seed goes with --sample N')
   let seedDrawn = false
@@ -100,6 +104,12 @@ export async function exportCommand(args: string[]): Promise<number> {
     process.stderr.write(`note: sampling with seed ${selection.sample?.seed} (pass --seed to choose it)\n`)
 
   const workspace = await Workspace.open(positionals[0], { ifLocked: 'read-only' })
+  try {
+    checkWhere(workspace, where)
+  } catch (err) {
+    await workspace.close()
+    throw err
+  }
   const controller = new AbortController()
   const stop = () => controller.abort()
   process.once('SIGINT', stop)

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { isPairStatus, PAIR_STATUSES, type PairStatus } from '../../../shared/workspace/review'
 import { Workspace } from '../../services/workspace/workspace'
 import { readIdList, UsageError } from '../util'
+import { checkWhere, parseWhere } from '../where'
 
 function parseFraction(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
@@ -13,7 +14,7 @@ function parseFraction(name: string, value: string | undefined): number | undefi
 
 /**
  * `wsm-curator review <workspace> --set <status> (--ids <id,id,…|@file> | --uncertain-max <f>)
- *   [--uncertain-min <f>] [--from <status,…|any>] [--note TEXT] [--curator NAME] [--dry-run]`
+ *   [--uncertain-min <f>] [--where <column=value,…>]… [--from <status,…|any>] [--note TEXT] [--curator NAME] [--dry-run]`
  *
  * One transaction: every pair changes, or none. With a fraction filter, only pairs whose current
  * status is in --from (default: unreviewed) are selected, so earlier decisions are never overridden
@@ -32,6 +33,7 @@ export async function reviewCommand(args: string[]): Promise<number> {
       note: { type: 'string' },
       curator: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      where: { type: 'string', multiple: true },
     },
   })
   if (positionals.length !== 1) throw new UsageError('review takes one workspace folder')
@@ -41,23 +43,28 @@ export async function reviewCommand(args: string[]): Promise<number> {
   const max = parseFraction('--uncertain-max', values['uncertain-max'])
   const min = parseFraction('--uncertain-min', values['uncertain-min'])
   const byFraction = max !== undefined || min !== undefined
-  if ((values.ids !== undefined) === byFraction)
-    throw new UsageError('review needs either --ids or --uncertain-max/--uncertain-min')
+  const where = parseWhere(values.where)
+  const byFilter = byFraction || where !== undefined
+  if ((values.ids !== undefined) === byFilter)
+    throw new UsageError('review needs either --ids or --uncertain-max/--uncertain-min/--where')
   let from: PairStatus[] | undefined
   if (values.from !== undefined) {
-    if (!byFraction) throw new UsageError('--from applies to --uncertain-max/--uncertain-min selections')
+    if (!byFilter)
+      throw new UsageError('--from applies to --uncertain-max/--uncertain-min/--where selections')
     if (values.from !== 'any') {
       from = values.from.split(',').map((s) => s.trim()) as PairStatus[]
       const bad = from.find((s) => !isPairStatus(s))
       if (bad !== undefined) throw new UsageError(`--from: unknown status ${JSON.stringify(bad)}`)
     }
-  } else if (byFraction) from = ['unreviewed']
+  } else if (byFilter) from = ['unreviewed']
 
   const ids = values.ids !== undefined ? await readIdList(values.ids) : undefined
   if (ids !== undefined && ids.length === 0) throw new UsageError('--ids names no pair')
   const workspace = await Workspace.open(positionals[0], { curator: values.curator })
   try {
-    const selected = ids ?? workspace.listIds({ status: from, uncertainMin: min, uncertainMax: max })
+    checkWhere(workspace, where)
+    const selected =
+      ids ?? workspace.listIds({ status: from, uncertainMin: min, uncertainMax: max, metadata: where })
     if (byFraction) {
       const { unscanned } = workspace.stats()
       if (unscanned > 0) {

@@ -1,10 +1,24 @@
 import { parseArgs } from 'node:util'
 import { PAIR_STATUSES } from '../../../shared/workspace/review'
-import { Workspace, type StatsScanResult } from '../../services/workspace/workspace'
+import { Workspace, type MetadataGroup, type StatsScanResult } from '../../services/workspace/workspace'
 import { progressBar, UsageError } from '../util'
+import { checkWhere } from '../where'
+
+/** The `--by` table: one line per value of the column. */
+function groupLines(column: string, groups: readonly MetadataGroup[]): string[] {
+  const lines = [`by ${column}: value, pairs, reviewed, mean uncertain fraction`]
+  for (const g of groups) {
+    const reviewed = g.statuses.accepted + g.statuses.corrected + g.statuses.rejected + g.statuses.flagged
+    const mean = g.uncertainMean === null ? '–' : g.uncertainMean.toFixed(3)
+    lines.push(
+      `  ${(g.value ?? '(none)').padEnd(24)}${String(g.pairs).padStart(7)}${String(reviewed).padStart(9)}  ${mean}`,
+    )
+  }
+  return lines
+}
 
 /**
- * `wsm-curator stats <workspace> [--json] [--no-scan]`
+ * `wsm-curator stats <workspace> [--json] [--no-scan] [--by <column>]`
  *
  * Runs (or continues) the statistics scan when the workspace is writable — Ctrl-C stops it and
  * keeps what is done — then prints counts per status, scan coverage, the histogram of the uncertain
@@ -14,7 +28,7 @@ export async function statsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, 'no-scan': { type: 'boolean' } },
+    options: { json: { type: 'boolean' }, 'no-scan': { type: 'boolean' }, by: { type: 'string' } },
   })
   if (positionals.length !== 1) throw new UsageError('stats takes one workspace folder')
   const workspace = await Workspace.open(positionals[0], {
@@ -22,6 +36,8 @@ export async function statsCommand(args: string[]): Promise<number> {
     readOnly: values['no-scan'] === true,
   })
   try {
+    const byColumn = values.by
+    if (byColumn !== undefined) checkWhere(workspace, [{ column: byColumn, values: [] }])
     let scan: StatsScanResult | undefined
     if (!workspace.readOnly) {
       const controller = new AbortController()
@@ -48,8 +64,13 @@ export async function statsCommand(args: string[]): Promise<number> {
       )
     }
     const stats = workspace.stats()
+    const by =
+      byColumn === undefined ? undefined : { column: byColumn, groups: workspace.metadataGroups(byColumn) }
     if (values.json) {
-      process.stdout.write(JSON.stringify({ workspace: workspace.dir, ...stats, scan: scan ?? null }) + '\n')
+      process.stdout.write(
+        JSON.stringify({ workspace: workspace.dir, ...stats, scan: scan ?? null, ...(by ? { by } : {}) }) +
+          '\n',
+      )
       return 0
     }
     const pct = (n: number) => (stats.total ? `${((100 * n) / stats.total).toFixed(1)}%` : '–')
@@ -74,6 +95,7 @@ export async function statsCommand(args: string[]): Promise<number> {
     lines.push(
       `uncertain pixels left: ${stats.uncertainPixels} (${stats.uncertainPixelsUndecided} in pairs not yet decided)`,
     )
+    if (by) lines.push('', ...groupLines(by.column, by.groups))
     process.stdout.write(lines.join('\n') + '\n')
   } finally {
     await workspace.close()

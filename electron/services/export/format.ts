@@ -80,12 +80,19 @@ export interface ManifestPair {
     written: MaskWritten
     source: string
   }
+  /**
+   * The pair's ISIC metadata (column → value, as imported), present when the workspace has
+   * metadata columns; a column the pair has no value in is absent.
+   */
+  metadata?: Record<string, string>
 }
 
 export interface ManifestJson {
   format: 'wsm-curator-export-manifest'
   version: number
   profile: ExportProfile
+  /** The metadata columns of the exported pairs, in import order (manifest.csv's last columns). */
+  metadataColumns?: string[]
   pairs: ManifestPair[]
 }
 
@@ -103,6 +110,8 @@ export type ExclusionReason =
   | 'mask-problem'
   /** isic-challenge with the `refuse` policy, and the mask holds uncertain pixels. */
   | 'uncertain-pixels'
+  /** Named by --ids but its metadata does not meet --where. */
+  | 'metadata'
 
 export interface ExcludedPair {
   id: string
@@ -117,6 +126,8 @@ export interface RecordedSelection {
   uncertainMax: number | null
   ids: string[] | null
   sample: { count: number; seed: number } | null
+  /** Metadata conditions (--where), all of which held; absent when none was given. */
+  where?: { column: string; values: string[] }[]
 }
 
 export interface ExportJson {
@@ -207,10 +218,25 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s
 }
 
+/**
+ * The header of manifest.csv: CSV_COLUMNS, then the metadata columns as named, except that a name
+ * equal to a fixed column (or to an earlier header) is prefixed `metadata.`.
+ */
+export function csvHeader(metadataColumns: readonly string[] = []): string[] {
+  const head: string[] = [...CSV_COLUMNS]
+  for (const c of metadataColumns) head.push(head.includes(c) ? `metadata.${c}` : c)
+  return head
+}
+
+/** A manifest pair's CSV row: csvFields, then its metadata values ('' where it has none). */
+export function csvRow(p: ManifestPair, metadataColumns: readonly string[] = []): string[] {
+  return [...csvFields(p), ...metadataColumns.map((c) => p.metadata?.[c] ?? '')]
+}
+
 /** RFC 4180 text (LF line ends, UTF-8): a header row, then one row per pair. */
-export function manifestCsv(pairs: readonly ManifestPair[]): string {
-  const lines = [CSV_COLUMNS.join(',')]
-  for (const p of pairs) lines.push(csvFields(p).map(csvField).join(','))
+export function manifestCsv(pairs: readonly ManifestPair[], metadataColumns: readonly string[] = []): string {
+  const lines = [csvHeader(metadataColumns).map(csvField).join(',')]
+  for (const p of pairs) lines.push(csvRow(p, metadataColumns).map(csvField).join(','))
   return lines.join('\n') + '\n'
 }
 

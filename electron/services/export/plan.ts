@@ -4,6 +4,7 @@
  * sample. Reads the workspace database only (no file is opened): cheap enough for a live count.
  */
 import { CodedError } from '../../../shared/api/errors'
+import type { MetadataCondition } from '../../../shared/workspace/dashboard'
 import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
 import { mulberry32 } from '../demo/prng'
 import type { PairState, Workspace } from '../workspace/workspace'
@@ -26,6 +27,8 @@ export interface ExportSelection {
   uncertainMax?: number
   /** Only these pairs (the other filters still apply; names that do not qualify are listed as excluded). */
   ids?: readonly string[]
+  /** Metadata conditions (column = one of values), all of which must hold; unknown columns are refused. */
+  where?: readonly MetadataCondition[]
   /**
    * A reproducible random sample of `count` pairs, drawn after every filter and exclusion: the
    * mulberry32 generator seeded with `seed` (an integer 0 to 2³²−1) runs a partial Fisher–Yates
@@ -106,7 +109,25 @@ export function normalizeSelection(sel: ExportSelection): {
       throw new CodedError('bad-request', 'the sample seed must be an integer from 0 to 4294967295')
     sample = { count, seed }
   }
-  return { selection: { status, uncertainMax: max ?? null, ids, sample }, profile, uncertainPolicy }
+  let where: MetadataCondition[] | undefined
+  if (sel.where !== undefined && sel.where.length > 0) {
+    if (
+      !Array.isArray(sel.where) ||
+      sel.where.some(
+        (w) =>
+          typeof w?.column !== 'string' ||
+          !Array.isArray(w.values) ||
+          (w.values as unknown[]).some((v) => typeof v !== 'string'),
+      )
+    )
+      throw new CodedError('bad-request', 'where must be a list of {column, values}')
+    where = sel.where.map((w) => ({ column: w.column, values: [...w.values] }))
+  }
+  return {
+    selection: { status, uncertainMax: max ?? null, ids, sample, ...(where ? { where } : {}) },
+    profile,
+    uncertainPolicy,
+  }
 }
 
 /**
@@ -126,8 +147,10 @@ export function planWithStates(
   selection: ExportSelection,
 ): { plan: ExportPlan; states: Map<string, PairState> } {
   const norm = normalizeSelection(selection)
-  const { status, uncertainMax, ids, sample } = norm.selection
+  const { status, uncertainMax, ids, sample, where } = norm.selection
+  workspace.checkMetadataConditions(where)
   const statuses = status === 'any' ? undefined : new Set<PairStatus>(status)
+  const metadataMatch = where === undefined ? undefined : new Set(workspace.listIds({ metadata: where }))
   const excluded: ExcludedPair[] = []
   const states: PairState[] = []
   if (ids !== null) {
@@ -136,12 +159,14 @@ export function planWithStates(
       if (state === undefined) excluded.push({ id, reason: 'not-in-workspace' })
       else if (statuses !== undefined && !statuses.has(state.status))
         excluded.push({ id, reason: 'status', detail: state.status })
+      else if (metadataMatch !== undefined && !metadataMatch.has(id))
+        excluded.push({ id, reason: 'metadata' })
       else states.push(state)
     }
   } else {
     // One query for all of them (not one per pair: a plan can hold the whole dataset).
-    for (const state of workspace.pairStates(statuses === undefined ? {} : { status: [...statuses] }))
-      states.push(state)
+    const filter = statuses === undefined ? {} : { status: [...statuses] }
+    for (const state of workspace.pairStates({ ...filter, metadata: where })) states.push(state)
   }
   const refuseUncertain = norm.profile === 'isic-challenge' && norm.uncertainPolicy === 'refuse'
   const eligible: string[] = []

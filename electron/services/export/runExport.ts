@@ -200,14 +200,16 @@ export async function runExport(
     }
     excluded.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 
+    const metadataColumns = attachMetadata(workspace, rows)
     const manifest: ManifestJson = {
       format: 'wsm-curator-export-manifest',
       version: EXPORT_VERSION,
       profile,
+      ...(metadataColumns.length > 0 ? { metadataColumns } : {}),
       pairs: rows,
     }
     const manifestJson = Buffer.from(JSON.stringify(manifest, null, 1) + '\n')
-    const csv = Buffer.from(manifestCsv(rows))
+    const csv = Buffer.from(manifestCsv(rows, metadataColumns))
     const record: ExportJson = {
       format: EXPORT_FORMAT,
       version: EXPORT_VERSION,
@@ -412,4 +414,21 @@ async function preparePair(
     },
   }
   return { id, row, outcome }
+}
+
+/**
+ * Gives each manifest row its ISIC metadata (one scan of the metadata table) and returns the
+ * columns any exported pair has a value in, in import order (none: the manifests are unchanged).
+ */
+function attachMetadata(workspace: Workspace, rows: ManifestPair[]): string[] {
+  const columns = workspace.metadataColumns()
+  if (columns.length === 0) return []
+  const byId = workspace.metadataOf(rows.map((r) => r.id))
+  const used = new Set<string>()
+  for (const r of rows) {
+    const m = byId.get(r.id) ?? {}
+    r.metadata = m
+    for (const c of Object.keys(m)) used.add(c)
+  }
+  return columns.map((c) => c.name).filter((c) => used.has(c))
 }

@@ -15,7 +15,7 @@ import { readImageHeader } from '../images/imageHeader'
 import { decodeMaskPng } from '../mask/maskPng'
 import { ZipReader } from '../zip/zipReader'
 import {
-  CSV_COLUMNS,
+  csvHeader,
   EXPORT_FORMAT,
   EXPORT_JSON,
   EXPORT_VERSION,
@@ -23,7 +23,7 @@ import {
   MANIFEST_CSV,
   MANIFEST_JSON,
   MASKS_DIR,
-  csvFields,
+  csvRow,
   fractionsOf,
   isExportProfile,
   labelsOf,
@@ -200,6 +200,7 @@ export async function verifyExport(
       }
     }
     let pairs: ManifestPair[] = []
+    let metadataColumns: string[] = []
     if (manifestBytes[MANIFEST_JSON]) {
       try {
         const m = JSON.parse(manifestBytes[MANIFEST_JSON].toString('utf8')) as ManifestJson
@@ -211,6 +212,11 @@ export async function verifyExport(
             MANIFEST_JSON,
           )
         pairs = m.pairs
+        if (m.metadataColumns !== undefined) {
+          if (!Array.isArray(m.metadataColumns) || m.metadataColumns.some((c) => typeof c !== 'string'))
+            throw new Error('metadataColumns is not a list of names')
+          metadataColumns = m.metadataColumns
+        }
       } catch (err) {
         problem(
           'export-corrupt',
@@ -228,7 +234,7 @@ export async function verifyExport(
       )
     }
     if (manifestBytes[MANIFEST_CSV] && manifestBytes[MANIFEST_JSON])
-      checkCsv(manifestBytes[MANIFEST_CSV], pairs, problem)
+      checkCsv(manifestBytes[MANIFEST_CSV], pairs, metadataColumns, problem)
 
     // Files present against files listed.
     const listed = new Map<string, ManifestPair>()
@@ -317,7 +323,12 @@ function isPairShaped(p: unknown): p is ManifestPair {
   )
 }
 
-function checkCsv(bytes: Buffer, pairs: readonly ManifestPair[], problem: Problem): void {
+function checkCsv(
+  bytes: Buffer,
+  pairs: readonly ManifestPair[],
+  metadataColumns: readonly string[],
+  problem: Problem,
+): void {
   let rows: string[][]
   try {
     rows = parseCsv(bytes.toString('utf8'))
@@ -326,7 +337,8 @@ function checkCsv(bytes: Buffer, pairs: readonly ManifestPair[], problem: Proble
     return
   }
   const head = rows.shift()
-  if (head === undefined || head.join(',') !== CSV_COLUMNS.join(',')) {
+  const header = csvHeader(metadataColumns)
+  if (head === undefined || head.length !== header.length || head.some((h, k) => h !== header[k])) {
     problem('export-corrupt', 'the header row is not the expected columns', MANIFEST_CSV)
     return
   }
@@ -336,14 +348,13 @@ function checkCsv(bytes: Buffer, pairs: readonly ManifestPair[], problem: Proble
   }
   for (let i = 0; i < rows.length; i++) {
     if (!isPairShaped(pairs[i])) continue
-    const want = csvFields(pairs[i])
+    const want = csvRow(pairs[i], metadataColumns)
     const got = rows[i]
     const col = want.findIndex((v, k) => got[k] !== v)
     if (col >= 0 || got.length !== want.length) {
       problem(
         'export-corrupt',
-        `row ${i + 2} (${got[0]}) differs from manifest.json` +
-          (col >= 0 ? ` in column ${CSV_COLUMNS[col]}` : ''),
+        `row ${i + 2} (${got[0]}) differs from manifest.json` + (col >= 0 ? ` in column ${header[col]}` : ''),
         MANIFEST_CSV,
       )
     }

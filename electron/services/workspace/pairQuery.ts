@@ -5,6 +5,7 @@
  * offset + limit, never a sort of the whole set (tests check the query plans).
  */
 import { CodedError } from '../../../shared/api/errors'
+import type { MetadataCondition } from '../../../shared/workspace/dashboard'
 import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
 
 export interface PairFilter {
@@ -13,6 +14,10 @@ export interface PairFilter {
   /** Inclusive bounds on the uncertain fraction (pairs not yet scanned never match). */
   uncertainMin?: number
   uncertainMax?: number
+  /** Metadata conditions, all of which must hold (see metadata.ts; columns are checked there). */
+  metadata?: readonly MetadataCondition[]
+  /** Only pairs whose source mask the scan found this problem in (its code). */
+  problem?: string
 }
 
 /** The columns of a listing row; `mask_size` is set exactly when a corrected mask exists. */
@@ -43,6 +48,20 @@ export function pairWhere(filter: PairFilter): { where: string; params: unknown[
     }
     conds.push(`uncertain_fraction ${op} ?`)
     params.push(v)
+  }
+  for (const m of filter.metadata ?? []) {
+    if (m.values.length === 0) {
+      conds.push('0')
+      continue
+    }
+    conds.push(
+      `id IN (SELECT pair_id FROM metadata WHERE col = ? AND value IN (${m.values.map(() => '?').join(', ')}))`,
+    )
+    params.push(m.column, ...m.values)
+  }
+  if (filter.problem !== undefined) {
+    conds.push('scan_error = ?')
+    params.push(filter.problem)
   }
   return { where: conds.join(' AND '), params }
 }

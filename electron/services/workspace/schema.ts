@@ -87,6 +87,23 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: ISIC metadata imported from CSVs (metadata.ts): one row per pair and column, values as text.
+  `
+  CREATE TABLE metadata_columns (
+    name TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    imported_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE metadata (
+    col TEXT NOT NULL,
+    pair_id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (col, pair_id)
+  ) WITHOUT ROWID;
+  -- Value counts and filters (col = ? AND value IN …) read this one; manifests read by pair.
+  CREATE INDEX metadata_value ON metadata (col, value, pair_id);
+  CREATE INDEX metadata_pair ON metadata (pair_id, col, value);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

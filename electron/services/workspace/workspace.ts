@@ -51,6 +51,15 @@ import type { SqliteDatabase } from './sqlite'
 import { defaultScanner, runStatsScan, type MaskScanner } from './statsScan'
 import { WorkspaceStore, type WorkspaceContext } from './store'
 import { decide } from './decisions'
+import { DashboardRoom } from './dashboard'
+import { MetadataRoom, type MetadataGroup } from './metadata'
+import type { MetadataImportResult } from '../metadata/csvImport'
+import type {
+  DashboardData,
+  MetadataColumn,
+  MetadataCondition,
+  MetadataValueCount,
+} from '../../../shared/workspace/dashboard'
 import type {
   CreateWorkspaceOptions,
   CurrentMask,
@@ -69,6 +78,7 @@ import { uiStateOf } from './uiState'
 import type { WorkspaceConfig } from './workspaceConfig'
 
 export * from './types'
+export type { MetadataGroup }
 export { CACHE_DIR, DATABASE_FILE, HISTOGRAM_BINS, MASKS_DIR } from './rows'
 export { LOCK_FILE }
 
@@ -96,6 +106,8 @@ export class Workspace implements WorkspaceContext {
   readonly #scanner: MaskScanner
   readonly #queries: ReviewQueries
   readonly #saver: MaskSaver
+  readonly #metadata: MetadataRoom
+  readonly #dashboard: DashboardRoom
   #queue: Promise<unknown> = Promise.resolve()
   #scan: { controller: AbortController; done: Promise<unknown> } | undefined
   #closed = false
@@ -115,6 +127,8 @@ export class Workspace implements WorkspaceContext {
     this.store = new WorkspaceStore(parts.db, path.join(parts.dir, DATABASE_FILE))
     this.#queries = new ReviewQueries(this)
     this.#saver = new MaskSaver(this, parts.options.fs)
+    this.#metadata = new MetadataRoom(this)
+    this.#dashboard = new DashboardRoom(this, this.#queries, this.#metadata)
     this.uiState = uiStateOf(this.store, {
       readOnly: () => this.readOnly,
       closed: () => this.#closed,
@@ -263,6 +277,47 @@ export class Workspace implements WorkspaceContext {
   /** Review progress plus statistics of the current masks (see WorkspaceStats). */
   stats(): WorkspaceStats {
     return this.#queries.stats()
+  }
+
+  // ---- metadata and dashboard (metadata.ts, dashboard.ts) ------------------------------------------
+
+  /**
+   * Imports ISIC metadata CSVs (archive export or challenge ground truth), keyed by their id
+   * column; only rows of pairs this workspace holds are kept. See MetadataRoom.
+   */
+  async importMetadata(files: readonly string[]): Promise<MetadataImportResult> {
+    this.#writable()
+    return this.#serial(() => this.#metadata.importCsv(files))
+  }
+
+  /** The imported metadata columns, in import order, with their pair counts. */
+  metadataColumns(): MetadataColumn[] {
+    return this.#metadata.columns()
+  }
+
+  /** The values of a metadata column with their pair counts (`metadata-unknown-column`). */
+  metadataValues(column: string): MetadataValueCount[] {
+    return this.#metadata.values(column)
+  }
+
+  /** Throws `metadata-unknown-column` naming the first condition's column never imported. */
+  checkMetadataConditions(conditions: readonly MetadataCondition[] | undefined): void {
+    this.#metadata.checkConditions(conditions)
+  }
+
+  /** The metadata of the given pairs (column → value), from one scan of the table. */
+  metadataOf(ids: Iterable<string>): Map<string, Record<string, string>> {
+    return this.#metadata.ofPairs(ids)
+  }
+
+  /** Pairs grouped by their value of a metadata column, with statuses and mean uncertain fraction. */
+  metadataGroups(column: string): MetadataGroup[] {
+    return this.#metadata.groups(column)
+  }
+
+  /** Every chart of the dashboard, from one aggregate query each. */
+  dashboard(): DashboardData {
+    return this.#dashboard.data()
   }
 
   // ---- deciding -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { CodedError } from '../../../../../shared/api/errors'
 import { decodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
+import { SCHEMA_VERSION } from '../../../../../electron/services/workspace/schema'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import {
   drawMask,
@@ -114,7 +115,7 @@ describe('create and open', () => {
     const ws = await newWorkspace('pragmas')
     const db = openSqlite(ws.databaseFile, { readonly: true })
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
     db.close()
     await ws.close()
     const after = openSqlite(ws.databaseFile, { readonly: true })

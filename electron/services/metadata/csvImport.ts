@@ -1,0 +1,150 @@
+/**
+ * Reading ISIC metadata CSVs: the archive's metadata export (`isic_id, attribution, …, diagnosis,
+ * sex`) and the challenges' ground-truth files (`image_id, melanoma, …`; `image, MEL, NV, …`).
+ * Streamed through csv-parse (quoted fields, CRLF, a UTF-8 BOM), so the archive's ~400k rows never
+ * sit in memory: only the rows of ids the workspace holds are handed on, in batches; the others
+ * are counted. Pure of any database: the rows go to a `MetadataSink`.
+ */
+import { createReadStream, promises as fsp } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
+import { parse, CsvError } from 'csv-parse'
+import { CodedError } from '../../../shared/api/errors'
+import { fsError } from '../fs/atomicWrite'
+
+/** Header names of the id column, in order of preference (compared without case or spaces). */
+export const ID_COLUMNS = ['isic_id', 'image_id', 'image', 'image_name'] as const
+
+/** An ISIC id at the start of a cell (challenge files may suffix it, e.g. `_downsampled`). */
+const ID_IN_CELL = /^(ISIC_\d{7})(?![0-9])/
+
+/** Rows handed to the sink per write (one transaction each). */
+const BATCH = 5000
+
+/** One CSV row of a pair: its values in the order of the file's columns; null for an empty cell. */
+export interface MetadataRow {
+  id: string
+  values: (string | null)[]
+}
+
+/** Where imported rows go (the workspace's metadata room; a plain object in tests). */
+export interface MetadataSink {
+  /** True when the workspace holds this pair. */
+  knows(id: string): boolean
+  /** Stores one batch: each non-null value replaces the pair's value of that column; null clears it. */
+  write(columns: readonly string[], rows: readonly MetadataRow[]): void
+}
+
+export interface MetadataImportResult {
+  /** Data rows read (header excluded). */
+  rows: number
+  /** Rows whose id the workspace holds, and the others (ids it does not hold, or no ISIC id). */
+  matched: number
+  unmatched: number
+  /** The columns imported (the id column excluded), as the header names them. */
+  columns: string[]
+}
+
+/** The id column of a header row, or -1. */
+export function idColumnOf(header: readonly string[]): number {
+  const norm = header.map((h) => h.trim().toLowerCase())
+  for (const name of ID_COLUMNS) {
+    const i = norm.indexOf(name)
+    if (i >= 0) return i
+  }
+  return -1
+}
+
+/**
+ * Imports one CSV file into `sink`. `metadata-not-csv` for a file that is not UTF-8 CSV text
+ * (binary bytes, an unclosed quote, rows with a different number of fields than the header, an
+ * empty file); `metadata-no-id-column` for a header without an id column. Both are detected before
+ * anything is written when the problem is in the header; a malformed row later in the file stops
+ * the import there (the batches before it stay written: every value is a whole row's).
+ */
+export async function importMetadataCsv(file: string, sink: MetadataSink): Promise<MetadataImportResult> {
+  await checkText(file)
+  const parser = createReadStream(file).pipe(
+    parse({ bom: true, skip_empty_lines: true, relax_column_count: false }),
+  )
+  let header: string[] | null = null
+  let idCol = -1
+  let columns: string[] = []
+  const keep: number[] = []
+  let rows = 0
+  let matched = 0
+  let batch: MetadataRow[] = []
+  const flush = () => {
+    if (batch.length === 0) return
+    sink.write(columns, batch)
+    batch = []
+  }
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (header === null) {
+        header = record
+        idCol = idColumnOf(header)
+        if (idCol < 0) {
+          throw new CodedError(
+            'metadata-no-id-column',
+            `${file} has no id column (one of ${ID_COLUMNS.join(', ')}); its header is ${header.slice(0, 8).join(', ')}`,
+            file,
+          )
+        }
+        // Columns kept as named; a name repeated in the header keeps its first column.
+        const seen = new Set<string>()
+        header.forEach((name, i) => {
+          if (i === idCol || name.trim() === '' || seen.has(name)) return
+          seen.add(name)
+          keep.push(i)
+        })
+        columns = keep.map((i) => header![i])
+        continue
+      }
+      rows++
+      const m = ID_IN_CELL.exec(record[idCol].trim())
+      if (m === null || !sink.knows(m[1])) continue
+      matched++
+      batch.push({ id: m[1], values: keep.map((i) => (record[i] === '' ? null : record[i])) })
+      if (batch.length >= BATCH) flush()
+    }
+    flush()
+  } catch (err) {
+    if (err instanceof CodedError) throw err
+    if (err instanceof CsvError) {
+      throw new CodedError('metadata-not-csv', `${file} is not a well-formed CSV file: ${err.message}`, file)
+    }
+    throw fsError(err, file, 'read')
+  } finally {
+    parser.destroy()
+  }
+  if (header === null) throw new CodedError('metadata-not-csv', `${file} is empty: no CSV header`, file)
+  return { rows, matched, unmatched: rows - matched, columns }
+}
+
+/** Refuses binary files (a NUL byte or invalid UTF-8 in the first 64 KiB) before parsing. */
+async function checkText(file: string): Promise<void> {
+  let handle: FileHandle
+  try {
+    handle = await fsp.open(file, 'r')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CodedError('not-found', `${file} does not exist`, file)
+    throw fsError(err, file, 'read')
+  }
+  try {
+    const buf = Buffer.alloc(65536)
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0)
+    const head = buf.subarray(0, bytesRead)
+    if (head.includes(0)) throw new CodedError('metadata-not-csv', `${file} is binary, not a CSV file`, file)
+    // A multi-byte character may be cut at the end of the window: check up to its last line break.
+    const lastBreak = head.lastIndexOf(0x0a)
+    const whole = bytesRead < buf.length || lastBreak < 0 ? head : head.subarray(0, lastBreak)
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(whole)
+    } catch {
+      throw new CodedError('metadata-not-csv', `${file} is not UTF-8 text, not a CSV file`, file)
+    }
+  } finally {
+    await handle.close()
+  }
+}

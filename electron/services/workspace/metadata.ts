@@ -1,0 +1,199 @@
+/**
+ * The metadata room: ISIC metadata imported from CSVs (the archive's export, the challenges' ground
+ * truth), stored as one row per (column, pair) with the value as text — the shape the reads want:
+ * value counts and filters read the (col, value, pair_id) index, manifests read by pair, and a
+ * column added by a later CSV needs no schema change. Column names are kept exactly as the CSV
+ * header has them. Importing a column again replaces the values of the pairs it names (an empty
+ * cell clears the value); the other pairs keep theirs, so a challenge's train and test files can be
+ * imported one after the other.
+ */
+import { CodedError } from '../../../shared/api/errors'
+import type {
+  MetadataBreakdown,
+  MetadataColumn,
+  MetadataCondition,
+  MetadataValueCount,
+} from '../../../shared/workspace/dashboard'
+import type { PairStatus } from '../../../shared/workspace/review'
+import { importMetadataCsv, type MetadataImportResult, type MetadataRow } from '../metadata/csvImport'
+import { emptyByStatus } from './rows'
+import type { WorkspaceContext } from './store'
+
+const SQL = {
+  columns: `SELECT c.name AS name, (SELECT count(*) FROM metadata m WHERE m.col = c.name) AS pairs
+            FROM metadata_columns c ORDER BY c.position`,
+  nextPosition: `SELECT coalesce(max(position) + 1, 0) FROM metadata_columns`,
+  addColumn: `INSERT INTO metadata_columns (name, position, imported_at) VALUES (?, ?, ?)
+              ON CONFLICT (name) DO UPDATE SET imported_at = excluded.imported_at`,
+  hasColumn: `SELECT 1 FROM metadata_columns WHERE name = ?`,
+  put: `INSERT INTO metadata (col, pair_id, value) VALUES (?, ?, ?)
+        ON CONFLICT (col, pair_id) DO UPDATE SET value = excluded.value`,
+  clear: `DELETE FROM metadata WHERE col = ? AND pair_id = ?`,
+  values: `SELECT value, count(*) AS pairs FROM metadata WHERE col = ? GROUP BY value ORDER BY pairs DESC, value`,
+  breakdown: `SELECT col, value, count(*) AS pairs FROM metadata GROUP BY col, value`,
+  ofPair: `SELECT col, value FROM metadata WHERE pair_id = ?`,
+  all: `SELECT pair_id, col, value FROM metadata`,
+  groups: `SELECT m.value AS value, p.status AS status, count(*) AS n,
+                  total(p.uncertain_fraction) AS unc, count(p.uncertain_fraction) AS scanned
+           FROM pairs p LEFT JOIN metadata m ON m.col = ? AND m.pair_id = p.id
+           WHERE p.idx IS NOT NULL GROUP BY m.value, p.status`,
+} as const
+
+/** One group of `stats --by <column>`. */
+export interface MetadataGroup {
+  /** The column's value; null for the pairs without one. */
+  value: string | null
+  pairs: number
+  statuses: Record<PairStatus, number>
+  /** Mean uncertain fraction of the group's scanned pairs (null when none is scanned). */
+  uncertainMean: number | null
+}
+
+export class MetadataRoom {
+  readonly #ctx: WorkspaceContext
+
+  constructor(ctx: WorkspaceContext) {
+    this.#ctx = ctx
+  }
+
+  /** Imports CSV files one after the other (each file's batches in their own transactions). */
+  async importCsv(files: readonly string[]): Promise<MetadataImportResult> {
+    const total: MetadataImportResult = { rows: 0, matched: 0, unmatched: 0, columns: [] }
+    for (const file of files) {
+      const r = await importMetadataCsv(file, {
+        knows: (id) => this.#ctx.inDataset(id),
+        write: (columns, rows) => this.write(columns, rows),
+      })
+      total.rows += r.rows
+      total.matched += r.matched
+      total.unmatched += r.unmatched
+      for (const c of r.columns) if (!total.columns.includes(c)) total.columns.push(c)
+    }
+    return total
+  }
+
+  /** Stores rows of the given columns in one transaction (see the room's comment for replacing). */
+  write(columns: readonly string[], rows: readonly MetadataRow[]): void {
+    const store = this.#ctx.store
+    store.write('store metadata', () => {
+      const now = Date.now()
+      let position = store.statement(SQL.nextPosition, 'pluck').get() as number
+      const addColumn = store.statement(SQL.addColumn)
+      const hasColumn = store.statement(SQL.hasColumn, 'pluck')
+      for (const c of columns) {
+        if (hasColumn.get(c) === undefined) addColumn.run(c, position++, now)
+        else addColumn.run(c, 0, now)
+      }
+      const put = store.statement(SQL.put)
+      const clear = store.statement(SQL.clear)
+      for (const row of rows) {
+        columns.forEach((c, i) => {
+          const v = row.values[i]
+          if (v === null || v === undefined) clear.run(c, row.id)
+          else put.run(c, row.id, v)
+        })
+      }
+    })
+  }
+
+  /** The imported columns in import order, with the number of pairs having a value. */
+  columns(): MetadataColumn[] {
+    return this.#ctx.store.statement(SQL.columns).all() as MetadataColumn[]
+  }
+
+  /** The values of one column with their pair counts, most frequent first. */
+  values(column: string): MetadataValueCount[] {
+    this.checkColumns([column])
+    return this.#ctx.store.statement(SQL.values).all(column) as MetadataValueCount[]
+  }
+
+  /** `metadata-unknown-column` naming the first column never imported. */
+  checkColumns(columns: readonly string[]): void {
+    const has = this.#ctx.store.statement(SQL.hasColumn, 'pluck')
+    for (const c of columns) {
+      if (has.get(c) === undefined) {
+        throw new CodedError(
+          'metadata-unknown-column',
+          `no metadata column ${JSON.stringify(c)} in this workspace (import a CSV with wsm-curator metadata)`,
+        )
+      }
+    }
+  }
+
+  /** Checks the columns of filter conditions (unknown → `metadata-unknown-column`). */
+  checkConditions(conditions: readonly MetadataCondition[] | undefined): void {
+    if (conditions !== undefined) this.checkColumns(conditions.map((c) => c.column))
+  }
+
+  /** One pair's metadata, column → value. */
+  ofPair(id: string): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const r of this.#ctx.store.statement(SQL.ofPair).all(id) as { col: string; value: string }[])
+      out[r.col] = r.value
+    return out
+  }
+
+  /** The metadata of many pairs (an export's), from one scan of the table. */
+  ofPairs(ids: Iterable<string>): Map<string, Record<string, string>> {
+    const out = new Map<string, Record<string, string>>()
+    for (const id of ids) out.set(id, {})
+    const rows = this.#ctx.store.statement(SQL.all).iterate() as Iterable<{
+      pair_id: string
+      col: string
+      value: string
+    }>
+    for (const r of rows) {
+      const m = out.get(r.pair_id)
+      if (m !== undefined) m[r.col] = r.value
+    }
+    return out
+  }
+
+  /** Per column, its most frequent values (`top`) and the count of the rest: one query. */
+  breakdown(top = 12): MetadataBreakdown[] {
+    const rows = this.#ctx.store.statement(SQL.breakdown).all() as {
+      col: string
+      value: string
+      pairs: number
+    }[]
+    const byCol = new Map<string, MetadataValueCount[]>()
+    for (const r of rows) {
+      let list = byCol.get(r.col)
+      if (list === undefined) byCol.set(r.col, (list = []))
+      list.push({ value: r.value, pairs: r.pairs })
+    }
+    return this.columns().map(({ name, pairs }) => {
+      const values = (byCol.get(name) ?? []).sort((a, b) => b.pairs - a.pairs || (a.value < b.value ? -1 : 1))
+      const shown = values.slice(0, top)
+      const otherPairs = values.slice(top).reduce((a, v) => a + v.pairs, 0)
+      return { column: name, pairs, values: shown, otherPairs }
+    })
+  }
+
+  /** Pairs of the open dataset grouped by their value of `column` (`stats --by`), largest first. */
+  groups(column: string): MetadataGroup[] {
+    this.checkColumns([column])
+    const rows = this.#ctx.store.statement(SQL.groups).all(column) as {
+      value: string | null
+      status: PairStatus
+      n: number
+      unc: number
+      scanned: number
+    }[]
+    const groups = new Map<string | null, MetadataGroup & { unc: number; scanned: number }>()
+    for (const r of rows) {
+      let g = groups.get(r.value)
+      if (g === undefined) {
+        g = { value: r.value, pairs: 0, statuses: emptyByStatus(), uncertainMean: null, unc: 0, scanned: 0 }
+        groups.set(r.value, g)
+      }
+      g.pairs += r.n
+      g.statuses[r.status] += r.n
+      g.unc += r.unc
+      g.scanned += r.scanned
+    }
+    return [...groups.values()]
+      .map(({ unc, scanned, ...g }) => ({ ...g, uncertainMean: scanned > 0 ? unc / scanned : null }))
+      .sort((a, b) => b.pairs - a.pairs || String(a.value).localeCompare(String(b.value)))
+  }
+}
