@@ -1,0 +1,117 @@
+/**
+ * Computes the agreement of double-reviewed pairs and stores it on the server (`agreements`).
+ *
+ * Where: in the LEAD's sync (and `team status --workspace`), because the scores need pixels. The
+ * server holds the bytes of corrected masks only; a curator who accepted a pair without editing it
+ * left the source mask as their final mask, and the source pixels are in the lead's dataset (every
+ * member has the same one; the store holds no images). Doing it on the lead's side also keeps the
+ * blind rule simple: no curator's program ever downloads another curator's mask. Stored results
+ * make `team status` a plain query anyone with access can run without a dataset. A row is
+ * recomputed when either curator's final decision changes (rows keep the decision ids they scored).
+ */
+import type pg from 'pg'
+import { CodedError } from '../../../shared/api/errors'
+import type { LabelMap } from '../../../shared/labels/codes'
+import { decodeMaskPng } from '../mask/maskPng'
+import { readLabelMap } from '../mask/labelMap'
+import type { Workspace } from '../workspace/workspace'
+import { decisionCategory, maskAgreement, needsAdjudication, type MaskAgreement } from './agreement'
+import { inTransaction } from './connection'
+import { DECIDED_STATUSES, LATEST_DECISIONS } from './queries'
+import type { TeamRow } from './serverSchema'
+
+interface Candidate {
+  pair_id: string
+  fc: string
+  fid: string
+  fs: string
+  fm: string | null
+  sc: string
+  sid: string
+  ss: string
+  sm: string | null
+}
+
+const CANDIDATES = `
+  WITH latest AS (${LATEST_DECISIONS})
+  SELECT p.id AS pair_id,
+         f.curator AS fc, f.id AS fid, f.status AS fs, f.mask_sha256 AS fm,
+         s.curator AS sc, s.id AS sid, s.status AS ss, s.mask_sha256 AS sm
+  FROM pairs p
+  JOIN latest f ON f.pair_id = p.id AND f.curator = p.first_curator
+  JOIN latest s ON s.pair_id = p.id AND s.curator = p.second_curator
+  LEFT JOIN agreements a ON a.pair_id = p.id
+  WHERE f.status = ANY($1::text[]) AND s.status = ANY($1::text[])
+    AND (a.pair_id IS NULL OR a.first_decision <> f.id OR a.second_decision <> s.id)
+  ORDER BY p.id`
+
+/** Scores every double-reviewed pair not scored yet (or whose decisions changed); returns how many. */
+export async function computeAgreements(client: pg.Client, ws: Workspace, team: TeamRow): Promise<number> {
+  const { rows } = await client.query<Candidate>(CANDIDATES, [DECIDED_STATUSES])
+  let done = 0
+  for (let i = 0; i < rows.length; i += 100) {
+    const part = rows.slice(i, i + 100)
+    const shas = [...new Set(part.flatMap((r) => [r.fm, r.sm]).filter((s): s is string => s !== null))]
+    const masks = new Map<string, Buffer>()
+    if (shas.length > 0) {
+      const got = await client.query<{ sha256: string; bytes: Buffer }>(
+        'SELECT sha256, bytes FROM masks WHERE sha256 = ANY($1::text[])',
+        [shas],
+      )
+      for (const r of got.rows) masks.set(r.sha256, r.bytes)
+    }
+    const scored: { r: Candidate; m: MaskAgreement; agree: boolean; adjudicate: boolean }[] = []
+    for (const r of part) {
+      const { bytes, file } = await ws.dataset.readMaskBytes(ws.dataset.find(r.pair_id).index)
+      const source = readLabelMap(bytes, file).map
+      const final = (sha: string | null): LabelMap => {
+        if (sha === null) return source
+        const b = masks.get(sha)
+        if (!b) throw new CodedError('internal', `mask ${sha} of ${r.pair_id} is missing on the server`)
+        const d = decodeMaskPng(b, `${r.pair_id} (${sha.slice(0, 12)})`)
+        return { width: d.width, height: d.height, data: d.data }
+      }
+      const m = maskAgreement(final(r.fm), final(r.sm), source)
+      const fc = decisionCategory(r.fs)
+      const sc = decisionCategory(r.ss)
+      if (fc === null || sc === null) continue
+      scored.push({
+        r,
+        m,
+        agree: fc === sc,
+        adjudicate: needsAdjudication(fc, sc, m.jaccard, team.jaccardThreshold),
+      })
+    }
+    await inTransaction(client, async () => {
+      for (const { r, m, agree, adjudicate } of scored) {
+        await client.query(
+          `INSERT INTO agreements (pair_id, first_curator, second_curator, first_decision, second_decision, first_status,
+             second_status, jaccard, dice, jaccard_uncertain, dice_uncertain, decisions_agree, needs_adjudication)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+           ON CONFLICT (pair_id) DO UPDATE SET first_curator = excluded.first_curator, second_curator = excluded.second_curator,
+             first_decision = excluded.first_decision, second_decision = excluded.second_decision,
+             first_status = excluded.first_status, second_status = excluded.second_status, jaccard = excluded.jaccard,
+             dice = excluded.dice, jaccard_uncertain = excluded.jaccard_uncertain, dice_uncertain = excluded.dice_uncertain,
+             decisions_agree = excluded.decisions_agree, needs_adjudication = excluded.needs_adjudication, computed_at = now()`,
+          [
+            r.pair_id,
+            r.fc,
+            r.sc,
+            r.fid,
+            r.sid,
+            r.fs,
+            r.ss,
+            m.jaccard,
+            m.dice,
+            m.jaccardUncertain,
+            m.diceUncertain,
+            agree,
+            adjudicate,
+          ],
+        )
+      }
+    })
+    done += scored.length
+  }
+  return done
+}

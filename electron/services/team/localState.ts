@@ -1,0 +1,171 @@
+/**
+ * The team room's own state in a workspace: `<ws>/team.sqlite` (WAL, synchronous=FULL), beside the
+ * workspace's files and never mixed with them — the workspace itself is only ever read by the team
+ * code. It holds the server URL WITHOUT its password, the curator, the team's id, the push cursor
+ * (the highest local event sequence number whose pair state the server has committed), the
+ * assignments pulled at the last sync, and the last sync's outcome (for the app's sync badge).
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { CodedError } from '../../../shared/api/errors'
+import { openSqlite, sqliteError, type SqliteDatabase } from '../workspace/sqlite'
+
+export const TEAM_FILE = 'team.sqlite'
+export const LOCAL_SCHEMA_VERSION = 1
+
+export type TeamRole = 'lead' | 'curator'
+
+export interface TeamMembership {
+  /** postgres:// URL without password. */
+  url: string
+  curator: string
+  teamId: string
+  role: TeamRole
+}
+
+export interface Assignment {
+  id: string
+  role: 'first' | 'second'
+}
+
+export interface LastSync {
+  at: string
+  ok: boolean
+  /** `[code] message` of a failed sync. */
+  error: string | null
+  pushed: number
+  pulled: number
+}
+
+export class TeamLocal {
+  private constructor(
+    readonly file: string,
+    private readonly db: SqliteDatabase,
+  ) {}
+
+  /** Opens (creating with `create`) the team file of a workspace folder. */
+  static open(workspaceDir: string, options: { create?: boolean; nativeBinding?: string } = {}): TeamLocal {
+    const file = path.join(workspaceDir, TEAM_FILE)
+    if (!options.create && !existsSync(file))
+      throw new CodedError(
+        'team-not-found',
+        `the workspace ${workspaceDir} has not joined a team (wsm-curator team join)`,
+        file,
+      )
+    let db: SqliteDatabase
+    try {
+      db = openSqlite(file, { nativeBinding: options.nativeBinding, busyTimeoutMs: 5000 })
+    } catch (err) {
+      throw sqliteError(err, file, 'open the team state')
+    }
+    try {
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = FULL')
+      const version = db.pragma('user_version', { simple: true }) as number
+      if (version > LOCAL_SCHEMA_VERSION)
+        throw new CodedError(
+          'workspace-version',
+          `${file} has version ${version}; this program knows up to ${LOCAL_SCHEMA_VERSION}`,
+          file,
+        )
+      if (version < 1) {
+        db.exec(`
+          BEGIN;
+          CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+          CREATE TABLE assignments (id TEXT PRIMARY KEY, role TEXT NOT NULL, received_at TEXT NOT NULL);
+          INSERT INTO meta (key, value) VALUES ('clientId', '${randomBytes(12).toString('hex')}');
+          PRAGMA user_version = 1;
+          COMMIT;`)
+      }
+    } catch (err) {
+      db.close()
+      throw sqliteError(err, file, 'open the team state')
+    }
+    return new TeamLocal(file, db)
+  }
+
+  private get(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      { value: string } | undefined
+    return row?.value
+  }
+
+  private setMany(values: Record<string, string>): void {
+    const put = this.db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    )
+    this.db.transaction(() => {
+      for (const [k, v] of Object.entries(values)) put.run(k, v)
+    })()
+  }
+
+  /** This workspace's id in the team's decision keys (random, made with the file). */
+  clientId(): string {
+    const id = this.get('clientId')
+    if (!id) throw new CodedError('workspace-corrupt', `${this.file} has no client id`, this.file)
+    return id
+  }
+
+  membership(): TeamMembership | null {
+    const url = this.get('url')
+    const curator = this.get('curator')
+    const teamId = this.get('teamId')
+    const role = this.get('role')
+    if (!url || !curator || !teamId || (role !== 'lead' && role !== 'curator')) return null
+    return { url, curator, teamId, role }
+  }
+
+  /** Records membership; a different team id than before resets the cursor and assignments. */
+  setMembership(m: TeamMembership): void {
+    this.db.transaction(() => {
+      if (this.get('teamId') !== m.teamId) {
+        this.db.prepare("DELETE FROM meta WHERE key = 'cursor'").run()
+        this.db.prepare('DELETE FROM assignments').run()
+      }
+      this.setMany({ url: m.url, curator: m.curator, teamId: m.teamId, role: m.role })
+    })()
+  }
+
+  /** The highest local event seq whose pair state the server holds (0: nothing pushed). */
+  cursor(): number {
+    return Number(this.get('cursor') ?? 0)
+  }
+
+  /** Advanced only after the server committed everything up to `seq`; never moves back. */
+  advanceCursor(seq: number): void {
+    if (seq > this.cursor()) this.setMany({ cursor: String(seq) })
+  }
+
+  assignments(): Assignment[] {
+    return this.db.prepare('SELECT id, role FROM assignments ORDER BY id').all() as Assignment[]
+  }
+
+  /** Replaces the assignments with what the server says now; returns how many are new here. */
+  replaceAssignments(list: readonly Assignment[], at: string): number {
+    return this.db.transaction(() => {
+      const before = new Set(this.assignments().map((a) => `${a.id}\0${a.role}`))
+      this.db.prepare('DELETE FROM assignments').run()
+      const ins = this.db.prepare('INSERT INTO assignments (id, role, received_at) VALUES (?, ?, ?)')
+      let fresh = 0
+      for (const a of list) {
+        ins.run(a.id, a.role, at)
+        if (!before.has(`${a.id}\0${a.role}`)) fresh++
+      }
+      return fresh
+    })()
+  }
+
+  lastSync(): LastSync | null {
+    const v = this.get('lastSync')
+    return v ? (JSON.parse(v) as LastSync) : null
+  }
+
+  recordSync(s: LastSync): void {
+    this.setMany({ lastSync: JSON.stringify(s) })
+  }
+
+  close(): void {
+    this.db.close()
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Publishing a workspace as a team (the lead) and joining one (a curator). Both bring the server's
+ * schema up to date first (migrations under an advisory lock), then write in one transaction, and
+ * only then record the membership in the workspace's team.sqlite. The workspace is opened
+ * read-only: nothing of the curator's work is written.
+ */
+import { randomBytes } from 'node:crypto'
+import { CodedError } from '../../../shared/api/errors'
+import { sha256Hex } from '../fs/hash'
+import { Workspace } from '../workspace/workspace'
+import { inTransaction, withClient, withoutPassword } from './connection'
+import { TeamLocal } from './localState'
+import { migrate, readTeam } from './serverSchema'
+
+export const DEFAULT_BATCH = 50
+export const DEFAULT_DOUBLE_REVIEW = 0.1
+export const DEFAULT_JACCARD_THRESHOLD = 0.8
+const CURATOR_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@-]{0,63}$/u
+
+export function checkCuratorName(name: string): string {
+  if (!CURATOR_NAME.test(name))
+    throw new CodedError(
+      'bad-request',
+      `a curator name has 1–64 letters, digits, spaces or ._@- (got ${JSON.stringify(name)})`,
+    )
+  return name
+}
+
+/** SHA-256 of every source mask of the workspace's dataset, in id order. */
+async function sourceHashes(ws: Workspace, ids: readonly string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const id of ids) {
+    const { bytes } = await ws.dataset.readMaskBytes(ws.dataset.find(id).index)
+    out.push(sha256Hex(bytes))
+  }
+  return out
+}
+
+export interface InitResult {
+  teamId: string
+  pairs: number
+  lead: string
+}
+
+/** `team init`: publishes the workspace's pairs (id + source mask SHA-256) as the database's team. */
+export async function initTeam(
+  dir: string,
+  url: string,
+  options: { batch?: number; doubleReview?: number; jaccardThreshold?: number; lead?: string } = {},
+): Promise<InitResult> {
+  const batch = options.batch ?? DEFAULT_BATCH
+  const doubleReview = options.doubleReview ?? DEFAULT_DOUBLE_REVIEW
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new CodedError('bad-request', '--batch takes a whole number ≥ 1')
+  if (!(doubleReview >= 0 && doubleReview <= 1))
+    throw new CodedError('bad-request', '--double-review takes a fraction from 0 to 1')
+  const stored = withoutPassword(url)
+  const ws = await Workspace.open(dir, { readOnly: true })
+  try {
+    const lead = checkCuratorName(options.lead ?? ws.curator)
+    const ids = ws.listIds()
+    const hashes = await sourceHashes(ws, ids)
+    const teamId = randomBytes(12).toString('hex')
+    await withClient(url, async (client) => {
+      await migrate(client)
+      await inTransaction(client, async () => {
+        await client.query('LOCK TABLE team IN EXCLUSIVE MODE')
+        const existing = await client.query('SELECT id FROM team')
+        if (existing.rowCount)
+          throw new CodedError('team-exists', 'this database already holds a team (one team per database)')
+        await client.query(
+          'INSERT INTO team (id, lead, batch_size, double_review, jaccard_threshold) VALUES ($1, $2, $3, $4, $5)',
+          [teamId, lead, batch, doubleReview, options.jaccardThreshold ?? DEFAULT_JACCARD_THRESHOLD],
+        )
+        await client.query('INSERT INTO curators (name, is_lead) VALUES ($1, true)', [lead])
+        for (let i = 0; i < ids.length; i += 5000) {
+          await client.query(
+            'INSERT INTO pairs (id, source_sha256) SELECT * FROM unnest($1::text[], $2::text[])',
+            [ids.slice(i, i + 5000), hashes.slice(i, i + 5000)],
+          )
+        }
+        await client.query("INSERT INTO audit (actor, kind, detail) VALUES ($1, 'init', $2)", [
+          lead,
+          JSON.stringify({ pairs: ids.length, batch, doubleReview }),
+        ])
+      })
+    })
+    const local = TeamLocal.open(dir, { create: true })
+    try {
+      local.setMembership({ url: stored, curator: lead, teamId, role: 'lead' })
+    } finally {
+      local.close()
+    }
+    return { teamId, pairs: ids.length, lead }
+  } finally {
+    await ws.close()
+  }
+}
+
+export interface JoinResult {
+  teamId: string
+  curator: string
+  pairs: number
+}
+
+/** How many pairs `join` compares with the server (spread over the id range). */
+const JOIN_SAMPLE = 32
+
+/**
+ * `team join`: records the curator on the server and the membership in the workspace. The
+ * workspace's dataset must be the team's: the same pair count, and the same source mask bytes on a
+ * sample of pairs spread over the ids (`team-dataset` otherwise).
+ */
+export async function joinTeam(dir: string, url: string, curatorName: string): Promise<JoinResult> {
+  const curator = checkCuratorName(curatorName)
+  const stored = withoutPassword(url)
+  const ws = await Workspace.open(dir, { readOnly: true })
+  try {
+    const { teamId, pairs } = await withClient(url, async (client) => {
+      await migrate(client)
+      const team = await readTeam(client)
+      const count = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM pairs')).rows[0].n)
+      const localIds = ws.listIds()
+      if (localIds.length !== count)
+        throw new CodedError(
+          'team-dataset',
+          `the team has ${count} pairs, this workspace ${localIds.length}: not the same dataset`,
+        )
+      const step = Math.max(1, Math.floor(count / JOIN_SAMPLE))
+      const sample = localIds.filter((_, i) => i % step === 0).slice(0, JOIN_SAMPLE)
+      const server = await client.query<{ id: string; source_sha256: string }>(
+        'SELECT id, source_sha256 FROM pairs WHERE id = ANY($1::text[])',
+        [sample],
+      )
+      const mine = await sourceHashes(ws, sample)
+      const byId = new Map(server.rows.map((r) => [r.id, r.source_sha256]))
+      sample.forEach((id, k) => {
+        if (byId.get(id) !== mine[k])
+          throw new CodedError(
+            'team-dataset',
+            `the source mask of ${id} is not the team's: not the same dataset`,
+          )
+      })
+      await inTransaction(client, async () => {
+        const ins = await client.query(
+          'INSERT INTO curators (name) VALUES ($1) ON CONFLICT (name) DO NOTHING',
+          [curator],
+        )
+        await client.query("INSERT INTO audit (actor, kind, detail) VALUES ($1, 'join', $2)", [
+          curator,
+          JSON.stringify({ again: ins.rowCount === 0 }),
+        ])
+      })
+      return { teamId: team.id, pairs: count }
+    })
+    const local = TeamLocal.open(dir, { create: true })
+    try {
+      local.setMembership({ url: stored, curator, teamId, role: 'curator' })
+    } finally {
+      local.close()
+    }
+    return { teamId, curator, pairs }
+  } finally {
+    await ws.close()
+  }
+}

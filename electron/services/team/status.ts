@@ -1,0 +1,140 @@
+/**
+ * `team status`: progress and agreement of the whole team, read from the server. The agreement
+ * scores are those the lead's program stored (agreementJob.ts); with the lead's workspace at hand,
+ * the scores still missing are computed first.
+ */
+import { CodedError } from '../../../shared/api/errors'
+import { Workspace } from '../workspace/workspace'
+import {
+  decisionCategory,
+  summarize,
+  summarizeCurator,
+  type AgreementSummary,
+  type PairAgreement,
+} from './agreement'
+import { computeAgreements } from './agreementJob'
+import { withClient } from './connection'
+import { DECIDED_STATUSES, LATEST_DECISIONS } from './queries'
+import { readTeam } from './serverSchema'
+
+export interface CuratorStatus {
+  name: string
+  decided: number
+  secondReviews: number
+  /** Decided pairs per UTC day (YYYY-MM-DD), first and second reviews together. */
+  perDay: Record<string, number>
+  /** Assigned and not decided yet. */
+  pending: number
+  agreement: AgreementSummary
+}
+
+export interface TeamStatus {
+  pairs: number
+  decided: number
+  doubleReviewed: number
+  curators: CuratorStatus[]
+  agreement: AgreementSummary
+  adjudicationPending: number
+  /** Every scored pair (for the team view's histogram and the adjudication queue). */
+  scored: (PairAgreement & { needsAdjudication: boolean; adjudicated: boolean })[]
+}
+
+export async function teamStatus(url: string, options: { workspace?: string } = {}): Promise<TeamStatus> {
+  const ws = options.workspace ? await Workspace.open(options.workspace, { readOnly: true }) : undefined
+  try {
+    return await withClient(url, async (client) => {
+      const team = await readTeam(client)
+      if (ws) await computeAgreements(client, ws, team)
+      const pairs = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM pairs')).rows[0].n)
+      const counts = await client.query<{
+        curator: string
+        day: string | null
+        first: string
+        second: string
+      }>(
+        `WITH latest AS (${LATEST_DECISIONS})
+         SELECT l.curator, to_char(l.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+                count(*) FILTER (WHERE p.first_curator = l.curator) AS first,
+                count(*) FILTER (WHERE p.second_curator = l.curator) AS second
+         FROM latest l JOIN pairs p ON p.id = l.pair_id
+         WHERE l.status = ANY($1::text[])
+         GROUP BY l.curator, day`,
+        [DECIDED_STATUSES],
+      )
+      const double = await client.query<{ n: string }>(
+        `WITH latest AS (${LATEST_DECISIONS})
+         SELECT count(*) AS n FROM pairs p
+         JOIN latest f ON f.pair_id = p.id AND f.curator = p.first_curator AND f.status = ANY($1::text[])
+         JOIN latest s ON s.pair_id = p.id AND s.curator = p.second_curator AND s.status = ANY($1::text[])`,
+        [DECIDED_STATUSES],
+      )
+      const pendingRows = await client.query<{ curator: string; n: string }>(
+        `SELECT a.curator, count(*) AS n FROM assignments a
+         WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.curator = a.curator AND d.pair_id = a.pair_id
+                           AND d.status = ANY($1::text[]))
+         GROUP BY a.curator`,
+        [DECIDED_STATUSES],
+      )
+      const agreementRows = await client.query<{
+        pair_id: string
+        first_curator: string
+        second_curator: string
+        first_status: string
+        second_status: string
+        jaccard: number
+        needs_adjudication: boolean
+        adjudicated: boolean
+      }>(
+        `SELECT a.pair_id, a.first_curator, a.second_curator, a.first_status, a.second_status, a.jaccard,
+                a.needs_adjudication, j.pair_id IS NOT NULL AS adjudicated
+         FROM agreements a LEFT JOIN adjudications j ON j.pair_id = a.pair_id ORDER BY a.pair_id`,
+      )
+      const names = (
+        await client.query<{ name: string }>('SELECT name FROM curators ORDER BY name')
+      ).rows.map((r) => r.name)
+      const scored = agreementRows.rows.map((r) => {
+        const firstCategory = decisionCategory(r.first_status)
+        const secondCategory = decisionCategory(r.second_status)
+        if (!firstCategory || !secondCategory)
+          throw new CodedError('internal', `agreement row of ${r.pair_id} without decisions`)
+        return {
+          pairId: r.pair_id,
+          firstCurator: r.first_curator,
+          secondCurator: r.second_curator,
+          firstCategory,
+          secondCategory,
+          jaccard: r.jaccard,
+          needsAdjudication: r.needs_adjudication,
+          adjudicated: r.adjudicated,
+        }
+      })
+      const curators: CuratorStatus[] = names.map((name) => {
+        const mine = counts.rows.filter((r) => r.curator === name)
+        const perDay: Record<string, number> = {}
+        for (const r of mine) {
+          const k = r.day ?? 'unknown'
+          perDay[k] = (perDay[k] ?? 0) + Number(r.first) + Number(r.second)
+        }
+        return {
+          name,
+          decided: mine.reduce((n, r) => n + Number(r.first), 0),
+          secondReviews: mine.reduce((n, r) => n + Number(r.second), 0),
+          perDay,
+          pending: Number(pendingRows.rows.find((r) => r.curator === name)?.n ?? 0),
+          agreement: summarizeCurator(scored, name),
+        }
+      })
+      return {
+        pairs,
+        decided: curators.reduce((n, c) => n + c.decided, 0),
+        doubleReviewed: Number(double.rows[0].n),
+        curators,
+        agreement: summarize(scored),
+        adjudicationPending: scored.filter((s) => s.needsAdjudication && !s.adjudicated).length,
+        scored,
+      }
+    })
+  } finally {
+    await ws?.close()
+  }
+}

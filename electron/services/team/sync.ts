@@ -1,0 +1,274 @@
+/**
+ * `team sync`: push this workspace's decisions and corrected masks, pull its assignments.
+ *
+ * Why it can neither lose nor duplicate:
+ * - The workspace is only READ (opened read-only; the app may hold it meanwhile). The team's own
+ *   state is team.sqlite, so a failed sync leaves the curator's work exactly as it was.
+ * - What to push: every pair with an audit event after the cursor, in the order of its latest
+ *   event. A chunk is pushed in ONE server transaction: its mask bytes (keyed by SHA-256), its
+ *   decisions (keyed by client, pair, local event seq; `ON CONFLICT DO NOTHING`), the claims and
+ *   second-review sampling they cause. Only after COMMIT returns does the cursor advance, to the
+ *   latest event seq of the chunk (team.sqlite, synchronous=FULL).
+ * - A kill -9 or a dropped connection before COMMIT: the server rolls the chunk back; the cursor has
+ *   not moved; the next sync pushes the chunk again. Between COMMIT and the cursor write: the next
+ *   sync re-pushes rows the server has, and the keys drop them. So each (client, pair, event) is on
+ *   the server once, and every pair's latest state gets there.
+ * - Blind rule: the pull reads pair ids and roles only (PENDING_ASSIGNMENTS); no decision or mask of
+ *   anyone else ever comes back to a curator.
+ */
+import { CodedError } from '../../../shared/api/errors'
+import type { PairState } from '../../../shared/workspace/review'
+import { sha256Hex } from '../fs/hash'
+import { Workspace } from '../workspace/workspace'
+import { readFile } from 'node:fs/promises'
+import type pg from 'pg'
+import { connect, inTransaction, redactUrl, teamError } from './connection'
+import { claimBatch } from './claims'
+import { computeAgreements } from './agreementJob'
+import { TeamLocal, type Assignment, type TeamMembership } from './localState'
+import { DECIDED_STATUSES, PENDING_ASSIGNMENTS } from './queries'
+import { readTeam, type TeamRow } from './serverSchema'
+
+export interface SyncResult {
+  pushed: number
+  pulled: number
+  assigned: Assignment[]
+  elapsedMs: number
+}
+
+export interface SyncOptions {
+  /** Pairs per server transaction (default 200). */
+  chunk?: number
+  /** Called after each chunk's COMMIT and cursor write (tests cut the connection here). */
+  onChunk?(info: { pushed: number; cursor: number }): void | Promise<void>
+  /** Another URL than the stored one (e.g. with a password from a prompt). */
+  url?: string
+}
+
+interface Change {
+  id: string
+  seq: number
+  at: string
+}
+
+/** Pairs with an event after `cursor`, each with its latest event, oldest first. */
+function changesSince(ws: Workspace, cursor: number): Change[] {
+  const latest = new Map<string, Change>()
+  const PAGE = 5000
+  let before: number | undefined
+  for (;;) {
+    const page = ws.events(undefined, { limit: PAGE, beforeSeq: before })
+    for (const e of page) {
+      if (e.seq <= cursor) return [...latest.values()].sort((a, b) => a.seq - b.seq)
+      if (!latest.has(e.id)) latest.set(e.id, { id: e.id, seq: e.seq, at: e.at })
+    }
+    if (page.length < PAGE) break
+    before = page[page.length - 1].seq
+  }
+  return [...latest.values()].sort((a, b) => a.seq - b.seq)
+}
+
+interface PushRow {
+  change: Change
+  state: PairState
+  mask: { sha: string; bytes: Buffer } | null
+}
+
+async function readChunk(ws: Workspace, changes: readonly Change[]): Promise<PushRow[]> {
+  const rows: PushRow[] = []
+  for (const change of changes) {
+    if (!ws.inDataset(change.id)) continue
+    const state = ws.pairState(change.id)
+    let mask: PushRow['mask'] = null
+    if (state.corrected) {
+      const file = ws.maskFile(change.id)
+      let bytes: Buffer
+      try {
+        bytes = await readFile(file)
+      } catch (err) {
+        throw new CodedError(
+          'io-error',
+          `cannot read the corrected mask ${file}: ${(err as Error).message}`,
+          file,
+        )
+      }
+      mask = { sha: sha256Hex(bytes), bytes }
+    }
+    rows.push({ change, state, mask })
+  }
+  return rows
+}
+
+/** Pushes one chunk in one transaction; returns the decisions the server did not have. */
+async function pushChunk(
+  client: pg.Client,
+  me: TeamMembership,
+  clientId: string,
+  team: TeamRow,
+  rows: readonly PushRow[],
+): Promise<number> {
+  return inTransaction(client, async () => {
+    const masks = rows.flatMap((r) => (r.mask ? [r.mask] : []))
+    if (masks.length > 0) {
+      const have = await client.query<{ sha256: string }>(
+        'SELECT sha256 FROM masks WHERE sha256 = ANY($1::text[])',
+        [masks.map((m) => m.sha)],
+      )
+      const known = new Set(have.rows.map((r) => r.sha256))
+      const missing = new Map(masks.filter((m) => !known.has(m.sha)).map((m) => [m.sha, m.bytes]))
+      if (missing.size > 0)
+        await client.query(
+          'INSERT INTO masks (sha256, bytes) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT DO NOTHING',
+          [[...missing.keys()], [...missing.values()]],
+        )
+    }
+    const decided = rows
+      .filter((r) => (DECIDED_STATUSES as readonly string[]).includes(r.state.status))
+      .map((r) => r.change.id)
+    // A decision on a pair nobody holds makes this curator its first reviewer.
+    await client.query(
+      `WITH c AS (UPDATE pairs SET first_curator = $1 WHERE id = ANY($2::text[]) AND first_curator IS NULL RETURNING id)
+       INSERT INTO assignments (pair_id, role, curator, assigned_by) SELECT id, 'first', $1, $1 FROM c ON CONFLICT DO NOTHING`,
+      [me.curator, decided],
+    )
+    const inserted = await client.query(
+      `INSERT INTO decisions (client_id, curator, pair_id, event_seq, status, note, mask_sha256, role, decided_at)
+       SELECT $1, $2, d.pair_id, d.seq, d.status, d.note, d.sha,
+              CASE WHEN p.first_curator = $2 THEN 'first' WHEN p.second_curator = $2 THEN 'second' ELSE 'extra' END, d.at
+       FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+            AS d(pair_id, seq, status, note, sha, at)
+       JOIN pairs p ON p.id = d.pair_id
+       ON CONFLICT DO NOTHING`,
+      [
+        clientId,
+        me.curator,
+        rows.map((r) => r.change.id),
+        rows.map((r) => r.change.seq),
+        rows.map((r) => r.state.status),
+        rows.map((r) => r.state.note),
+        rows.map((r) => r.mask?.sha ?? null),
+        rows.map((r) => r.change.at),
+      ],
+    )
+    await sampleSecondReviews(client, me.curator, decided, team.doubleReview)
+    return inserted.rowCount ?? 0
+  })
+}
+
+/**
+ * Systematic sampling of each curator's first decisions: the k-th newly decided pair goes to blind
+ * second review when the curator's sampled count is below round(k × share).
+ */
+async function sampleSecondReviews(
+  client: pg.Client,
+  curator: string,
+  decided: readonly string[],
+  share: number,
+) {
+  if (decided.length === 0) return
+  const fresh = await client.query<{ id: string }>(
+    'UPDATE pairs SET first_decided = true WHERE id = ANY($1::text[]) AND first_curator = $2 AND NOT first_decided RETURNING id',
+    [decided, curator],
+  )
+  if (fresh.rows.length === 0) return
+  const order = new Map(decided.map((id, i) => [id, i]))
+  const ids = fresh.rows.map((r) => r.id).sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
+  const c = await client.query<{ first_decided: number; second_sampled: number }>(
+    'SELECT first_decided, second_sampled FROM curators WHERE name = $1 FOR UPDATE',
+    [curator],
+  )
+  let d = c.rows[0].first_decided
+  let s = c.rows[0].second_sampled
+  const sampled: string[] = []
+  for (const id of ids) {
+    d++
+    if (s < Math.round(d * share)) {
+      s++
+      sampled.push(id)
+    }
+  }
+  if (sampled.length > 0)
+    await client.query('UPDATE pairs SET needs_second = true WHERE id = ANY($1::text[])', [sampled])
+  await client.query('UPDATE curators SET first_decided = $2, second_sampled = $3 WHERE name = $1', [
+    curator,
+    d,
+    s,
+  ])
+}
+
+/** One sync of a workspace that joined a team. Failures are coded errors; the workspace is untouched. */
+export async function syncTeam(dir: string, options: SyncOptions = {}): Promise<SyncResult> {
+  const started = Date.now()
+  const local = TeamLocal.open(dir)
+  let pushed = 0
+  try {
+    const me = local.membership()
+    if (!me)
+      throw new CodedError(
+        'team-not-found',
+        `the workspace ${dir} has not joined a team (wsm-curator team join)`,
+      )
+    const url = options.url ?? me.url
+    const ws = await Workspace.open(dir, { readOnly: true })
+    try {
+      const client = await connect(url, { application: 'wsm-curator-sync' })
+      try {
+        const team = await readTeam(client)
+        if (team.id !== me.teamId)
+          throw new CodedError(
+            'team-not-found',
+            `${redactUrl(url)} holds another team than the one this workspace joined`,
+          )
+        const clientId = local.clientId()
+        const changes = changesSince(ws, local.cursor())
+        const size = options.chunk ?? 200
+        for (let i = 0; i < changes.length; i += size) {
+          const part = changes.slice(i, i + size)
+          const rows = await readChunk(ws, part)
+          pushed += await pushChunk(client, me, clientId, team, rows)
+          local.advanceCursor(part[part.length - 1].seq)
+          await options.onChunk?.({ pushed, cursor: local.cursor() })
+        }
+        let assigned: Assignment[] = []
+        if (me.role === 'lead') {
+          await computeAgreements(client, ws, team)
+        } else {
+          assigned = await pending(client, me.curator)
+          if (assigned.length < team.batchSize / 2) {
+            const got = await claimBatch(client, me.curator, team.batchSize)
+            if (got.first.length + got.second.length > 0) assigned = await pending(client, me.curator)
+          }
+        }
+        const at = new Date().toISOString()
+        const pulled = local.replaceAssignments(assigned, at)
+        local.recordSync({ at, ok: true, error: null, pushed, pulled })
+        return { pushed, pulled, assigned, elapsedMs: Date.now() - started }
+      } finally {
+        await client.end().catch(() => undefined)
+      }
+    } finally {
+      await ws.close()
+    }
+  } catch (err) {
+    const coded = teamError(err, options.url ?? local.membership()?.url ?? '')
+    try {
+      local.recordSync({
+        at: new Date().toISOString(),
+        ok: false,
+        error: `[${coded.code}] ${coded.message}`,
+        pushed,
+        pulled: 0,
+      })
+    } catch {
+      // the sync's own error matters more than its record
+    }
+    throw coded
+  } finally {
+    local.close()
+  }
+}
+
+async function pending(client: pg.Client, curator: string): Promise<Assignment[]> {
+  const { rows } = await client.query<Assignment>(PENDING_ASSIGNMENTS, [curator, DECIDED_STATUSES])
+  return rows.map((r) => ({ id: r.id, role: r.role }))
+}

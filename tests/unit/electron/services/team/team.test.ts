@@ -1,0 +1,309 @@
+/**
+ * The team store against a real PostgreSQL server (a throwaway cluster started by the suite):
+ * publishing and joining, concurrent claims and syncs, the blind rule, conflicting edits, a
+ * connection cut in the middle of a sync, and the agreement numbers.
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CodedError } from '../../../../../shared/api/errors'
+import { readLabelMap } from '../../../../../electron/services/mask/labelMap'
+import { TeamLocal } from '../../../../../electron/services/team/localState'
+import { initTeam, joinTeam } from '../../../../../electron/services/team/membership'
+import { migrate, SCHEMA_VERSION } from '../../../../../electron/services/team/serverSchema'
+import { teamStatus } from '../../../../../electron/services/team/status'
+import { syncTeam } from '../../../../../electron/services/team/sync'
+import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../../support/postgres'
+import { thrown } from '../../../../support/cli'
+import type { Sources } from '../workspace/fixtures'
+import { hashTree } from '../workspace/fixtures'
+import { inWorkspace, makeWorkspace, resolved, teamSources } from './support'
+
+const N = 40
+let server: PostgresServer
+let root: string
+let sources: Sources
+let dbCount = 0
+
+const suite = postgresSkipReason === null ? describe : describe.skip
+const title = `team store on PostgreSQL${postgresSkipReason ? ` (skipped: ${postgresSkipReason})` : ''}`
+
+suite(title, () => {
+  beforeAll(async () => {
+    root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-team-'))
+    ;[server, sources] = await Promise.all([startPostgres(), teamSources(root, N)])
+  })
+  afterAll(async () => {
+    await server?.stop()
+    if (root) await fsp.rm(root, { recursive: true, force: true })
+  })
+
+  /** A fresh database and team: the lead's workspace published, curators joined. */
+  async function team(names: string[], opts: { batch?: number; doubleReview?: number } = {}) {
+    const url = await server.createDatabase(`team${++dbCount}`)
+    const base = path.join(root, `t${dbCount}`)
+    const lead = await makeWorkspace(base, 'lead', sources)
+    await initTeam(lead, url, { batch: opts.batch ?? 10, doubleReview: opts.doubleReview ?? 0.1 })
+    const dirs: Record<string, string> = {}
+    for (const name of names) {
+      dirs[name] = await makeWorkspace(base, name, sources)
+      await joinTeam(dirs[name], url, name)
+    }
+    const q = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+      (await server.query(sql, params, `team${dbCount}`)).rows as R[]
+    return { url, lead, dirs, q, db: `team${dbCount}` }
+  }
+
+  it('publishes the pairs with their source SHA-256, joins, refuses a second team and a foreign dataset', async () => {
+    const t = await team(['ann'])
+    const rows = await t.q<{ id: string; source_sha256: string }>(
+      'SELECT id, source_sha256 FROM pairs ORDER BY id',
+    )
+    expect(rows.map((r) => r.id)).toEqual(sources.ids)
+    expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.source_sha256))).toBe(true)
+    expect(((await thrown(initTeam(t.lead, t.url))) as CodedError).code).toBe('team-exists')
+    const other = await teamSources(path.join(root, 'other'), N - 1)
+    const foreign = await makeWorkspace(path.join(root, 'other'), 'eve', other)
+    expect(((await thrown(joinTeam(foreign, t.url, 'eve'))) as CodedError).code).toBe('team-dataset')
+    const local = TeamLocal.open(t.dirs.ann)
+    expect(local.membership()).toMatchObject({ curator: 'ann', role: 'curator' })
+    local.close()
+  })
+
+  it('migrates once when two programs initialise at the same moment (advisory lock)', async () => {
+    const url = await server.createDatabase(`race${++dbCount}`)
+    const clients = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })]
+    await Promise.all(clients.map((c) => c.connect()))
+    const found = await Promise.all(clients.map((c) => migrate(c)))
+    await Promise.all(clients.map((c) => c.end()))
+    expect(found.sort()).toEqual([0, SCHEMA_VERSION])
+    const v = await server.query('SELECT version FROM schema_version ORDER BY version', [], `race${dbCount}`)
+    expect(v.rows.map((r) => r.version)).toEqual([1])
+  })
+
+  it('three curators sync concurrently: disjoint batches, every decision on the server once', async () => {
+    const t = await team(['ann', 'bob', 'cy'], { batch: 8, doubleReview: 0 })
+    const names = ['ann', 'bob', 'cy'] as const
+    const first = await Promise.all(names.map((n) => syncTeam(t.dirs[n])))
+    const held = first.flatMap((r) => r.assigned.map((a) => a.id))
+    expect(first.every((r) => r.assigned.length === 8 && r.assigned.every((a) => a.role === 'first'))).toBe(
+      true,
+    )
+    expect(new Set(held).size).toBe(24)
+    // Each decides their batch offline: correct the even ones, accept the odd ones.
+    await Promise.all(
+      names.map((n, k) =>
+        inWorkspace(t.dirs[n], async (ws) => {
+          for (const [i, a] of first[k].assigned.entries()) {
+            if (i % 2 === 0) await ws.saveMask(a.id, resolved((await ws.readCurrentMask(a.id)).map, i))
+            else await ws.setStatus(a.id, 'accepted')
+          }
+        }),
+      ),
+    )
+    const second = await Promise.all(names.map((n) => syncTeam(t.dirs[n])))
+    expect(second.map((r) => r.pushed)).toEqual([8, 8, 8])
+    // 8 decided, fewer than half a batch pending: each claimed a new batch out of the 16 left.
+    const next = second.flatMap((r) => r.assigned.map((a) => a.id))
+    expect(new Set(next).size).toBe(next.length)
+    expect(next.filter((id) => held.includes(id))).toEqual([])
+    expect(next.length).toBe(16)
+    const again = await Promise.all(names.map((n) => syncTeam(t.dirs[n])))
+    expect(again.map((r) => r.pushed)).toEqual([0, 0, 0])
+    const d = await t.q<{ curator: string; n: string; masks: string }>(
+      'SELECT curator, count(*) AS n, count(mask_sha256) AS masks FROM decisions GROUP BY curator ORDER BY curator',
+    )
+    expect(d.map((r) => [r.curator, Number(r.n), Number(r.masks)])).toEqual([
+      ['ann', 8, 4],
+      ['bob', 8, 4],
+      ['cy', 8, 4],
+    ])
+    const firsts = await t.q<{ n: string }>("SELECT count(*) AS n FROM assignments WHERE role = 'first'")
+    expect(Number(firsts[0].n)).toBe(40)
+    const status = await teamStatus(t.url)
+    expect(status).toMatchObject({ pairs: N, decided: 24, doubleReviewed: 0 })
+    expect(status.curators.map((c) => [c.name, c.decided])).toEqual([
+      ['ann', 8],
+      ['bob', 8],
+      ['cy', 8],
+      ['lead', 0],
+    ])
+    expect(status.curators.reduce((n, c) => n + c.pending, 0)).toBe(16)
+  })
+
+  it('keeps the second review blind: the second curator receives ids and roles, nothing of the first', async () => {
+    const t = await team(['ann', 'bob'], { batch: 4, doubleReview: 1 })
+    const a1 = await syncTeam(t.dirs.ann)
+    const bobBefore = await hashTree(t.dirs.bob)
+    await inWorkspace(t.dirs.ann, async (ws) => {
+      for (const a of a1.assigned)
+        await ws.saveMask(a.id, resolved((await ws.readCurrentMask(a.id)).map, 3), { note: 'ann says' })
+    })
+    await syncTeam(t.dirs.ann)
+    const b = await syncTeam(t.dirs.bob)
+    const seconds = b.assigned.filter((a) => a.role === 'second')
+    expect(seconds.map((a) => a.id).sort()).toEqual(a1.assigned.map((a) => a.id).sort())
+    // What bob's program received: ids and roles, and nothing else.
+    for (const a of b.assigned) expect(Object.keys(a).sort()).toEqual(['id', 'role'])
+    const local = TeamLocal.open(t.dirs.bob)
+    expect(local.assignments().every((a) => Object.keys(a).length === 2)).toBe(true)
+    local.close()
+    // bob's workspace: unchanged apart from team.sqlite; his current mask of each is still the source.
+    const after = await hashTree(t.dirs.bob)
+    for (const [file, hash] of bobBefore)
+      if (!file.startsWith('team.sqlite')) expect(after.get(file)).toBe(hash)
+    expect([...after.keys()].filter((f) => f.startsWith('masks'))).toEqual([])
+    await inWorkspace(t.dirs.bob, async (ws) => {
+      for (const a of seconds) {
+        expect((await ws.readCurrentMask(a.id)).origin).toBe('source')
+        expect(ws.pairState(a.id).note).toBeNull()
+      }
+    })
+    // ann never gets her own pairs as second reviewer.
+    const a2 = await syncTeam(t.dirs.ann)
+    expect(a2.assigned.filter((a) => a.role === 'second' && a1.assigned.some((x) => x.id === a.id))).toEqual(
+      [],
+    )
+  })
+
+  it('conflicting edits of one pair: the first push holds it, the other is kept as an extra, the latest edit counts', async () => {
+    const t = await team(['ann', 'bob'], { batch: 4, doubleReview: 0 })
+    const id = sources.ids[N - 1] // nobody's batch yet
+    await inWorkspace(t.dirs.ann, (ws) => ws.setStatus(id, 'rejected'))
+    await inWorkspace(t.dirs.bob, (ws) => ws.setStatus(id, 'accepted'))
+    await Promise.all([syncTeam(t.dirs.ann), syncTeam(t.dirs.bob)])
+    const rows = await t.q<{ curator: string; role: string; status: string }>(
+      'SELECT curator, role, status FROM decisions WHERE pair_id = $1 ORDER BY curator',
+      [id],
+    )
+    expect(rows.length).toBe(2)
+    const holder = rows.find((r) => r.role === 'first')
+    expect(rows.filter((r) => r.role === 'first').length).toBe(1)
+    expect(rows.filter((r) => r.role === 'extra').length).toBe(1)
+    const p = await t.q<{ first_curator: string }>('SELECT first_curator FROM pairs WHERE id = $1', [id])
+    expect(p[0].first_curator).toBe(holder?.curator)
+    // The holder edits again twice: the latest state is what the team sees.
+    const dir = t.dirs[holder!.curator]
+    await inWorkspace(dir, async (ws) => {
+      await ws.setStatus(id, 'flagged')
+      await ws.saveMask(id, resolved((await ws.readCurrentMask(id)).map, 1))
+    })
+    expect((await syncTeam(dir)).pushed).toBe(1)
+    const s = await teamStatus(t.url)
+    expect(s.curators.find((c) => c.name === holder!.curator)?.decided).toBe(1)
+    const latest = await t.q<{ status: string }>(
+      'SELECT status FROM decisions WHERE pair_id = $1 AND curator = $2 ORDER BY decided_at DESC, id DESC LIMIT 1',
+      [id, holder!.curator],
+    )
+    expect(latest[0].status).toBe('corrected')
+  })
+
+  it('a connection cut in the middle of a sync loses nothing and duplicates nothing', async () => {
+    const t = await team(['ann'], { batch: 30, doubleReview: 0 })
+    const a = await syncTeam(t.dirs.ann)
+    await inWorkspace(t.dirs.ann, async (ws) => {
+      for (const [i, x] of a.assigned.entries())
+        await ws.saveMask(x.id, resolved((await ws.readCurrentMask(x.id)).map, i))
+    })
+    const before = await hashTree(t.dirs.ann)
+    let chunks = 0
+    const err = (await thrown(
+      syncTeam(t.dirs.ann, {
+        chunk: 4,
+        onChunk: async () => {
+          if (++chunks === 2)
+            await server.query(
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'wsm-curator-sync'",
+            )
+        },
+      }),
+    )) as CodedError
+    expect(err.code).toBe('team-unreachable')
+    expect(err.message).toMatch(
+      /team server postgres:\/\/postgres@127\.0\.0\.1:\d+\/team\d+ (cannot be reached|was lost)/,
+    )
+    const after = await hashTree(t.dirs.ann)
+    for (const [file, hash] of before) if (!file.startsWith('team.sqlite')) expect(after.get(file)).toBe(hash)
+    const local = TeamLocal.open(t.dirs.ann)
+    expect(local.lastSync()).toMatchObject({ ok: false })
+    expect(local.cursor()).toBeGreaterThan(0)
+    local.close()
+    const partial = await t.q<{ n: string }>('SELECT count(*) AS n FROM decisions')
+    expect(Number(partial[0].n)).toBe(8)
+    const r = await syncTeam(t.dirs.ann)
+    expect(r.pushed).toBe(22)
+    const all = await t.q<{ pair_id: string; mask_sha256: string; ok: boolean }>(
+      `SELECT d.pair_id, d.mask_sha256, encode(sha256(m.bytes), 'hex') = d.mask_sha256 AS ok
+       FROM decisions d JOIN masks m ON m.sha256 = d.mask_sha256 ORDER BY d.pair_id`,
+    )
+    expect(all.map((x) => x.pair_id)).toEqual(a.assigned.map((x) => x.id).sort())
+    expect(all.every((x) => x.ok)).toBe(true)
+  })
+
+  it('agreement numbers match an independent computation', async () => {
+    const t = await team(['ann', 'bob'], { batch: 6, doubleReview: 1 })
+    const a = await syncTeam(t.dirs.ann)
+    const ids = a.assigned.map((x) => x.id)
+    // ann resolves i uncertain pixels as lesion; bob resolves 2i; pair 0 rejected by bob, pair 1 accepted (source) by ann.
+    await inWorkspace(t.dirs.ann, async (ws) => {
+      for (const [i, id] of ids.entries()) {
+        if (i === 1) await ws.setStatus(id, 'accepted')
+        else await ws.saveMask(id, resolved((await ws.readCurrentMask(id)).map, 4 * i))
+      }
+    })
+    await syncTeam(t.dirs.ann)
+    const b = await syncTeam(t.dirs.bob)
+    expect(b.assigned.filter((x) => x.role === 'second').length).toBe(6)
+    await inWorkspace(t.dirs.bob, async (ws) => {
+      for (const [i, id] of ids.entries()) {
+        await ws.saveMask(id, resolved((await ws.readCurrentMask(id)).map, 9 * i))
+        if (i === 0) await ws.setStatus(id, 'rejected')
+      }
+    })
+    await syncTeam(t.dirs.bob)
+    await syncTeam(t.lead) // the lead's sync scores the double reviews
+    const s = await teamStatus(t.url)
+
+    // Independently: lesion pixel sets of both final masks, from the source PNGs.
+    const zipDir = await inWorkspace(t.lead, async (ws) => {
+      const out: number[] = []
+      for (const [i, id] of ids.entries()) {
+        const { bytes, file } = await ws.dataset.readMaskBytes(ws.dataset.find(id).index)
+        const src = readLabelMap(bytes, file).map
+        const fa = i === 1 ? src : resolved(src, 4 * i)
+        const fb = resolved(src, 9 * i)
+        const A = new Set<number>()
+        const B = new Set<number>()
+        fa.data.forEach((v, k) => v === 1 && A.add(k))
+        fb.data.forEach((v, k) => v === 1 && B.add(k))
+        const inter = [...A].filter((k) => B.has(k)).length
+        out.push(inter / (A.size + B.size - inter))
+      }
+      return out
+    })
+    const j = [...zipDir].sort((x, y) => x - y)
+    const q = (p: number) => {
+      const h = (j.length - 1) * p
+      return j[Math.floor(h)] + (h - Math.floor(h)) * (j[Math.ceil(h)] - j[Math.floor(h)])
+    }
+    expect(s.doubleReviewed).toBe(6)
+    expect(s.agreement.pairs).toBe(6)
+    expect(s.agreement.jaccardMedian).toBeCloseTo(q(0.5), 10)
+    expect(s.agreement.jaccardQ1).toBeCloseTo(q(0.25), 10)
+    expect(s.agreement.jaccardQ3).toBeCloseTo(q(0.75), 10)
+    expect(s.agreement.shareBelow065).toBeCloseTo(j.filter((x) => x < 0.65).length / 6, 10)
+    // Decisions: 5 keep/keep, 1 keep/rejected → po = 5/6, pe = 1 × 5/6: kappa 0.
+    expect(s.agreement.kappa).toBeCloseTo(0, 10)
+    const expectedQueue = zipDir.filter((x, i) => i === 0 || x < 0.8).length
+    expect(s.adjudicationPending).toBe(expectedQueue)
+    expect(s.curators.find((c) => c.name === 'bob')?.secondReviews).toBe(6)
+    // A changed decision is scored again at the next lead sync.
+    await inWorkspace(t.dirs.bob, (ws) => ws.setStatus(ids[0], 'accepted'))
+    await syncTeam(t.dirs.bob)
+    await syncTeam(t.lead)
+    const s2 = await teamStatus(t.url)
+    expect(s2.agreement.kappa).toBeNull() // every pair keep/keep now: chance agreement is total
+  })
+})
