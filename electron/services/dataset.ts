@@ -4,6 +4,7 @@ import type { DatasetSummary, PairData, PairPage, PairSummary } from '../../shar
 import type { LabelCounts, LabelMap } from '../../shared/labels/codes'
 import { openFileSource, type FileSource, type SourceLocation } from './sources/fileSource'
 import { checkMaskSize, readLabelMap } from './mask/labelMap'
+import type { MaskPngFormat } from './mask/maskPng'
 import { DEFAULT_MAX_IMAGE_PIXELS, readImageHeader } from './images/imageHeader'
 import { convertChallengeMask, isChallengeConvention } from '../../shared/labels/analysis'
 import { ByteLru } from './pairCache'
@@ -131,12 +132,17 @@ interface LoadedPair {
  * not a zip, truncated or corrupt central directory…) is reported in `report().sources` with its error
  * and the others are used; `open` fails only when every image source fails.
  */
+/** Mask formats remembered (a few hundred bytes each at most: a palette). */
+const MASK_FORMATS_MAX = 4096
+
 export class Dataset {
   private readonly cache: ByteLru<number, LoadedPair>
   private readonly maxImagePixels: number
   private prefetching = 0
   private readonly prefetchQueue: number[] = []
   private closed = false
+  /** The PNG format of source masks decoded so far (a save writes in it), most recent last. */
+  private readonly maskFormats = new Map<number, MaskPngFormat>()
 
   private constructor(
     private readonly masks: FileSource,
@@ -282,6 +288,14 @@ export class Dataset {
     return { bytes: await this.masks.readAt(f), file: this.masks.describe(this.masks.names[f]) }
   }
 
+  /**
+   * The source mask's PNG format, when this dataset has decoded that mask (openPair, prefetch);
+   * undefined otherwise (read it with readMaskBytes then). Sources never change while open.
+   */
+  maskFormat(index: number): MaskPngFormat | undefined {
+    return this.maskFormats.get(index)
+  }
+
   /** The image file of a pair, as stored. */
   async readImageBytes(index: number): Promise<{ bytes: Buffer; file: string; name: string; mime: string }> {
     this.check(index)
@@ -382,7 +396,11 @@ export class Dataset {
       imageSource.readAt(p.imageFiles[index]),
     ])
     const header = readImageHeader(imageBytes, imageFile, { maxPixels: this.maxImagePixels })
-    const { map, counts } = readLabelMap(maskBytes, maskFile)
+    const { map, counts, format } = readLabelMap(maskBytes, maskFile)
+    this.maskFormats.delete(index)
+    this.maskFormats.set(index, format)
+    if (this.maskFormats.size > MASK_FORMATS_MAX)
+      this.maskFormats.delete(this.maskFormats.keys().next().value as number)
     checkMaskSize(map, header, maskFile, imageFile)
     const image: DatasetPair['image'] = {
       name: imageName,

@@ -131,6 +131,7 @@ export class CurationSession {
   }
 
   setQueue(query: QueueQuery): { total: number } {
+    this.workspace.checkMetadataConditions(query.metadata)
     const ids: string[] = []
     for (let offset = 0; ; offset += SNAPSHOT_PAGE) {
       const page = this.workspace.listPairs({ ...query, offset, limit: SNAPSHOT_PAGE })
@@ -241,7 +242,7 @@ export class CurationSession {
     // mask converted and saved): the problems list is collected again on its next request.
     if (this.problemsCache?.some((p) => p.id === id)) this.problemsCache = null
     return {
-      state: this.workspace.pairState(id),
+      state: result.state,
       transitions: result.transitions,
       progress: this.workspace.progress(),
     }

@@ -6,7 +6,7 @@
  * Supported: colour types 0 (greyscale) and 3 (palette), bit depths 1, 2, 4, 8, Adam7 interlace on
  * read. Every sample is 1 byte or less, so the filter unit (bpp) is always 1 byte.
  */
-import { constants as zlibConstants, crc32, deflateSync, inflateSync } from 'node:zlib'
+import { constants as zlibConstants, crc32, deflate, deflateSync, inflate, inflateSync } from 'node:zlib'
 import { CodedError } from '../../../shared/api/errors'
 import type { ErrorCode } from '../../../shared/api/errors'
 import { findInvalidLabel } from '../../../shared/labels/codes'
@@ -51,6 +51,16 @@ export const MAX_MASK_PIXELS = 2 ** 28
 const ENCODE_FILTER = 0
 const ENCODE_LEVEL = 6
 const ENCODE_STRATEGY = zlibConstants.Z_RLE
+const DEFLATE_OPTIONS = { level: ENCODE_LEVEL, strategy: ENCODE_STRATEGY }
+
+export interface EncodeOptions {
+  /**
+   * The caller has just checked that every value is 0, 1 or 255 (e.g. analyzeMask, which throws
+   * `mask-values` otherwise): the encoder's own pass over the values is skipped. Only for a map
+   * that cannot change in between.
+   */
+  valuesChecked?: boolean
+}
 
 const SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10)
 const MAX_CHUNK_LENGTH = 0x7fffffff
@@ -298,23 +308,27 @@ function unpackRows(
   }
 }
 
-function inflateImageData(idat: Uint8Array, expected: number, file: string | undefined): Buffer {
-  let raw: Buffer
-  try {
-    // One output chunk of the exact size: zlib's default 16 KiB chunks would be concatenated (a full
-    // copy of the image data, measured at a quarter of the decode time of a 1024×768 mask). Never
-    // more than the data could inflate to (deflate stays under 1032:1): a lying IHDR allocates nothing.
-    const chunkSize = Math.max(64, Math.min(expected + 1, idat.length * 1032 + 1024))
-    raw = inflateSync(idat, { maxOutputLength: expected + 1, chunkSize })
-  } catch (err) {
-    const code = (err as { code?: unknown }).code
-    if (code === 'ERR_BUFFER_TOO_LARGE') {
-      fail('png-corrupt', `PNG image data inflates to more than the expected ${expected} bytes`, file)
-    }
-    if (code === 'Z_BUF_ERROR') fail('png-truncated', 'PNG image data (zlib stream) ends early', file)
-    const detail = err instanceof Error ? err.message : String(err)
-    fail('png-corrupt', `PNG image data is not a valid zlib stream (${detail})`, file)
+/** One output chunk of the exact size: zlib's default 16 KiB chunks would be concatenated (a full
+ * copy of the image data, measured at a quarter of the decode time of a 1024×768 mask). Never more
+ * than the data could inflate to (deflate stays under 1032:1): a lying IHDR allocates nothing. */
+function inflateOptions(idat: Uint8Array, expected: number): { maxOutputLength: number; chunkSize: number } {
+  return {
+    maxOutputLength: expected + 1,
+    chunkSize: Math.max(64, Math.min(expected + 1, idat.length * 1032 + 1024)),
   }
+}
+
+function inflateError(err: unknown, expected: number, file: string | undefined): never {
+  const code = (err as { code?: unknown }).code
+  if (code === 'ERR_BUFFER_TOO_LARGE') {
+    fail('png-corrupt', `PNG image data inflates to more than the expected ${expected} bytes`, file)
+  }
+  if (code === 'Z_BUF_ERROR') fail('png-truncated', 'PNG image data (zlib stream) ends early', file)
+  const detail = err instanceof Error ? err.message : String(err)
+  fail('png-corrupt', `PNG image data is not a valid zlib stream (${detail})`, file)
+}
+
+function checkInflated(raw: Buffer, expected: number, file: string | undefined): Buffer {
   if (raw.length < expected) {
     fail('png-truncated', `PNG image data has ${raw.length} bytes, expected ${expected}`, file)
   }
@@ -324,8 +338,63 @@ function inflateImageData(idat: Uint8Array, expected: number, file: string | und
   return raw
 }
 
+function inflateImageData(idat: Uint8Array, expected: number, file: string | undefined): Buffer {
+  let raw: Buffer
+  try {
+    raw = inflateSync(idat, inflateOptions(idat, expected))
+  } catch (err) {
+    inflateError(err, expected, file)
+  }
+  return checkInflated(raw, expected, file)
+}
+
+/** inflateImageData on libuv's thread pool: the calling thread stays free meanwhile. */
+function inflateImageDataAsync(
+  idat: Uint8Array,
+  expected: number,
+  file: string | undefined,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    inflate(idat, inflateOptions(idat, expected), (err, raw) => {
+      try {
+        if (err) inflateError(err, expected, file)
+        resolve(checkInflated(raw, expected, file))
+      } catch (e) {
+        reject(e)
+      }
+    })
+  })
+}
+
+/** A mask PNG's chunks, read and checked: what remains is to inflate and unfilter its image data. */
+interface ParsedMaskPng {
+  width: number
+  height: number
+  bitDepth: number
+  colorType: 0 | 3
+  interlaced: boolean
+  palette?: Uint8Array
+  transparency?: Uint8Array
+  idat: Uint8Array
+  expected: number
+}
+
 /** Decodes a greyscale or palette PNG to its stored samples. Does not judge label values. */
 export function decodeMaskPng(bytes: Uint8Array, file?: string): DecodedMaskPng {
+  const png = parseMaskPng(bytes, file)
+  return unpackMaskPng(png, inflateImageData(png.idat, png.expected, file), file)
+}
+
+/**
+ * decodeMaskPng with the inflate on libuv's thread pool (the calling thread may do other work
+ * meanwhile); the same result and errors.
+ */
+export async function decodeMaskPngAsync(bytes: Uint8Array, file?: string): Promise<DecodedMaskPng> {
+  const png = parseMaskPng(bytes, file)
+  return unpackMaskPng(png, await inflateImageDataAsync(png.idat, png.expected, file), file)
+}
+
+function parseMaskPng(bytes: Uint8Array, file: string | undefined): ParsedMaskPng {
   const { width, height, bitDepth, colorType, interlaced } = readPngHeader(bytes, file)
   if (colorType !== 0 && colorType !== 3) {
     fail(
@@ -384,7 +453,11 @@ export function decodeMaskPng(bytes: Uint8Array, file?: string): DecodedMaskPng 
 
   const expected = expectedRawSize(width, height, bitDepth, interlaced)
   const idat = parts.length === 1 ? parts[0] : Buffer.concat(parts)
-  const raw = inflateImageData(idat, expected, file)
+  return { width, height, bitDepth, colorType, interlaced, palette, transparency, idat, expected }
+}
+
+function unpackMaskPng(png: ParsedMaskPng, raw: Buffer, file: string | undefined): DecodedMaskPng {
+  const { width, height, bitDepth, colorType, interlaced, palette, transparency, expected } = png
   let data: Uint8Array
 
   if (!interlaced && bitDepth === 8 && raw.byteOffset === 0 && raw.buffer.byteLength === expected + 1) {
@@ -537,7 +610,32 @@ function checkFormat(format: MaskPngFormat): void {
  * verbatim (a palette too short for the promoted indices is extended with VOC colours). Never
  * interlaced.
  */
-export function encodeMaskPng(map: LabelMap, format: MaskPngFormat): Buffer {
+export function encodeMaskPng(map: LabelMap, format: MaskPngFormat, options: EncodeOptions = {}): Buffer {
+  const png = prepareEncode(map, format, options)
+  return png.assemble(deflateSync(png.filtered, DEFLATE_OPTIONS))
+}
+
+/**
+ * encodeMaskPng with the deflate on libuv's thread pool (the calling thread may do other work
+ * meanwhile, e.g. a save's statistics); the same bytes and errors. `map` must not change until the
+ * promise settles.
+ */
+export async function encodeMaskPngAsync(
+  map: LabelMap,
+  format: MaskPngFormat,
+  options: EncodeOptions = {},
+): Promise<Buffer> {
+  const png = prepareEncode(map, format, options)
+  return new Promise((resolve, reject) => {
+    deflate(png.filtered, DEFLATE_OPTIONS, (err, idat) => (err ? reject(err) : resolve(png.assemble(idat))))
+  })
+}
+
+function prepareEncode(
+  map: LabelMap,
+  format: MaskPngFormat,
+  options: EncodeOptions,
+): { filtered: Uint8Array; assemble(idat: Uint8Array): Buffer } {
   const { width, height, data } = map
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new CodedError('mask-size', `mask size ${width}×${height} is invalid`)
@@ -545,7 +643,7 @@ export function encodeMaskPng(map: LabelMap, format: MaskPngFormat): Buffer {
   if (data.length !== width * height) {
     throw new CodedError('mask-size', `mask has ${data.length} values for ${width}×${height} pixels`)
   }
-  const bad = allLabels(data) ? -1 : findInvalidLabel(data)
+  const bad = options.valuesChecked || allLabels(data) ? -1 : findInvalidLabel(data)
   if (bad >= 0) {
     const x = bad % width
     const y = (bad - x) / width
@@ -571,8 +669,17 @@ export function encodeMaskPng(map: LabelMap, format: MaskPngFormat): Buffer {
   }
 
   const filtered = filterImage(map, bitDepth, ENCODE_FILTER)
-  const idat = deflateSync(filtered, { level: ENCODE_LEVEL, strategy: ENCODE_STRATEGY })
+  return { filtered, assemble: (idat) => assemble(width, height, bitDepth, format, palette, idat) }
+}
 
+function assemble(
+  width: number,
+  height: number,
+  bitDepth: number,
+  format: MaskPngFormat,
+  palette: Uint8Array | undefined,
+  idat: Uint8Array,
+): Buffer {
   const ihdr = new Uint8Array(13)
   writeU32(ihdr, 0, width)
   writeU32(ihdr, 4, height)

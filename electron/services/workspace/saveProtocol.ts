@@ -12,13 +12,19 @@
 import { promises as fsp } from 'node:fs'
 import { CodedError } from '../../../shared/api/errors'
 import type { LabelMap } from '../../../shared/labels/codes'
-import type { PairStatus } from '../../../shared/workspace/review'
+import type { MaskStats, PairState, PairStatus, Transition } from '../../../shared/workspace/review'
 import { atomicWriteFile, fsError, type AtomicFs } from '../fs/atomicWrite'
 import { sha256Hex } from '../fs/hash'
-import { decodeMaskPng, encodeMaskPng, type MaskPngFormat } from '../mask/maskPng'
+import {
+  decodeMaskPng,
+  decodeMaskPngAsync,
+  encodeMaskPngAsync,
+  type DecodedMaskPng,
+  type MaskPngFormat,
+} from '../mask/maskPng'
 import { readMaskPngFormat } from '../mask/pngFormat'
 import { countTransitions, maskStats } from '../mask/maskStats'
-import { statsParams, type PendingPayload } from './rows'
+import { iso, statsParams, type PendingPayload } from './rows'
 import { sqliteError } from './sqlite'
 import type { WorkspaceContext } from './store'
 import type { SaveMaskResult } from './types'
@@ -63,32 +69,8 @@ export class MaskSaver {
     note: string | null | undefined,
   ): Promise<SaveMaskResult> {
     const ctx = this.#ctx
-    const row = ctx.store.row(id)
-    const corrected = row?.mask_sha256 ?? null
-    // The source gives the size and the PNG format; the previous current mask gives the transitions
-    // (decoded without judging its values: a source with bad values can still be corrected).
-    const source = await ctx.dataset.readMaskBytes(index)
-    let format: MaskPngFormat
-    let previous: LabelMap
-    if (corrected !== null) {
-      format = readMaskPngFormat(source.bytes, source.file).format
-      const last = this.#lastSaved
-      if (last?.id === id && last.sha256 === corrected) previous = last.map
-      else {
-        const file = ctx.maskFile(id)
-        let bytes: Buffer
-        try {
-          bytes = await fsp.readFile(file)
-        } catch (err) {
-          throw fsError(err, file, 'read')
-        }
-        previous = decodeMaskPng(bytes, file)
-      }
-    } else {
-      const decoded = decodeMaskPng(source.bytes, source.file)
-      format = decoded.format
-      previous = decoded
-    }
+    const corrected = ctx.store.row(id)?.mask_sha256 ?? null
+    const { format, previous } = await this.#sourceAndPrevious(id, index, corrected)
     const target = ctx.maskFile(id)
     if (map.width !== previous.width || map.height !== previous.height) {
       throw new CodedError(
@@ -97,15 +79,28 @@ export class MaskSaver {
         target,
       )
     }
-    // The CPU-heavy steps (tens of ms each on 12 Mpx) give the event loop a turn in between, so
-    // IPC and HTTP requests are served while a large mask is being saved.
-    await turn()
-    const png = encodeMaskPng(map, format) // refuses values other than 0, 1, 255 (mask-values)
+    // The CPU-heavy steps (tens of ms each on 12 Mpx) overlap or give the event loop a turn in
+    // between, so IPC and HTTP requests are served while a large mask is being saved. The deflate
+    // runs on the thread pool while this thread computes the statistics, which check the values
+    // (mask-values): the encoder need not check them again, and its PNG is used only after.
+    const encoding = encodeMaskPngAsync(map, format, { valuesChecked: true })
+    let stats: MaskStats
+    let transitions: Transition[]
+    try {
+      await turn()
+      stats = maskStats(map, target)
+      await turn()
+      transitions = countTransitions(previous.data, map.data)
+    } catch (err) {
+      await encoding.catch(() => undefined)
+      throw err
+    }
+    const png = await encoding
     const hash = sha256Hex(png)
-    await turn()
-    const transitions = countTransitions(previous.data, map.data)
-    await turn()
-    const stats = maskStats(map, target)
+    // The PNG must decode to exactly `map` (checked here, the inflate again on the thread pool while
+    // the pending row commits); the file written is then compared byte for byte with it.
+    const verified = decodeMaskPngAsync(png, target).then((decoded) => sameLabels(decoded, map, target))
+    verified.catch(() => undefined)
     const payload: PendingPayload = {
       at: Date.now(),
       curator: ctx.curator,
@@ -115,18 +110,24 @@ export class MaskSaver {
       stats,
       bytes: png.length,
     }
-    ctx.store.write('prepare the save', () => {
-      ctx.store.statement(SQL.pending).run(id, hash, JSON.stringify(payload), payload.at)
-    })
     this.#lastSaved = undefined
-    let written: LabelMap | undefined
     try {
-      await atomicWriteFile(target, png, {
-        fs: this.#fs,
-        verify: async (temp) => {
-          written = await verifyWritten(temp, png, map, target)
-        },
+      ctx.store.write('prepare the save', () => {
+        ctx.store.statement(SQL.pending).run(id, hash, JSON.stringify(payload), payload.at)
       })
+    } catch (err) {
+      await verified.catch(() => undefined)
+      throw err
+    }
+    let written: LabelMap
+    try {
+      written = await verified
+    } catch (err) {
+      this.#forgetPending(id)
+      throw err
+    }
+    try {
+      await atomicWriteFile(target, png, { fs: this.#fs, verify: (temp) => readBack(temp, png, target) })
     } catch (err) {
       // The rename may have happened before the failure (e.g. flushing the folder failed): then
       // the save is kept pending and completed later, else forgotten.
@@ -134,10 +135,11 @@ export class MaskSaver {
       else this.#forgetPending(id)
       throw err
     }
-    // The decoded read-back equals `map` and belongs to us: the previous mask of the next save.
-    if (written) this.#lastSaved = { id, sha256: hash, map: written }
+    // The decoded PNG equals `map` and belongs to us: the previous mask of the next save.
+    this.#lastSaved = { id, sha256: hash, map: written }
+    let state: Omit<PairState, 'index'>
     try {
-      await this.#complete(id, hash, payload, false)
+      state = await this.#complete(id, hash, payload, false)
     } catch (err) {
       // The file is in place; its record will be completed before the next change or on reopening.
       this.pendingToRecover = true
@@ -157,7 +159,42 @@ export class MaskSaver {
       transitions: payload.transitions,
       stats: payload.stats,
       status: 'corrected',
+      state: { index, ...state },
     }
+  }
+
+  /**
+   * The source mask's PNG format (a save keeps it) and the previous current mask (for the
+   * transitions, decoded without judging its values: a source with bad values can still be
+   * corrected). The format is the one the dataset saw when it opened the pair; the source is read
+   * again only when it is unknown or is itself the previous mask.
+   */
+  async #sourceAndPrevious(
+    id: string,
+    index: number,
+    corrected: string | null,
+  ): Promise<{ format: MaskPngFormat; previous: LabelMap }> {
+    const { dataset } = this.#ctx
+    if (corrected === null) {
+      const source = await dataset.readMaskBytes(index)
+      const decoded = decodeMaskPng(source.bytes, source.file)
+      return { format: decoded.format, previous: decoded }
+    }
+    let format = dataset.maskFormat(index)
+    if (format === undefined) {
+      const source = await dataset.readMaskBytes(index)
+      format = readMaskPngFormat(source.bytes, source.file).format
+    }
+    const last = this.#lastSaved
+    if (last?.id === id && last.sha256 === corrected) return { format, previous: last.map }
+    const file = this.#ctx.maskFile(id)
+    let bytes: Buffer
+    try {
+      bytes = await fsp.readFile(file)
+    } catch (err) {
+      throw fsError(err, file, 'read')
+    }
+    return { format, previous: decodeMaskPng(bytes, file) }
   }
 
   /** Completes or drops the pending saves according to the files in place. */
@@ -202,7 +239,12 @@ export class MaskSaver {
   }
 
   /** Records a save whose file is in place (step 3), in one transaction. */
-  async #complete(id: string, hash: string, payload: PendingPayload, recovered: boolean): Promise<void> {
+  async #complete(
+    id: string,
+    hash: string,
+    payload: PendingPayload,
+    recovered: boolean,
+  ): Promise<Omit<PairState, 'index'>> {
     const { store } = this.#ctx
     const file = this.#ctx.maskFile(id)
     let st
@@ -211,7 +253,7 @@ export class MaskSaver {
     } catch (err) {
       throw fsError(err, file, 'check')
     }
-    store.write('record the save', () => {
+    return store.write('record the save', () => {
       const row = store.row(id)
       const from: PairStatus = row?.status ?? 'unreviewed'
       if (!row) store.statement(SQL.newRow).run(id)
@@ -232,12 +274,25 @@ export class MaskSaver {
         recovered,
       })
       store.statement(SQL.dropPending).run(id)
+      // The pair's state as this transaction leaves it (what the row now holds, without a query).
+      const { stats } = payload
+      return {
+        id,
+        status: 'corrected' as const,
+        note,
+        curator: payload.curator,
+        updatedAt: iso(payload.at),
+        corrected: true,
+        stats,
+        uncertainFraction: stats.uncertain / (stats.width * stats.height),
+        scanError: null,
+      }
     })
   }
 }
 
-/** The read-back check of a written mask (before it replaces the target); returns the decoded map. */
-async function verifyWritten(temp: string, png: Buffer, map: LabelMap, target: string): Promise<LabelMap> {
+/** The read-back check of a written file (before it replaces the target): the bytes sent, exactly. */
+async function readBack(temp: string, png: Buffer, target: string): Promise<void> {
   let bytes: Buffer
   try {
     bytes = await fsp.readFile(temp)
@@ -251,7 +306,10 @@ async function verifyWritten(temp: string, png: Buffer, map: LabelMap, target: s
       target,
     )
   }
-  const decoded = decodeMaskPng(bytes, target)
+}
+
+/** The decoded PNG of a save, checked to hold exactly the labels saved; returned as a map. */
+function sameLabels(decoded: DecodedMaskPng, map: LabelMap, target: string): LabelMap {
   const same =
     decoded.width === map.width &&
     decoded.height === map.height &&
@@ -262,7 +320,7 @@ async function verifyWritten(temp: string, png: Buffer, map: LabelMap, target: s
   if (!same) {
     throw new CodedError(
       'io-error',
-      `${target}: the written mask does not decode to the saved labels`,
+      `${target}: the encoded mask does not decode to the saved labels`,
       target,
     )
   }

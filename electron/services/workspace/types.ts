@@ -78,6 +78,8 @@ export interface SaveMaskResult {
   transitions: Transition[]
   stats: MaskStats
   status: 'corrected'
+  /** The pair's review state as the save left it (no need to query it again). */
+  state: PairState
 }
 
 export interface CurrentMask {

@@ -9,7 +9,9 @@ import type { ErrorCode } from '../../../../../shared/api/errors'
 import type { LabelMap } from '../../../../../shared/labels/codes'
 import {
   decodeMaskPng,
+  decodeMaskPngAsync,
   encodeMaskPng,
+  encodeMaskPngAsync,
   readPngHeader,
   vocPalette,
   type MaskPngFormat,
@@ -388,6 +390,38 @@ describe('encodeMaskPng', () => {
     const bytes = encodeMaskPng(map, GREY8)
     expect(bytes.length).toBeLessThan(200_000)
     expect(Buffer.from(decodeMaskPng(bytes).data).equals(Buffer.from(map.data))).toBe(true)
+  })
+
+  it('gives the same bytes and the same map on the thread pool (encodeMaskPngAsync, decodeMaskPngAsync)', async () => {
+    const cases: [LabelMap, MaskPngFormat][] = [
+      [blobMap(4300, 2850), GREY8],
+      [randomMap(33, 17, 4), GREY8],
+      [randomMap(9, 5, 6), { colorType: 3, bitDepth: 8, interlaced: false, palette: vocPalette() }],
+      [
+        { width: 3, height: 2, data: Uint8Array.of(0, 1, 1, 0, 1, 0) },
+        { colorType: 0, bitDepth: 1, interlaced: false },
+      ],
+    ]
+    for (const [map, format] of cases) {
+      const sync = encodeMaskPng(map, format)
+      const pooled = await encodeMaskPngAsync(map, format)
+      expect(pooled.equals(sync)).toBe(true)
+      const decoded = await decodeMaskPngAsync(pooled)
+      expect(Buffer.from(decoded.data).equals(Buffer.from(map.data))).toBe(true)
+      expect(decoded.format).toEqual(decodeMaskPng(sync).format)
+    }
+    const bad = { width: 2, height: 1, data: Uint8Array.of(0, 7) }
+    await expect(encodeMaskPngAsync(bad, GREY8)).rejects.toMatchObject({ code: 'mask-values' })
+    const png = encodeMaskPng(blobMap(64, 48), GREY8)
+    const cut = png.subarray(0, png.length - 30)
+    const syncCode = (() => {
+      try {
+        decodeMaskPng(cut)
+      } catch (err) {
+        return (err as CodedError).code
+      }
+    })()
+    await expect(decodeMaskPngAsync(cut)).rejects.toMatchObject({ code: syncCode })
   })
 
   it('accepts a subarray view at an unaligned offset', () => {

@@ -200,6 +200,18 @@ describe('saving masks', () => {
     const decoded = decodeMaskPng(png)
     expect(decoded.format.colorType).toBe(3)
     expect(Buffer.from(decoded.data).equals(Buffer.from(edited.data))).toBe(true)
+    // The save hands back the state it recorded: what pairState reads from the database.
+    expect(saved.state).toEqual(ws.pairState(id))
+    // Saving again (the pair now corrected) keeps the format the dataset saw when opening the pair.
+    const { index } = ws.pairState(id)
+    expect(ws.dataset.maskFormat(index)).toBeUndefined()
+    await ws.dataset.openPair(index)
+    expect(ws.dataset.maskFormat(index)?.palette).toEqual(TEST_PALETTE)
+    const again = await ws.saveMask(id, resolveUncertain(edited, 0, 10))
+    const png2 = await fsp.readFile(again.file)
+    expect(Buffer.from(pngChunk(png2, 'PLTE')!).equals(Buffer.from(TEST_PALETTE))).toBe(true)
+    expect(Buffer.from(pngChunk(png2, 'tRNS')!).equals(Buffer.from(TEST_TRNS))).toBe(true)
+    expect(again.state).toEqual(ws.pairState(id))
   })
 
   it('computes transitions against the previous corrected mask, not the source', async () => {
