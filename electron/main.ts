@@ -141,6 +141,11 @@ const PICKS: Record<PickPurpose, OpenDialogOptions> = {
     title: 'Parent folder of the export zip',
     properties: ['openDirectory', 'createDirectory'],
   },
+  'metadata-csv': {
+    title: 'ISIC metadata CSV (archive export or challenge ground truth)',
+    properties: ['openFile'],
+    filters: [{ name: 'CSV', extensions: ['csv'] }],
+  },
 }
 
 /** A native dialog; what the curator picks becomes an allowed root. */

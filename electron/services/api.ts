@@ -90,6 +90,14 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     'pair:setStatus': async ({ id, status, note }) => session().setStatus(id, status, note),
     'pair:setNote': async ({ id, note }) => session().setNote(id, note),
     'pair:saveMask': async ({ id, width, height, data }) => session().saveMask(id, { width, height, data }),
+    'dashboard:data': async () => session().workspace.dashboard(),
+    'metadata:columns': async () => ({ columns: session().workspace.metadataColumns() }),
+    'metadata:values': async ({ column }) => ({ values: session().workspace.metadataValues(column) }),
+    'metadata:import': async ({ files }) => {
+      if (files.length === 0) throw new CodedError('bad-request', 'name at least one CSV file')
+      const paths = files.map(allowed)
+      return session().workspace.importMetadata(paths)
+    },
     'ui:get': async () => session().workspace.uiState.all(),
     'ui:set': async ({ key, value }) => session().workspace.uiState.set(key, value),
   }

@@ -17,8 +17,23 @@ import {
   type ReviewProgress,
   type Transition,
 } from '../workspace/review'
+import type {
+  DashboardData,
+  MetadataColumn,
+  MetadataCondition,
+  MetadataValueCount,
+} from '../workspace/dashboard'
 
 export type { PairState, ReviewProgress }
+export type { DashboardData, MetadataColumn, MetadataCondition, MetadataValueCount }
+
+/** What a metadata import read (see `metadata:import`). */
+export interface MetadataImportResult {
+  rows: number
+  matched: number
+  unmatched: number
+  columns: string[]
+}
 
 /** Phantom marker carrying a result type at the type level only. */
 interface ResultType<T> {
@@ -134,6 +149,10 @@ export interface QueueQuery {
   status?: PairStatus[]
   uncertainMin?: number
   uncertainMax?: number
+  /** Metadata conditions, all of which must hold (dashboard bars, the queue's metadata filter). */
+  metadata?: MetadataCondition[]
+  /** Only pairs whose source mask has the scan problem of this code. */
+  problem?: string
   sort: 'id' | 'uncertain'
   order: 'asc' | 'desc'
 }
@@ -230,6 +249,12 @@ const SELECTION = s.object({
   uncertainPolicy: s.optional(s.literal('refuse', 'lesion', 'background')),
 })
 
+/** A metadata condition: the pair's value of `column` is one of `values`. */
+const METADATA_CONDITION = s.object({
+  column: s.string({ maxLength: 200 }),
+  values: s.array(s.string({ maxLength: 1000 }), { maxLength: 1000 }),
+})
+
 export const contract = {
   'app:info': call({
     args: s.none(),
@@ -298,6 +323,7 @@ export const contract = {
         'images-folder',
         'export-folder',
         'export-zip',
+        'metadata-csv',
       ),
     }),
     result: returns<{ path: string | null }>(),
@@ -343,11 +369,13 @@ export const contract = {
       status: s.optional(s.array(s.literal(...PAIR_STATUSES), { maxLength: PAIR_STATUSES.length })),
       uncertainMin: s.optional(s.number({ min: 0, max: 1 })),
       uncertainMax: s.optional(s.number({ min: 0, max: 1 })),
+      metadata: s.optional(s.array(METADATA_CONDITION, { maxLength: 16 })),
+      problem: s.optional(s.string({ maxLength: 64 })),
       sort: s.literal('id', 'uncertain'),
       order: s.literal('asc', 'desc'),
     }),
     result: returns<{ total: number }>(),
-    errors: ['no-dataset'],
+    errors: ['no-dataset', 'metadata-unknown-column'],
     doc: 'Sets the review queue: a snapshot of the matching pairs, so positions stay put while statuses change.',
   }),
   'queue:page': call({
@@ -421,6 +449,38 @@ export const contract = {
     result: returns<SaveResult>(),
     errors: ['no-dataset', 'not-found', 'read-only', 'disk-full', 'io-error', 'mask-size', 'mask-values'],
     doc: 'Saves a corrected mask (atomic, checked, read back) in the source PNG format; the pair becomes corrected.',
+  }),
+  'dashboard:data': call({
+    args: s.none(),
+    result: returns<DashboardData>(),
+    errors: ['no-dataset'],
+    doc: 'The dashboard: statuses, progress, histograms, decisions, problems, metadata (aggregates only).',
+  }),
+  'metadata:columns': call({
+    args: s.none(),
+    result: returns<{ columns: MetadataColumn[] }>(),
+    errors: ['no-dataset'],
+    doc: 'The imported ISIC metadata columns with their pair counts.',
+  }),
+  'metadata:values': call({
+    args: s.object({ column: s.string({ maxLength: 200 }) }),
+    result: returns<{ values: MetadataValueCount[] }>(),
+    errors: ['no-dataset', 'metadata-unknown-column'],
+    doc: 'The values of one metadata column with their pair counts (for the queue filter).',
+  }),
+  'metadata:import': call({
+    args: s.object({ files: s.array(s.string({ maxLength: 4096 }), { maxLength: 32 }) }),
+    result: returns<MetadataImportResult>(),
+    errors: [
+      'no-dataset',
+      'forbidden-path',
+      'not-found',
+      'read-only',
+      'io-error',
+      'metadata-not-csv',
+      'metadata-no-id-column',
+    ],
+    doc: 'Imports ISIC metadata CSVs (archive export or challenge ground truth) into the workspace.',
   }),
   'ui:get': call({
     args: s.none(),

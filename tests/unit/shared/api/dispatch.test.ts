@@ -23,6 +23,10 @@ const handlers: ApiHandlers = {
   'export:cancel': notUsed,
   'dataset:problems': notUsed,
   'queue:set': notUsed,
+  'dashboard:data': notUsed,
+  'metadata:columns': notUsed,
+  'metadata:values': notUsed,
+  'metadata:import': notUsed,
   'queue:page': async ({ offset, limit }) => ({
     total: 1,
     offset,
