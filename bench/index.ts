@@ -8,10 +8,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { promises as fsp } from 'node:fs'
 import { benchAssist } from './assist/bench'
+import { benchDashboard } from './dashboard'
 import { benchDatasetScale } from './datasetScale'
 import { benchEditor } from './editor'
 import { benchExport } from './export'
 import { benchPairOpen } from './pairOpen'
+import { benchTeam } from './team'
 import { benchWorkspace } from './workspace'
 import { benchLabels } from './labels'
 
@@ -36,6 +38,8 @@ const GROUPS: Record<string, (work: string, log: Log) => Metric[] | Promise<Metr
   workspace: (work) => benchWorkspace(work),
   editor: (work, log) => benchEditor(work, log),
   export: (work, log) => benchExport(work, log),
+  dashboard: (work, log) => benchDashboard(work, log),
+  team: (work, log) => benchTeam(work, log),
 }
 
 /** The groups named on the command line (all when none), or an error naming the unknown ones. */

@@ -1,0 +1,175 @@
+/**
+ * Team benchmarks, on a throwaway PostgreSQL cluster on loopback (tests/support/postgres.ts):
+ * - `team sync` pushing 1,000 decisions, each with a corrected 1024×768 mask (target ≤ 10 s),
+ *   against the floor of the same mask bytes inserted in one transaction with one statement;
+ * - a batch claim of 50 pairs (target ≤ 50 ms) on a team of 43,885 pairs, the median of 30 claims
+ *   made while the claimed pairs pile up, against a bare `SELECT … LIMIT 50` of the same index.
+ *
+ * WSM_BENCH_TEAM_N sets the number of decisions (default 1000).
+ */
+import { promises as fsp } from 'node:fs'
+import path from 'node:path'
+import sharp from 'sharp'
+import yazl from 'yazl'
+import type { LabelMap } from '../shared/labels/codes'
+import { encodeMaskPng } from '../electron/services/mask/maskPng'
+import { connect } from '../electron/services/team/connection'
+import { claimBatch } from '../electron/services/team/claims'
+import { initTeam, joinTeam } from '../electron/services/team/membership'
+import { migrate } from '../electron/services/team/serverSchema'
+import { syncTeam } from '../electron/services/team/sync'
+import { Workspace } from '../electron/services/workspace/workspace'
+import { postgresSkipReason, startPostgres } from '../tests/support/postgres'
+import type { Metric } from './index'
+
+const W = 1024
+const H = 768
+const PAIRS = 43_885
+
+function drawMask(seed: number): LabelMap {
+  const data = new Uint8Array(W * H)
+  const cx = W * (0.4 + (0.2 * ((seed * 37) % 100)) / 100)
+  const r = H * 0.3
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const d = Math.hypot(x + 0.5 - cx, y + 0.5 - H / 2)
+      data[y * W + x] = d <= r ? 1 : d <= r + 24 ? 255 : 0
+    }
+  }
+  return { width: W, height: H, data }
+}
+
+async function writeZip(file: string, entries: { name: string; bytes: Buffer }[]): Promise<void> {
+  const zip = new yazl.ZipFile()
+  for (const e of entries) zip.addBuffer(e.bytes, e.name, { compress: false })
+  zip.end()
+  const chunks: Buffer[] = []
+  for await (const c of zip.outputStream) chunks.push(c as Buffer)
+  await fsp.writeFile(file, Buffer.concat(chunks))
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+export async function benchTeam(work: string, log: (line: string) => void): Promise<Metric[]> {
+  if (postgresSkipReason !== null) {
+    log(`team: skipped (${postgresSkipReason})`)
+    return []
+  }
+  const n = Number(process.env.WSM_BENCH_TEAM_N ?? 1000)
+  const base = path.join(work, 'team')
+  await fsp.mkdir(path.join(base, 'images'), { recursive: true })
+  const server = await startPostgres()
+  try {
+    log(`team: preparing ${n} pairs of ${W}×${H}`)
+    const ids = Array.from({ length: n }, (_, i) => `ISIC_${String(2_000_000 + i).padStart(7, '0')}`)
+    const jpeg = await sharp({ create: { width: W, height: H, channels: 3, background: '#c89678' } })
+      .jpeg()
+      .toBuffer()
+    const source = encodeMaskPng(drawMask(0), { colorType: 0, bitDepth: 8, interlaced: false })
+    for (const id of ids) await fsp.writeFile(path.join(base, 'images', `${id}.jpg`), jpeg)
+    const masks = path.join(base, 'ISIC_WSM_labels.zip')
+    await writeZip(
+      masks,
+      ids.map((id) => ({ name: `ISIC_WSM_labels/${id}.png`, bytes: source })),
+    )
+    const url = await server.createDatabase('bench')
+    const make = async (name: string) => {
+      const ws = await Workspace.create(path.join(base, name), {
+        masks,
+        images: [path.join(base, 'images')],
+        curator: name,
+      })
+      await ws.close()
+      return path.join(base, name)
+    }
+    const lead = await make('lead')
+    const ann = await make('ann')
+    await initTeam(lead, url, { batch: 50, doubleReview: 0.1 })
+    await joinTeam(ann, url, 'ann')
+    log(`team: saving ${n} corrected masks`)
+    const bytes: Buffer[] = []
+    const ws = await Workspace.open(ann)
+    try {
+      for (const [i, id] of ids.entries()) {
+        const map = drawMask(i + 1)
+        await ws.saveMask(id, map)
+        bytes.push(await fsp.readFile(ws.maskFile(id)))
+      }
+    } finally {
+      await ws.close()
+    }
+    const t0 = performance.now()
+    const r = await syncTeam(ann)
+    const syncMs = performance.now() - t0
+    if (r.pushed !== n) throw new Error(`team bench: pushed ${r.pushed} of ${n}`)
+    // Floor: the same bytes, one INSERT … unnest in one transaction, into a bare table.
+    const floorClient = await connect(url)
+    let floorMs: number
+    try {
+      await floorClient.query('CREATE TABLE floor_masks (k text PRIMARY KEY, bytes bytea NOT NULL)')
+      const t1 = performance.now()
+      await floorClient.query('BEGIN')
+      for (let i = 0; i < n; i += 200)
+        await floorClient.query('INSERT INTO floor_masks SELECT * FROM unnest($1::text[], $2::bytea[])', [
+          ids.slice(i, i + 200),
+          bytes.slice(i, i + 200),
+        ])
+      await floorClient.query('COMMIT')
+      floorMs = performance.now() - t1
+    } finally {
+      await floorClient.end()
+    }
+    const mb = bytes.reduce((s, b) => s + b.length, 0) / 1e6
+
+    // Claims on a team of 43,885 pairs.
+    const claimUrl = await server.createDatabase('claims')
+    const client = await connect(claimUrl)
+    const claims: number[] = []
+    const selects: number[] = []
+    try {
+      await migrate(client)
+      await client.query(
+        "INSERT INTO team (id, lead, batch_size, double_review) VALUES ('bench', 'lead', 50, 0.1)",
+      )
+      await client.query("INSERT INTO curators (name) VALUES ('lead'), ('ann'), ('bob')")
+      await client.query(
+        "INSERT INTO pairs (id, source_sha256) SELECT 'ISIC_' || lpad(g::text, 7, '0'), repeat('0', 64) FROM generate_series(1, $1) g",
+        [PAIRS],
+      )
+      await client.query('ANALYZE')
+      for (let k = 0; k < 30; k++) {
+        const t = performance.now()
+        await claimBatch(client, k % 2 ? 'ann' : 'bob', 50)
+        claims.push(performance.now() - t)
+        const s = performance.now()
+        await client.query('SELECT id FROM pairs WHERE first_curator IS NULL ORDER BY id LIMIT 50')
+        selects.push(performance.now() - s)
+      }
+    } finally {
+      await client.end()
+    }
+    return [
+      {
+        name: 'team.sync1000',
+        value: syncMs,
+        unit: 'ms',
+        floor: floorMs,
+        ratio: syncMs / floorMs,
+        note: `${n} decisions with ${mb.toFixed(1)} MB of masks (target ≤ 10 s); floor: the bytes in one transaction`,
+      },
+      {
+        name: 'team.claim50',
+        value: median(claims),
+        unit: 'ms',
+        floor: median(selects),
+        ratio: median(claims) / median(selects),
+        note: `median of 30 claims of 50 on ${PAIRS} pairs (target ≤ 50 ms); floor: SELECT … LIMIT 50`,
+      },
+    ]
+  } finally {
+    await server.stop()
+  }
+}
