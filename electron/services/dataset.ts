@@ -8,7 +8,7 @@ import type { MaskPngFormat } from './mask/maskPng'
 import { DEFAULT_MAX_IMAGE_PIXELS, readImageHeader } from './images/imageHeader'
 import { convertChallengeMask, isChallengeConvention } from '../../shared/labels/analysis'
 import { ByteLru } from './pairCache'
-import { idNumber, idString, pairFiles, type FileAt, type Pairing } from './pairing'
+import { idNumber, idString, maskKeysOf, pairFiles, type FileAt, type Pairing } from './pairing'
 
 /**
  * Mask file names: `ISIC_0000000.png` (extension in any case), also with the challenge's
@@ -160,8 +160,18 @@ export class Dataset {
     const sourceOpts = { cacheDir: opts.cacheDir }
     // The same image source named twice is used once.
     const imagePaths = [...new Set(sources.images.map((p) => path.resolve(p)))]
+    // The masks' pairing keys are computed as soon as their source is open, while the image
+    // folders are still being listed (the listing of 43,885 names is the longer of the two).
+    let maskKeys: Float64Array | undefined
     const [maskResult, ...imageResults] = await Promise.allSettled([
-      openFileSource(sources.masks, sourceOpts),
+      openFileSource(sources.masks, sourceOpts).then((s) => {
+        try {
+          maskKeys = maskKeysOf(s)
+        } catch {
+          // Too many files: pairFiles says so below.
+        }
+        return s
+      }),
       ...imagePaths.map((p) => openFileSource(p, sourceOpts)),
     ])
     const images: FileSource[] = []
@@ -204,7 +214,7 @@ export class Dataset {
         err.file,
       )
     }
-    const pairing = pairFiles(masks, images)
+    const pairing = pairFiles(masks, images, maskKeys)
     return new Dataset(masks, images, pairing, reportOf(masks, images, pairing, statuses), opts)
   }
 

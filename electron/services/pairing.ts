@@ -137,14 +137,34 @@ function keysOf(
   return n
 }
 
-/** Pairs the masks of `masks` with the images of `images` (in priority order). */
-export function pairFiles(masks: NamedFiles, images: readonly NamedFiles[]): Pairing {
-  const totalImages = images.reduce((n, s) => n + s.names.length, 0)
-  if (masks.names.length > MAX_FILES || totalImages > MAX_FILES) {
+/**
+ * Sorts keys in place, unless they are in order already: the usual case (zip entries written in id
+ * order, folder listings sorted by name), where the check costs a tenth of the sort.
+ */
+function sorted(keys: Float64Array): Float64Array {
+  for (let k = 1; k < keys.length; k++) if (keys[k - 1] > keys[k]) return keys.sort()
+  return keys
+}
+
+/** The sorted pairing keys of a masks source (id × 2^26 + position), for `pairFiles`. */
+export function maskKeysOf(masks: NamedFiles): Float64Array {
+  if (masks.names.length > MAX_FILES)
     throw new RangeError(`pairing supports up to ${MAX_FILES} files per role`)
-  }
-  const maskKeysAll = new Float64Array(masks.names.length)
-  const maskKeys = maskKeysAll.subarray(0, keysOf(masks, maskIdOf, maskKeysAll, 0, 0)).sort()
+  const all = new Float64Array(masks.names.length)
+  return sorted(all.subarray(0, keysOf(masks, maskIdOf, all, 0, 0)))
+}
+
+/**
+ * Pairs the masks of `masks` with the images of `images` (in priority order). `maskKeys`, when
+ * given, are `maskKeysOf(masks)` computed earlier (e.g. while the image folders were being listed).
+ */
+export function pairFiles(
+  masks: NamedFiles,
+  images: readonly NamedFiles[],
+  maskKeys: Float64Array = maskKeysOf(masks),
+): Pairing {
+  const totalImages = images.reduce((n, s) => n + s.names.length, 0)
+  if (totalImages > MAX_FILES) throw new RangeError(`pairing supports up to ${MAX_FILES} files per role`)
   // Image keys carry a global position: source offsets in priority order, so a lower key wins.
   const offsets: number[] = []
   const imageKeysAll = new Float64Array(totalImages)
@@ -155,12 +175,16 @@ export function pairFiles(masks: NamedFiles, images: readonly NamedFiles[]): Pai
     filled = keysOf(s, imageIdOf, imageKeysAll, filled, offset)
     offset += s.names.length
   }
-  const imageKeys = imageKeysAll.subarray(0, filled).sort()
+  const imageKeys = sorted(imageKeysAll.subarray(0, filled))
   const ignored = masks.names.length - maskKeys.length + totalImages - imageKeys.length
 
-  const imageAt = (g: number): FileAt => {
+  const sourceOf = (g: number): number => {
     let s = offsets.length - 1
     while (offsets[s] > g) s--
+    return s
+  }
+  const imageAt = (g: number): FileAt => {
+    const s = sourceOf(g)
     return { source: s, file: g - offsets[s] }
   }
   const byPath = (names: readonly string[]) => (a: number, b: number) =>
@@ -201,32 +225,34 @@ export function pairFiles(masks: NamedFiles, images: readonly NamedFiles[]): Pai
       }
       i = end
     }
-    let image: FileAt | undefined
+    // The image as a global position (no object per pair: this runs 43,885 times), -1 when none.
+    let image = -1
     if (iId === id) {
       let end = j + 1
       while (end < imageKeys.length && Math.floor(imageKeys[end] / FILE_BITS) === id) end++
-      image = imageAt(imageKeys[j] - id * FILE_BITS)
+      image = imageKeys[j] - id * FILE_BITS
       if (end - j > 1) {
         const all = []
         for (let k = j; k < end; k++) all.push(imageAt(imageKeys[k] - id * FILE_BITS))
         const first = all[0].source
         const names = images[first].names
         const same = all.filter((f) => f.source === first).sort((a, b) => byPath(names)(a.file, b.file))
-        image = same[0]
+        image = offsets[same[0].source] + same[0].file
         duplicates.push({
           id,
           role: 'image',
-          used: image,
+          used: same[0],
           ignored: [...same.slice(1), ...all.filter((f) => f.source !== first)],
         })
       }
       j = end
     }
-    if (mask >= 0 && image) {
+    if (mask >= 0 && image >= 0) {
+      const source = sourceOf(image)
       ids[pairs] = id
       maskFiles[pairs] = mask
-      imageSources[pairs] = image.source
-      imageFiles[pairs] = image.file
+      imageSources[pairs] = source
+      imageFiles[pairs] = image - offsets[source]
       pairs++
     } else if (mask >= 0) {
       unpairedIds[unpaired] = id
