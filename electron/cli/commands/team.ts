@@ -6,6 +6,7 @@ import { readTeam } from '../../services/team/serverSchema'
 import { teamStatus, type TeamStatus } from '../../services/team/status'
 import { syncTeam } from '../../services/team/sync'
 import { readIdList, UsageError } from '../util'
+import { TEAM_LEAD_USAGE, teamAdjudicateCommand, teamExportCommand } from './teamLead'
 
 export const TEAM_USAGE = `  wsm-curator team init <workspace> --db <postgres-url> [--batch N] [--double-review F]
       Publish this workspace's pairs as a team on a PostgreSQL database (you become its lead).
@@ -17,6 +18,7 @@ export const TEAM_USAGE = `  wsm-curator team init <workspace> --db <postgres-ur
       Progress per curator, agreement of the double reviews, adjudication queue.
   wsm-curator team assign --db <postgres-url> --to NAME --ids <id,…|@file> [--role first|second]
       (lead) Assign or reassign pairs.
+${TEAM_LEAD_USAGE}
       Passwords: from the URL, PGPASSWORD or ~/.pgpass — never printed; TLS with ?sslmode=require|verify-full.`
 
 function one(positionals: string[], what: string): string {
@@ -61,6 +63,8 @@ function printStatus(s: TeamStatus): void {
 /** `wsm-curator team <init|join|sync|status|assign> …` — parsing and printing; the work is in services/team. */
 export async function teamCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args
+  if (sub === 'adjudicate') return teamAdjudicateCommand(rest)
+  if (sub === 'export') return teamExportCommand(rest)
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -138,6 +142,8 @@ export async function teamCommand(args: string[]): Promise<number> {
       return 0
     }
     default:
-      throw new UsageError(`team takes init, join, sync, status or assign (got ${JSON.stringify(sub ?? '')})`)
+      throw new UsageError(
+        `team takes init, join, sync, status, assign, adjudicate or export (got ${JSON.stringify(sub ?? '')})`,
+      )
   }
 }

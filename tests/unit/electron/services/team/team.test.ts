@@ -12,7 +12,15 @@ import type { CodedError } from '../../../../../shared/api/errors'
 import { readLabelMap } from '../../../../../electron/services/mask/labelMap'
 import { TeamLocal } from '../../../../../electron/services/team/localState'
 import { initTeam, joinTeam } from '../../../../../electron/services/team/membership'
-import { migrate, SCHEMA_VERSION } from '../../../../../electron/services/team/serverSchema'
+import { migrate, readTeam, SCHEMA_VERSION } from '../../../../../electron/services/team/serverSchema'
+import {
+  adjudicate,
+  adjudicationCase,
+  adjudicationQueue,
+} from '../../../../../electron/services/team/adjudication'
+import { withClient } from '../../../../../electron/services/team/connection'
+import { exportTeam } from '../../../../../electron/services/team/teamExport'
+import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { teamStatus } from '../../../../../electron/services/team/status'
 import { syncTeam } from '../../../../../electron/services/team/sync'
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../../support/postgres'
@@ -305,5 +313,69 @@ suite(title, () => {
     await syncTeam(t.lead)
     const s2 = await teamStatus(t.url)
     expect(s2.agreement.kappa).toBeNull() // every pair keep/keep now: chance agreement is total
+  })
+
+  it('the lead adjudicates (take a side, or a merge; final and audited) and exports the team state', async () => {
+    const t = await team(['ann', 'bob'], { batch: 4, doubleReview: 1 })
+    const a = await syncTeam(t.dirs.ann)
+    const ids = a.assigned.map((x) => x.id)
+    await inWorkspace(t.dirs.ann, async (ws) => {
+      for (const id of ids) await ws.saveMask(id, resolved((await ws.readCurrentMask(id)).map, 0))
+    })
+    await syncTeam(t.dirs.ann)
+    await syncTeam(t.dirs.bob)
+    // bob: agrees on ids[0] (same resolution), resolves everything as lesion on ids[1], rejects ids[2] and ids[3].
+    await inWorkspace(t.dirs.bob, async (ws) => {
+      await ws.saveMask(ids[0], resolved((await ws.readCurrentMask(ids[0])).map, 0))
+      await ws.saveMask(ids[1], resolved((await ws.readCurrentMask(ids[1])).map, 10_000))
+      await ws.setStatuses([ids[2], ids[3]], 'rejected')
+    })
+    await syncTeam(t.dirs.bob)
+    await syncTeam(t.lead)
+    const lead = await Workspace.open(t.lead, { readOnly: true })
+    try {
+      await withClient(t.url, async (client) => {
+        const queue = await adjudicationQueue(client)
+        expect(queue.map((q) => q.pairId).sort()).toEqual([ids[1], ids[2], ids[3]].sort())
+        const c = await adjudicationCase(client, lead, ids[1])
+        expect(c.first.curator).toBe('ann')
+        expect(c.second.map.data.filter((v) => v === 255).length).toBe(0)
+        const team = await readTeam(client)
+        expect(
+          ((await thrown(adjudicate(client, lead, team, 'ann', ids[1], { take: 'first' }))) as CodedError)
+            .code,
+        ).toBe('bad-request')
+        await adjudicate(client, lead, team, 'lead', ids[1], { take: 'second' })
+        const merged = resolved((await adjudicationCase(client, lead, ids[2])).source, 5)
+        await adjudicate(client, lead, team, 'lead', ids[2], {
+          take: 'merge',
+          status: 'corrected',
+          map: merged,
+        })
+        expect(
+          ((await thrown(adjudicate(client, lead, team, 'lead', ids[1], { take: 'first' }))) as CodedError)
+            .message,
+        ).toContain('already adjudicated')
+        const audit = await client.query("SELECT count(*) AS n FROM audit WHERE kind = 'adjudicate'")
+        expect(Number(audit.rows[0].n)).toBe(2)
+      })
+    } finally {
+      await lead.close()
+    }
+    expect((await teamStatus(t.url)).adjudicationPending).toBe(1)
+    const out = path.join(root, `export${dbCount}`)
+    const summary = await exportTeam(t.lead, { out })
+    expect(summary.awaitingAdjudication).toEqual([ids[3]])
+    expect(summary.exported).toBe(3)
+    const manifest = JSON.parse(await fsp.readFile(path.join(out, 'manifest.json'), 'utf8')) as {
+      pairs: { id: string; curator: string; status: string }[]
+    }
+    expect(manifest.pairs.map((p) => [p.id, p.curator, p.status])).toEqual(
+      [
+        [ids[0], 'ann', 'corrected'],
+        [ids[1], 'lead', 'corrected'],
+        [ids[2], 'lead', 'corrected'],
+      ].sort(),
+    )
   })
 })

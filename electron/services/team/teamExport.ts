@@ -1,0 +1,163 @@
+/**
+ * Export from the team's state, through the ordinary export service (same folder or zip, same
+ * manifests and checksums, verify-export works on it).
+ *
+ * The team's final word on a pair: the lead's adjudication when there is one; else, when the pair
+ * awaits adjudication, nothing (left out and counted); else the first reviewer's latest decision
+ * (agreed by the second reviewer when there was one). That state is written into a scratch
+ * workspace on the lead's own sources — each pair saved and decided under the name of the curator
+ * whose word it is, with a note saying which review it comes from — and the scratch workspace is
+ * exported, then removed. So the manifest's `curator` column names who made the exported decision.
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type pg from 'pg'
+import { CodedError } from '../../../shared/api/errors'
+import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
+import { runExport, type ExportOptions, type ExportSummary } from '../export'
+import { readLabelMap } from '../mask/labelMap'
+import { Workspace } from '../workspace/workspace'
+import { withClient } from './connection'
+import { TeamLocal } from './localState'
+import { DECIDED_STATUSES, LATEST_DECISIONS } from './queries'
+import { readTeam } from './serverSchema'
+
+export interface FinalDecision {
+  pairId: string
+  curator: string
+  status: PairStatus
+  maskSha256: string | null
+  review: 'adjudicated' | 'double-agreed' | 'single'
+  note: string
+}
+
+/** Every pair's final decision, and the pairs held back because they await adjudication. */
+export async function teamFinalState(
+  client: pg.Client,
+): Promise<{ final: FinalDecision[]; awaiting: string[] }> {
+  const { rows } = await client.query<{
+    pair_id: string
+    fc: string | null
+    fs: string | null
+    fm: string | null
+    sc: string | null
+    needs: boolean | null
+    jaccard: number | null
+    adj_lead: string | null
+    adj_status: string | null
+    adj_mask: string | null
+    taken: string | null
+  }>(
+    `WITH latest AS (${LATEST_DECISIONS})
+     SELECT p.id AS pair_id, f.curator AS fc, f.status AS fs, f.mask_sha256 AS fm, p.second_curator AS sc,
+            a.needs_adjudication AS needs, a.jaccard, j.lead AS adj_lead, j.status AS adj_status,
+            j.mask_sha256 AS adj_mask, j.taken
+     FROM pairs p
+     LEFT JOIN latest f ON f.pair_id = p.id AND f.curator = p.first_curator AND f.status = ANY($1::text[])
+     LEFT JOIN agreements a ON a.pair_id = p.id
+     LEFT JOIN adjudications j ON j.pair_id = p.id
+     WHERE f.pair_id IS NOT NULL OR j.pair_id IS NOT NULL
+     ORDER BY p.id`,
+    [DECIDED_STATUSES],
+  )
+  const final: FinalDecision[] = []
+  const awaiting: string[] = []
+  for (const r of rows) {
+    if (r.adj_lead !== null && r.adj_status !== null && isPairStatus(r.adj_status)) {
+      final.push({
+        pairId: r.pair_id,
+        curator: r.adj_lead,
+        status: r.adj_status,
+        maskSha256: r.adj_mask,
+        review: 'adjudicated',
+        note: `team: adjudicated by ${r.adj_lead} (took ${r.taken}; reviews by ${r.fc} and ${r.sc})`,
+      })
+    } else if (r.needs) {
+      awaiting.push(r.pair_id)
+    } else if (r.fc !== null && r.fs !== null && isPairStatus(r.fs)) {
+      const double = r.needs === false
+      final.push({
+        pairId: r.pair_id,
+        curator: r.fc,
+        status: r.fs,
+        maskSha256: r.fm,
+        review: double ? 'double-agreed' : 'single',
+        note: double
+          ? `team: first review by ${r.fc}, agreed by ${r.sc} (Jaccard ${r.jaccard?.toFixed(3)})`
+          : `team: first review by ${r.fc}`,
+      })
+    }
+  }
+  return { final, awaiting }
+}
+
+export interface TeamExportSummary extends ExportSummary {
+  awaitingAdjudication: string[]
+}
+
+/** `team export <lead workspace> --out …`: the team's state through the export service. */
+export async function exportTeam(leadDir: string, options: ExportOptions): Promise<TeamExportSummary> {
+  const local = TeamLocal.open(leadDir)
+  const me = local.membership()
+  local.close()
+  if (!me) throw new CodedError('team-not-found', `the workspace ${leadDir} has not joined a team`)
+  const lead = await Workspace.open(leadDir, { readOnly: true })
+  const sources = lead.config.sources
+  await lead.close()
+  const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-team-export-'))
+  try {
+    const dir = path.join(scratch, 'ws')
+    const created = await Workspace.create(dir, {
+      masks: sources.masks,
+      images: sources.images,
+      curator: 'team',
+    })
+    await created.close()
+    const { awaiting } = await withClient(me.url, async (client) => {
+      await readTeam(client)
+      const state = await teamFinalState(client)
+      const byCurator = new Map<string, FinalDecision[]>()
+      for (const f of state.final) byCurator.set(f.curator, [...(byCurator.get(f.curator) ?? []), f])
+      for (const [curator, list] of byCurator) {
+        const ws = await Workspace.open(dir, { curator })
+        try {
+          for (let i = 0; i < list.length; i += 200) {
+            const part = list.slice(i, i + 200)
+            const shas = part.flatMap((f) => (f.maskSha256 ? [f.maskSha256] : []))
+            const got = await client.query<{ sha256: string; bytes: Buffer }>(
+              'SELECT sha256, bytes FROM masks WHERE sha256 = ANY($1::text[])',
+              [shas],
+            )
+            const bytes = new Map(got.rows.map((r) => [r.sha256, r.bytes]))
+            for (const f of part) {
+              if (f.maskSha256 !== null) {
+                const b = bytes.get(f.maskSha256)
+                if (!b)
+                  throw new CodedError(
+                    'internal',
+                    `mask ${f.maskSha256} of ${f.pairId} is missing on the server`,
+                  )
+                await ws.saveMask(f.pairId, readLabelMap(b, f.pairId).map, { note: f.note })
+              }
+              if (f.status !== 'corrected' || f.maskSha256 === null)
+                await ws.setStatus(f.pairId, f.status, { note: f.note })
+            }
+          }
+        } finally {
+          await ws.close()
+        }
+      }
+      return state
+    })
+    const ws = await Workspace.open(dir, { readOnly: true })
+    try {
+      const summary = await runExport(ws, options)
+      return { ...summary, awaitingAdjudication: awaiting }
+    } finally {
+      await ws.close()
+    }
+  } finally {
+    await fsp.rm(scratch, { recursive: true, force: true })
+  }
+}
