@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promises as fsp } from 'node:fs'
 import { benchAssist } from './assist/bench'
+import { benchDashboard } from './dashboard'
 import { benchDatasetScale } from './datasetScale'
 import { benchEditor } from './editor'
 import { benchExport } from './export'
@@ -37,6 +38,7 @@ const GROUPS: Record<string, (work: string, log: Log) => Metric[] | Promise<Metr
   workspace: (work) => benchWorkspace(work),
   editor: (work, log) => benchEditor(work, log),
   export: (work, log) => benchExport(work, log),
+  dashboard: (work, log) => benchDashboard(work, log),
   team: (work, log) => benchTeam(work, log),
 }
 

@@ -20,8 +20,12 @@ import { emptyByStatus } from './rows'
 import type { WorkspaceContext } from './store'
 
 const SQL = {
-  columns: `SELECT c.name AS name, (SELECT count(*) FROM metadata m WHERE m.col = c.name) AS pairs
+  columns: `SELECT c.name AS name, (SELECT total(n.pairs) FROM metadata_counts n WHERE n.col = c.name) AS pairs
             FROM metadata_columns c ORDER BY c.position`,
+  clearCounts: `DELETE FROM metadata_counts WHERE col = ?`,
+  recount: `INSERT INTO metadata_counts (col, value, pairs)
+            SELECT col, value, count(*) FROM metadata WHERE col = ? GROUP BY value`,
+  names: `SELECT name FROM metadata_columns ORDER BY position`,
   nextPosition: `SELECT coalesce(max(position) + 1, 0) FROM metadata_columns`,
   addColumn: `INSERT INTO metadata_columns (name, position, imported_at) VALUES (?, ?, ?)
               ON CONFLICT (name) DO UPDATE SET imported_at = excluded.imported_at`,
@@ -29,8 +33,8 @@ const SQL = {
   put: `INSERT INTO metadata (col, pair_id, value) VALUES (?, ?, ?)
         ON CONFLICT (col, pair_id) DO UPDATE SET value = excluded.value`,
   clear: `DELETE FROM metadata WHERE col = ? AND pair_id = ?`,
-  values: `SELECT value, count(*) AS pairs FROM metadata WHERE col = ? GROUP BY value ORDER BY pairs DESC, value`,
-  breakdown: `SELECT col, value, count(*) AS pairs FROM metadata GROUP BY col, value`,
+  values: `SELECT value, pairs FROM metadata_counts WHERE col = ? ORDER BY pairs DESC, value`,
+  breakdown: `SELECT col, value, pairs FROM metadata_counts`,
   ofPair: `SELECT col, value FROM metadata WHERE pair_id = ?`,
   all: `SELECT pair_id, col, value FROM metadata`,
   groups: `SELECT m.value AS value, p.status AS status, count(*) AS n,
@@ -92,6 +96,12 @@ export class MetadataRoom {
           if (v === null || v === undefined) clear.run(c, row.id)
           else put.run(c, row.id, v)
         })
+      }
+      const clearCounts = store.statement(SQL.clearCounts)
+      const recount = store.statement(SQL.recount)
+      for (const c of columns) {
+        clearCounts.run(c)
+        recount.run(c)
       }
     })
   }
@@ -162,10 +172,13 @@ export class MetadataRoom {
       if (list === undefined) byCol.set(r.col, (list = []))
       list.push({ value: r.value, pairs: r.pairs })
     }
-    return this.columns().map(({ name, pairs }) => {
+    // The pairs of a column are its value counts summed (no second pass over the table).
+    const names = this.#ctx.store.statement(SQL.names, 'pluck').all() as string[]
+    return names.map((name) => {
       const values = (byCol.get(name) ?? []).sort((a, b) => b.pairs - a.pairs || (a.value < b.value ? -1 : 1))
       const shown = values.slice(0, top)
-      const otherPairs = values.slice(top).reduce((a, v) => a + v.pairs, 0)
+      const pairs = values.reduce((a, v) => a + v.pairs, 0)
+      const otherPairs = pairs - shown.reduce((a, v) => a + v.pairs, 0)
       return { column: name, pairs, values: shown, otherPairs }
     })
   }

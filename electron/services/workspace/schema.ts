@@ -103,6 +103,13 @@ const MIGRATIONS: readonly string[] = [
   -- Value counts and filters (col = ? AND value IN …) read this one; manifests read by pair.
   CREATE INDEX metadata_value ON metadata (col, value, pair_id);
   CREATE INDEX metadata_pair ON metadata (pair_id, col, value);
+  -- Value counts per column, recounted by every import (the dashboard and filters read these).
+  CREATE TABLE metadata_counts (
+    col TEXT NOT NULL,
+    value TEXT NOT NULL,
+    pairs INTEGER NOT NULL,
+    PRIMARY KEY (col, value)
+  ) WITHOUT ROWID;
   `,
 ]
 
