@@ -3,6 +3,7 @@ import type { ApiHandlers, AppInfo, CallArgs, WorkspaceInfo } from '../../shared
 import { CodedError } from '../../shared/api/errors'
 import { APP_NAME, APP_VERSION } from '../appMeta'
 import { CurationSession } from './session'
+import { createTeamHandlers } from './team/appBridge'
 import { Workspace } from './workspace/workspace'
 
 /** What a native dialog is for: derived from the contract, so the two cannot drift. */
@@ -100,5 +101,6 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     },
     'ui:get': async () => session().workspace.uiState.all(),
     'ui:set': async ({ key, value }) => session().workspace.uiState.set(key, value),
+    ...createTeamHandlers(() => session().workspace),
   }
 }

@@ -23,6 +23,13 @@ import type {
   MetadataCondition,
   MetadataValueCount,
 } from '../workspace/dashboard'
+import type {
+  AdjudicationCaseView,
+  AdjudicationQueueItem,
+  SyncResult,
+  TeamStatus,
+  TeamSyncState,
+} from './team'
 
 export type { PairState, ReviewProgress }
 export type { DashboardData, MetadataColumn, MetadataCondition, MetadataValueCount }
@@ -481,6 +488,57 @@ export const contract = {
       'metadata-no-id-column',
     ],
     doc: 'Imports ISIC metadata CSVs (archive export or challenge ground truth) into the workspace.',
+  }),
+  'team:state': call({
+    args: s.none(),
+    result: returns<TeamSyncState>(),
+    errors: ['no-dataset', 'workspace-corrupt'],
+    doc: "The workspace's team membership and sync state (last sync, pending changes, offline), for the badge.",
+  }),
+  'team:sync': call({
+    args: s.none(),
+    result: returns<SyncResult>(),
+    errors: ['no-dataset', 'team-not-found', 'team-unreachable', 'team-auth', 'team-tls', 'team-version'],
+    doc: 'Pushes decisions and corrected masks to the team server and pulls assignments (the workspace is only read).',
+  }),
+  'team:status': call({
+    args: s.none(),
+    result: returns<TeamStatus>(),
+    errors: ['no-dataset', 'team-not-found', 'team-unreachable', 'team-auth', 'team-tls', 'team-version'],
+    doc: 'Team progress per curator, agreement of the double reviews, the adjudication queue size.',
+  }),
+  'team:adjudicationQueue': call({
+    args: s.none(),
+    result: returns<AdjudicationQueueItem[]>(),
+    errors: ['no-dataset', 'team-not-found', 'team-unreachable', 'team-auth', 'team-tls'],
+    doc: "(lead) Double-reviewed pairs whose decisions differ or whose Jaccard is under the team's threshold.",
+  }),
+  'team:adjudicationCase': call({
+    args: s.object({ id: isicId }),
+    result: returns<AdjudicationCaseView>(),
+    errors: ['no-dataset', 'not-found', 'team-not-found', 'team-unreachable', 'team-auth', 'team-tls'],
+    doc: "(lead) The source mask and both reviewers' final masks and decisions of a pair.",
+  }),
+  'team:adjudicate': call({
+    args: s.object({
+      id: isicId,
+      take: s.literal('first', 'second', 'merge'),
+      status: s.optional(s.literal(...PAIR_STATUSES)),
+      width: s.optional(s.int({ min: 1 })),
+      height: s.optional(s.int({ min: 1 })),
+      data: s.optional(s.bytes()),
+    }),
+    result: returns<{ status: string; maskSha256: string | null }>(),
+    errors: [
+      'no-dataset',
+      'not-found',
+      'bad-request',
+      'mask-size',
+      'team-not-found',
+      'team-unreachable',
+      'team-auth',
+    ],
+    doc: '(lead) The final, audited word on a pair: take one review, or a merged mask.',
   }),
   'ui:get': call({
     args: s.none(),

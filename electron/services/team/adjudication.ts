@@ -8,6 +8,7 @@
  */
 import type pg from 'pg'
 import { CodedError } from '../../../shared/api/errors'
+import type { AdjudicationCaseView, AdjudicationQueueItem, AdjudicationSide } from '../../../shared/api/team'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
 import { sha256Hex } from '../fs/hash'
@@ -18,16 +19,7 @@ import { decisionCategory } from './agreement'
 import { inTransaction } from './connection'
 import type { TeamRow } from './serverSchema'
 
-export interface QueueItem {
-  pairId: string
-  firstCurator: string
-  secondCurator: string
-  firstStatus: string
-  secondStatus: string
-  jaccard: number
-  jaccardUncertain: number | null
-  decisionsAgree: boolean
-}
+export type QueueItem = AdjudicationQueueItem
 
 export async function adjudicationQueue(client: pg.Client): Promise<QueueItem[]> {
   const { rows } = await client.query<{
@@ -55,21 +47,10 @@ export async function adjudicationQueue(client: pg.Client): Promise<QueueItem[]>
   }))
 }
 
-export interface ReviewSide {
-  curator: string
-  status: string
-  /** The curator's final mask (the source when they did not edit it). */
-  map: LabelMap
-  /** SHA-256 of the curator's corrected mask on the server; null when they kept the source. */
-  sha256: string | null
-}
+export type ReviewSide = AdjudicationSide
 
-export interface AdjudicationCase {
-  pairId: string
-  source: LabelMap
+export interface AdjudicationCase extends AdjudicationCaseView {
   format: MaskPngFormat
-  first: ReviewSide
-  second: ReviewSide
 }
 
 /** The source and both reviewers' final masks and statuses of a scored pair. */

@@ -13,10 +13,12 @@
  *   threshold), Cohen's kappa of the decisions (null when chance agreement is total, i.e. both
  *   curators gave one and the same category to every pair: kappa is undefined there).
  */
+import type { AgreementSummary, DecisionCategory, PairAgreement } from '../../../shared/api/team'
 import type { LabelMap } from '../../../shared/labels/codes'
 
+export type { AgreementSummary, DecisionCategory, PairAgreement }
+
 export const DECIDED_STATUSES = ['accepted', 'corrected', 'rejected', 'flagged'] as const
-export type DecisionCategory = 'keep' | 'rejected' | 'flagged'
 
 /** The decision's meaning for agreement, or null for a status that is not a decision. */
 export function decisionCategory(status: string): DecisionCategory | null {
@@ -99,25 +101,6 @@ export function cohenKappa<T>(pairs: readonly (readonly [T, T])[]): number | nul
   for (const [k, v] of ca) pe += (v / n) * ((cb.get(k) ?? 0) / n)
   if (pe >= 1) return null
   return (po - pe) / (1 - pe)
-}
-
-/** One double-reviewed pair, as the summaries need it. */
-export interface PairAgreement {
-  pairId: string
-  firstCurator: string
-  secondCurator: string
-  firstCategory: DecisionCategory
-  secondCategory: DecisionCategory
-  jaccard: number
-}
-
-export interface AgreementSummary {
-  pairs: number
-  jaccardMedian: number | null
-  jaccardQ1: number | null
-  jaccardQ3: number | null
-  shareBelow065: number | null
-  kappa: number | null
 }
 
 /** Median, quartiles and share under 0.65 of Jaccard, and Cohen's kappa (first reviewer vs second). */

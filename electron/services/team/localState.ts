@@ -9,10 +9,13 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
+import type { Assignment, LastSync } from '../../../shared/api/team'
 import { openSqlite, sqliteError, type SqliteDatabase } from '../workspace/sqlite'
 
 export const TEAM_FILE = 'team.sqlite'
 export const LOCAL_SCHEMA_VERSION = 1
+
+export type { Assignment, LastSync }
 
 export type TeamRole = 'lead' | 'curator'
 
@@ -22,20 +25,6 @@ export interface TeamMembership {
   curator: string
   teamId: string
   role: TeamRole
-}
-
-export interface Assignment {
-  id: string
-  role: 'first' | 'second'
-}
-
-export interface LastSync {
-  at: string
-  ok: boolean
-  /** `[code] message` of a failed sync. */
-  error: string | null
-  pushed: number
-  pulled: number
 }
 
 export class TeamLocal {

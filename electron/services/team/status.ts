@@ -4,43 +4,23 @@
  * the scores still missing are computed first.
  */
 import { CodedError } from '../../../shared/api/errors'
+import type { CuratorStatus, TeamStatus } from '../../../shared/api/team'
 import { Workspace } from '../workspace/workspace'
-import {
-  decisionCategory,
-  summarize,
-  summarizeCurator,
-  type AgreementSummary,
-  type PairAgreement,
-} from './agreement'
+
+export type { CuratorStatus, TeamStatus }
+import { decisionCategory, summarize, summarizeCurator } from './agreement'
 import { computeAgreements } from './agreementJob'
 import { withClient } from './connection'
 import { DECIDED_STATUSES, LATEST_DECISIONS } from './queries'
 import { readTeam } from './serverSchema'
 
-export interface CuratorStatus {
-  name: string
-  decided: number
-  secondReviews: number
-  /** Decided pairs per UTC day (YYYY-MM-DD), first and second reviews together. */
-  perDay: Record<string, number>
-  /** Assigned and not decided yet. */
-  pending: number
-  agreement: AgreementSummary
-}
-
-export interface TeamStatus {
-  pairs: number
-  decided: number
-  doubleReviewed: number
-  curators: CuratorStatus[]
-  agreement: AgreementSummary
-  adjudicationPending: number
-  /** Every scored pair (for the team view's histogram and the adjudication queue). */
-  scored: (PairAgreement & { needsAdjudication: boolean; adjudicated: boolean })[]
-}
-
-export async function teamStatus(url: string, options: { workspace?: string } = {}): Promise<TeamStatus> {
-  const ws = options.workspace ? await Workspace.open(options.workspace, { readOnly: true }) : undefined
+export async function teamStatus(
+  url: string,
+  options: { workspace?: string; open?: Workspace } = {},
+): Promise<TeamStatus> {
+  const ws =
+    options.open ??
+    (options.workspace ? await Workspace.open(options.workspace, { readOnly: true }) : undefined)
   try {
     return await withClient(url, async (client) => {
       const team = await readTeam(client)
@@ -135,6 +115,6 @@ export async function teamStatus(url: string, options: { workspace?: string } = 
       }
     })
   } finally {
-    await ws?.close()
+    if (!options.open) await ws?.close()
   }
 }

@@ -17,6 +17,7 @@
  *   anyone else ever comes back to a curator.
  */
 import { CodedError } from '../../../shared/api/errors'
+import type { SyncResult } from '../../../shared/api/team'
 import type { PairState } from '../../../shared/workspace/review'
 import { sha256Hex } from '../fs/hash'
 import { Workspace } from '../workspace/workspace'
@@ -29,12 +30,7 @@ import { TeamLocal, type Assignment, type TeamMembership } from './localState'
 import { DECIDED_STATUSES, PENDING_ASSIGNMENTS } from './queries'
 import { readTeam, type TeamRow } from './serverSchema'
 
-export interface SyncResult {
-  pushed: number
-  pulled: number
-  assigned: Assignment[]
-  elapsedMs: number
-}
+export type { SyncResult }
 
 export interface SyncOptions {
   /** Pairs per server transaction (default 200). */
@@ -43,6 +39,8 @@ export interface SyncOptions {
   onChunk?(info: { pushed: number; cursor: number }): void | Promise<void>
   /** Another URL than the stored one (e.g. with a password from a prompt). */
   url?: string
+  /** The workspace already open in this process (the app's): read through it, not reopened. */
+  workspace?: Workspace
 }
 
 interface Change {
@@ -52,7 +50,7 @@ interface Change {
 }
 
 /** Pairs with an event after `cursor`, each with its latest event, oldest first. */
-function changesSince(ws: Workspace, cursor: number): Change[] {
+export function changesSince(ws: Workspace, cursor: number): Change[] {
   const latest = new Map<string, Change>()
   const PAGE = 5000
   let before: number | undefined
@@ -209,7 +207,7 @@ export async function syncTeam(dir: string, options: SyncOptions = {}): Promise<
         `the workspace ${dir} has not joined a team (wsm-curator team join)`,
       )
     const url = options.url ?? me.url
-    const ws = await Workspace.open(dir, { readOnly: true })
+    const ws = options.workspace ?? (await Workspace.open(dir, { readOnly: true }))
     try {
       const client = await connect(url, { application: 'wsm-curator-sync' })
       try {
@@ -247,7 +245,7 @@ export async function syncTeam(dir: string, options: SyncOptions = {}): Promise<
         await client.end().catch(() => undefined)
       }
     } finally {
-      await ws.close()
+      if (!options.workspace) await ws.close()
     }
   } catch (err) {
     const coded = teamError(err, options.url ?? local.membership()?.url ?? '')

@@ -27,6 +27,12 @@ const handlers: ApiHandlers = {
   'metadata:columns': notUsed,
   'metadata:values': notUsed,
   'metadata:import': notUsed,
+  'team:state': notUsed,
+  'team:sync': notUsed,
+  'team:status': notUsed,
+  'team:adjudicationQueue': notUsed,
+  'team:adjudicationCase': notUsed,
+  'team:adjudicate': notUsed,
   'queue:page': async ({ offset, limit }) => ({
     total: 1,
     offset,

@@ -1,0 +1,124 @@
+/**
+ * The app's team calls over the workspace the app holds open (writable): the badge's state (not
+ * joined, pending changes, idle after a sync, offline when the server is gone), sync through the
+ * open workspace, the team view's status and the lead's adjudication calls.
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CodedError } from '../../../../../shared/api/errors'
+import { createTeamHandlers } from '../../../../../electron/services/team/appBridge'
+import { TeamLocal } from '../../../../../electron/services/team/localState'
+import { initTeam, joinTeam } from '../../../../../electron/services/team/membership'
+import { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { thrown } from '../../../../support/cli'
+import {
+  freePort,
+  postgresSkipReason,
+  startPostgres,
+  type PostgresServer,
+} from '../../../../support/postgres'
+import { makeWorkspace, resolved, teamSources } from './support'
+
+const suite = postgresSkipReason === null ? describe : describe.skip
+suite(`the app's team calls${postgresSkipReason ? ` (skipped: ${postgresSkipReason})` : ''}`, () => {
+  let server: PostgresServer
+  let root: string
+  beforeAll(async () => {
+    root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-team-app-'))
+    server = await startPostgres()
+  })
+  afterAll(async () => {
+    await server?.stop()
+    await fsp.rm(root, { recursive: true, force: true })
+  })
+
+  it('badge state, sync through the open workspace, status and adjudication', async () => {
+    const sources = await teamSources(root, 8)
+    const url = await server.createDatabase('app')
+    const leadDir = await makeWorkspace(root, 'lead', sources)
+    const annDir = await makeWorkspace(root, 'ann', sources)
+    const bobDir = await makeWorkspace(root, 'bob', sources)
+
+    const ann = await Workspace.open(annDir)
+    try {
+      const h = createTeamHandlers(() => ann, { autoSync: false })
+      expect(await h['team:state']()).toMatchObject({ joined: false, state: 'not-joined' })
+      await initTeam(leadDir, url, { batch: 2, doubleReview: 1 })
+      await joinTeam(annDir, url, 'ann')
+      await joinTeam(bobDir, url, 'bob')
+      const s0 = await h['team:state']()
+      expect(s0).toMatchObject({ joined: true, curator: 'ann', role: 'curator', state: 'idle', pending: 0 })
+      expect(s0.server).toBe(url)
+      const first = await h['team:sync']()
+      expect(first.assigned.map((a) => a.id)).toEqual(sources.ids.slice(0, 2))
+      for (const a of first.assigned)
+        await ann.saveMask(a.id, resolved((await ann.readCurrentMask(a.id)).map, 0))
+      expect((await h['team:state']()).pending).toBe(2)
+      expect((await h['team:sync']()).pushed).toBe(2)
+      const s1 = await h['team:state']()
+      expect(s1).toMatchObject({ pending: 0, state: 'idle', lastSync: { ok: true, pushed: 2 } })
+    } finally {
+      await ann.close()
+    }
+
+    const bob = await Workspace.open(bobDir)
+    try {
+      const h = createTeamHandlers(() => bob, { autoSync: false })
+      const b = await h['team:sync']()
+      const seconds = b.assigned.filter((a) => a.role === 'second').map((a) => a.id)
+      expect(seconds).toEqual(sources.ids.slice(0, 2))
+      await bob.setStatus(seconds[0], 'rejected')
+      await bob.saveMask(seconds[1], resolved((await bob.readCurrentMask(seconds[1])).map, 0))
+      await h['team:sync']()
+    } finally {
+      await bob.close()
+    }
+
+    const lead = await Workspace.open(leadDir)
+    try {
+      const h = createTeamHandlers(() => lead, { autoSync: false })
+      expect((await h['team:state']()).role).toBe('lead')
+      await h['team:sync']()
+      const status = await h['team:status']()
+      expect(status).toMatchObject({ decided: 2, doubleReviewed: 2, adjudicationPending: 1 })
+      expect(status.scored.map((x) => x.jaccard)).toEqual([1, 1])
+      const queue = await h['team:adjudicationQueue']()
+      expect(queue.map((q) => q.pairId)).toEqual([sources.ids[0]])
+      const c = await h['team:adjudicationCase']({ id: sources.ids[0] })
+      expect(c.first.curator).toBe('ann')
+      expect(c.second).toMatchObject({ curator: 'bob', status: 'rejected', sha256: null })
+      const r = await h['team:adjudicate']({ id: sources.ids[0], take: 'first' })
+      expect(r.status).toBe('corrected')
+      expect((await h['team:status']()).adjudicationPending).toBe(0)
+    } finally {
+      await lead.close()
+    }
+  })
+
+  it('a server that cannot be reached: the badge says offline, the workspace is untouched', async () => {
+    const sources = await teamSources(path.join(root, 'off'), 2)
+    const dir = await makeWorkspace(path.join(root, 'off'), 'cy', sources)
+    const local = TeamLocal.open(dir, { create: true })
+    local.setMembership({
+      url: `postgres://cy@127.0.0.1:${await freePort()}/gone`,
+      curator: 'cy',
+      teamId: 'x',
+      role: 'curator',
+    })
+    local.close()
+    const ws = await Workspace.open(dir)
+    try {
+      await ws.setStatus(sources.ids[0], 'accepted')
+      const h = createTeamHandlers(() => ws, { autoSync: false })
+      expect(((await thrown(h['team:sync']())) as CodedError).code).toBe('team-unreachable')
+      const s = await h['team:state']()
+      expect(s).toMatchObject({ state: 'offline', pending: 1, lastSync: { ok: false } })
+      expect(s.lastSync?.error).toMatch(/^\[team-unreachable\]/)
+      expect(ws.pairState(sources.ids[0]).status).toBe('accepted')
+    } finally {
+      await ws.close()
+    }
+  })
+})
