@@ -23,7 +23,8 @@ import {
   type MaskPngFormat,
 } from '../mask/maskPng'
 import { readMaskPngFormat } from '../mask/pngFormat'
-import { countTransitions, maskStats } from '../mask/maskStats'
+import { countTransitions } from '../mask/maskStats'
+import { maskStatsOffThread } from '../mask/statsOffThread'
 import { iso, statsParams, type PendingPayload } from './rows'
 import { sqliteError } from './sqlite'
 import type { WorkspaceContext } from './store'
@@ -79,20 +80,22 @@ export class MaskSaver {
         target,
       )
     }
-    // The CPU-heavy steps (tens of ms each on 12 Mpx) overlap or give the event loop a turn in
-    // between, so IPC and HTTP requests are served while a large mask is being saved. The deflate
-    // runs on the thread pool while this thread computes the statistics, which check the values
-    // (mask-values): the encoder need not check them again, and its PNG is used only after.
+    // The CPU-heavy steps (tens of ms each on 12 Mpx) run side by side: the statistics on a worker
+    // thread (they check the values: mask-values), the deflate on the thread pool, the transitions
+    // here; the event loop gets turns in between, so IPC and HTTP requests are served meanwhile. The
+    // encoder need not check the values again: its PNG is used only once the statistics succeeded.
+    const analysing = maskStatsOffThread(map, target)
+    analysing.catch(() => undefined)
     const encoding = encodeMaskPngAsync(map, format, { valuesChecked: true })
+    encoding.catch(() => undefined)
     let stats: MaskStats
     let transitions: Transition[]
     try {
       await turn()
-      stats = maskStats(map, target)
-      await turn()
       transitions = countTransitions(previous.data, map.data)
+      stats = await analysing
     } catch (err) {
-      await encoding.catch(() => undefined)
+      await Promise.allSettled([analysing, encoding])
       throw err
     }
     const png = await encoding
