@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import type { LabelMap } from '../../../../shared/labels/codes'
+import type { TeamSyncState } from '../../../../shared/api/team'
+import {
+  AGREE,
+  FIRST_ONLY,
+  SECOND_ONLY,
+  ago,
+  badgeText,
+  disagreementOverlay,
+  jaccardHistogram,
+  mergeMasks,
+} from '../../../../renderer/src/team/teamView'
+
+const map = (width: number, values: number[]): LabelMap => ({
+  width,
+  height: values.length / width,
+  data: Uint8Array.from(values),
+})
+
+describe('team view helpers', () => {
+  it('bins Jaccard values over [0, 1], 1 in the last bin', () => {
+    expect(jaccardHistogram([0, 0.05, 0.1, 0.649, 0.65, 0.99, 1], 10)).toEqual([2, 1, 0, 0, 0, 0, 2, 0, 0, 2])
+  })
+
+  it('the overlay marks agreed pixels muted and each curator-only pixel in its own colour', () => {
+    const a = map(4, [1, 1, 0, 255])
+    const b = map(4, [1, 0, 1, 1])
+    const o = disagreementOverlay(a, b)
+    expect([o.agree, o.firstOnly, o.secondOnly]).toEqual([1, 1, 2])
+    expect([...o.rgba.subarray(0, 4)]).toEqual([...AGREE])
+    expect([...o.rgba.subarray(4, 8)]).toEqual([...FIRST_ONLY])
+    expect([...o.rgba.subarray(8, 12)]).toEqual([...SECOND_ONLY])
+    expect([...o.rgba.subarray(12, 16)]).toEqual([...SECOND_ONLY])
+  })
+
+  it('merges keep agreed labels and settle disputed pixels by the rule, only 0/1/255', () => {
+    const a = map(4, [1, 0, 255, 255])
+    const b = map(4, [1, 1, 255, 0])
+    expect([...mergeMasks(a, b, 'union').data]).toEqual([1, 1, 255, 0])
+    expect([...mergeMasks(a, b, 'intersection').data]).toEqual([1, 0, 255, 0])
+  })
+
+  it('the badge says offline, pending and when it last synced', () => {
+    const now = Date.parse('2026-01-01T12:00:00Z')
+    const s: TeamSyncState = {
+      joined: true,
+      curator: 'ann',
+      role: 'curator',
+      server: 'postgres://ann@db/team',
+      state: 'offline',
+      lastSync: { at: '2026-01-01T11:57:00Z', ok: true, error: null, pushed: 1, pulled: 0 },
+      pending: 3,
+      assigned: [],
+    }
+    expect(badgeText(s, now)).toBe('team: offline (synced 3 min ago) · 3 to push')
+    expect(
+      badgeText({ ...s, state: 'idle', pending: 0, assigned: [{ id: 'ISIC_0000001', role: 'first' }] }, now),
+    ).toBe('team: synced 3 min ago · 1 assigned')
+    expect(badgeText({ ...s, joined: false }, now)).toBe('')
+    expect(ago('2026-01-01T09:00:00Z', now)).toBe('3 h ago')
+  })
+})
