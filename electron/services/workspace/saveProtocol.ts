@@ -16,7 +16,6 @@ import type { MaskStats, PairState, PairStatus, Transition } from '../../../shar
 import { atomicWriteFile, fsError, type AtomicFs } from '../fs/atomicWrite'
 import { sha256Hex } from '../fs/hash'
 import {
-  decodeMaskPng,
   decodeMaskPngAsync,
   encodeMaskPngAsync,
   type DecodedMaskPng,
@@ -70,27 +69,29 @@ export class MaskSaver {
     note: string | null | undefined,
   ): Promise<SaveMaskResult> {
     const ctx = this.#ctx
-    const corrected = ctx.store.row(id)?.mask_sha256 ?? null
-    const { format, previous } = await this.#sourceAndPrevious(id, index, corrected)
     const target = ctx.maskFile(id)
-    if (map.width !== previous.width || map.height !== previous.height) {
-      throw new CodedError(
-        'mask-size',
-        `the mask is ${map.width}×${map.height} but ${id}'s source mask is ${previous.width}×${previous.height}`,
-        target,
-      )
-    }
     // The CPU-heavy steps (tens of ms each on 12 Mpx) run side by side: the statistics on a worker
-    // thread (they check the values: mask-values), the deflate on the thread pool, the transitions
-    // here; the event loop gets turns in between, so IPC and HTTP requests are served meanwhile. The
-    // encoder need not check the values again: its PNG is used only once the statistics succeeded.
+    // thread from the start (they check the values: mask-values), the previous mask's inflate and
+    // then the deflate on the thread pool, the transitions here; the event loop gets turns in
+    // between, so IPC and HTTP requests are served meanwhile. The encoder need not check the values
+    // again: its PNG is used only once the statistics succeeded.
     const analysing = maskStatsOffThread(map, target)
     analysing.catch(() => undefined)
-    const encoding = encodeMaskPngAsync(map, format, { valuesChecked: true })
-    encoding.catch(() => undefined)
+    let encoding: Promise<Buffer> | undefined
     let stats: MaskStats
     let transitions: Transition[]
     try {
+      const corrected = ctx.store.row(id)?.mask_sha256 ?? null
+      const { format, previous } = await this.#sourceAndPrevious(id, index, corrected)
+      if (map.width !== previous.width || map.height !== previous.height) {
+        throw new CodedError(
+          'mask-size',
+          `the mask is ${map.width}×${map.height} but ${id}'s source mask is ${previous.width}×${previous.height}`,
+          target,
+        )
+      }
+      encoding = encodeMaskPngAsync(map, format, { valuesChecked: true })
+      encoding.catch(() => undefined)
       await turn()
       transitions = countTransitions(previous.data, map.data)
       stats = await analysing
@@ -98,7 +99,7 @@ export class MaskSaver {
       await Promise.allSettled([analysing, encoding])
       throw err
     }
-    const png = await encoding
+    const png = await (encoding as Promise<Buffer>)
     const hash = sha256Hex(png)
     // The PNG must decode to exactly `map` (checked here, the inflate again on the thread pool while
     // the pending row commits); the file written is then compared byte for byte with it.
@@ -180,7 +181,7 @@ export class MaskSaver {
     const { dataset } = this.#ctx
     if (corrected === null) {
       const source = await dataset.readMaskBytes(index)
-      const decoded = decodeMaskPng(source.bytes, source.file)
+      const decoded = await decodeMaskPngAsync(source.bytes, source.file)
       return { format: decoded.format, previous: decoded }
     }
     let format = dataset.maskFormat(index)
@@ -197,7 +198,7 @@ export class MaskSaver {
     } catch (err) {
       throw fsError(err, file, 'read')
     }
-    return { format, previous: decodeMaskPng(bytes, file) }
+    return { format, previous: await decodeMaskPngAsync(bytes, file) }
   }
 
   /** Completes or drops the pending saves according to the files in place. */
