@@ -32,7 +32,7 @@ type Log = (line: string) => void
 /** The benchmark groups, in the order a full run takes them. */
 const GROUPS: Record<string, (work: string, log: Log) => Metric[] | Promise<Metric[]>> = {
   labels: () => benchLabels(),
-  assist: () => benchAssist(),
+  assist: (_work, log) => benchAssist(log),
   pairOpen: (work) => benchPairOpen(work),
   datasetScale: (work, log) => benchDatasetScale(work, log),
   workspace: (work) => benchWorkspace(work),

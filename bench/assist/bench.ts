@@ -1,7 +1,8 @@
 /**
  * Assisted resolution of the uncertain band (shared/labels/assist): accuracy on the uncertain pixels
- * of the evaluation set (electron/services/assist/evalSet.ts) for the method and the three
- * baselines, and timings at ~1000×750 and 6000×4000.
+ * of the REAL development set (../shared/isic-dev, weak maps of bench/assist/weakMaps.ts, per family
+ * and pooled; realEval.ts) and, as a separate row, of the synthetic evaluation set (evalSet.ts), for
+ * the method and the three baselines; timings at ~1000×750 and 6000×4000.
  */
 import { generateEvalSet } from './evalSet'
 import { synthesizePair } from '../../electron/services/demo/synthesize'
@@ -11,6 +12,9 @@ import type { PairScore } from '../../shared/labels/assist/evaluate'
 import { proposeResolution } from '../../shared/labels/assist/resolve'
 import { LABEL_BACKGROUND, LABEL_LESION } from '../../shared/labels/codes'
 import type { Metric } from '../index'
+import { findRepoRoot, isicDevRoot, listIsicDev } from './isicDev'
+import { loadDevCases, runCase, summarize } from './realEval'
+import type { CaseResult } from './realEval'
 
 const EVAL_PAIRS = 20
 
@@ -36,7 +40,57 @@ function timeIt(runs: number, fn: () => unknown): { wall: number; cpu: number } 
 
 const pct = (v: number): number => Math.round(v * 10000) / 100
 
-export async function benchAssist(): Promise<Metric[]> {
+/**
+ * The real development set at 1000 px long side, every family: pooled, per family and worst pair,
+ * method vs baselines. The parameters were fitted on these images: the held-out (4-fold by image)
+ * figures come from `npx jiti bench/assist/fit.ts`; the two differ little (a 12-weight model).
+ */
+async function benchAssistReal(log: (s: string) => void): Promise<Metric[]> {
+  const root = isicDevRoot(await findRepoRoot(import.meta.dirname))
+  const ids = await listIsicDev(root)
+  if (ids.length === 0) {
+    log(`assist: no real development set in ${root}; real-image rows skipped`)
+    return []
+  }
+  const results: CaseResult[] = []
+  for (const id of ids) for (const c of await loadDevCases(root, [id], 1000)) results.push(runCase(c))
+  const s = summarize(results)
+  const metrics: Metric[] = []
+  for (const row of s.rows) {
+    const { method: m, nearest: n, lesion: l, background: b } = row.agg
+    const tag = row.group.replace(/-/g, '_')
+    metrics.push({
+      name: `assist_real_acc_${tag}_pct`,
+      value: pct(m.accuracy),
+      unit: '%',
+      floor: pct(n.accuracy),
+      ratio: m.accuracy / n.accuracy,
+      note:
+        `REAL ${m.pairs} pairs; floor = nearest label; all-lesion ${pct(l.accuracy)}, all-bg ${pct(b.accuracy)}; ` +
+        `worst pair ${pct(m.minAccuracy)} (nearest ${pct(n.minAccuracy)}) ${row.worstId}; ` +
+        `Dice ${m.meanDice.toFixed(3)} (nearest ${n.meanDice.toFixed(3)}); >2 pt under nearest: ${row.belowNearest2}`,
+    })
+  }
+  const pooled = s.rows[s.rows.length - 1]
+  metrics.push(
+    {
+      name: 'assist_real_pairs_within_2pt_pct',
+      value: pct(1 - pooled.belowNearest2 / pooled.agg.method.pairs),
+      unit: '%',
+      note: 'REAL: share of pairs no more than 2 points under the nearest-label baseline (target ≥ 90 %)',
+    },
+    {
+      name: 'assist_real_unsure_pct',
+      value: pct(s.unsure / Math.max(1, s.uncertain)),
+      unit: '%',
+      note: `REAL: uncertain pixels flagged unsure; ${pct(s.unsureCorrect / Math.max(1, s.unsure))} % of those right`,
+    },
+  )
+  return metrics
+}
+
+export async function benchAssist(log: (s: string) => void = () => undefined): Promise<Metric[]> {
+  const real = await benchAssistReal(log)
   const set = await generateEvalSet({ count: EVAL_PAIRS })
   const scores: Record<'method' | 'nearest' | 'lesion' | 'background', PairScore[]> = {
     method: [],
@@ -58,8 +112,9 @@ export async function benchAssist(): Promise<Metric[]> {
   const l = aggregate(scores.lesion)
   const b = aggregate(scores.background)
   const best = Math.max(n.accuracy, l.accuracy, b.accuracy)
-  const setNote = `${set.length} synthetic pairs ~1000×750, half hard; pooled over ${m.uncertain} uncertain px`
+  const setNote = `SYNTHETIC ${set.length} pairs ~1000×750, half hard; pooled over ${m.uncertain} uncertain px`
   const metrics: Metric[] = [
+    ...real,
     {
       name: 'assist_acc_method_pct',
       value: pct(m.accuracy),

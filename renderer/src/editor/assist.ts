@@ -1,12 +1,34 @@
 import type { Patch } from '../../../shared/labels/patch'
 import type { AssistRequest, AssistResponse } from './assist.worker'
+import type { PreviewMarks } from './overlay'
 
 /** The proposal for the uncertain pixels of one pair, computed in a Web Worker. */
 export interface AssistResult {
   patch: Patch
   toLesion: number
   toBackground: number
+  /** Resolved pixels of low confidence, and where they are (flags over the patch's rect). */
+  unsure: number
+  marks: Omit<PreviewMarks, 'map'>
   ms: number
+}
+
+/** Flags over `rect` (row-major) from the run-length patch's per-pixel unsure flags. */
+export function unsureFlags(
+  width: number,
+  rect: { x: number; y: number; width: number; height: number },
+  runs: Uint32Array,
+  unsure: Uint8Array,
+): Uint8Array {
+  const flags = new Uint8Array(rect.width * rect.height)
+  let k = 0
+  for (let r = 0; r < runs.length; r += 2) {
+    const start = runs[r]
+    const y = Math.floor(start / width)
+    const at = (y - rect.y) * rect.width + (start - y * width - rect.x)
+    for (let j = 0; j < runs[r + 1]; j++) flags[at + j] = unsure[k++]
+  }
+  return flags
 }
 
 /** One long-lived worker: its code is compiled and warmed up once, not on every request. */
@@ -49,7 +71,15 @@ async function runOnce(
       w.postMessage(request, [copy, request.labels.buffer])
     })
     if (!reply.ok) throw new Error(reply.message)
-    return { patch: reply.patch, toLesion: reply.toLesion, toBackground: reply.toBackground, ms: reply.ms }
+    const { patch } = reply
+    return {
+      patch,
+      toLesion: reply.toLesion,
+      toBackground: reply.toBackground,
+      unsure: reply.unsure,
+      marks: { rect: patch.rect, flags: unsureFlags(width, patch.rect, patch.runs, patch.unsure) },
+      ms: reply.ms,
+    }
   } catch (err) {
     // A worker that failed hard is not reused.
     w.terminate()

@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 /**
  * Assisted resolution off the UI thread: the image's pixels and the current label map in, a
- * run-length patch over the uncertain pixels out (certain pixels never change).
+ * run-length patch over the uncertain pixels out (certain pixels never change), with a flag per
+ * resolved pixel whose confidence is low.
  */
 import { proposalRunPatch, proposeResolution } from '../../../shared/labels/assist/resolve'
 
@@ -21,8 +22,12 @@ export type AssistResponse =
         runs: Uint32Array
         before: Uint8Array
         after: Uint8Array
+        /** 1 for each pixel of `after` whose confidence is low (same order). */
+        unsure: Uint8Array
       }
       toLesion: number
+      /** Resolved pixels of low confidence. */
+      unsure: number
       toBackground: number
       ms: number
     }
@@ -46,10 +51,11 @@ ctx.onmessage = (e: MessageEvent<AssistRequest>) => {
       ok: true,
       patch,
       toLesion: proposal.stats.toLesion,
+      unsure: proposal.stats.unsure,
       toBackground: proposal.stats.toBackground,
       ms: proposal.stats.ms.total,
     }
-    ctx.postMessage(reply, [patch.runs.buffer, patch.before.buffer, patch.after.buffer])
+    ctx.postMessage(reply, [patch.runs.buffer, patch.before.buffer, patch.after.buffer, patch.unsure.buffer])
   } catch (err) {
     const reply: AssistResponse = { ok: false, message: err instanceof Error ? err.message : String(err) }
     ctx.postMessage(reply)

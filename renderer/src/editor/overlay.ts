@@ -40,6 +40,46 @@ const LUTS: Record<OverlayMode, Uint32Array> = {
 
 export type { Rect }
 
+/**
+ * Where an assisted proposal on preview is unsure: flags (1 = low confidence) over `rect` of `map`,
+ * row-major. The overlay hatches those pixels with amber stripes over their proposed colour, so a
+ * curator checks them first; marks of another map are ignored (a pair moved on from).
+ */
+export interface PreviewMarks {
+  map: LabelMap
+  rect: Rect
+  flags: Uint8Array
+}
+
+/** Amber of the unsure hatching, packed like the lookup tables. */
+const UNSURE_RGBA = (() => {
+  const v = new Uint32Array(1)
+  new Uint8Array(v.buffer).set([255, 184, 0, 255])
+  return v[0]
+})()
+
+/** Weakly held: an overlay whose view is gone is collected without having to say so. */
+const overlays = new Set<WeakRef<LabelOverlay>>()
+let previewMarks: PreviewMarks | null = null
+
+/**
+ * Shows (or with null, removes) the unsure marks of the proposal on preview, redrawing the
+ * rectangles concerned on every overlay.
+ */
+export function setPreviewMarks(marks: PreviewMarks | null): void {
+  const old = previewMarks
+  previewMarks = marks
+  for (const ref of overlays) {
+    const o = ref.deref()
+    if (!o) {
+      overlays.delete(ref)
+      continue
+    }
+    if (old) o.redraw(old.rect)
+    if (marks) o.redraw(marks.rect)
+  }
+}
+
 /** The view's transform: screen = image × zoom + (tx, ty), in canvas (CSS) pixels. */
 export interface OverlayViewport {
   zoom: number
@@ -77,6 +117,7 @@ export class LabelOverlay {
     const ctx = canvas.getContext('2d', { alpha: true })
     if (!ctx) throw new Error('no 2D canvas context')
     this.ctx = ctx
+    overlays.add(new WeakRef(this))
   }
 
   /** The view's size in canvas pixels (the canvas is reallocated only here). */
@@ -160,6 +201,7 @@ export class LabelOverlay {
         last = i
       } else cols[i] = -1
     }
+    const marks = previewMarks !== null && previewMarks.map === map ? previewMarks : null
     // Zoomed in, successive canvas rows often show the same label row: copied, not recomputed.
     let prevSy = -1
     let prevStart = 0
@@ -170,7 +212,8 @@ export class LabelOverlay {
         out.fill(0, rowStart + x0, rowStart + x1)
         continue
       }
-      if (sy === prevSy) {
+      const marked = marks !== null && sy >= marks.rect.y && sy < marks.rect.y + marks.rect.height
+      if (sy === prevSy && !marked) {
         out.copyWithin(rowStart + x0, prevStart + x0, prevStart + x1)
         continue
       }
@@ -178,6 +221,7 @@ export class LabelOverlay {
       if (last < cols.length - 1) out.fill(0, rowStart + x0 + last + 1, rowStart + x1)
       if (outline) outlineRow(out, rowStart + x0, lut, map, sy, cols, first, last)
       else fillRow(out, rowStart + x0, lut, data, sy * mw, cols, first, last)
+      if (marked) hatchRow(out, rowStart + x0, x0 + y, marks, sy, cols, first, last)
       prevSy = sy
       prevStart = rowStart
     }
@@ -198,6 +242,29 @@ function fillRow(
 ): void {
   let d = at + first
   for (let i = first; i <= last; i++) out[d++] = lut[data[base + cols[i]]]
+}
+
+/**
+ * Unsure pixels of one canvas row: diagonal amber stripes (4 screen pixels wide) over the proposed
+ * colour; `phase` = canvas x + y of the row's first pixel.
+ */
+function hatchRow(
+  out: Uint32Array,
+  at: number,
+  phase: number,
+  marks: PreviewMarks,
+  sy: number,
+  cols: Int32Array,
+  first: number,
+  last: number,
+): void {
+  const { rect, flags } = marks
+  const base = (sy - rect.y) * rect.width - rect.x
+  for (let i = first; i <= last; i++) {
+    const sx = cols[i]
+    if (sx < rect.x || sx >= rect.x + rect.width || flags[base + sx] === 0) continue
+    if (((phase + i) & 4) !== 0) out[at + i] = UNSURE_RGBA
+  }
 }
 
 /** One canvas row in outline mode: a pixel is drawn when one of its 4 neighbours holds another label; 0 stays clear. */

@@ -1,0 +1,19 @@
+/**
+ * Parameters of the assisted resolution, fitted on the real development set (ISIC 2017, 44 pairs,
+ * weak maps of bench/assist/weakMaps.ts) by bench/assist/fit.ts. Regenerate with that script; do not
+ * edit by hand.
+ */
+export interface ResolveParams {
+  /** Logistic model of lesion vs background on the band cells' features (decide.ts). */
+  weights: number[]
+  bias: number
+  /** Stray blobs on the skin turn lesion only at a colour position above this (> 1: never). */
+  strayTheta: number
+}
+
+/** Fitted by `npx jiti bench/assist/fit.ts --write`. */
+export const RESOLVE_PARAMS: ResolveParams = {
+  weights: [0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0],
+  bias: 0,
+  strayTheta: 0.8,
+}
