@@ -1,0 +1,226 @@
+/**
+ * Triage (issue #13) on the real dev set (../shared/isic-dev): ROC AUC and precision in the top 10 %
+ * of held-out-fold scores, per corruption kind and pooled, next to ranking by uncertain fraction;
+ * then the cost of scoring one pair from its bytes at the dev set's sizes and at 1024×768, and that
+ * cost extrapolated to 43,885 pairs. `WSM_TRIAGE_WRITE_MODEL=1` also fits the model on every sample
+ * and writes shared/labels/triage/model.ts.
+ */
+import { existsSync, promises as fsp } from 'node:fs'
+import path from 'node:path'
+import sharp from 'sharp'
+import type { LabelMap } from '../../shared/labels/codes'
+import { TRIAGE_MODEL } from '../../shared/labels/triage/model'
+import type { TriageModel } from '../../shared/labels/triage/score'
+import { decodeTriageImage, scoreFromBytes } from '../../electron/services/triage/scoreFromBytes'
+import type { Metric } from '../index'
+import { devSetRoot, hasDevSet, loadDevSet, type DevPair } from './devSet'
+import { crossValidate, fitModel } from './fit'
+import { precisionAtTop, rocAuc } from './metrics'
+import { modelSource } from './modelSource'
+import { buildSamples, DEFAULT_SAMPLES, type Sample } from './samples'
+import { CORRUPTIONS, rngFrom, weakMap } from './weakMaps'
+
+const FOLDS = 4
+/** Pairs in ISIC_WSM; CPU per mask of today's statistics scan (README, datasetScale bench). */
+const DATASET_PAIRS = 43_885
+const SCAN_CPU_US_PER_MASK = 403
+
+export function repoRoot(from: string): string {
+  let dir = from
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir)
+    if (up === dir) throw new Error(`no package.json above ${from}`)
+    dir = up
+  }
+  return dir
+}
+
+const r3 = (v: number): number => Math.round(v * 1000) / 1000
+
+/** AUC and top-10 % precision of `score` over `samples` (positives: corrupted). */
+function rank(samples: readonly Sample[], score: readonly number[]): { auc: number; p10: number } {
+  const pos: number[] = []
+  const neg: number[] = []
+  samples.forEach((s, i) => (s.kind === 'clean' ? neg : pos).push(score[i]))
+  const items = samples.map((s, i) => ({ score: score[i], positive: s.kind !== 'clean' }))
+  return { auc: rocAuc(pos, neg), p10: precisionAtTop(items, 0.1) }
+}
+
+/** The samples of one kind plus right ones, so that the kind makes 30 % (for a comparable top-10 %). */
+function kindSubset(samples: readonly Sample[], kind: string): number[] {
+  const idx = samples.map((_, i) => i)
+  const own = idx.filter((i) => samples[i].kind === kind)
+  const clean = idx.filter((i) => samples[i].kind === 'clean')
+  const want = Math.min(clean.length, Math.round((own.length * 0.7) / 0.3))
+  // Every k-th right sample: deterministic and spread over the images.
+  const step = clean.length / want
+  return [...own, ...Array.from({ length: want }, (_, j) => clean[Math.floor(j * step)])]
+}
+
+function cpuTime(fn: () => Promise<unknown>): Promise<number> {
+  const c = process.cpuUsage()
+  return fn().then(() => {
+    const d = process.cpuUsage(c)
+    return (d.user + d.system) / 1000
+  })
+}
+
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]
+
+export async function benchTriage(log: (line: string) => void = () => {}): Promise<Metric[]> {
+  const root = repoRoot(import.meta.dirname)
+  if (!hasDevSet(root)) {
+    return [{ name: 'triage_skipped', value: 0, unit: '', note: `${devSetRoot(root)} is absent` }]
+  }
+  // WSM_TRIAGE_GRID tries another grid size (the model's by default).
+  const gridSide = Number(process.env.WSM_TRIAGE_GRID) || TRIAGE_MODEL.gridSide
+  const pairs = await loadDevSet(root, gridSide, log)
+  const t0 = performance.now()
+  const samples = buildSamples(pairs, DEFAULT_SAMPLES)
+  log(`triage: ${samples.length} samples in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  const cv = crossValidate(samples, FOLDS, gridSide)
+  const baseline = samples.map((s) => s.uncertainFraction)
+  const corrupted = samples.filter((s) => s.kind !== 'clean').length
+  const setNote = `${pairs.length} real images, ${samples.length} weak maps (${corrupted} corrupted), ${FOLDS} folds by image, held-out`
+  const pooled = rank(samples, cv.pair)
+  const pooledMask = rank(samples, cv.mask)
+  const pooledBase = rank(samples, baseline)
+  const metrics: Metric[] = [
+    {
+      name: 'triage_auc_pooled',
+      value: r3(pooled.auc),
+      unit: '',
+      floor: r3(pooledBase.auc),
+      note: `${setNote}; floor = ranking by uncertain fraction; target ≥ 0.90`,
+    },
+    {
+      name: 'triage_top10_precision_pooled',
+      value: r3(pooled.p10),
+      unit: '',
+      floor: r3(pooledBase.p10),
+      note: `share corrupted in the top 10 % (base rate ${r3(corrupted / samples.length)}); floor = uncertain fraction`,
+    },
+    {
+      name: 'triage_auc_pooled_mask_only',
+      value: r3(pooledMask.auc),
+      unit: '',
+      floor: r3(pooledBase.auc),
+      note: `mask-only score (image unreadable); top 10 % precision ${r3(pooledMask.p10)}`,
+    },
+  ]
+  for (const kind of CORRUPTIONS) {
+    const sub = kindSubset(samples, kind)
+    const s = sub.map((i) => samples[i])
+    const k = rank(
+      s,
+      sub.map((i) => cv.pair[i]),
+    )
+    const b = rank(
+      s,
+      sub.map((i) => baseline[i]),
+    )
+    const m = rank(
+      s,
+      sub.map((i) => cv.mask[i]),
+    )
+    metrics.push({
+      name: `triage_auc_${kind.replace(/-/g, '_')}`,
+      value: r3(k.auc),
+      unit: '',
+      floor: r3(b.auc),
+      note: `top 10 % precision ${r3(k.p10)} (uncertain fraction ${r3(b.p10)}; kind = 30 % of the subset); mask-only AUC ${r3(m.auc)}; target ≥ 0.80`,
+    })
+  }
+  // Fitted on every sample: what the app would use (written out on request), and timed below.
+  const model = fitModel(samples, gridSide)
+  if (process.env.WSM_TRIAGE_WRITE_MODEL === '1') {
+    const file = path.join(root, 'shared', 'labels', 'triage', 'model.ts')
+    await fsp.writeFile(file, modelSource(model, samples.length, pairs.length))
+    log(`triage: wrote ${file}`)
+  }
+  metrics.push(...(await benchCost(root, pairs, model, log)))
+  return metrics
+}
+
+/** A weak map at full size: one made at the working size, upscaled by nearest neighbour. */
+function fullSizeMap(small: LabelMap, width: number, height: number): LabelMap {
+  const data = new Uint8Array(width * height)
+  const col = new Int32Array(width)
+  for (let x = 0; x < width; x++) col[x] = Math.min(small.width - 1, Math.floor((x * small.width) / width))
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(small.height - 1, Math.floor((y * small.height) / height))
+    const row = sy * small.width
+    for (let x = 0; x < width; x++) data[y * width + x] = small.data[row + col[x]]
+  }
+  return { width, height, data }
+}
+
+async function benchCost(
+  root: string,
+  pairs: DevPair[],
+  model: TriageModel,
+  log: (line: string) => void,
+): Promise<Metric[]> {
+  const ids = pairs.map((p) => p.id)
+  const images = path.join(root, '..', 'shared', 'isic-dev', 'images')
+  const big: number[] = []
+  const bigDecode: number[] = []
+  const small: number[] = []
+  const smallDecode: number[] = []
+  let px = 0
+  for (let i = 0; i < ids.length; i++) {
+    const bytes = new Uint8Array(await fsp.readFile(path.join(images, `${ids[i]}.jpg`)))
+    const p = pairs[i]
+    const map = fullSizeMap(weakMap(p.truth, rngFrom(i + 1)), p.width, p.height)
+    px += p.width * p.height
+    await scoreFromBytes(map, bytes, model) // warm-up
+    big.push(await cpuTime(() => scoreFromBytes(map, bytes, model)))
+    bigDecode.push(await cpuTime(() => decodeTriageImage(bytes, map.width, map.height, model.gridSide)))
+    // The same image as a 1024×768 JPEG (q 90), with its map.
+    const jpeg = new Uint8Array(
+      await sharp(bytes).resize(1024, 768, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer(),
+    )
+    const map1k = fullSizeMap(map, 1024, 768)
+    await scoreFromBytes(map1k, jpeg, model)
+    small.push(await cpuTime(() => scoreFromBytes(map1k, jpeg, model)))
+    smallDecode.push(await cpuTime(() => decodeTriageImage(jpeg, 1024, 768, model.gridSide)))
+  }
+  log(`triage: cost measured on ${ids.length} images`)
+  const mBig = median(big)
+  const mSmall = median(small)
+  const scanSeconds = (DATASET_PAIRS * SCAN_CPU_US_PER_MASK) / 1e6
+  return [
+    {
+      name: 'triage_cost_cpu_ms_isic_dev',
+      value: mBig,
+      unit: 'ms',
+      floor: median(bigDecode),
+      ratio: mBig / median(bigDecode),
+      note: `CPU per pair, decode small + reduce the mask + score; dev images (mean ${(px / ids.length / 1e6).toFixed(1)} Mpx); floor = the shrink-on-load decode alone`,
+    },
+    {
+      name: 'triage_cost_cpu_ms_1024x768',
+      value: mSmall,
+      unit: 'ms',
+      floor: median(smallDecode),
+      ratio: mSmall / median(smallDecode),
+      note: 'the same at 1024×768 (JPEG q 90); floor = the decode alone',
+    },
+    {
+      name: 'triage_cost_43885_cpu_s_1024x768',
+      value: (DATASET_PAIRS * mSmall) / 1000,
+      unit: 's',
+      floor: scanSeconds,
+      ratio: (mSmall * 1000) / SCAN_CPU_US_PER_MASK,
+      note: `CPU for 43,885 pairs at 1024×768; floor = today's statistics scan (${SCAN_CPU_US_PER_MASK} µs CPU per mask, README); target ratio ≤ 0.25`,
+    },
+    {
+      name: 'triage_cost_43885_cpu_s_isic_dev',
+      value: (DATASET_PAIRS * mBig) / 1000,
+      unit: 's',
+      floor: scanSeconds,
+      ratio: (mBig * 1000) / SCAN_CPU_US_PER_MASK,
+      note: 'the same at the dev set sizes (2592×1936 to 4288×2848)',
+    },
+  ]
+}

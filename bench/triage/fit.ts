@@ -1,0 +1,121 @@
+/**
+ * Fitting the triage model (shared/labels/triage/score.ts) on evaluation samples: per evidence a
+ * ramp from the right maps' distribution (lo = its RAMP_LO quantile, hi = its RAMP_HI quantile),
+ * then non-negative logistic weights (suspicion only adds up), by gradient descent with a small L2
+ * penalty, each corruption kind weighted equally and the right maps as much as all kinds together.
+ * Cross-validation is by image: no image of the held-out fold is seen by its fit.
+ */
+import { EVIDENCE, scoreEvidence, type TriageModel } from '../../shared/labels/triage/score'
+import type { Sample } from './samples'
+
+export const RAMP_LO = 0.9
+export const RAMP_HI = 0.995
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0
+  const pos = q * (sorted.length - 1)
+  const i = Math.floor(pos)
+  const f = pos - i
+  return i + 1 < sorted.length ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i]
+}
+
+function fitLogistic(
+  x: number[][],
+  y: number[],
+  w: number[],
+  iters = 3000,
+  l2 = 1e-3,
+): { bias: number; weights: number[] } {
+  const d = x[0]?.length ?? 0
+  const beta = new Float64Array(d)
+  let bias = 0
+  const wsum = w.reduce((a, b) => a + b, 0)
+  // Adam keeps the step sizes sane whatever the scale of each evidence.
+  const m = new Float64Array(d + 1)
+  const v = new Float64Array(d + 1)
+  const lr = 0.05
+  for (let t = 1; t <= iters; t++) {
+    const g = new Float64Array(d + 1)
+    for (let i = 0; i < x.length; i++) {
+      let z = bias
+      for (let j = 0; j < d; j++) z += beta[j] * x[i][j]
+      const p = 1 / (1 + Math.exp(-z))
+      const r = (w[i] * (p - y[i])) / wsum
+      for (let j = 0; j < d; j++) g[j] += r * x[i][j]
+      g[d] += r
+    }
+    for (let j = 0; j < d; j++) g[j] += l2 * beta[j]
+    for (let j = 0; j <= d; j++) {
+      m[j] = 0.9 * m[j] + 0.1 * g[j]
+      v[j] = 0.999 * v[j] + 0.001 * g[j] * g[j]
+      const step = (lr * (m[j] / (1 - 0.9 ** t))) / (Math.sqrt(v[j] / (1 - 0.999 ** t)) + 1e-8)
+      if (j < d) beta[j] = Math.max(0, beta[j] - step)
+      else bias -= step
+    }
+  }
+  return { bias, weights: [...beta] }
+}
+
+const round = (v: number, digits = 4): number => Number(v.toPrecision(digits))
+
+/** Fits a model on `samples` (all of them: pass a training fold). */
+export function fitModel(samples: readonly Sample[], gridSide: number): TriageModel {
+  const clean = samples.filter((s) => s.kind === 'clean')
+  const ramps: Record<string, readonly [number, number]> = {}
+  for (const e of EVIDENCE) {
+    const vals = clean.map((s) => s.evidence[e.name]).filter((v) => v !== undefined && Number.isFinite(v))
+    vals.sort((a, b) => a - b)
+    const lo = quantile(vals, RAMP_LO)
+    let hi = quantile(vals, RAMP_HI)
+    if (!(hi > lo)) hi = lo + Math.max(1e-3, Math.abs(lo) * 0.05)
+    ramps[e.name] = [round(lo), round(hi)]
+  }
+  const kinds = new Map<string, number>()
+  for (const s of samples) kinds.set(s.kind, (kinds.get(s.kind) ?? 0) + 1)
+  const corruptKinds = [...kinds.keys()].filter((k) => k !== 'clean').length
+  const weightOf = (s: Sample): number =>
+    s.kind === 'clean' ? 1 / (kinds.get('clean') ?? 1) : 1 / (corruptKinds * (kinds.get(s.kind) ?? 1))
+  const part = (withImage: boolean): { bias: number; weights: Record<string, number> } => {
+    const ev = EVIDENCE.filter((e) => withImage || !e.image)
+    const x = samples.map((s) =>
+      ev.map((e) => {
+        const r = ramps[e.name]
+        const v = s.evidence[e.name] ?? 0
+        return v <= r[0] ? 0 : v >= r[1] ? 1 : (v - r[0]) / (r[1] - r[0])
+      }),
+    )
+    const fit = fitLogistic(
+      x,
+      samples.map((s) => (s.kind === 'clean' ? 0 : 1)),
+      samples.map(weightOf),
+    )
+    const weights: Record<string, number> = {}
+    ev.forEach((e, j) => {
+      if (fit.weights[j] > 1e-3) weights[e.name] = round(fit.weights[j])
+    })
+    return { bias: round(fit.bias), weights }
+  }
+  return { gridSide, ramps, pair: part(true), mask: part(false) }
+}
+
+/** Held-out scores: each sample scored by the model fitted on the other folds (fold = image % folds). */
+export function crossValidate(
+  samples: readonly Sample[],
+  folds: number,
+  gridSide: number,
+): { pair: number[]; mask: number[] } {
+  const pair = new Array<number>(samples.length)
+  const mask = new Array<number>(samples.length)
+  for (let f = 0; f < folds; f++) {
+    const model = fitModel(
+      samples.filter((s) => s.image % folds !== f),
+      gridSide,
+    )
+    samples.forEach((s, i) => {
+      if (s.image % folds !== f) return
+      pair[i] = scoreEvidence(s.evidence, model, true)
+      mask[i] = scoreEvidence(s.evidence, model, false)
+    })
+  }
+  return { pair, mask }
+}

@@ -1,0 +1,213 @@
+/**
+ * The suspicion score of a pair. features.ts measures the map (and the image); each measure is an
+ * "evidence" turned into [0, 1] by a ramp (0 at what most right maps show, 1 beyond what almost any
+ * right map shows); a reason's sub-score is the strongest of its evidences; the score is one
+ * logistic combination of the evidences. Ramps and weights were fitted on the dev set (model.ts,
+ * written by bench/triage/fit.ts). No trained network: a few dozen passes over a small grid.
+ */
+import type { LabelMap } from '../codes'
+import {
+  imageMeasures,
+  lesionRegion,
+  maskMeasures,
+  type CellRect,
+  type ImageMeasures,
+  type MaskMeasures,
+} from './features'
+import { gridOf, gridSizeFor, reduceToGrid, type LabelGrid } from './grid'
+import { TRIAGE_MODEL } from './model'
+import {
+  REASON_MIN_SCORE,
+  type TriageImage,
+  type TriageReason,
+  type TriageReasonCode,
+  type TriageRegion,
+  type TriageResult,
+} from './types'
+
+export interface Evidence {
+  name: string
+  reason: TriageReasonCode
+  /** Needs the image. */
+  image: boolean
+  /** The measure, oriented so that higher is more suspicious. */
+  get: (mask: MaskMeasures, image: ImageMeasures | null) => number
+}
+
+export const EVIDENCE: readonly Evidence[] = [
+  { name: 'lesionLighter', reason: 'labels-inverted', image: true, get: (_, i) => i?.lesionLighter ?? 0 },
+  { name: 'bandLow', reason: 'misaligned', image: true, get: (_, i) => i?.bandLow ?? 0 },
+  { name: 'bandLowNarrow', reason: 'misaligned', image: true, get: (_, i) => i?.bandLowNarrow ?? 0 },
+  { name: 'lowShare', reason: 'misaligned', image: true, get: (_, i) => i?.lowShare ?? 0 },
+  { name: 'outerRing', reason: 'misaligned', image: true, get: (_, i) => i?.outerRing ?? 0 },
+  { name: 'innerRing', reason: 'misaligned', image: true, get: (_, i) => i?.innerRing ?? 0 },
+  { name: 'outerHigh', reason: 'misaligned', image: true, get: (_, i) => i?.outerHigh ?? 0 },
+  { name: 'innerHigh', reason: 'misaligned', image: true, get: (_, i) => i?.innerHigh ?? 0 },
+  { name: 'edgeRatioLow', reason: 'misaligned', image: true, get: (_, i) => i?.edgeRatioLow ?? 0 },
+  { name: 'edgeInside', reason: 'misaligned', image: true, get: (_, i) => i?.edgeInside ?? 0 },
+  { name: 'edgeOutside', reason: 'misaligned', image: true, get: (_, i) => i?.edgeOutside ?? 0 },
+  { name: 'edgeInDepth', reason: 'misaligned', image: true, get: (_, i) => i?.edgeInDepth ?? 0 },
+  { name: 'edgeOutDepth', reason: 'misaligned', image: true, get: (_, i) => i?.edgeOutDepth ?? 0 },
+  { name: 'weakSeparation', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.separation : 0) },
+  {
+    name: 'attachedLike',
+    reason: 'certain-disagrees-with-image',
+    image: true,
+    get: (_, i) => i?.attachedLike ?? 0,
+  },
+  {
+    name: 'attachedSkin',
+    reason: 'certain-disagrees-with-image',
+    image: true,
+    get: (_, i) => i?.attachedSkin ?? 0,
+  },
+  {
+    name: 'disagreement',
+    reason: 'certain-disagrees-with-image',
+    image: true,
+    get: (_, i) => i?.disagreement ?? 0,
+  },
+  { name: 'mainBorderShare', reason: 'lesion-touches-border', image: false, get: (m) => m.mainBorderShare },
+  { name: 'otherBorderShare', reason: 'lesion-touches-border', image: false, get: (m) => m.otherBorderShare },
+  { name: 'otherComponentShare', reason: 'many-components', image: false, get: (m) => m.otherComponentShare },
+  { name: 'otherPossibleShare', reason: 'many-components', image: false, get: (m) => m.otherPossibleShare },
+  { name: 'thinOther', reason: 'many-components', image: false, get: (m) => m.thinOther },
+  { name: 'thinLesion', reason: 'many-components', image: false, get: (m) => m.thinLesion },
+  { name: 'holeShare', reason: 'holes', image: false, get: (m) => m.holeShare },
+  { name: 'lesionSmall', reason: 'lesion-tiny', image: false, get: (m) => -m.lesionShare },
+  { name: 'lesionLarge', reason: 'lesion-huge', image: false, get: (m) => m.lesionShare },
+  { name: 'uncertainShare', reason: 'uncertain-large', image: false, get: (m) => m.uncertainShare },
+]
+
+/** A fitted model: a ramp per evidence, and logistic weights with and without the image. */
+export interface TriageModel {
+  /** Longer side of the grid the model was fitted on. */
+  gridSide: number
+  ramps: Record<string, readonly [number, number]>
+  pair: { bias: number; weights: Record<string, number> }
+  mask: { bias: number; weights: Record<string, number> }
+}
+
+export interface TriageMeasures {
+  grid: LabelGrid
+  mask: MaskMeasures
+  /** Null without an image, or when the map has no boundary (all lesion or none). */
+  image: ImageMeasures | null
+  /** Raw evidence values (higher = more suspicious), by evidence name. */
+  evidence: Record<string, number>
+}
+
+/** 0 at or below `lo`, 1 at or above `hi`, linear between. */
+export function ramp(v: number, lo: number, hi: number): number {
+  if (!(v > lo)) return 0
+  if (v >= hi) return 1
+  return (v - lo) / (hi - lo)
+}
+
+function measureGrid(grid: LabelGrid, image: TriageImage | null): TriageMeasures {
+  const region = lesionRegion(grid)
+  const mask = maskMeasures(grid, region)
+  const img = image ? imageMeasures(grid, region, image) : null
+  const evidence: Record<string, number> = {}
+  for (const e of EVIDENCE) if (!e.image || image) evidence[e.name] = e.get(mask, img)
+  return { grid, mask, image: img, evidence }
+}
+
+/**
+ * Measures a pair: `map` at full size, `image` on a grid of it (or null for the mask-only measures,
+ * on a grid of `gridSide`). The map is reduced to the image's grid; at the same size it is used as is.
+ */
+export function measurePair(
+  map: LabelMap,
+  image: TriageImage | null,
+  gridSide = TRIAGE_MODEL.gridSide,
+): TriageMeasures {
+  const size = image ?? gridSizeFor(map.width, map.height, gridSide)
+  const grid =
+    size.width === map.width && size.height === map.height
+      ? gridOf(map)
+      : reduceToGrid(map, size.width, size.height)
+  return measureGrid(grid, image)
+}
+
+/** The score of measured evidence under a model: σ(bias + Σ weight · ramp(evidence)). */
+export function scoreEvidence(
+  evidence: Record<string, number>,
+  model: TriageModel,
+  withImage: boolean,
+): number {
+  const part = withImage ? model.pair : model.mask
+  let z = part.bias
+  for (const [name, w] of Object.entries(part.weights)) {
+    const v = evidence[name]
+    const r = model.ramps[name]
+    if (v === undefined || !r || w === 0) continue
+    z += w * ramp(v, r[0], r[1])
+  }
+  return 1 / (1 + Math.exp(-z))
+}
+
+/** The result for measures under a model (reasons with their sub-scores and regions). */
+export function triageResult(
+  m: TriageMeasures,
+  model: TriageModel,
+  extra: TriageReason[] = [],
+): TriageResult {
+  const sub = new Map<TriageReasonCode, number>()
+  for (const e of EVIDENCE) {
+    const v = m.evidence[e.name]
+    const r = model.ramps[e.name]
+    if (v === undefined || !r) continue
+    sub.set(e.reason, Math.max(sub.get(e.reason) ?? 0, ramp(v, r[0], r[1])))
+  }
+  const where: Partial<Record<TriageReasonCode, CellRect | undefined>> = {
+    'lesion-touches-border': m.mask.regions.border,
+    'many-components': m.mask.regions.otherComponent,
+    holes: m.mask.regions.hole,
+    misaligned: m.image?.regions.offEdge,
+    'certain-disagrees-with-image': m.image?.regions.disagreement,
+  }
+  const reasons: TriageReason[] = [...extra]
+  for (const [code, score] of sub) {
+    if (score < REASON_MIN_SCORE) continue
+    const reason: TriageReason = { code, score: round3(score) }
+    const r = where[code]
+    if (r) reason.region = toMaskRect(r, m.grid)
+    reasons.push(reason)
+  }
+  reasons.sort((a, b) => b.score - a.score)
+  return { score: round3(scoreEvidence(m.evidence, model, m.image !== null)), reasons }
+}
+
+function toMaskRect(r: CellRect, grid: LabelGrid): TriageRegion {
+  const x = Math.floor(r.x * grid.scaleX)
+  const y = Math.floor(r.y * grid.scaleY)
+  return { x, y, w: Math.ceil((r.x + r.w) * grid.scaleX) - x, h: Math.ceil((r.y + r.h) * grid.scaleY) - y }
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000
+
+/**
+ * Scores a pair from its mask (full size, values 0/1/255) and its image on a reduced grid of the
+ * mask (TriageImage). Regions are in mask pixels.
+ */
+export function scorePair(
+  map: LabelMap,
+  image: TriageImage,
+  model: TriageModel = TRIAGE_MODEL,
+): TriageResult {
+  return triageResult(measurePair(map, image, model.gridSide), model)
+}
+
+/**
+ * The mask-only score, for a pair without a readable image. `imageUnreadable` puts that reason
+ * (sub-score 1) first.
+ */
+export function scoreMask(
+  map: LabelMap,
+  opts: { imageUnreadable?: boolean } = {},
+  model: TriageModel = TRIAGE_MODEL,
+): TriageResult {
+  const extra: TriageReason[] = opts.imageUnreadable ? [{ code: 'image-unreadable', score: 1 }] : []
+  return triageResult(measurePair(map, null, model.gridSide), model, extra)
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest'
+import { scoreMask, scorePair } from '../../../../../shared/labels/triage/score'
+import {
+  TRIAGE_REASON_CODES,
+  type TriageReasonCode,
+  type TriageResult,
+} from '../../../../../shared/labels/triage/types'
+import { CX, CY, H, R, W, discMap, lesionImage, upscale } from './fixtures'
+
+const codes = (r: TriageResult): TriageReasonCode[] => r.reasons.map((x) => x.code)
+const subScore = (r: TriageResult, code: TriageReasonCode): number =>
+  r.reasons.find((x) => x.code === code)?.score ?? 0
+
+const image = lesionImage()
+const clean = scorePair(discMap(), image)
+
+describe('scorePair on tiny generated pairs', () => {
+  it('gives a right map a low score and no reason of weight', () => {
+    expect(clean.score).toBeGreaterThanOrEqual(0)
+    expect(clean.score).toBeLessThan(0.3)
+    for (const r of clean.reasons) expect(r.score, r.code).toBeLessThan(0.5)
+  })
+
+  it('returns scores in [0, 1], known codes, strongest reason first', () => {
+    const r = scorePair(discMap({ extra: (x, y) => (x < 8 && y < 8 ? 1 : null) }), image)
+    expect(r.score).toBeGreaterThan(0)
+    expect(r.score).toBeLessThanOrEqual(1)
+    for (const x of r.reasons) {
+      expect(TRIAGE_REASON_CODES).toContain(x.code)
+      expect(x.score).toBeGreaterThanOrEqual(0.1)
+      expect(x.score).toBeLessThanOrEqual(1)
+    }
+    const s = r.reasons.map((x) => x.score)
+    expect(s).toEqual([...s].sort((a, b) => b - a))
+  })
+
+  const cases: Array<[TriageReasonCode, () => TriageResult]> = [
+    [
+      'labels-inverted',
+      () => {
+        const m = discMap()
+        for (let i = 0; i < m.data.length; i++) m.data[i] = m.data[i] === 0 ? 1 : m.data[i] === 1 ? 0 : 255
+        return scorePair(m, image)
+      },
+    ],
+    ['misaligned', () => scorePair(discMap({ cx: CX + 14, cy: CY + 6 }), image)],
+    ['misaligned', () => scorePair(discMap({ r: R + 9 }), image)],
+    [
+      'certain-disagrees-with-image',
+      () => scorePair(discMap({ extra: (x) => (x < CX - 4 ? 0 : null) }), image),
+    ],
+    ['certain-disagrees-with-image', () => scorePair(discMap({ r: R - 8 }), image)],
+    [
+      'lesion-touches-border',
+      () => scorePair(discMap({ extra: (x, y) => (x < 12 && y < 12 ? 1 : null) }), image),
+    ],
+    [
+      'many-components',
+      () => scorePair(discMap({ extra: (x, y) => (Math.hypot(x - 105, y - 15) < 6 ? 1 : null) }), image),
+    ],
+    [
+      'holes',
+      () => scorePair(discMap({ extra: (x, y) => (Math.hypot(x - CX, y - CY) < 6 ? 0 : null) }), image),
+    ],
+    ['lesion-tiny', () => scorePair(discMap({ r: 0 }), image)],
+    [
+      'lesion-huge',
+      () =>
+        scorePair(discMap({ extra: (x, y) => (x > 2 && y > 2 && x < W - 3 && y < H - 3 ? 1 : null) }), image),
+    ],
+    [
+      'uncertain-large',
+      () =>
+        scorePair(
+          discMap({ band: 0, extra: (x, y) => (Math.hypot(x - CX, y - CY) < R + 14 ? 255 : null) }),
+          image,
+        ),
+    ],
+  ]
+  it.each(cases)(
+    '%s fires on its case, stronger than on the right map, and raises the score',
+    (code, make) => {
+      const r = make()
+      expect(codes(r)).toContain(code)
+      expect(subScore(r, code)).toBeGreaterThan(subScore(clean, code))
+      expect(r.score).toBeGreaterThan(clean.score)
+    },
+  )
+
+  it('reports a region in mask pixels for a region reason', () => {
+    // The same pair with the mask 4× larger than the image grid: regions scale with the mask.
+    const map = discMap({ extra: (x, y) => (Math.hypot(x - 105, y - 15) < 6 ? 1 : null) })
+    const small = scorePair(map, image).reasons.find((x) => x.code === 'many-components')
+    const big = scorePair(upscale(map, 4), image).reasons.find((x) => x.code === 'many-components')
+    expect(small?.region).toBeDefined()
+    const r = small!.region!
+    expect(r.x).toBeGreaterThan(95)
+    expect(r.x + r.w).toBeLessThanOrEqual(112)
+    expect(r.y + r.h).toBeLessThanOrEqual(23)
+    expect(big?.region).toEqual({ x: r.x * 4, y: r.y * 4, w: r.w * 4, h: r.h * 4 })
+  })
+
+  it('scores a mask on a reduced image grid like the same mask at the grid size', () => {
+    const big = scorePair(upscale(discMap(), 3), image)
+    expect(Math.abs(big.score - clean.score)).toBeLessThan(0.05)
+    const bad = scorePair(upscale(discMap({ cx: CX + 14, cy: CY + 6 }), 3), image)
+    expect(bad.score).toBeGreaterThan(big.score)
+  })
+
+  it('refuses an image that is not on a grid of the mask', () => {
+    expect(() => scorePair(discMap(), { width: W, height: H, data: new Uint8Array(10) })).toThrow(RangeError)
+  })
+})
+
+describe('scoreMask (no readable image)', () => {
+  it('puts image-unreadable first when asked, and scores the mask alone', () => {
+    const r = scoreMask(discMap(), { imageUnreadable: true })
+    expect(r.reasons[0]).toEqual({ code: 'image-unreadable', score: 1 })
+    expect(r.score).toBeLessThan(0.5)
+    expect(codes(scoreMask(discMap()))).not.toContain('image-unreadable')
+  })
+
+  it('still finds mask-only reasons', () => {
+    const corner = scoreMask(discMap({ extra: (x, y) => (x < 12 && y < 12 ? 1 : null) }))
+    expect(codes(corner)).toContain('lesion-touches-border')
+    expect(corner.score).toBeGreaterThan(scoreMask(discMap()).score)
+    expect(codes(scoreMask(discMap({ r: 0 })))).toContain('lesion-tiny')
+  })
+})
