@@ -40,7 +40,6 @@ function start(): Worker | undefined {
     unavailable = true
     return undefined
   }
-  w.unref()
   w.on('message', (msg: WorkerReply) => {
     if (msg.type !== 'analysis') return
     const p = pending.get(msg.id)
@@ -64,6 +63,8 @@ function start(): Worker | undefined {
   }
   w.on('error', fail)
   w.on('exit', fail)
+  // After the listeners: adding a 'message' listener refs the worker again.
+  w.unref()
   worker = w
   return w
 }

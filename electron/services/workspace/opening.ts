@@ -43,6 +43,14 @@ const SQL = {
   setHolder: `INSERT OR REPLACE INTO meta (key, value) VALUES ('holder', ?)`,
   dropHolder: `DELETE FROM meta WHERE key = 'holder'`,
   decided: `SELECT count(*) FROM events`,
+  positions: `SELECT id, idx FROM pairs`,
+  insertPosition: `INSERT INTO pairs (id, idx) VALUES (?, ?)`,
+  move: `UPDATE pairs SET idx = ? WHERE id = ?`,
+  oldPairs: `SELECT id, status, note, curator, updated_at FROM pairs`,
+  oldEvents: `SELECT * FROM events ORDER BY seq`,
+  salvagePair: `INSERT OR REPLACE INTO pairs (id, status, note, curator, updated_at) VALUES (?, ?, ?, ?, ?)`,
+  salvageEvent: `INSERT INTO events (at, curator, pair_id, kind, from_status, to_status, note, transitions, mask_sha256, recovered)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 } as const
 
 /** What an opening hands to the facade. */
@@ -406,7 +414,7 @@ async function discardInterruptedCreation(dbFile: string, nativeBinding: string 
 /** Inserts rows for new ids and refreshes every row's position in the dataset (writes only changes). */
 function syncPairs(db: SqliteDatabase, dataset: Dataset): void {
   const known = new Map<string, number | null>()
-  for (const [id, idx] of db.prepare(`SELECT id, idx FROM pairs`).raw().all() as [string, number | null][]) {
+  for (const [id, idx] of db.prepare(SQL.positions).raw().all() as [string, number | null][]) {
     known.set(id, idx)
   }
   const inserts: [string, number][] = []
@@ -420,8 +428,8 @@ function syncPairs(db: SqliteDatabase, dataset: Dataset): void {
   }
   for (const [id, idx] of known) if (idx !== null) moves.push([null, id])
   if (inserts.length === 0 && moves.length === 0) return
-  const insert = db.prepare(`INSERT INTO pairs (id, idx) VALUES (?, ?)`)
-  const move = db.prepare(`UPDATE pairs SET idx = ? WHERE id = ?`)
+  const insert = db.prepare(SQL.insertPosition)
+  const move = db.prepare(SQL.move)
   db.transaction(() => {
     // Clear moved positions first: no transient duplicates if positions are ever made unique.
     for (const [, id] of moves) move.run(null, id)
@@ -444,11 +452,9 @@ function salvage(
     return out
   }
   try {
-    const insertPair = db.prepare(
-      `INSERT OR REPLACE INTO pairs (id, status, note, curator, updated_at) VALUES (?, ?, ?, ?, ?)`,
-    )
+    const insertPair = db.prepare(SQL.salvagePair)
     try {
-      const rows = old.prepare(`SELECT id, status, note, curator, updated_at FROM pairs`).all() as PairRow[]
+      const rows = old.prepare(SQL.oldPairs).all() as PairRow[]
       db.transaction(() => {
         for (const r of rows) {
           if (typeof r.id !== 'string' || !MASK_FILE.test(`${r.id}.png`) || !isPairStatus(r.status)) continue
@@ -462,11 +468,8 @@ function salvage(
       // Unreadable table: nothing more to save from it.
     }
     try {
-      const rows = old.prepare(`SELECT * FROM events ORDER BY seq`).all() as EventRow[]
-      const insert = db.prepare(
-        `INSERT INTO events (at, curator, pair_id, kind, from_status, to_status, note, transitions, mask_sha256, recovered)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
+      const rows = old.prepare(SQL.oldEvents).all() as EventRow[]
+      const insert = db.prepare(SQL.salvageEvent)
       db.transaction(() => {
         for (const r of rows) {
           if (!isPairStatus(r.from_status) || !isPairStatus(r.to_status) || typeof r.pair_id !== 'string')
