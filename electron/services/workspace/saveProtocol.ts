@@ -22,8 +22,7 @@ import {
   type MaskPngFormat,
 } from '../mask/maskPng'
 import { readMaskPngFormat } from '../mask/pngFormat'
-import { countTransitions } from '../mask/maskStats'
-import { maskStatsOffThread } from '../mask/statsOffThread'
+import { countTransitions, maskStats } from '../mask/maskStats'
 import { iso, statsParams, type PendingPayload } from './rows'
 import { sqliteError } from './sqlite'
 import type { WorkspaceContext } from './store'
@@ -70,36 +69,34 @@ export class MaskSaver {
   ): Promise<SaveMaskResult> {
     const ctx = this.#ctx
     const target = ctx.maskFile(id)
-    // The CPU-heavy steps (tens of ms each on 12 Mpx) run side by side: the statistics on a worker
-    // thread from the start (they check the values: mask-values), the previous mask's inflate and
-    // then the deflate on the thread pool, the transitions here; the event loop gets turns in
-    // between, so IPC and HTTP requests are served meanwhile. The encoder need not check the values
-    // again: its PNG is used only once the statistics succeeded.
-    const analysing = maskStatsOffThread(map, target)
-    analysing.catch(() => undefined)
-    let encoding: Promise<Buffer> | undefined
+    const corrected = ctx.store.row(id)?.mask_sha256 ?? null
+    const { format, previous } = await this.#sourceAndPrevious(id, index, corrected)
+    if (map.width !== previous.width || map.height !== previous.height) {
+      throw new CodedError(
+        'mask-size',
+        `the mask is ${map.width}×${map.height} but ${id}'s source mask is ${previous.width}×${previous.height}`,
+        target,
+      )
+    }
+    // The CPU-heavy steps (tens of ms each on 12 Mpx) overlap or give the event loop a turn in
+    // between, so IPC and HTTP requests are served while a large mask is being saved: the deflate
+    // runs on the thread pool while this thread computes the statistics (which check the values:
+    // mask-values) and the transitions. The encoder need not check the values again: its PNG is
+    // used only once the statistics succeeded.
+    const encoding = encodeMaskPngAsync(map, format, { valuesChecked: true })
+    encoding.catch(() => undefined)
     let stats: MaskStats
     let transitions: Transition[]
     try {
-      const corrected = ctx.store.row(id)?.mask_sha256 ?? null
-      const { format, previous } = await this.#sourceAndPrevious(id, index, corrected)
-      if (map.width !== previous.width || map.height !== previous.height) {
-        throw new CodedError(
-          'mask-size',
-          `the mask is ${map.width}×${map.height} but ${id}'s source mask is ${previous.width}×${previous.height}`,
-          target,
-        )
-      }
-      encoding = encodeMaskPngAsync(map, format, { valuesChecked: true })
-      encoding.catch(() => undefined)
+      await turn()
+      stats = maskStats(map, target)
       await turn()
       transitions = countTransitions(previous.data, map.data)
-      stats = await analysing
     } catch (err) {
-      await Promise.allSettled([analysing, encoding])
+      await encoding.catch(() => undefined)
       throw err
     }
-    const png = await (encoding as Promise<Buffer>)
+    const png = await encoding
     const hash = sha256Hex(png)
     // The PNG must decode to exactly `map` (checked here, the inflate again on the thread pool while
     // the pending row commits); the file written is then compared byte for byte with it.

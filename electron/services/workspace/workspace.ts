@@ -33,7 +33,6 @@ import {
 import type { Dataset } from '../dataset'
 import { fsError } from '../fs/atomicWrite'
 import { readLabelMap } from '../mask/labelMap'
-import { warmStatsWorker } from '../mask/statsOffThread'
 import { LOCK_FILE, type WorkspaceLock } from './lock'
 import {
   createWorkspace,
@@ -208,7 +207,6 @@ export class Workspace implements WorkspaceContext {
       )
     }
     if (parts.readOnlyReason === null) {
-      warmStatsWorker() // a save's statistics run there: started before the first save
       recordHolder(parts.db, curator)
       await recover(ws, ws.#saver)
     }
