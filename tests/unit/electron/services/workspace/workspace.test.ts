@@ -129,6 +129,12 @@ describe('create and open', () => {
     )
     expect(err).toBe('bad-request')
     await expect(fsp.stat(path.join(sources.images, 'ws'))).rejects.toThrow()
+    // A child whose name starts with two dots is inside too (a '..' prefix test let it through).
+    const dotted = path.join(sources.images, '..ws')
+    expect(await codeOf(Workspace.create(dotted, { masks: sources.masks, images: [sources.images] }))).toBe(
+      'bad-request',
+    )
+    await expect(fsp.stat(dotted)).rejects.toThrow()
   })
 
   it('reports a folder that is not a workspace', async () => {
