@@ -14,6 +14,7 @@ import { benchEditor } from './editor'
 import { benchExport } from './export'
 import { benchPairOpen } from './pairOpen'
 import { benchTeam } from './team'
+import { benchTriage } from './triage/bench'
 import { benchWorkspace } from './workspace'
 import { benchLabels } from './labels'
 
@@ -40,6 +41,7 @@ const GROUPS: Record<string, (work: string, log: Log) => Metric[] | Promise<Metr
   export: (work, log) => benchExport(work, log),
   dashboard: (work, log) => benchDashboard(work, log),
   team: (work, log) => benchTeam(work, log),
+  triage: (_work, log) => benchTriage(log),
 }
 
 /** The groups named on the command line (all when none), or an error naming the unknown ones. */

@@ -1,6 +1,7 @@
 /**
  * Fitting the triage model (shared/labels/triage/score.ts) on evaluation samples: per evidence a
- * ramp from the right maps' distribution (lo = its RAMP_LO quantile, hi = its RAMP_HI quantile),
+ * ramp from the right maps' distribution (lo = its RAMP_LO quantile, hi = its RAMP_HI quantile; for
+ * the reasons shown, lo = REASON_RAMP_LO),
  * then non-negative logistic weights (suspicion only adds up), by gradient descent with a small L2
  * penalty, each corruption kind weighted equally and the right maps as much as all kinds together.
  * Cross-validation is by image: no image of the held-out fold is seen by its fit.
@@ -8,8 +9,11 @@
 import { EVIDENCE, scoreEvidence, type TriageModel } from '../../shared/labels/triage/score'
 import type { Sample } from './samples'
 
-export const RAMP_LO = 0.9
+/** Ramps of the score: from the right maps' median (most of the range still ranks) to their 99.5th percentile. */
+export const RAMP_LO = 0.5
 export const RAMP_HI = 0.995
+/** Ramps of the reasons shown: a reason appears only beyond what 90 % of right maps show. */
+export const REASON_RAMP_LO = 0.9
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return 0
@@ -62,13 +66,17 @@ const round = (v: number, digits = 4): number => Number(v.toPrecision(digits))
 export function fitModel(samples: readonly Sample[], gridSide: number): TriageModel {
   const clean = samples.filter((s) => s.kind === 'clean')
   const ramps: Record<string, readonly [number, number]> = {}
+  const reasonRamps: Record<string, readonly [number, number]> = {}
   for (const e of EVIDENCE) {
     const vals = clean.map((s) => s.evidence[e.name]).filter((v) => v !== undefined && Number.isFinite(v))
     vals.sort((a, b) => a - b)
-    const lo = quantile(vals, RAMP_LO)
-    let hi = quantile(vals, RAMP_HI)
-    if (!(hi > lo)) hi = lo + Math.max(1e-3, Math.abs(lo) * 0.05)
-    ramps[e.name] = [round(lo), round(hi)]
+    const hi = quantile(vals, RAMP_HI)
+    const rampFrom = (q: number): readonly [number, number] => {
+      const lo = quantile(vals, q)
+      return [round(lo), round(hi > lo ? hi : lo + Math.max(1e-3, Math.abs(lo) * 0.05))]
+    }
+    ramps[e.name] = rampFrom(RAMP_LO)
+    reasonRamps[e.name] = rampFrom(REASON_RAMP_LO)
   }
   const kinds = new Map<string, number>()
   for (const s of samples) kinds.set(s.kind, (kinds.get(s.kind) ?? 0) + 1)
@@ -95,7 +103,7 @@ export function fitModel(samples: readonly Sample[], gridSide: number): TriageMo
     })
     return { bias: round(fit.bias), weights }
   }
-  return { gridSide, ramps, pair: part(true), mask: part(false) }
+  return { gridSide, ramps, reasonRamps, pair: part(true), mask: part(false) }
 }
 
 /** Held-out scores: each sample scored by the model fitted on the other folds (fold = image % folds). */

@@ -1,13 +1,13 @@
 /** The TypeScript source of shared/labels/triage/model.ts for a fitted model. */
 import type { TriageModel } from '../../shared/labels/triage/score'
-import { RAMP_HI, RAMP_LO } from './fit'
+import { RAMP_HI, RAMP_LO, REASON_RAMP_LO } from './fit'
 
 export function modelSource(model: TriageModel, samples: number, images: number): string {
   return `/**
  * The fitted triage model (written by bench/triage/bench.ts with WSM_TRIAGE_WRITE_MODEL=1; do not edit
  * by hand). Fitted on ${samples} weak maps of ${images} real dev images (../shared/isic-dev), right
- * and corrupted: ramps from the right maps' ${RAMP_LO} and ${RAMP_HI} quantiles, non-negative
- * logistic weights. The reported quality comes from held-out folds, not from this fit.
+ * and corrupted: score ramps from the right maps' ${RAMP_LO} and ${RAMP_HI} quantiles (reasons from
+ * ${REASON_RAMP_LO}), non-negative logistic weights. The reported quality comes from held-out folds, not from this fit.
  */
 import type { TriageModel } from './score'
 

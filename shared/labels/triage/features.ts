@@ -593,32 +593,30 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
     innerHigh /= ringWeight
   }
 
-  // Background cells next to the region that look like the lesion core, connected to the edge.
-  const like = new Uint8Array(n)
-  for (let i = 0; i < n; i++) if (!inside[i] && sd[i] <= T && f[i] > 0.5) like[i] = 1
-  const likeComp = components(width, height, like)
-  const touches = new Uint8Array(likeComp.list.length)
-  for (let i = 0; i < n; i++) {
-    const c = likeComp.id[i]
-    if (c >= 0 && sd[i] < ringA + 1) touches[c] = 1
+  // Cells of one side that look like the other side, in components touching the edge, over the
+  // region's area.
+  const attachedShare = (pick: (i: number) => boolean, nearEdge: (i: number) => boolean): number => {
+    const set = new Uint8Array(n)
+    for (let i = 0; i < n; i++) if (pick(i)) set[i] = 1
+    const comp = components(width, height, set)
+    const touches = new Uint8Array(comp.list.length)
+    for (let i = 0; i < n; i++) {
+      const c = comp.id[i]
+      if (c >= 0 && nearEdge(i)) touches[c] = 1
+    }
+    let sum = 0
+    comp.list.forEach((c, k) => {
+      if (touches[k]) sum += c.area
+    })
+    return sum / Math.max(1, region.area)
   }
-  let attached = 0
-  likeComp.list.forEach((c, k) => {
-    if (touches[k]) attached += c.area
-  })
-  // Certain lesion cells next to the edge that look like the skin, connected to the edge.
-  const skin = new Uint8Array(n)
-  for (let i = 0; i < n; i++) if (inside[i] && label[i] === LABEL_LESION && f[i] < 0.5) skin[i] = 1
-  const skinComp = components(width, height, skin)
-  const skinTouches = new Uint8Array(skinComp.list.length)
-  for (let i = 0; i < n; i++) {
-    const c = skinComp.id[i]
-    if (c >= 0 && sd[i] > -(ringA + 1)) skinTouches[c] = 1
-  }
-  let attachedSkin = 0
-  skinComp.list.forEach((c, k) => {
-    if (skinTouches[k]) attachedSkin += c.area
-  })
+  const outsideNear = (i: number): boolean => sd[i] < ringA + 1
+  const insideNear = (i: number): boolean => sd[i] > -(ringA + 1)
+  const attached = attachedShare((i) => !inside[i] && sd[i] <= T && f[i] > 0.5, outsideNear)
+  const attachedSkin = attachedShare(
+    (i) => inside[i] === 1 && label[i] === LABEL_LESION && f[i] < 0.5,
+    insideNear,
+  )
 
   return {
     bandLow,
@@ -628,8 +626,8 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
     innerRing: innerMean,
     outerHigh,
     innerHigh,
-    attachedLike: attached / Math.max(1, region.area),
-    attachedSkin: attachedSkin / Math.max(1, region.area),
+    attachedLike: attached,
+    attachedSkin,
     lesionLighter,
     disagreement: badCount / Math.max(1, region.area),
     edgeRatioLow,

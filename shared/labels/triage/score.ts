@@ -83,7 +83,10 @@ export const EVIDENCE: readonly Evidence[] = [
 export interface TriageModel {
   /** Longer side of the grid the model was fitted on. */
   gridSide: number
+  /** Ramps of the score's evidence. */
   ramps: Record<string, readonly [number, number]>
+  /** Ramps of the reasons' sub-scores (stricter: a reason shows only where right maps rarely go). */
+  reasonRamps: Record<string, readonly [number, number]>
   pair: { bias: number; weights: Record<string, number> }
   mask: { bias: number; weights: Record<string, number> }
 }
@@ -156,7 +159,7 @@ export function triageResult(
   const sub = new Map<TriageReasonCode, number>()
   for (const e of EVIDENCE) {
     const v = m.evidence[e.name]
-    const r = model.ramps[e.name]
+    const r = model.reasonRamps[e.name]
     if (v === undefined || !r) continue
     sub.set(e.reason, Math.max(sub.get(e.reason) ?? 0, ramp(v, r[0], r[1])))
   }
