@@ -654,7 +654,13 @@ function prepareEncode(
   // Every value is a label here, so the largest one is found by two native scans (needed only to
   // promote a low bit depth or to extend a palette: an 8-bit grey mask skips them).
   const maxValue =
-    format.bitDepth === 8 && format.colorType === 0 ? 255 : data.includes(255) ? 255 : data.includes(1) ? 1 : 0
+    format.bitDepth === 8 && format.colorType === 0
+      ? 255
+      : data.includes(255)
+        ? 255
+        : data.includes(1)
+          ? 1
+          : 0
 
   let palette = format.palette
   let bitDepth: number = format.bitDepth
