@@ -74,6 +74,10 @@ export interface ImageMeasures {
   edgeOutDepth: number
   /** Lesion core vs skin contrast over the image's spread along that colour direction. */
   separation: number
+  /** Share of the certain lesion just inside the band whose colour is that of the skin around. */
+  skinInside: number
+  /** Share of the certain background just outside the band whose colour is not the farther skin's. */
+  notSkinOutside: number
   /**
    * Mean over sectors of 1 − (inner ring − outer ring) / (core − skin), at least 0: high where the
    * band separates nothing (both sides skin, or both lesion).
@@ -593,6 +597,35 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
     innerHigh /= ringWeight
   }
 
+  // The skin's colour distribution (mean, covariance) just outside the band and farther out; the
+  // share of certain lesion just inside the band that is skin by it (dilated masks), and of certain
+  // background just outside the band that is not skin by the farther skin (eroded masks).
+  const near0 = ringA
+  const near1 = ringA + ringW
+  const skinNear = colourStats(
+    rgb,
+    n,
+    (i) => label[i] === LABEL_BACKGROUND && sd[i] > near0 && sd[i] <= near1,
+  )
+  const skinFar =
+    colourStats(rgb, n, (i) => label[i] === LABEL_BACKGROUND && sd[i] > near1 + ringW && sd[i] <= 2 * T) ??
+    skinNear
+  let skinInside = 0
+  let insideCount = 0
+
+  let notSkinOutside = 0
+  let outsideCount = 0
+  for (let i = 0; i < n; i++) {
+    const d = sd[i]
+    if (skinNear && label[i] === LABEL_LESION && d < -near0 && d >= -near1) {
+      insideCount++
+      if (mahalanobis2(skinNear, rgb, i) < SKIN_D2) skinInside++
+    } else if (skinFar && label[i] === LABEL_BACKGROUND && d > near0 && d <= near1) {
+      outsideCount++
+      if (mahalanobis2(skinFar, rgb, i) > SKIN_D2) notSkinOutside++
+    }
+  }
+
   // Cells of one side that look like the other side, in components touching the edge, over the
   // region's area.
   const attachedShare = (pick: (i: number) => boolean, nearEdge: (i: number) => boolean): number => {
@@ -619,6 +652,8 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
   )
 
   return {
+    skinInside: insideCount > 0 ? skinInside / insideCount : 0,
+    notSkinOutside: outsideCount > 0 ? notSkinOutside / outsideCount : 0,
     bandLow,
     bandLowNarrow,
     lowShare,
@@ -639,6 +674,79 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
     separation,
     regions: { disagreement: badComp ? rectOf(badComp) : undefined, offEdge: offRect },
   }
+}
+
+/** χ² with 3 degrees of freedom, 95 %: within it a colour counts as the skin's. */
+const SKIN_D2 = 7.81
+
+interface ColourStats {
+  mean: [number, number, number]
+  /** Inverse covariance, row-major 3×3. */
+  inv: Float64Array
+}
+
+/** Mean and inverse covariance (regularized by 4 on the diagonal) of the cells `pick` selects. */
+function colourStats(rgb: Float32Array, n: number, pick: (i: number) => boolean): ColourStats | null {
+  let c = 0
+  const m = [0, 0, 0]
+  const s = new Float64Array(9)
+  for (let i = 0; i < n; i++) {
+    if (!pick(i)) continue
+    c++
+    const r = rgb[i * 3]
+    const g = rgb[i * 3 + 1]
+    const b = rgb[i * 3 + 2]
+    m[0] += r
+    m[1] += g
+    m[2] += b
+    s[0] += r * r
+    s[1] += r * g
+    s[2] += r * b
+    s[4] += g * g
+    s[5] += g * b
+    s[8] += b * b
+  }
+  if (c < 10) return null
+  for (let k = 0; k < 3; k++) m[k] /= c
+  const cov = [
+    s[0] / c - m[0] * m[0] + 4,
+    s[1] / c - m[0] * m[1],
+    s[2] / c - m[0] * m[2],
+    s[4] / c - m[1] * m[1] + 4,
+    s[5] / c - m[1] * m[2],
+    s[8] / c - m[2] * m[2] + 4,
+  ]
+  const [a, b, d, e, f, i] = cov
+  // Symmetric [[a b d] [b e f] [d f i]].
+  const A = e * i - f * f
+  const B = -(b * i - f * d)
+  const C = b * f - e * d
+  const det = a * A + b * B + d * C
+  if (!(det > 0)) return null
+  const inv = new Float64Array([
+    A / det,
+    B / det,
+    C / det,
+    B / det,
+    (a * i - d * d) / det,
+    -(a * f - b * d) / det,
+    C / det,
+    -(a * f - b * d) / det,
+    (a * e - b * b) / det,
+  ])
+  return { mean: [m[0], m[1], m[2]], inv }
+}
+
+function mahalanobis2(st: ColourStats, rgb: Float32Array, i: number): number {
+  const x = rgb[i * 3] - st.mean[0]
+  const y = rgb[i * 3 + 1] - st.mean[1]
+  const z = rgb[i * 3 + 2] - st.mean[2]
+  const v = st.inv
+  return (
+    x * (v[0] * x + v[1] * y + v[2] * z) +
+    y * (v[3] * x + v[4] * y + v[5] * z) +
+    z * (v[6] * x + v[7] * y + v[8] * z)
+  )
 }
 
 /** 3×3 box mean of an interleaved RGB image (edges clamped), as floats. */

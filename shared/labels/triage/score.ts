@@ -36,6 +36,8 @@ export interface Evidence {
 
 export const EVIDENCE: readonly Evidence[] = [
   { name: 'lesionLighter', reason: 'labels-inverted', image: true, get: (_, i) => i?.lesionLighter ?? 0 },
+  { name: 'skinInside', reason: 'misaligned', image: true, get: (_, i) => i?.skinInside ?? 0 },
+  { name: 'notSkinOutside', reason: 'misaligned', image: true, get: (_, i) => i?.notSkinOutside ?? 0 },
   { name: 'bandLow', reason: 'misaligned', image: true, get: (_, i) => i?.bandLow ?? 0 },
   { name: 'bandLowNarrow', reason: 'misaligned', image: true, get: (_, i) => i?.bandLowNarrow ?? 0 },
   { name: 'lowShare', reason: 'misaligned', image: true, get: (_, i) => i?.lowShare ?? 0 },
