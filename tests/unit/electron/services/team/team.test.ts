@@ -275,6 +275,7 @@ suite(title, () => {
     const s = await teamStatus(t.url)
 
     // Independently: lesion pixel sets of both final masks, from the source PNGs.
+    const perPair = new Map<string, { dice: number; jaccardUncertain: number }>()
     const zipDir = await inWorkspace(t.lead, async (ws) => {
       const out: number[] = []
       for (const [i, id] of ids.entries()) {
@@ -288,6 +289,17 @@ suite(title, () => {
         fb.data.forEach((v, k) => v === 1 && B.add(k))
         const inter = [...A].filter((k) => B.has(k)).length
         out.push(inter / (A.size + B.size - inter))
+        // Within the source's uncertain pixels only.
+        const U = new Set<number>()
+        src.data.forEach((v, k) => v === 255 && U.add(k))
+        const uA = [...A].filter((k) => U.has(k))
+        const uB = new Set([...B].filter((k) => U.has(k)))
+        const uInter = uA.filter((k) => uB.has(k)).length
+        const uUnion = uA.length + uB.size - uInter
+        perPair.set(id, {
+          dice: (2 * inter) / (A.size + B.size),
+          jaccardUncertain: uUnion === 0 ? 1 : uInter / uUnion,
+        })
       }
       return out
     })
@@ -298,6 +310,14 @@ suite(title, () => {
     }
     expect(s.doubleReviewed).toBe(6)
     expect(s.agreement.pairs).toBe(6)
+    const stored = await t.q<{ pair_id: string; dice: number; jaccard_uncertain: number }>(
+      'SELECT pair_id, dice, jaccard_uncertain FROM agreements ORDER BY pair_id',
+    )
+    expect(stored.length).toBe(6)
+    for (const r of stored) {
+      expect(r.dice).toBeCloseTo(perPair.get(r.pair_id)!.dice, 10)
+      expect(r.jaccard_uncertain).toBeCloseTo(perPair.get(r.pair_id)!.jaccardUncertain, 10)
+    }
     expect(s.agreement.jaccardMedian).toBeCloseTo(q(0.5), 10)
     expect(s.agreement.jaccardQ1).toBeCloseTo(q(0.25), 10)
     expect(s.agreement.jaccardQ3).toBeCloseTo(q(0.75), 10)
