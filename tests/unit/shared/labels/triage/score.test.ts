@@ -127,3 +127,34 @@ describe('scoreMask (no readable image)', () => {
     expect(codes(scoreMask(discMap({ r: 0 })))).toContain('lesion-tiny')
   })
 })
+
+describe('degenerate maps', () => {
+  const fill = (width: number, height: number, v: number) => ({
+    width,
+    height,
+    data: new Uint8Array(width * height).fill(v),
+  })
+  const flat = (width: number, height: number) => ({
+    width,
+    height,
+    data: new Uint8Array(width * height * 3).fill(128),
+  })
+  it.each([
+    ['1×1 lesion', fill(1, 1, 1)],
+    ['all background', fill(30, 20, 0)],
+    ['all lesion', fill(30, 20, 1)],
+    ['all uncertain', fill(30, 20, 255)],
+    ['one row', fill(40, 1, 1)],
+  ])('scores %s with and without an image, in [0, 1]', (_, map) => {
+    for (const r of [scorePair(map, flat(map.width, map.height)), scoreMask(map)]) {
+      expect(r.score).toBeGreaterThanOrEqual(0)
+      expect(r.score).toBeLessThanOrEqual(1)
+      expect(Number.isFinite(r.score)).toBe(true)
+    }
+  })
+
+  it('flags an empty map as lesion-tiny and a full one as lesion-huge', () => {
+    expect(codes(scorePair(fill(30, 20, 0), flat(30, 20)))).toContain('lesion-tiny')
+    expect(codes(scorePair(fill(30, 20, 1), flat(30, 20)))).toContain('lesion-huge')
+  })
+})
