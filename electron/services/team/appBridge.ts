@@ -33,6 +33,11 @@ export class TeamRoom {
   constructor(
     readonly workspace: Workspace,
     private readonly isCurrent: () => boolean = () => true,
+    private readonly timing: { firstMs: number; intervalMs: number; maxBackoffMs: number } = {
+      firstMs: 10_000,
+      intervalMs: INTERVAL_MS,
+      maxBackoffMs: MAX_BACKOFF_MS,
+    },
   ) {}
 
   get joined(): boolean {
@@ -102,15 +107,14 @@ export class TeamRoom {
       this.#timer = setTimeout(async () => {
         if (this.#stopped || !this.isCurrent()) return this.stop()
         await this.syncNow().catch(() => undefined)
+        const { intervalMs, maxBackoffMs } = this.timing
         const backoff =
-          this.#failures === 0
-            ? INTERVAL_MS
-            : Math.min(MAX_BACKOFF_MS, INTERVAL_MS * 2 ** (this.#failures - 1))
+          this.#failures === 0 ? intervalMs : Math.min(maxBackoffMs, intervalMs * 2 ** (this.#failures - 1))
         if (!this.#stopped) schedule(backoff)
       }, ms)
       this.#timer.unref()
     }
-    schedule(10_000)
+    schedule(this.timing.firstMs)
   }
 
   stop(): void {

@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CodedError } from '../../../../../shared/api/errors'
-import { createTeamHandlers } from '../../../../../electron/services/team/appBridge'
+import { createTeamHandlers, TeamRoom } from '../../../../../electron/services/team/appBridge'
 import { TeamLocal } from '../../../../../electron/services/team/localState'
 import { initTeam, joinTeam } from '../../../../../electron/services/team/membership'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
@@ -94,6 +94,47 @@ suite(`the app's team calls${postgresSkipReason ? ` (skipped: ${postgresSkipReas
       expect((await h['team:status']()).adjudicationPending).toBe(0)
     } finally {
       await lead.close()
+    }
+  })
+
+  it('syncs by itself while the workspace is open, and stops when it is no longer the current one', async () => {
+    const sources = await teamSources(path.join(root, 'auto'), 4)
+    const url = await server.createDatabase('auto')
+    const leadDir = await makeWorkspace(path.join(root, 'auto'), 'lead', sources)
+    const dir = await makeWorkspace(path.join(root, 'auto'), 'dee', sources)
+    await initTeam(leadDir, url, { batch: 2, doubleReview: 0 })
+    await joinTeam(dir, url, 'dee')
+    const ws = await Workspace.open(dir)
+    let current = true
+    const room = new TeamRoom(ws, () => current, { firstMs: 10, intervalMs: 20, maxBackoffMs: 40 })
+    try {
+      await ws.setStatus(sources.ids[3], 'accepted')
+      expect(room.state().pending).toBe(1)
+      room.start()
+      const until = async (ok: () => boolean) => {
+        for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 10))
+        return ok()
+      }
+      expect(await until(() => room.state().pending === 0 && room.state().lastSync?.ok === true)).toBe(true)
+      expect(room.state().assigned.length).toBe(2)
+      const pushed = await server.query(
+        "SELECT count(*) AS n FROM decisions WHERE curator = 'dee'",
+        [],
+        'auto',
+      )
+      expect(Number(pushed.rows[0].n)).toBe(1)
+      // No sync starts once the workspace is no longer current; one in flight may still finish.
+      current = false
+      expect(await until(() => room.state().state !== 'syncing')).toBe(true)
+      const before = room.state().lastSync?.at
+      await new Promise((r) => setTimeout(r, 150))
+      await ws.setStatus(sources.ids[2], 'rejected')
+      await new Promise((r) => setTimeout(r, 150))
+      expect(room.state()).toMatchObject({ pending: 1 })
+      expect(room.state().lastSync?.at).toBe(before)
+    } finally {
+      room.stop()
+      await ws.close()
     }
   })
 

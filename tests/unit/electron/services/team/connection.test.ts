@@ -3,6 +3,9 @@
  * redaction (pure), then against a real server — refused port, wrong and right passwords (URL,
  * PGPASSWORD), sslmode=require against a server without TLS.
  */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CodedError } from '../../../../../shared/api/errors'
 import {
@@ -85,6 +88,24 @@ suite(`connections to a real server${postgresSkipReason ? ` (skipped: ${postgres
     } finally {
       if (saved === undefined) delete process.env.PGPASSWORD
       else process.env.PGPASSWORD = saved
+    }
+  })
+
+  it('the password can come from a .pgpass file (PGPASSFILE)', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-pgpass-'))
+    const file = path.join(dir, 'pgpass')
+    await fsp.writeFile(file, `127.0.0.1:${server.port}:postgres:${SECRET_ROLE}:${SECRET_PASSWORD}\n`, {
+      mode: 0o600,
+    })
+    const saved = process.env.PGPASSFILE
+    process.env.PGPASSFILE = file
+    try {
+      const url = `postgres://${SECRET_ROLE}@127.0.0.1:${server.port}/postgres`
+      expect(await withClient(url, async (c) => (await c.query('SELECT 3 AS three')).rows[0].three)).toBe(3)
+    } finally {
+      if (saved === undefined) delete process.env.PGPASSFILE
+      else process.env.PGPASSFILE = saved
+      await fsp.rm(dir, { recursive: true, force: true })
     }
   })
 
