@@ -18,6 +18,7 @@ import {
   adjudicationCase,
   adjudicationQueue,
 } from '../../../../../electron/services/team/adjudication'
+import { assignPairs } from '../../../../../electron/services/team/claims'
 import { withClient } from '../../../../../electron/services/team/connection'
 import { exportTeam } from '../../../../../electron/services/team/teamExport'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
@@ -139,6 +140,31 @@ suite(title, () => {
       ['lead', 0],
     ])
     expect(status.curators.reduce((n, c) => n + c.pending, 0)).toBe(16)
+  })
+
+  it('the lead assigns and reassigns; one curator never holds both roles of a pair', async () => {
+    const t = await team(['ann', 'bob'], { batch: 2, doubleReview: 0 })
+    const ids = sources.ids.slice(10, 13)
+    await withClient(t.url, async (client) => {
+      expect(await assignPairs(client, 'lead', ids, 'ann', 'first')).toBe(3)
+      expect(await assignPairs(client, 'lead', [ids[0]], 'bob', 'first')).toBe(1) // reassigned
+      expect(await assignPairs(client, 'lead', [ids[1]], 'bob', 'second')).toBe(1)
+      const err = (await thrown(assignPairs(client, 'lead', [ids[1]], 'ann', 'second'))) as CodedError
+      expect(err.code).toBe('bad-request')
+      expect(((await thrown(assignPairs(client, 'lead', [ids[2]], 'zoe', 'first'))) as CodedError).code).toBe(
+        'not-found',
+      )
+    })
+    const a = await syncTeam(t.dirs.ann)
+    const b = await syncTeam(t.dirs.bob)
+    expect(a.assigned).toEqual([
+      { id: ids[1], role: 'first' },
+      { id: ids[2], role: 'first' },
+    ])
+    expect(b.assigned.filter((x) => ids.includes(x.id))).toEqual([
+      { id: ids[0], role: 'first' },
+      { id: ids[1], role: 'second' },
+    ])
   })
 
   it('keeps the second review blind: the second curator receives ids and roles, nothing of the first', async () => {
