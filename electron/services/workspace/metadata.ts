@@ -35,7 +35,6 @@ const SQL = {
   clear: `DELETE FROM metadata WHERE col = ? AND pair_id = ?`,
   values: `SELECT value, pairs FROM metadata_counts WHERE col = ? ORDER BY pairs DESC, value`,
   breakdown: `SELECT col, value, pairs FROM metadata_counts`,
-  ofPair: `SELECT col, value FROM metadata WHERE pair_id = ?`,
   all: `SELECT pair_id, col, value FROM metadata`,
   groups: `SELECT m.value AS value, p.status AS status, count(*) AS n,
                   total(p.uncertain_fraction) AS unc, count(p.uncertain_fraction) AS scanned
@@ -63,11 +62,26 @@ export class MetadataRoom {
   /** Imports CSV files one after the other (each file's batches in their own transactions). */
   async importCsv(files: readonly string[]): Promise<MetadataImportResult> {
     const total: MetadataImportResult = { rows: 0, matched: 0, unmatched: 0, columns: [] }
+    // A set, not dataset.find: most rows of the archive's export are ids the workspace lacks, and a
+    // thrown not-found per row cost more than the parsing.
+    const dataset = this.#ctx.dataset
+    const known = new Set<string>()
+    for (let i = 0; i < dataset.size; i++) known.add(dataset.idAt(i))
     for (const file of files) {
-      const r = await importMetadataCsv(file, {
-        knows: (id) => this.#ctx.inDataset(id),
-        write: (columns, rows) => this.write(columns, rows),
-      })
+      const touched = new Set<string>()
+      let r: MetadataImportResult
+      try {
+        r = await importMetadataCsv(file, {
+          knows: (id) => known.has(id),
+          write: (columns, rows) => {
+            this.#store(columns, rows)
+            for (const c of columns) touched.add(c)
+          },
+        })
+      } finally {
+        // Once per file, also after a malformed row stopped it (its earlier batches are stored).
+        this.#recount([...touched])
+      }
       total.rows += r.rows
       total.matched += r.matched
       total.unmatched += r.unmatched
@@ -76,8 +90,14 @@ export class MetadataRoom {
     return total
   }
 
-  /** Stores rows of the given columns in one transaction (see the room's comment for replacing). */
+  /** Stores rows of the given columns and recounts their values (see the room's comment for replacing). */
   write(columns: readonly string[], rows: readonly MetadataRow[]): void {
+    this.#store(columns, rows)
+    this.#recount(columns)
+  }
+
+  /** One transaction of rows; the value counts are left to #recount. */
+  #store(columns: readonly string[], rows: readonly MetadataRow[]): void {
     const store = this.#ctx.store
     store.write('store metadata', () => {
       const now = Date.now()
@@ -97,6 +117,14 @@ export class MetadataRoom {
           else put.run(c, row.id, v)
         })
       }
+    })
+  }
+
+  /** Recounts the values of the given columns (metadata_counts). */
+  #recount(columns: readonly string[]): void {
+    if (columns.length === 0) return
+    const store = this.#ctx.store
+    store.write('count metadata values', () => {
       const clearCounts = store.statement(SQL.clearCounts)
       const recount = store.statement(SQL.recount)
       for (const c of columns) {
@@ -133,14 +161,6 @@ export class MetadataRoom {
   /** Checks the columns of filter conditions (unknown → `metadata-unknown-column`). */
   checkConditions(conditions: readonly MetadataCondition[] | undefined): void {
     if (conditions !== undefined) this.checkColumns(conditions.map((c) => c.column))
-  }
-
-  /** One pair's metadata, column → value. */
-  ofPair(id: string): Record<string, string> {
-    const out: Record<string, string> = {}
-    for (const r of this.#ctx.store.statement(SQL.ofPair).all(id) as { col: string; value: string }[])
-      out[r.col] = r.value
-    return out
   }
 
   /** The metadata of many pairs (an export's), from one scan of the table. */

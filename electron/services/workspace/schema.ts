@@ -100,9 +100,8 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL,
     PRIMARY KEY (col, pair_id)
   ) WITHOUT ROWID;
-  -- Value counts and filters (col = ? AND value IN …) read this one; manifests read by pair.
+  -- Filters (col = ? AND value IN …) read this one; manifests scan the table once.
   CREATE INDEX metadata_value ON metadata (col, value, pair_id);
-  CREATE INDEX metadata_pair ON metadata (pair_id, col, value);
   -- Value counts per column, recounted by every import (the dashboard and filters read these).
   CREATE TABLE metadata_counts (
     col TEXT NOT NULL,
