@@ -22,9 +22,21 @@ const SQL = {
                    GROUP BY day ORDER BY day`,
   decisions: `SELECT at / ${DAY_MS} AS day, curator, count(*) AS n FROM events
               WHERE kind IN ('status', 'save') GROUP BY day, curator ORDER BY day, curator`,
+  // The triage score (schema v3, triage room): a column that older schemas lack.
+  hasScore: `SELECT count(*) FROM pragma_table_info('pairs') WHERE name = 'triage_score'`,
+  scoreHistogram: `SELECT min(${DASHBOARD_BINS - 1}, max(0, CAST(triage_score * ${DASHBOARD_BINS} AS INTEGER))) AS bin, count(*) AS n
+                   FROM pairs WHERE idx IS NOT NULL AND triage_score IS NOT NULL GROUP BY bin`,
   problems: `SELECT scan_error AS code, count(*) AS n FROM pairs
              WHERE idx IS NOT NULL AND scan_error IS NOT NULL GROUP BY scan_error ORDER BY n DESC, code`,
 } as const
+
+/** Bins of a [0, 1] value from `bin, n` rows; null when there are none. */
+function binned(rows: readonly { bin: number; n: number }[]): number[] | null {
+  if (rows.length === 0) return null
+  const out = new Array<number>(DASHBOARD_BINS).fill(0)
+  for (const r of rows) out[r.bin] = r.n
+  return out
+}
 
 const isoDay = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10)
 
@@ -37,6 +49,13 @@ export class DashboardRoom {
     this.#ctx = ctx
     this.#queries = queries
     this.#metadata = metadata
+  }
+
+  /** The triage score's histogram once any pair has a score (null before, or on older schemas). */
+  #scoreHistogram(): number[] | null {
+    const store = this.#ctx.store
+    if ((store.statement(SQL.hasScore, 'pluck').get() as number) === 0) return null
+    return binned(store.statement(SQL.scoreHistogram).all() as { bin: number; n: number }[])
   }
 
   data(): DashboardData {
@@ -70,7 +89,7 @@ export class DashboardRoom {
       byStatus: progress.byStatus,
       scanned,
       uncertainHistogram,
-      scoreHistogram: null,
+      scoreHistogram: this.#scoreHistogram(),
       firstDecisions,
       decisions,
       problems,
