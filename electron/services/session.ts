@@ -328,5 +328,6 @@ function toSelection(sel: ExportSelectionArgs): ExportSelection {
   if (sel.sampleCount !== undefined) out.sample = { count: sel.sampleCount, seed: sel.sampleSeed ?? 0 }
   if (sel.profile) out.profile = sel.profile
   if (sel.uncertainPolicy && sel.profile === 'isic-challenge') out.uncertainPolicy = sel.uncertainPolicy
+  if (sel.where && sel.where.length > 0) out.where = sel.where
   return out
 }

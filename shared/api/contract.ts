@@ -244,6 +244,12 @@ export function idleExportJob(): ExportJobState {
 
 // ---- the contract -------------------------------------------------------------------------------
 
+/** A metadata condition: the pair's value of `column` is one of `values`. */
+const METADATA_CONDITION = s.object({
+  column: s.string({ maxLength: 200 }),
+  values: s.array(s.string({ maxLength: 1000 }), { maxLength: 1000 }),
+})
+
 /** An export's selection as the wire carries it (flat, every field optional). */
 const SELECTION = s.object({
   status: s.optional(s.array(s.literal(...PAIR_STATUSES), { maxLength: PAIR_STATUSES.length })),
@@ -254,12 +260,7 @@ const SELECTION = s.object({
   sampleSeed: s.optional(s.int({ min: 0, max: 0xffffffff })),
   profile: s.optional(s.literal('wsm', 'isic-challenge')),
   uncertainPolicy: s.optional(s.literal('refuse', 'lesion', 'background')),
-})
-
-/** A metadata condition: the pair's value of `column` is one of `values`. */
-const METADATA_CONDITION = s.object({
-  column: s.string({ maxLength: 200 }),
-  values: s.array(s.string({ maxLength: 1000 }), { maxLength: 1000 }),
+  where: s.optional(s.array(METADATA_CONDITION, { maxLength: 16 })),
 })
 
 export const contract = {

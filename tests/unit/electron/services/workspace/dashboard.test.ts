@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DASHBOARD_BINS } from '../../../../../shared/workspace/dashboard'
+import { CurationSession } from '../../../../../electron/services/session'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { makeSources, type Sources } from './fixtures'
 
@@ -138,5 +139,22 @@ describe('Workspace.dashboard', () => {
       ]),
     )
     expect(() => ws.checkMetadataConditions([{ column: 'Diagnosis', values: ['x'] }])).toThrow(/"Diagnosis"/)
+  })
+})
+
+describe('the session: queue and export by metadata', () => {
+  it('sets the queue to the pairs meeting metadata conditions, plans an export of them, refuses unknown columns', () => {
+    const session = new CurationSession(ws, { scan: false })
+    const male = [{ column: 'sex', values: ['male'] }]
+    expect(session.setQueue({ sort: 'id', order: 'asc', metadata: male })).toEqual({ total: 2 })
+    expect(session.queuePage(0, 10).items.map((i) => i.id)).toEqual(['ISIC_0000001', 'ISIC_0000003'])
+    expect(session.exportPlan({ anyStatus: true, where: male }).count).toBe(2)
+    expect(session.exportPlan({ anyStatus: true }).count).toBe(5)
+    expect(() =>
+      session.setQueue({ sort: 'id', order: 'asc', metadata: [{ column: 'Sex', values: ['male'] }] }),
+    ).toThrow(/"Sex"/)
+    expect(() => session.exportPlan({ anyStatus: true, where: [{ column: 'Sex', values: ['x'] }] })).toThrow(
+      /"Sex"/,
+    )
   })
 })
