@@ -2,10 +2,12 @@
  * The metadata CLI: `metadata` import, `stats --by`, `export --where` (with the manifests' metadata
  * columns, checked by verify-export) and `review --where`, on a real workspace over real sources.
  */
+import { spawnSync } from 'node:child_process'
 import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { builtCli } from '../../../support/builtCli'
 import { runCommand } from '../../../support/cli'
 import { exportCommand } from '../../../../electron/cli/commands/export'
 import { initCommand } from '../../../../electron/cli/commands/init'
@@ -232,5 +234,30 @@ describe('wsm-curator review --where', () => {
       await w.close()
     }
     expect((await run(reviewCommand, [ws, '--set', 'flagged', '--where', 'x=y'])).code).toBe(2)
+  })
+})
+
+describe('the built CLI', () => {
+  let cliBundle: string
+  beforeAll(async () => {
+    cliBundle = await builtCli()
+  }, 300_000)
+
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [cliBundle, ...args], { encoding: 'utf8', timeout: 60_000 })
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+  }
+
+  it('metadata: exit 0 with the JSON, 1 with the [code] of a bad file, 2 for an unknown --where column', () => {
+    const ok = cli('metadata', ws, path.join(root, 'gt.csv'), '--json')
+    expect(ok.status).toBe(0)
+    expect(JSON.parse(ok.stdout)).toEqual({ rows: 2, matched: 2, unmatched: 0, columns: ['MEL', 'NV'] })
+    const bad = cli('metadata', ws, path.join(root, 'noid.csv'))
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toMatch(/^wsm-curator: \[metadata-no-id-column\]/)
+    const unknown = cli('export', ws, '--out', path.join(root, 'x'), '--where', 'nope=1')
+    expect(unknown.status).toBe(2)
+    expect(unknown.stderr).toContain('"nope"')
+    expect(cli('--help').stdout).toContain('wsm-curator metadata <workspace> <csv>…')
   })
 })
