@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { build, type Plugin } from 'vite'
 import { defineConfig } from 'vitest/config'
@@ -15,8 +14,15 @@ function modulePathForTests(): Plugin {
   const built = new Map<string, Promise<string>>()
   const bundle = async (entry: string): Promise<string> => {
     const hash = createHash('sha256').update(entry).digest('hex').slice(0, 12)
-    // One folder per process: test files run in parallel processes.
-    const outDir = path.join(os.tmpdir(), 'wsm-vitest-module-path', `${hash}-${process.pid}`)
+    // One folder per process: test files run in parallel processes. Under the project's
+    // node_modules, so that a worker's external packages (sharp for the triage worker) resolve.
+    const outDir = path.join(
+      process.cwd(),
+      'node_modules',
+      '.cache',
+      'wsm-vitest-module-path',
+      `${hash}-${process.pid}`,
+    )
     // Removed when this test process exits (a later process builds its own).
     process.once('exit', () => rmSync(outDir, { recursive: true, force: true }))
     const name = path.basename(entry).replace(/\.[cm]?[jt]s$/, '') + '.mjs'

@@ -18,6 +18,11 @@ export interface PairFilter {
   metadata?: readonly MetadataCondition[]
   /** Only pairs whose source mask the scan found this problem in (its code). */
   problem?: string
+  /** Only pairs whose triage score has this reason (a code of TRIAGE_REASON_CODES). */
+  reason?: string
+  /** Inclusive bounds on the triage score (pairs not yet scored never match). */
+  scoreMin?: number
+  scoreMax?: number
 }
 
 /** The columns of a listing row; `mask_size` is set exactly when a corrected mask exists. */
@@ -37,16 +42,18 @@ export function pairWhere(filter: PairFilter): { where: string; params: unknown[
     else conds.push(`status IN (${list.map(() => '?').join(', ')})`)
     params.push(...list)
   }
-  for (const [key, op] of [
-    ['uncertainMin', '>='],
-    ['uncertainMax', '<='],
+  for (const [key, op, col] of [
+    ['uncertainMin', '>=', 'uncertain_fraction'],
+    ['uncertainMax', '<=', 'uncertain_fraction'],
+    ['scoreMin', '>=', 'triage_score'],
+    ['scoreMax', '<=', 'triage_score'],
   ] as const) {
     const v = filter[key]
     if (v === undefined) continue
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new CodedError('bad-request', `${key} must be a number`)
     }
-    conds.push(`uncertain_fraction ${op} ?`)
+    conds.push(`${col} ${op} ?`)
     params.push(v)
   }
   for (const m of filter.metadata ?? []) {
@@ -63,6 +70,10 @@ export function pairWhere(filter: PairFilter): { where: string; params: unknown[
     conds.push('scan_error = ?')
     params.push(filter.problem)
   }
+  if (filter.reason !== undefined) {
+    conds.push(`EXISTS (SELECT 1 FROM json_each(triage_reasons) WHERE json_extract(value, '$.code') = ?)`)
+    params.push(filter.reason)
+  }
   return { where: conds.join(' AND '), params }
 }
 
@@ -74,7 +85,7 @@ export function pairWhere(filter: PairFilter): { where: string; params: unknown[
  */
 export function listStatements(
   filter: PairFilter,
-  sort: 'id' | 'uncertain',
+  sort: 'id' | 'uncertain' | 'score',
   order: 'asc' | 'desc',
 ): {
   where: string
@@ -97,17 +108,26 @@ export function listStatements(
     }
   }
   const oneStatus = typeof filter.status === 'string' || filter.status?.length === 1
-  const index = oneStatus ? 'pairs_status_uncertain' : 'pairs_uncertain'
+  // By score (triage, schema v3): the same shape on the score's indexes; unscored pairs come last.
+  const col = sort === 'score' ? 'triage_score' : 'uncertain_fraction'
+  const index =
+    sort === 'score'
+      ? oneStatus
+        ? 'pairs_status_score'
+        : 'pairs_score'
+      : oneStatus
+        ? 'pairs_status_uncertain'
+        : 'pairs_uncertain'
   return {
     where,
     params,
     count,
-    scannedCount: `SELECT count(*) FROM pairs WHERE ${where} AND uncertain_fraction IS NOT NULL`,
+    scannedCount: `SELECT count(*) FROM pairs WHERE ${where} AND ${col} IS NOT NULL`,
     scanned:
-      `SELECT ${LIST_COLUMNS} FROM pairs INDEXED BY ${index} WHERE ${where} AND uncertain_fraction IS NOT NULL ` +
-      `ORDER BY uncertain_fraction ${dir}, id ${dir} LIMIT ? OFFSET ?`,
+      `SELECT ${LIST_COLUMNS} FROM pairs INDEXED BY ${index} WHERE ${where} AND ${col} IS NOT NULL ` +
+      `ORDER BY ${col} ${dir}, id ${dir} LIMIT ? OFFSET ?`,
     unscanned:
-      `SELECT ${LIST_COLUMNS} FROM pairs INDEXED BY ${index} WHERE ${where} AND uncertain_fraction IS NULL ` +
+      `SELECT ${LIST_COLUMNS} FROM pairs INDEXED BY ${index} WHERE ${where} AND ${col} IS NULL ` +
       `ORDER BY id ${dir} LIMIT ? OFFSET ?`,
   }
 }

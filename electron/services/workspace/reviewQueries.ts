@@ -68,8 +68,8 @@ export class ReviewQueries {
     const order = query.order ?? 'asc'
     if (order !== 'asc' && order !== 'desc') throw new CodedError('bad-request', `order must be asc or desc`)
     const sort = query.sort ?? 'id'
-    if (sort !== 'id' && sort !== 'uncertain')
-      throw new CodedError('bad-request', `sort must be id or uncertain`)
+    if (sort !== 'id' && sort !== 'uncertain' && sort !== 'score')
+      throw new CodedError('bad-request', `sort must be id, uncertain or score`)
     const sql = listStatements(query, sort, order)
     const params = sql.params
     const store = this.#ctx.store

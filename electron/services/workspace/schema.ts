@@ -110,6 +110,17 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (col, value)
   ) WITHOUT ROWID;
   `,
+  // 3: the triage score of the current mask (triageScores.ts): score, reasons (JSON), the key it was
+  // computed for (mask + image identity + model), whether the image was used. Indexed like the
+  // uncertain fraction so that listing by score reads one covering index in order.
+  `
+  ALTER TABLE pairs ADD COLUMN triage_score REAL;
+  ALTER TABLE pairs ADD COLUMN triage_reasons TEXT;
+  ALTER TABLE pairs ADD COLUMN triage_key TEXT;
+  ALTER TABLE pairs ADD COLUMN triage_image INTEGER;
+  CREATE INDEX pairs_score ON pairs (triage_score, id, idx, status, uncertain_fraction, mask_size);
+  CREATE INDEX pairs_status_score ON pairs (status, triage_score, id, idx, uncertain_fraction, mask_size);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

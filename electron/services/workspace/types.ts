@@ -46,8 +46,10 @@ export interface OpenWorkspaceOptions {
 export type ReadOnlyReason = 'requested' | 'locked' | 'unwritable'
 
 export interface PairQuery extends PairFilter {
-  /** Default 'id'. With 'uncertain', pairs not yet scanned come last in both orders. */
-  sort?: 'id' | 'uncertain'
+  /**
+   * Default 'id'. With 'uncertain' ('score'), pairs not yet scanned (scored) come last in both orders.
+   */
+  sort?: 'id' | 'uncertain' | 'score'
   order?: 'asc' | 'desc'
   offset?: number
   /** Default 100, at most 10,000. */

@@ -53,6 +53,8 @@ import { WorkspaceStore, type WorkspaceContext } from './store'
 import { decide } from './decisions'
 import { DashboardRoom } from './dashboard'
 import { MetadataRoom, type MetadataGroup } from './metadata'
+import { TriageRoom, type TriagePassOptions } from './triageScores'
+import type { PairTriage, TriagePassResult } from '../../../shared/workspace/triage'
 import type { MetadataImportResult } from '../metadata/csvImport'
 import type {
   DashboardData,
@@ -108,6 +110,10 @@ export class Workspace implements WorkspaceContext {
   readonly #saver: MaskSaver
   readonly #metadata: MetadataRoom
   readonly #dashboard: DashboardRoom
+  readonly #triage: TriageRoom
+  #triagePass: { controller: AbortController; done: Promise<unknown> } | undefined
+  /** Rescoring after saves, in flight (close waits for them). */
+  readonly #rescores = new Set<Promise<void>>()
   #queue: Promise<unknown> = Promise.resolve()
   #scan: { controller: AbortController; done: Promise<unknown> } | undefined
   #closed = false
@@ -129,6 +135,7 @@ export class Workspace implements WorkspaceContext {
     this.#saver = new MaskSaver(this, parts.options.fs)
     this.#metadata = new MetadataRoom(this)
     this.#dashboard = new DashboardRoom(this, this.#queries, this.#metadata)
+    this.#triage = new TriageRoom(this)
     this.uiState = uiStateOf(this.store, {
       readOnly: () => this.readOnly,
       closed: () => this.#closed,
@@ -375,7 +382,59 @@ export class Workspace implements WorkspaceContext {
         `the mask's data does not match its size ${map?.width}×${map?.height}`,
       )
     }
-    return this.#serial(() => this.#saver.save(id, index, map, note))
+    const result = await this.#serial(() => this.#saver.save(id, index, map, note))
+    // Off the save's critical path: the saved mask is rescored after the commit; a failure there
+    // leaves the old score (the next pass retries it) and never fails the save.
+    const rescore = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => (this.#closed ? undefined : this.#triage.rescore(id, map)))
+      .catch(() => undefined)
+      .finally(() => this.#rescores.delete(rescore))
+    this.#rescores.add(rescore)
+    return result
+  }
+
+  // ---- triage score (triageScores.ts) ----------------------------------------------------------------
+
+  /** The stored triage score of a pair's current mask, or null when it has none yet. */
+  triage(id: string): PairTriage | null {
+    return this.#triage.of(id)
+  }
+
+  /** Every scored pair, highest score first. */
+  triageAll(): PairTriage[] {
+    return this.#triage.all()
+  }
+
+  /** Pairs with statistics that have no score yet. */
+  triageUnscoredCount(): number {
+    return this.#triage.unscoredCount()
+  }
+
+  /** Rescorings after saves still in flight, awaited (tests, and close). */
+  async triageSettled(): Promise<void> {
+    while (this.#rescores.size > 0) await Promise.all([...this.#rescores])
+  }
+
+  /**
+   * Scores the pairs whose triage score is missing or stale (mask, image or model changed) on worker
+   * threads; committed in batches, so an interrupted pass resumes. One pass at a time; `close()`
+   * aborts it.
+   */
+  async startTriagePass(options: TriagePassOptions = {}): Promise<TriagePassResult> {
+    this.#writable()
+    if (this.#triagePass) throw new CodedError('bad-request', 'a triage pass is already running')
+    const controller = new AbortController()
+    const onAbort = () => controller.abort()
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    if (options.signal?.aborted) controller.abort()
+    const run = this.#triage.runPass({ ...options, signal: controller.signal })
+    this.#triagePass = { controller, done: run.catch(() => undefined) }
+    try {
+      return await run
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+      this.#triagePass = undefined
+    }
   }
 
   // ---- statistics scan ----------------------------------------------------------------------------
@@ -416,7 +475,12 @@ export class Workspace implements WorkspaceContext {
       this.#scan.controller.abort()
       await this.#scan.done
     }
+    if (this.#triagePass) {
+      this.#triagePass.controller.abort()
+      await this.#triagePass.done
+    }
     await this.#queue.catch(() => undefined)
+    await this.triageSettled()
     try {
       if (!this.readOnly) releaseWritable(this.#db)
     } finally {

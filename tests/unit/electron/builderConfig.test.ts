@@ -64,10 +64,12 @@ describe('the packaged file list', () => {
         expect(outFiles).toContain(f)
         expect(packed(f)).toBe(true)
       }
-      const worker = outFiles.find((f) => f.startsWith('out/main/chunks/maskScanWorker-'))
-      expect(worker).toBeDefined()
-      expect(packed(worker!)).toBe(true)
-      expect(config.asarUnpack.some((p) => minimatch(worker!, p))).toBe(true)
+      for (const name of ['maskScanWorker-', 'triageWorker-']) {
+        const worker = outFiles.find((f) => f.startsWith(`out/main/chunks/${name}`))
+        expect(worker).toBeDefined()
+        expect(packed(worker!)).toBe(true)
+        expect(config.asarUnpack.some((p) => minimatch(worker!, p))).toBe(true)
+      }
     },
   )
 })

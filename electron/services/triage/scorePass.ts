@@ -1,0 +1,119 @@
+/// <reference types="electron-vite/node" />
+/**
+ * The triage pass (issue #13): scores pairs on worker threads, a low-priority background job run
+ * after the statistics scan. Each worker reads its pairs itself (locations are sent, not bytes),
+ * decodes the mask exactly and the image small, and scores them (triageTask.ts).
+ *
+ * The worker file is bundled by electron-vite from the `?modulePath` import below, like the mask
+ * scan's (build/electron-builder.yml unpacks it from the asar; Vitest and the bench build it with
+ * their own plugins).
+ */
+import { Worker } from 'node:worker_threads'
+import { CodedError } from '../../../shared/api/errors'
+import { asarUnpackedPath } from '../fs/asarPath'
+import type { ZipReader } from '../zip/zipReader'
+import workerPath from './triageWorker?modulePath'
+import type { TriageWorkerReply, TriageWorkerRequest } from './triageWorker'
+import { scoreItem, type TriageItem, type TriageItemResult } from './triageTask'
+
+export type { TriageItem, TriageItemResult } from './triageTask'
+
+export interface ScorePassOptions {
+  onResult?: (result: TriageItemResult) => void
+  onProgress?: (done: number, total: number) => void
+  /** Aborting stops the workers at once; the promise resolves, no onResult follows. */
+  signal?: AbortSignal
+  /** Worker threads (default 1: a background job on a machine the curator is using); 0 = inline. */
+  workers?: number
+}
+
+/** Items per message to a worker (small: an abort or a close loses at most this much work). */
+const BATCH = 8
+
+/** Scores `items`; resolves when all are done or the signal aborted. */
+export async function runScorePass(items: readonly TriageItem[], opts: ScorePassOptions = {}): Promise<void> {
+  if (items.length === 0 || opts.signal?.aborted) return
+  const workers = Math.max(0, Math.min(opts.workers ?? 1, Math.ceil(items.length / BATCH)))
+  if (workers === 0) return passInline(items, opts)
+  return passOnWorkers(items, workers, opts)
+}
+
+async function passInline(items: readonly TriageItem[], opts: ScorePassOptions): Promise<void> {
+  const zips = new Map<string, Promise<ZipReader>>()
+  let done = 0
+  try {
+    for (const item of items) {
+      if (opts.signal?.aborted) return
+      const r = await scoreItem(item, zips)
+      if (opts.signal?.aborted) return
+      opts.onResult?.(r)
+      opts.onProgress?.(++done, items.length)
+    }
+  } finally {
+    await Promise.allSettled([...zips.values()].map((z) => z.then((r) => r.close())))
+  }
+}
+
+function passOnWorkers(items: readonly TriageItem[], count: number, opts: ScorePassOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const pool: Worker[] = []
+    let next = 0
+    let done = 0
+    let busy = 0
+    let settled = false
+    const finish = (err?: unknown) => {
+      if (settled) return
+      settled = true
+      opts.signal?.removeEventListener('abort', onAbort)
+      if (err !== undefined) {
+        for (const w of pool) void w.terminate()
+        reject(err)
+        return
+      }
+      const exits = pool.map((w) => new Promise((r) => w.once('exit', r)))
+      for (const w of pool) w.postMessage({ type: 'close' } satisfies TriageWorkerRequest)
+      void Promise.all(exits).then(() => resolve())
+    }
+    const onAbort = () => {
+      if (settled) return
+      settled = true
+      void Promise.all(pool.map((w) => w.terminate())).then(() => resolve())
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    const feed = (w: Worker) => {
+      if (settled) return
+      if (next >= items.length) {
+        if (busy === 0) finish()
+        return
+      }
+      const batch = items.slice(next, next + BATCH)
+      next += batch.length
+      busy++
+      w.postMessage({ type: 'batch', items: batch } satisfies TriageWorkerRequest)
+    }
+    for (let i = 0; i < count; i++) {
+      // Packaged: the worker runs from app.asar.unpacked (see asarUnpackedPath).
+      const w = new Worker(asarUnpackedPath(workerPath))
+      pool.push(w)
+      w.on('message', (msg: TriageWorkerReply) => {
+        if (settled || msg.type !== 'results') return
+        busy--
+        try {
+          for (const r of msg.results) opts.onResult?.(r)
+          done += msg.results.length
+          opts.onProgress?.(done, items.length)
+        } catch (err) {
+          finish(err)
+          return
+        }
+        feed(w)
+      })
+      w.on('error', (err) => finish(new CodedError('internal', `a triage worker failed: ${err.message}`)))
+      w.on('exit', (code) => {
+        if (!settled && code !== 0)
+          finish(new CodedError('internal', `a triage worker exited with code ${code}`))
+      })
+    }
+    for (const w of pool) feed(w)
+  })
+}

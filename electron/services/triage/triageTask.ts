@@ -1,0 +1,55 @@
+/**
+ * Scoring one pair for triage (issue #13): the work a triage worker does per item, also run inline
+ * when no worker is wanted. Reads the mask (source location, or the corrected file) and the image
+ * from their locations, decodes the mask exactly, and scores it with the image decoded small
+ * (scoreFromBytes). Never throws: an unreadable image gives the mask-only score with reason
+ * `image-unreadable`; an unreadable mask gives an error result (the pair keeps no score).
+ */
+import { readLabelMap } from '../mask/labelMap'
+import { readLocated, type SourceLocation } from '../sources/fileSource'
+import type { ZipReader } from '../zip/zipReader'
+import type { TriageReason } from '../../../shared/labels/triage/types'
+import { scoreFromBytes } from './scoreFromBytes'
+
+/** One pair to score, as plain data (structured-clonable). */
+export interface TriageItem {
+  index: number
+  id: string
+  /** The current mask: the source's location, or the corrected file as a folder location. */
+  mask: SourceLocation
+  maskFile: string
+  image: SourceLocation
+  /** The key the result is recorded for (see triageScores.ts). */
+  key: string
+}
+
+export interface TriageItemResult {
+  index: number
+  id: string
+  key: string
+  /** Absent when the mask could not be read (then `error` says why). */
+  score?: number
+  reasons?: TriageReason[]
+  /** False when the image could not be read (the score is then the mask-only one). */
+  withImage?: boolean
+  error?: string
+}
+
+/** Scores one item. Never throws. */
+export async function scoreItem(
+  item: TriageItem,
+  zips: Map<string, Promise<ZipReader>>,
+): Promise<TriageItemResult> {
+  const base = { index: item.index, id: item.id, key: item.key }
+  const imageRead = readLocated(item.image, zips).catch(() => null)
+  try {
+    const { map } = readLabelMap(await readLocated(item.mask, zips), item.maskFile)
+    const image = await imageRead
+    const r = await scoreFromBytes(map, image)
+    const withImage = !r.reasons.some((x) => x.code === 'image-unreadable')
+    return { ...base, score: r.score, reasons: r.reasons, withImage }
+  } catch (err) {
+    await imageRead
+    return { ...base, error: err instanceof Error ? err.message : String(err) }
+  }
+}

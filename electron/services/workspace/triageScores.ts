@@ -1,0 +1,219 @@
+/**
+ * The triage room (issue #13): the stored suspicion score of each pair's current mask, its reasons,
+ * and the key it was computed for — the mask's identity (the corrected mask's SHA-256, or the
+ * source's scan fingerprint), the image file's identity (zip CRC + size, or size + mtime) and the
+ * model's — so a pass skips the pairs whose key is unchanged and resumes where it stopped. The pass
+ * scores on worker threads (electron/services/triage/scorePass.ts); a save rescores its pair.
+ */
+import { createHash } from 'node:crypto'
+import { promises as fsp } from 'node:fs'
+import path from 'node:path'
+import type { LabelMap } from '../../../shared/labels/codes'
+import { TRIAGE_MODEL } from '../../../shared/labels/triage/model'
+import type { TriageReason } from '../../../shared/labels/triage/types'
+import type { PairTriage, TriagePassProgress, TriagePassResult } from '../../../shared/workspace/triage'
+import { runScorePass, type TriageItem, type TriageItemResult } from '../triage/scorePass'
+import { scoreFromBytes } from '../triage/scoreFromBytes'
+import { MASKS_DIR } from './rows'
+import type { WorkspaceContext } from './store'
+
+/** The model's identity in keys: a refit model rescores every pair. */
+export const TRIAGE_MODEL_TAG = createHash('sha256')
+  .update(JSON.stringify(TRIAGE_MODEL))
+  .digest('hex')
+  .slice(0, 12)
+
+const BATCH = 256
+const STAT_CONCURRENCY = 32
+
+/** The current mask's identity, in SQL (NULL while a source mask has no statistics). */
+const MASK_KEY_SQL = `CASE WHEN mask_sha256 IS NOT NULL THEN 'c:' || mask_sha256
+  WHEN scan_fp IS NOT NULL AND uncertain_fraction IS NOT NULL THEN 's:' || scan_fp END`
+
+const SQL = {
+  rows: `SELECT id, idx, mask_sha256, ${MASK_KEY_SQL} AS mask_key, triage_key FROM pairs WHERE idx IS NOT NULL`,
+  maskKey: `SELECT ${MASK_KEY_SQL} FROM pairs WHERE id = ?`,
+  record: `UPDATE pairs SET triage_score = ?, triage_reasons = ?, triage_key = ?, triage_image = ?
+           WHERE id = ? AND ${MASK_KEY_SQL} = ?`,
+  one: `SELECT id, triage_score, triage_reasons, triage_image FROM pairs WHERE id = ? AND triage_score IS NOT NULL`,
+  all: `SELECT id, triage_score, triage_reasons, triage_image FROM pairs
+        WHERE idx IS NOT NULL AND triage_score IS NOT NULL ORDER BY triage_score DESC, id ASC`,
+  unscored: `SELECT count(*) FROM pairs WHERE idx IS NOT NULL AND ${MASK_KEY_SQL} IS NOT NULL
+             AND (triage_score IS NULL OR triage_key IS NULL)`,
+} as const
+
+interface ScoreRow {
+  id: string
+  triage_score: number
+  triage_reasons: string | null
+  triage_image: number | null
+}
+
+export interface TriagePassOptions {
+  onProgress?(progress: TriagePassProgress): void
+  signal?: AbortSignal
+  /** Worker threads (default 1: a low-priority background job); 0 scores on this thread. */
+  workers?: number
+}
+
+export class TriageRoom {
+  readonly #ctx: WorkspaceContext
+
+  constructor(ctx: WorkspaceContext) {
+    this.#ctx = ctx
+  }
+
+  /** The stored score of a pair, or null when it has none yet. */
+  of(id: string): PairTriage | null {
+    const row = this.#ctx.store.statement(SQL.one).get(id) as ScoreRow | undefined
+    return row ? triageOf(row) : null
+  }
+
+  /** Every scored pair of the open dataset, highest score first (ties by id). */
+  all(): PairTriage[] {
+    return (this.#ctx.store.statement(SQL.all).all() as ScoreRow[]).map(triageOf)
+  }
+
+  /** Pairs with statistics whose score is missing (never scored, or the mask could not be read). */
+  unscoredCount(): number {
+    return this.#ctx.store.statement(SQL.unscored, 'pluck').get() as number
+  }
+
+  /** The pairs whose key changed (or that were never scored), as items for the pass. */
+  async stale(): Promise<{ items: TriageItem[]; skipped: number }> {
+    const ctx = this.#ctx
+    const rows = ctx.store.statement(SQL.rows).all() as {
+      id: string
+      idx: number
+      mask_sha256: string | null
+      mask_key: string | null
+      triage_key: string | null
+    }[]
+    const withStats = rows.filter((r) => r.mask_key !== null)
+    const images = await imageFingerprints(
+      ctx,
+      withStats.map((r) => r.idx),
+    )
+    const items: TriageItem[] = []
+    for (const r of withStats) {
+      const key = `${r.mask_key}|${images.get(r.idx) ?? 'i:?'}|m:${TRIAGE_MODEL_TAG}`
+      if (r.triage_key === key && !key.includes('|i:?|')) continue
+      const loc = ctx.dataset.locate(r.idx)
+      const corrected = r.mask_sha256 !== null
+      const file = path.join(ctx.dir, MASKS_DIR, `${r.id}.png`)
+      items.push({
+        index: r.idx,
+        id: r.id,
+        mask: corrected ? { kind: 'folder', path: file } : loc.mask,
+        maskFile: corrected ? file : loc.maskFile,
+        image: loc.image,
+        key,
+      })
+    }
+    return { items, skipped: rows.length - items.length }
+  }
+
+  /** Scores the stale pairs (see stale), committing in batches; aborting keeps what was committed. */
+  async runPass(options: TriagePassOptions = {}): Promise<TriagePassResult> {
+    const { items, skipped } = await this.stale()
+    const state: TriagePassProgress = { done: 0, toScore: items.length, skipped, failed: 0 }
+    options.onProgress?.({ ...state })
+    let batch: TriageItemResult[] = []
+    const flush = () => {
+      const b = batch
+      batch = []
+      if (b.length > 0) this.record(b)
+    }
+    await runScorePass(items, {
+      signal: options.signal,
+      workers: options.workers,
+      onResult: (r) => {
+        batch.push(r)
+        state.done++
+        if (r.score === undefined) state.failed++
+        if (batch.length >= BATCH) flush()
+        options.onProgress?.({ ...state })
+      },
+    })
+    flush()
+    return { ...state, aborted: state.done < state.toScore }
+  }
+
+  /**
+   * Rescores one pair from its mask in memory (after a save: the map just saved). The key's mask part
+   * is read from the row, so a result for a mask that was replaced meanwhile is not recorded.
+   */
+  async rescore(id: string, map: LabelMap): Promise<void> {
+    const ctx = this.#ctx
+    const { index } = ctx.dataset.find(id)
+    const maskKey = ctx.store.statement(SQL.maskKey, 'pluck').get(id) as string | null
+    if (maskKey === null) return
+    const [imageKey] = (await imageFingerprints(ctx, [index])).values()
+    const bytes = await ctx.dataset.readImageBytes(index).then(
+      (r) => r.bytes,
+      () => null,
+    )
+    const r = await scoreFromBytes(map, bytes)
+    this.record([
+      {
+        index,
+        id,
+        key: `${maskKey}|${imageKey ?? 'i:?'}|m:${TRIAGE_MODEL_TAG}`,
+        score: r.score,
+        reasons: r.reasons,
+        withImage: !r.reasons.some((x) => x.code === 'image-unreadable'),
+      },
+    ])
+  }
+
+  /** Records results whose mask is still the pair's current one (others are dropped). */
+  record(results: readonly TriageItemResult[]): void {
+    const st = this.#ctx.store.statement(SQL.record)
+    this.#ctx.store.write('record triage scores', () => {
+      for (const r of results) {
+        const maskKey = r.key.slice(0, r.key.indexOf('|'))
+        if (r.score === undefined)
+          st.run(null, JSON.stringify({ error: r.error ?? 'unreadable' }), r.key, null, r.id, maskKey)
+        else st.run(r.score, JSON.stringify(r.reasons ?? []), r.key, r.withImage ? 1 : 0, r.id, maskKey)
+      }
+    })
+  }
+}
+
+function triageOf(row: ScoreRow): PairTriage {
+  let reasons: TriageReason[] = []
+  try {
+    const parsed: unknown = JSON.parse(row.triage_reasons ?? '[]')
+    if (Array.isArray(parsed)) reasons = parsed as TriageReason[]
+  } catch {
+    // A damaged cell: the score stands without its reasons.
+  }
+  return { id: row.id, score: row.triage_score, reasons, withImage: row.triage_image === 1 }
+}
+
+/**
+ * The image files' identities: `z:<crc32>:<size>` for a zip entry (from the central directory the
+ * dataset holds), `f:<size>:<mtimeMs>` for a file; absent when the file cannot be examined.
+ */
+async function imageFingerprints(
+  ctx: WorkspaceContext,
+  indices: readonly number[],
+): Promise<Map<number, string>> {
+  const out = new Map<number, string>()
+  const folder: [number, string][] = []
+  for (const i of indices) {
+    const loc = ctx.dataset.locate(i).image
+    if (loc.kind === 'zip') out.set(i, `z:${loc.entry.crc32 >>> 0}:${loc.entry.uncompressedSize}`)
+    else folder.push([i, loc.path])
+  }
+  let next = 0
+  const worker = async () => {
+    while (next < folder.length) {
+      const [i, file] = folder[next++]
+      const s = await fsp.stat(file).catch(() => null)
+      if (s) out.set(i, `f:${s.size}:${s.mtimeMs}`)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, folder.length) }, worker))
+  return out
+}

@@ -1,0 +1,133 @@
+/**
+ * The triage room on a real workspace (real PNG masks in a zip, real JPEG images, real SQLite, the
+ * real worker thread): scores stored with their key, unchanged pairs skipped, a changed image or a
+ * save rescored, an unreadable image scored from the mask alone with `image-unreadable`, listings by
+ * score and filters by reason and score bounds.
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { TRIAGE_REASON_CODES } from '../../../../../shared/labels/triage/types'
+import { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { makeSources, resolveUncertain, type Sources } from './fixtures'
+
+let root: string
+let sources: Sources
+let ws: Workspace
+
+beforeEach(async () => {
+  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-triage-'))
+  sources = await makeSources(path.join(root, 'src'))
+  ws = await Workspace.create(path.join(root, 'ws'), {
+    masks: sources.masks,
+    images: [sources.images],
+    curator: 'ana',
+  })
+  await ws.startStatsScan({ workers: 0 })
+})
+
+afterEach(async () => {
+  await ws.close()
+  await fsp.rm(root, { recursive: true, force: true })
+})
+
+function keyOf(id: string): string | null {
+  return ws.store.db.prepare('SELECT triage_key FROM pairs WHERE id = ?').pluck().get(id) as string | null
+}
+
+describe('Workspace triage pass', () => {
+  it('scores every pair with statistics on a worker thread, then skips them all while nothing changed', async () => {
+    expect(ws.triage(sources.ids[0])).toBeNull()
+    expect(ws.triageUnscoredCount()).toBe(5)
+    const first = await ws.startTriagePass({ workers: 1 })
+    expect(first).toMatchObject({ done: 5, toScore: 5, failed: 0, aborted: false })
+    expect(ws.triageUnscoredCount()).toBe(0)
+    for (const id of sources.ids) {
+      const t = ws.triage(id)!
+      expect(t.score).toBeGreaterThanOrEqual(0)
+      expect(t.score).toBeLessThanOrEqual(1)
+      expect(t.withImage).toBe(true)
+      for (const r of t.reasons) expect(TRIAGE_REASON_CODES).toContain(r.code)
+      expect(keyOf(id)).toMatch(/^s:z:\d+:\d+\|f:\d+:[\d.]+\|m:[0-9a-f]{12}$/)
+    }
+    const again = await ws.startTriagePass({ workers: 1 })
+    expect(again).toMatchObject({ done: 0, toScore: 0, skipped: 5 })
+  })
+
+  it('lists by score (highest first, as triageAll) and filters by reason and score bounds', async () => {
+    await ws.startTriagePass({ workers: 0 })
+    const all = ws.triageAll()
+    expect(all.map((t) => t.score)).toEqual([...all.map((t) => t.score)].sort((a, b) => b - a))
+    const listed = ws.listPairs({ sort: 'score', order: 'desc' }).items.map((i) => i.id)
+    expect(listed).toEqual(all.map((t) => t.id))
+    const mid = all[2].score
+    expect(ws.listIds({ scoreMin: mid }).sort()).toEqual(
+      all
+        .filter((t) => t.score >= mid)
+        .map((t) => t.id)
+        .sort(),
+    )
+    expect(ws.listIds({ scoreMax: mid }).sort()).toEqual(
+      all
+        .filter((t) => t.score <= mid)
+        .map((t) => t.id)
+        .sort(),
+    )
+    const code = all.flatMap((t) => t.reasons.map((r) => r.code))[0]
+    expect(code).toBeDefined()
+    expect(ws.listIds({ reason: code }).sort()).toEqual(
+      all
+        .filter((t) => t.reasons.some((r) => r.code === code))
+        .map((t) => t.id)
+        .sort(),
+    )
+    expect(ws.listIds({ reason: 'no-such-reason' })).toEqual([])
+  })
+
+  it('an unreadable image gives the mask-only score with image-unreadable, not a crash', async () => {
+    const id = sources.ids[2]
+    await fsp.writeFile(path.join(sources.images, `${id}.jpg`), Buffer.from('not a jpeg at all'))
+    const r = await ws.startTriagePass({ workers: 1 })
+    expect(r).toMatchObject({ done: 5, failed: 0 })
+    const t = ws.triage(id)!
+    expect(t.withImage).toBe(false)
+    expect(t.reasons.map((x) => x.code)).toContain('image-unreadable')
+    expect(ws.triage(sources.ids[0])!.withImage).toBe(true)
+  })
+
+  it('rescores a pair whose image changed, and only that one', async () => {
+    await ws.startTriagePass({ workers: 0 })
+    const id = sources.ids[1]
+    const file = path.join(sources.images, `${id}.jpg`)
+    const later = new Date(Date.now() + 5000)
+    await fsp.utimes(file, later, later)
+    const before = keyOf(id)
+    const r = await ws.startTriagePass({ workers: 0 })
+    expect(r).toMatchObject({ done: 1, toScore: 1 })
+    expect(keyOf(id)).not.toBe(before)
+  })
+
+  it('rescores a pair after its save (off the save), keyed by the corrected mask; the pass then skips it', async () => {
+    await ws.startTriagePass({ workers: 0 })
+    const id = sources.ids[0]
+    const before = ws.triage(id)!
+    const current = await ws.readCurrentMask(id)
+    // The uncertain band resolved to lesion: a different mask, so a different score.
+    const saved = await ws.saveMask(id, resolveUncertain(current.map, 1, Number.MAX_SAFE_INTEGER))
+    await ws.triageSettled()
+    expect(keyOf(id)!.startsWith(`c:${saved.sha256}|f:`)).toBe(true)
+    const after = ws.triage(id)!
+    expect(after.score).not.toBe(before.score)
+    expect(await ws.startTriagePass({ workers: 0 })).toMatchObject({ done: 0, toScore: 0 })
+  })
+
+  it('an aborted pass keeps what it committed and the next one resumes with the rest', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const r = await ws.startTriagePass({ signal: controller.signal, workers: 1 })
+    expect(r.aborted).toBe(true)
+    expect((await ws.startTriagePass({ workers: 1 })).done).toBe(5 - r.done)
+    expect(ws.triageUnscoredCount()).toBe(0)
+  })
+})
