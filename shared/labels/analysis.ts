@@ -38,6 +38,10 @@ export const CHALLENGE_RULE = Object.freeze({ dominantShare: 0.9, minAreaShare: 
 
 /** Analyses a decoded label map. Values outside {0, 1, 255} throw `mask-values`. */
 export function analyzeMask(map: LabelMap, file?: string): MaskAnalysis {
+  return analyze(map, file).analysis
+}
+
+function analyze(map: LabelMap, file: string | undefined): { analysis: MaskAnalysis; runs: Runs } {
   const { width, height, data } = map
   if (data.length !== width * height) {
     throw new CodedError('mask-size', `mask has ${data.length} values for ${width}×${height} pixels`, file)
@@ -54,7 +58,7 @@ export function analyzeMask(map: LabelMap, file?: string): MaskAnalysis {
   if (lesion === 0 && uncertain > 0 && background > 0) {
     challengeConvention = looksLikeChallengeMask(map, runs, uncertain)
   }
-  return {
+  const analysis = {
     width,
     height,
     counts: { background, lesion, uncertain },
@@ -62,6 +66,92 @@ export function analyzeMask(map: LabelMap, file?: string): MaskAnalysis {
     uncertainComponents: runs.uncertainComponents,
     challengeConvention,
   }
+  return { analysis, runs }
+}
+
+/**
+ * A label map as its runs of 1 and 255, row by row (background is what they leave out): all it takes
+ * to count the pixel transitions to another map without reading either map's pixels again.
+ */
+export interface LabelRuns {
+  width: number
+  height: number
+  /** Runs of row y: rowStart[y] to rowStart[y + 1] − 1, left to right. */
+  rowStart: Int32Array
+  x0: Int32Array
+  /** One past the run's last column. */
+  x1: Int32Array
+  value: Uint8Array
+}
+
+/**
+ * analyzeMask, and the map's runs (see LabelRuns; a copy the caller may keep). Values outside
+ * {0, 1, 255} throw `mask-values`, as in analyzeMask.
+ */
+export function analyzeMaskWithRuns(
+  map: LabelMap,
+  file?: string,
+): { analysis: MaskAnalysis; runs: LabelRuns } {
+  const { analysis, runs: r } = analyze(map, file)
+  const rowStart = new Int32Array(map.height + 1)
+  for (let i = 0; i < r.count; i++) rowStart[r.row[i] + 1]++
+  for (let y = 0; y < map.height; y++) rowStart[y + 1] += rowStart[y]
+  return {
+    analysis,
+    runs: {
+      width: map.width,
+      height: map.height,
+      rowStart,
+      x0: r.x0.slice(0, r.count),
+      x1: r.x1.slice(0, r.count),
+      value: r.value.slice(0, r.count),
+    },
+  }
+}
+
+/**
+ * Pixels changed per (old label → new label) between two maps of the same size given as runs:
+ * `counts[(slot(old) << 2) | slot(new)]` with slots 0 → 0, 1 → 1, 255 → 2 (the diagonal stays 0).
+ * One merge of the two run lists per row: the cost follows the number of runs, not of pixels.
+ */
+export function runTransitions(before: LabelRuns, after: LabelRuns): Float64Array {
+  if (before.width !== after.width || before.height !== after.height) {
+    throw new RangeError('runTransitions needs maps of equal size')
+  }
+  const counts = new Float64Array(16)
+  // Per label slot (1, 2): pixels in runs, and pixels of those runs lying over a run of the other map.
+  const lengthBefore = [0, 0, 0]
+  const lengthAfter = [0, 0, 0]
+  const coveredBefore = [0, 0, 0]
+  const coveredAfter = [0, 0, 0]
+  const { x0: a0, x1: a1, value: av, rowStart: ar } = before
+  const { x0: b0, x1: b1, value: bv, rowStart: br } = after
+  for (let y = 0; y < before.height; y++) {
+    let i = ar[y]
+    const iEnd = ar[y + 1]
+    let j = br[y]
+    const jEnd = br[y + 1]
+    for (let k = i; k < iEnd; k++) lengthBefore[av[k] === LABEL_LESION ? 1 : 2] += a1[k] - a0[k]
+    for (let k = j; k < jEnd; k++) lengthAfter[bv[k] === LABEL_LESION ? 1 : 2] += b1[k] - b0[k]
+    while (i < iEnd && j < jEnd) {
+      const lo = a0[i] > b0[j] ? a0[i] : b0[j]
+      const hi = a1[i] < b1[j] ? a1[i] : b1[j]
+      if (hi > lo) {
+        const from = av[i] === LABEL_LESION ? 1 : 2
+        const to = bv[j] === LABEL_LESION ? 1 : 2
+        coveredBefore[from] += hi - lo
+        coveredAfter[to] += hi - lo
+        if (from !== to) counts[(from << 2) | to] += hi - lo
+      }
+      if (a1[i] <= b1[j]) i++
+      else j++
+    }
+  }
+  for (const slot of [1, 2]) {
+    counts[slot << 2] = lengthBefore[slot] - coveredBefore[slot] // label → background
+    counts[slot] = lengthAfter[slot] - coveredAfter[slot] // background → label
+  }
+  return counts
 }
 
 /**
@@ -141,17 +231,36 @@ function find(parent: Int32Array, i: number): number {
 }
 
 /**
+ * The run arrays of the last labelRuns call, reused by the next one: a 12-Mpx map with a fragmented
+ * band has a few hundred thousand runs, and growing fresh arrays to that size cost as much as a fifth
+ * of the pass. A Runs result is only used before the next call (everything here is synchronous).
+ * Arrays grown beyond RETAIN_RUNS are not kept, so a pathological map does not pin its memory.
+ */
+const RETAIN_RUNS = 1 << 20
+let scratch:
+  | {
+      row: Int32Array<ArrayBuffer>
+      x0: Int32Array<ArrayBuffer>
+      x1: Int32Array<ArrayBuffer>
+      value: Uint8Array<ArrayBuffer>
+      parent: Int32Array<ArrayBuffer>
+    }
+  | undefined
+
+/**
  * One pass over the rows: every maximal run of 1 or 255 becomes a node; a run is joined to each run
  * of the same value in the row above whose columns overlap (4-connectivity). Components = runs − joins.
  */
 function labelRuns(map: LabelMap): Runs {
   const { width, height, data } = map
-  let cap = 1024
-  let row = new Int32Array(cap)
-  let x0s = new Int32Array(cap)
-  let x1s = new Int32Array(cap)
-  let vals = new Uint8Array(cap)
-  let parent = new Int32Array(cap)
+  const reused = scratch
+  scratch = undefined
+  let row = reused?.row ?? new Int32Array(1024)
+  let x0s = reused?.x0 ?? new Int32Array(1024)
+  let x1s = reused?.x1 ?? new Int32Array(1024)
+  let vals = reused?.value ?? new Uint8Array(1024)
+  let parent = reused?.parent ?? new Int32Array(1024)
+  let cap = row.length
   const hist = new Float64Array(256)
   // Uniform stretches are compared 4 bytes at a time (masks are mostly long runs).
   const words =
@@ -200,22 +309,25 @@ function labelRuns(map: LabelMap): Runs {
         x1s[n] = e
         vals[n] = v
         parent[n] = n
-        if (v === LABEL_LESION) lesionComponents++
-        else uncertainComponents++
+        // The root of this run's set: the run itself until it joins one above.
+        let root = n
+        let joins = 0
         // Previous-row runs ending at or before x cannot overlap this run or any later one.
         while (p < prevEnd && x1s[p] <= x) p++
         for (let q = p; q < prevEnd && x0s[q] < e; q++) {
           if (vals[q] !== v) continue
           const a = find(parent, q)
-          const b = find(parent, n)
-          if (a !== b) {
+          if (a !== root) {
             // Keep the smaller index as root: roots stay in the earliest run.
-            if (a < b) parent[b] = a
-            else parent[a] = b
-            if (v === LABEL_LESION) lesionComponents--
-            else uncertainComponents--
+            if (a < root) {
+              parent[root] = a
+              root = a
+            } else parent[a] = root
+            joins++
           }
         }
+        if (v === LABEL_LESION) lesionComponents += 1 - joins
+        else uncertainComponents += 1 - joins
         n++
       }
       i = j
@@ -223,6 +335,7 @@ function labelRuns(map: LabelMap): Runs {
     prevStart = rowStart
     prevEnd = n
   }
+  if (cap <= RETAIN_RUNS) scratch = { row, x0: x0s, x1: x1s, value: vals, parent }
   return { count: n, row, x0: x0s, x1: x1s, value: vals, parent, hist, lesionComponents, uncertainComponents }
 }
 

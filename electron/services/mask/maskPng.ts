@@ -394,6 +394,34 @@ export async function decodeMaskPngAsync(bytes: Uint8Array, file?: string): Prom
   return unpackMaskPng(png, await inflateImageDataAsync(png.idat, png.expected, file), file)
 }
 
+/**
+ * True when the PNG decodes (as decodeMaskPngAsync would, the inflate on the thread pool) to exactly
+ * the samples of `map`. An 8-bit, non-interlaced PNG is compared row by row where it was inflated and
+ * unfiltered, without compacting it into a map of its own; any other is decoded, then compared.
+ * Decoding errors throw as in decodeMaskPngAsync.
+ */
+export async function maskPngEqualsAsync(bytes: Uint8Array, map: LabelMap, file?: string): Promise<boolean> {
+  const png = parseMaskPng(bytes, file)
+  const raw = await inflateImageDataAsync(png.idat, png.expected, file)
+  const { width, height, data } = map
+  if (png.width !== width || png.height !== height || data.length !== width * height) return false
+  if (png.bitDepth !== 8 || png.interlaced) {
+    const decoded = unpackMaskPng(png, raw, file)
+    return Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength).equals(
+      Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    )
+  }
+  unfilterRows(raw, 0, width, height, file)
+  const samples = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+  const labels = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  const stride = width + 1
+  for (let y = 0; y < height; y++) {
+    const at = y * stride + 1
+    if (samples.compare(labels, y * width, (y + 1) * width, at, at + width) !== 0) return false
+  }
+  return true
+}
+
 function parseMaskPng(bytes: Uint8Array, file: string | undefined): ParsedMaskPng {
   const { width, height, bitDepth, colorType, interlaced } = readPngHeader(bytes, file)
   if (colorType !== 0 && colorType !== 3) {
@@ -529,16 +557,22 @@ function filterImage(map: LabelMap, bitDepth: number, filter: number): Uint8Arra
   const { width, height, data } = map
   const rowBytes = rowBytesOf(width, bitDepth)
   const stride = rowBytes + 1
-  const out = new Uint8Array(height * stride)
-  // Pack into place first (filter byte slots left as 0).
+  // Not zero-filled (a 12-Mpx mask's memset and page faults cost as much as the copy): every byte is
+  // written below, the filter byte of each row included.
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(height * stride).buffer, 0, height * stride)
+  // Pack into place first (filter type 0 in each row's first byte).
   if (bitDepth === 8) {
-    for (let y = 0; y < height; y++) out.set(data.subarray(y * width, (y + 1) * width), y * stride + 1)
+    for (let y = 0; y < height; y++) {
+      out[y * stride] = 0
+      out.set(data.subarray(y * width, (y + 1) * width), y * stride + 1)
+    }
   } else {
     const perByte = 8 / bitDepth
     for (let y = 0; y < height; y++) {
       let src = y * width
       const srcEnd = src + width
-      let o = y * stride + 1
+      let o = y * stride
+      out[o++] = 0
       while (src < srcEnd) {
         let byte = 0
         let s = 8 - bitDepth

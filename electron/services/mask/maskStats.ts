@@ -4,11 +4,26 @@
  */
 import type { Label, LabelMap } from '../../../shared/labels/codes'
 import type { MaskStats, Transition } from '../../../shared/workspace/review'
-import { analyzeMask, type MaskAnalysis } from '../../../shared/labels/analysis'
+import {
+  analyzeMask,
+  analyzeMaskWithRuns,
+  runTransitions,
+  type LabelRuns,
+  type MaskAnalysis,
+} from '../../../shared/labels/analysis'
 
 /** The workspace's statistics of a valid label map (values 0, 1, 255 only; else `mask-values`). */
 export function maskStats(map: LabelMap, file?: string): MaskStats {
   return statsFromAnalysis(analyzeMask(map, file))
+}
+
+/**
+ * maskStats, and the map's runs: what `transitionsBetweenRuns` needs to compare this map with the
+ * next version of it without reading its pixels.
+ */
+export function maskStatsWithRuns(map: LabelMap, file?: string): { stats: MaskStats; runs: LabelRuns } {
+  const { analysis, runs } = analyzeMaskWithRuns(map, file)
+  return { stats: statsFromAnalysis(analysis), runs }
 }
 
 /** MaskStats from the scan's MaskAnalysis. */
@@ -59,6 +74,16 @@ export function countTransitions(before: Uint8Array, after: Uint8Array): Transit
     const b = after[i]
     if (a !== b) counts[(LABEL_SLOT[a] << 2) | LABEL_SLOT[b]]++
   }
+  return transitionList(counts)
+}
+
+/** countTransitions for two maps given as runs (the same list), at a cost that follows the runs. */
+export function transitionsBetweenRuns(before: LabelRuns, after: LabelRuns): Transition[] {
+  return transitionList(runTransitions(before, after))
+}
+
+/** Counts by `(slot(from) << 2) | slot(to)` as a list, largest first. */
+function transitionList(counts: Float64Array): Transition[] {
   const out: Transition[] = []
   for (let from = 0; from < 3; from++) {
     for (let to = 0; to < 3; to++) {

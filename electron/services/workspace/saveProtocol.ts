@@ -18,11 +18,12 @@ import { sha256Hex } from '../fs/hash'
 import {
   decodeMaskPngAsync,
   encodeMaskPngAsync,
-  type DecodedMaskPng,
+  maskPngEqualsAsync,
   type MaskPngFormat,
 } from '../mask/maskPng'
 import { readMaskPngFormat } from '../mask/pngFormat'
-import { countTransitions, maskStats } from '../mask/maskStats'
+import { countTransitions, maskStatsWithRuns, transitionsBetweenRuns } from '../mask/maskStats'
+import type { LabelRuns } from '../../../shared/labels/analysis'
 import { iso, statsParams, type PendingPayload } from './rows'
 import { sqliteError } from './sqlite'
 import type { WorkspaceContext } from './store'
@@ -39,6 +40,15 @@ const SQL = {
               WHERE id = ?`,
 } as const
 
+/**
+ * The previous current mask of a save, for its transitions: decoded (without judging its values: a
+ * source with bad values can still be corrected), or as the runs of the mask this saver last wrote.
+ */
+type Previous = { map: LabelMap } | { runs: LabelRuns }
+
+/** Runs kept of the last saved mask (9 bytes each); beyond, the next save decodes the file. */
+const RUNS_KEPT_MAX = 1 << 21
+
 /** Lets queued I/O callbacks and requests run before the next CPU-heavy step. */
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
@@ -47,8 +57,12 @@ function turn(): Promise<void> {
 export class MaskSaver {
   readonly #ctx: WorkspaceContext
   readonly #fs: AtomicFs | undefined
-  /** The mask last saved, as read back (saving the same pair again needs no decode of it). */
-  #lastSaved: { id: string; sha256: string; map: LabelMap } | undefined
+  /**
+   * The mask last saved (saving the same pair again needs no decode of it): its runs, from which the
+   * next save's transitions are counted without reading pixels, or, for a map of very many runs,
+   * the map as read back.
+   */
+  #lastSaved: { id: string; sha256: string; previous: Previous } | undefined
   /** A save whose file landed but whose record did not commit (e.g. disk full): retried before the next mutation. */
   pendingToRecover = false
 
@@ -71,10 +85,11 @@ export class MaskSaver {
     const target = ctx.maskFile(id)
     const corrected = ctx.store.row(id)?.mask_sha256 ?? null
     const { format, previous } = await this.#sourceAndPrevious(id, index, corrected)
-    if (map.width !== previous.width || map.height !== previous.height) {
+    const size = 'runs' in previous ? previous.runs : previous.map
+    if (map.width !== size.width || map.height !== size.height) {
       throw new CodedError(
         'mask-size',
-        `the mask is ${map.width}×${map.height} but ${id}'s source mask is ${previous.width}×${previous.height}`,
+        `the mask is ${map.width}×${map.height} but ${id}'s source mask is ${size.width}×${size.height}`,
         target,
       )
     }
@@ -84,24 +99,30 @@ export class MaskSaver {
     // mask-values) and the transitions. The encoder need not check the values again: its PNG is
     // used only once the statistics succeeded.
     const encoding = encodeMaskPngAsync(map, format, { valuesChecked: true })
-    encoding.catch(() => undefined)
+    // The PNG must decode to exactly `map`: checked as soon as it exists, its inflate on the thread
+    // pool too, while this thread is still busy with the statistics. The file written is then
+    // compared byte for byte with that PNG.
+    const verified = encoding.then(async (png) =>
+      checkLabels(await maskPngEqualsAsync(png, map, target), target),
+    )
+    verified.catch(() => undefined)
     let stats: MaskStats
+    let runs: LabelRuns
     let transitions: Transition[]
     try {
       await turn()
-      stats = maskStats(map, target)
+      ;({ stats, runs } = maskStatsWithRuns(map, target))
       await turn()
-      transitions = countTransitions(previous.data, map.data)
+      transitions =
+        'runs' in previous
+          ? transitionsBetweenRuns(previous.runs, runs)
+          : countTransitions(previous.map.data, map.data)
     } catch (err) {
-      await encoding.catch(() => undefined)
+      await verified.catch(() => undefined)
       throw err
     }
     const png = await encoding
     const hash = sha256Hex(png)
-    // The PNG must decode to exactly `map` (checked here, the inflate again on the thread pool while
-    // the pending row commits); the file written is then compared byte for byte with it.
-    const verified = decodeMaskPngAsync(png, target).then((decoded) => sameLabels(decoded, map, target))
-    verified.catch(() => undefined)
     const payload: PendingPayload = {
       at: Date.now(),
       curator: ctx.curator,
@@ -120,9 +141,8 @@ export class MaskSaver {
       await verified.catch(() => undefined)
       throw err
     }
-    let written: LabelMap
     try {
-      written = await verified
+      await verified
     } catch (err) {
       this.#forgetPending(id)
       throw err
@@ -136,8 +156,9 @@ export class MaskSaver {
       else this.#forgetPending(id)
       throw err
     }
-    // The decoded PNG equals `map` and belongs to us: the previous mask of the next save.
-    this.#lastSaved = { id, sha256: hash, map: written }
+    // The file holds exactly `map`, whose runs are the previous mask of the next save (unless they
+    // are too many to be worth keeping: the file is read again then).
+    if (runs.value.length <= RUNS_KEPT_MAX) this.#lastSaved = { id, sha256: hash, previous: { runs } }
     let state: Omit<PairState, 'index'>
     try {
       state = await this.#complete(id, hash, payload, false)
@@ -174,12 +195,12 @@ export class MaskSaver {
     id: string,
     index: number,
     corrected: string | null,
-  ): Promise<{ format: MaskPngFormat; previous: LabelMap }> {
+  ): Promise<{ format: MaskPngFormat; previous: Previous }> {
     const { dataset } = this.#ctx
     if (corrected === null) {
       const source = await dataset.readMaskBytes(index)
       const decoded = await decodeMaskPngAsync(source.bytes, source.file)
-      return { format: decoded.format, previous: decoded }
+      return { format: decoded.format, previous: { map: decoded } }
     }
     let format = dataset.maskFormat(index)
     if (format === undefined) {
@@ -187,7 +208,7 @@ export class MaskSaver {
       format = readMaskPngFormat(source.bytes, source.file).format
     }
     const last = this.#lastSaved
-    if (last?.id === id && last.sha256 === corrected) return { format, previous: last.map }
+    if (last?.id === id && last.sha256 === corrected) return { format, previous: last.previous }
     const file = this.#ctx.maskFile(id)
     let bytes: Buffer
     try {
@@ -195,7 +216,7 @@ export class MaskSaver {
     } catch (err) {
       throw fsError(err, file, 'read')
     }
-    return { format, previous: await decodeMaskPngAsync(bytes, file) }
+    return { format, previous: { map: await decodeMaskPngAsync(bytes, file) } }
   }
 
   /** Completes or drops the pending saves according to the files in place. */
@@ -309,15 +330,8 @@ async function readBack(temp: string, png: Buffer, target: string): Promise<void
   }
 }
 
-/** The decoded PNG of a save, checked to hold exactly the labels saved; returned as a map. */
-function sameLabels(decoded: DecodedMaskPng, map: LabelMap, target: string): LabelMap {
-  const same =
-    decoded.width === map.width &&
-    decoded.height === map.height &&
-    Buffer.compare(
-      Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength),
-      Buffer.from(map.data.buffer, map.data.byteOffset, map.data.byteLength),
-    ) === 0
+/** The encoded PNG of a save must decode to exactly the labels saved. */
+function checkLabels(same: boolean, target: string): void {
   if (!same) {
     throw new CodedError(
       'io-error',
@@ -325,5 +339,4 @@ function sameLabels(decoded: DecodedMaskPng, map: LabelMap, target: string): Lab
       target,
     )
   }
-  return { width: decoded.width, height: decoded.height, data: decoded.data }
 }

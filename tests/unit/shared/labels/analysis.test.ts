@@ -3,8 +3,10 @@ import type { LabelMap } from '../../../../shared/labels/codes'
 import {
   CHALLENGE_RULE,
   analyzeMask,
+  analyzeMaskWithRuns,
   convertChallengeMask,
   isChallengeConvention,
+  runTransitions,
 } from '../../../../shared/labels/analysis'
 import { challengeMap, expectCode, randomMap, wsmMap } from '../../../support/datasetFixtures'
 
@@ -97,6 +99,98 @@ describe('analyzeMask', () => {
 
   it('refuses a data length that does not match the size', async () => {
     await expectCode(() => analyzeMask({ width: 4, height: 4, data: new Uint8Array(15) }), 'mask-size')
+  })
+})
+
+/** Reference: pixels changed per (old → new), by slot (0 → 0, 1 → 1, 255 → 2), one byte at a time. */
+function byteTransitions(before: Uint8Array, after: Uint8Array): number[] {
+  const slot = (v: number) => (v === 0 ? 0 : v === 1 ? 1 : 2)
+  const counts = new Array<number>(16).fill(0)
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] !== after[i]) counts[(slot(before[i]) << 2) | slot(after[i])]++
+  }
+  return counts
+}
+
+/** A map painted back from its runs. */
+function paintRuns(runs: ReturnType<typeof analyzeMaskWithRuns>['runs']): Uint8Array {
+  const data = new Uint8Array(runs.width * runs.height)
+  for (let y = 0; y < runs.height; y++) {
+    for (let k = runs.rowStart[y]; k < runs.rowStart[y + 1]; k++) {
+      data.fill(runs.value[k], y * runs.width + runs.x0[k], y * runs.width + runs.x1[k])
+    }
+  }
+  return data
+}
+
+describe('analyzeMaskWithRuns and runTransitions', () => {
+  const maps = (width: number, height: number, seed: number): LabelMap[] => [
+    randomMap(width, height, seed),
+    randomMap(width, height, seed + 1, [0, 0, 0, 0, 1, 255]),
+    wsmMap(width, height, seed + 2),
+    fill(width, height, () => 0),
+    fill(width, height, () => 255),
+    fill(width, height, (x, y) => ((x + y + seed) % 3 === 0 ? 255 : (x * y) % 7 === 0 ? 1 : 0)),
+  ]
+
+  it("gives analyzeMask's analysis and runs that paint the map back exactly", () => {
+    for (const [w, h] of [
+      [37, 23],
+      [1, 40],
+      [40, 1],
+      [130, 97],
+    ]) {
+      for (const map of maps(w, h, w)) {
+        const { analysis, runs } = analyzeMaskWithRuns(map)
+        expect(analysis).toEqual(analyzeMask(map))
+        expect(Buffer.from(paintRuns(runs)).equals(Buffer.from(map.data))).toBe(true)
+        expect(runs.rowStart.length).toBe(h + 1)
+      }
+    }
+  })
+
+  it('counts the same transitions as a byte loop, between maps of every kind', () => {
+    for (const [w, h] of [
+      [37, 23],
+      [1, 40],
+      [40, 1],
+      [130, 97],
+    ]) {
+      const all = [...maps(w, h, 7), ...maps(w, h, 11)]
+      for (const a of all) {
+        const before = analyzeMaskWithRuns(a).runs
+        for (const b of all) {
+          const after = analyzeMaskWithRuns(b).runs
+          expect(Array.from(runTransitions(before, after))).toEqual(byteTransitions(a.data, b.data))
+        }
+      }
+    }
+    // A corrected map: a few strokes over a weak map.
+    const weak = wsmMap(300, 200, 3)
+    const fixed = { ...weak, data: weak.data.slice() }
+    for (let y = 50; y < 120; y++) fixed.data.fill(1, y * 300 + 100, y * 300 + 180)
+    for (let y = 0; y < 200; y += 3) fixed.data.fill(0, y * 300 + 10, y * 300 + 14)
+    expect(
+      Array.from(runTransitions(analyzeMaskWithRuns(weak).runs, analyzeMaskWithRuns(fixed).runs)),
+    ).toEqual(byteTransitions(weak.data, fixed.data))
+  })
+
+  it('refuses maps of different sizes', () => {
+    const a = analyzeMaskWithRuns(randomMap(6, 4, 1)).runs
+    const b = analyzeMaskWithRuns(randomMap(4, 6, 1)).runs
+    expect(() => runTransitions(a, b)).toThrow(RangeError)
+  })
+
+  it('keeps each result its own when the analysis reuses its work arrays', () => {
+    // A map of many runs (the arrays grow), then small ones: each result matches a fresh reference.
+    const big = fill(500, 400, (x, y) => ((x + y) % 2 === 0 ? 1 : (x + 2 * y) % 3 === 0 ? 255 : 0))
+    const first = analyzeMaskWithRuns(big)
+    const small = wsmMap(60, 40, 9)
+    const second = analyzeMaskWithRuns(small)
+    expect(Buffer.from(paintRuns(first.runs)).equals(Buffer.from(big.data))).toBe(true)
+    expect(Buffer.from(paintRuns(second.runs)).equals(Buffer.from(small.data))).toBe(true)
+    expect(analyzeMask(big).lesionComponents).toBe(floodComponents(big, 1).length)
+    expect(analyzeMask(small).uncertainComponents).toBe(floodComponents(small, 255).length)
   })
 })
 

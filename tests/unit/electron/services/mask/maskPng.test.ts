@@ -12,6 +12,7 @@ import {
   decodeMaskPngAsync,
   encodeMaskPng,
   encodeMaskPngAsync,
+  maskPngEqualsAsync,
   readPngHeader,
   vocPalette,
   type MaskPngFormat,
@@ -422,6 +423,56 @@ describe('encodeMaskPng', () => {
       }
     })()
     await expect(decodeMaskPngAsync(cut)).rejects.toMatchObject({ code: syncCode })
+  })
+
+  it('maskPngEqualsAsync: true exactly when the PNG decodes to the map, for every kind of PNG', async () => {
+    const png8 = await sharp(Buffer.from(randomMap(37, 11, 12).data), {
+      raw: { width: 37, height: 11, channels: 1 },
+    })
+      .toColourspace('b-w')
+      .png({ adaptiveFiltering: true })
+      .toBuffer()
+    const interlaced = await sharp(Buffer.from(randomMap(29, 13, 14).data), {
+      raw: { width: 29, height: 13, channels: 1 },
+    })
+      .toColourspace('b-w')
+      .png({ progressive: true })
+      .toBuffer()
+    const pngs = [
+      encodeMaskPng(blobMap(430, 285), GREY8),
+      encodeMaskPng(randomMap(9, 5, 6), {
+        colorType: 3,
+        bitDepth: 8,
+        interlaced: false,
+        palette: vocPalette(),
+      }),
+      encodeMaskPng(
+        { width: 3, height: 2, data: Uint8Array.of(0, 1, 1, 0, 1, 0) },
+        { colorType: 0, bitDepth: 1, interlaced: false },
+      ),
+      png8, // adaptive filters: rows unfiltered in place before the comparison
+      interlaced,
+    ]
+    for (const png of pngs) {
+      const decoded = decodeMaskPng(png)
+      const map = { width: decoded.width, height: decoded.height, data: decoded.data.slice() }
+      expect(await maskPngEqualsAsync(png, map)).toBe(true)
+      // An unaligned view of the same labels.
+      const backing = new Uint8Array(map.data.length + 1)
+      backing.set(map.data, 1)
+      expect(await maskPngEqualsAsync(png, { ...map, data: backing.subarray(1) })).toBe(true)
+      for (const at of [0, map.data.length >> 1, map.data.length - 1]) {
+        const other = map.data.slice()
+        other[at] = other[at] === 1 ? 0 : 1
+        expect(await maskPngEqualsAsync(png, { ...map, data: other })).toBe(false)
+      }
+      expect(await maskPngEqualsAsync(png, { width: map.height, height: map.width, data: map.data })).toBe(
+        map.width === map.height,
+      )
+    }
+    const cut = pngs[0].subarray(0, pngs[0].length - 30)
+    const code = await decodeMaskPngAsync(cut).catch((err: CodedError) => err.code)
+    await expect(maskPngEqualsAsync(cut, blobMap(430, 285))).rejects.toMatchObject({ code })
   })
 
   it('accepts a subarray view at an unaligned offset', () => {
