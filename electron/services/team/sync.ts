@@ -28,6 +28,7 @@ import { claimBatch } from './claims'
 import { computeAgreements } from './agreementJob'
 import { TeamLocal, type Assignment, type TeamMembership } from './localState'
 import { DECIDED_STATUSES, PENDING_ASSIGNMENTS } from './queries'
+import { sampledForSecondReview } from './sampling'
 import { readTeam, type TeamRow } from './serverSchema'
 
 export type { SyncResult }
@@ -148,20 +149,22 @@ async function pushChunk(
         rows.map((r) => r.change.at),
       ],
     )
-    await sampleSecondReviews(client, me.curator, decided, team.doubleReview)
+    await sampleSecondReviews(client, me.curator, decided, team)
     return inserted.rowCount ?? 0
   })
 }
 
 /**
- * Systematic sampling of each curator's first decisions: the k-th newly decided pair goes to blind
- * second review when the curator's sampled count is below round(k × share).
+ * Blind second-review sampling of each curator's first decisions: a pair goes to second review when
+ * its seeded draw (sampling.ts: hash of the team's seed and the pair id) is under the team's share —
+ * random, reproducible, and not predictable from push order. Runs once per pair (first_decided),
+ * inside the push's transaction; the curator's counters are kept for the record.
  */
 async function sampleSecondReviews(
   client: pg.Client,
   curator: string,
   decided: readonly string[],
-  share: number,
+  team: TeamRow,
 ) {
   if (decided.length === 0) return
   const fresh = await client.query<{ id: string }>(
@@ -169,29 +172,15 @@ async function sampleSecondReviews(
     [decided, curator],
   )
   if (fresh.rows.length === 0) return
-  const order = new Map(decided.map((id, i) => [id, i]))
-  const ids = fresh.rows.map((r) => r.id).sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
-  const c = await client.query<{ first_decided: number; second_sampled: number }>(
-    'SELECT first_decided, second_sampled FROM curators WHERE name = $1 FOR UPDATE',
-    [curator],
-  )
-  let d = c.rows[0].first_decided
-  let s = c.rows[0].second_sampled
-  const sampled: string[] = []
-  for (const id of ids) {
-    d++
-    if (s < Math.round(d * share)) {
-      s++
-      sampled.push(id)
-    }
-  }
+  const sampled = fresh.rows
+    .map((r) => r.id)
+    .filter((id) => sampledForSecondReview(team.id, id, team.doubleReview))
   if (sampled.length > 0)
     await client.query('UPDATE pairs SET needs_second = true WHERE id = ANY($1::text[])', [sampled])
-  await client.query('UPDATE curators SET first_decided = $2, second_sampled = $3 WHERE name = $1', [
-    curator,
-    d,
-    s,
-  ])
+  await client.query(
+    'UPDATE curators SET first_decided = first_decided + $2, second_sampled = second_sampled + $3 WHERE name = $1',
+    [curator, fresh.rows.length, sampled.length],
+  )
 }
 
 /** One sync of a workspace that joined a team. Failures are coded errors; the workspace is untouched. */

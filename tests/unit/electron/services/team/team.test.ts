@@ -3,6 +3,7 @@
  * publishing and joining, concurrent claims and syncs, the blind rule, conflicting edits, a
  * connection cut in the middle of a sync, and the agreement numbers.
  */
+import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -200,6 +201,52 @@ suite(title, () => {
     expect(a2.assigned.filter((a) => a.role === 'second' && a1.assigned.some((x) => x.id === a.id))).toEqual(
       [],
     )
+  })
+
+  it('samples second reviews by a seeded draw per pair (not push order); nobody reviews their own pair', async () => {
+    const share = 0.5
+    const t = await team(['ann', 'bob', 'cy'], { batch: 10, doubleReview: share })
+    const a1 = await syncTeam(t.dirs.ann)
+    const b1 = await syncTeam(t.dirs.bob)
+    // ann decides her batch last to first, bob first to last.
+    await inWorkspace(t.dirs.ann, async (ws) => {
+      for (const a of [...a1.assigned].reverse()) await ws.setStatus(a.id, 'accepted')
+    })
+    await inWorkspace(t.dirs.bob, async (ws) => {
+      for (const a of b1.assigned) await ws.setStatus(a.id, 'rejected')
+    })
+    await syncTeam(t.dirs.ann)
+    await syncTeam(t.dirs.bob)
+    await syncTeam(t.dirs.cy)
+    await syncTeam(t.dirs.ann)
+    const teamId = (await t.q<{ id: string }>('SELECT id FROM team'))[0].id
+    // The expected sample, computed here: SHA-256(team id ‖ NUL ‖ pair id) as a fraction < share.
+    const decided = [...a1.assigned, ...b1.assigned].map((a) => a.id)
+    const draw = (id: string) =>
+      Number(createHash('sha256').update(`${teamId}\0${id}`).digest().readBigUInt64BE(0) >> 11n) / 2 ** 53
+    const expected = decided.filter((id) => draw(id) < share).sort()
+    const marked = await t.q<{ id: string }>('SELECT id FROM pairs WHERE needs_second ORDER BY id')
+    expect(marked.map((r) => r.id)).toEqual(expected)
+    // The draw did its job on these 20 pairs (a sample that is neither none nor all).
+    expect(expected.length).toBeGreaterThan(0)
+    expect(expected.length).toBeLessThan(decided.length)
+    const pairs = await t.q<{ id: string; first_curator: string; second_curator: string | null }>(
+      'SELECT id, first_curator, second_curator FROM pairs WHERE needs_second ORDER BY id',
+    )
+    expect(pairs.every((p) => p.second_curator !== null)).toBe(true)
+    expect(pairs.filter((p) => p.second_curator === p.first_curator)).toEqual([])
+    const own = await t.q(
+      `SELECT a.pair_id FROM assignments a JOIN pairs p ON p.id = a.pair_id
+       WHERE a.role = 'second' AND a.curator = p.first_curator`,
+    )
+    expect(own).toEqual([])
+    const counters = await t.q<{ name: string; first_decided: number; second_sampled: number }>(
+      "SELECT name, first_decided, second_sampled FROM curators WHERE name IN ('ann', 'bob') ORDER BY name",
+    )
+    expect(counters.map((c) => [c.name, c.first_decided, c.second_sampled])).toEqual([
+      ['ann', 10, a1.assigned.filter((a) => draw(a.id) < share).length],
+      ['bob', 10, b1.assigned.filter((a) => draw(a.id) < share).length],
+    ])
   })
 
   it('conflicting edits of one pair: the first push holds it, the other is kept as an extra, the latest edit counts', async () => {
