@@ -25,6 +25,13 @@ import type { ResolveParams } from './params'
 export interface GridDecision {
   /** Per cell 2·P(lesion) − 1 (> 0: lesion; its magnitude is the confidence). Certain cells ±1. */
   f: Float32Array
+  /**
+   * Band cells (touching both sides): the image part of their log-odds (bias included, geometry
+   * excluded) and their contrast feature, so the geometry can be redone at full resolution.
+   */
+  band: Uint8Array
+  zImage: Float32Array
+  contrast: Float32Array
   hairCells: number
   /** Median band width, in cells. */
   bandWidth: number
@@ -38,6 +45,11 @@ export interface GridDecision {
 export const EVIDENCE_FEATURES = 11
 /** Features 0..GEOMETRY_FROM−1 come from the image; the rest are geometric. */
 export const GEOMETRY_FROM = 9
+
+/** The geometric part of the log-odds at band coordinate t for a cell of this contrast feature. */
+export function geometricLogOdds(params: ResolveParams, t: number, contrast: number): number {
+  return params.weights[9] * (t - 0.5) + params.weights[10] * (t - 0.5) * contrast
+}
 
 /**
  * Colour features of a cell of colour (r, g, b) between the local lesion colour mL and background
@@ -166,7 +178,18 @@ export function decideGrid(
       f[c] = -1
     }
   }
-  const result: GridDecision = { f, hairCells: 0, bandWidth: 0, evidenceMs: 0 }
+  const zImage = new Float32Array(n)
+  const contrast = new Float32Array(n)
+  const bandFlag = new Uint8Array(n)
+  const result: GridDecision = {
+    f,
+    band: bandFlag,
+    zImage,
+    contrast,
+    hairCells: 0,
+    bandWidth: 0,
+    evidenceMs: 0,
+  }
   if (!anyL || !anyB) {
     // Nothing to weigh one side against: the geometric answer (all one label; background without any).
     const v = anyL ? 1 : -1
@@ -321,6 +344,7 @@ export function decideGrid(
     const bits = contact[c]
     if (bits === 3) {
       band[c] = 1
+      bandFlag[c] = 1
       widths.push(dB + dL)
       if (!hair[c] && u > 0.5) pig[c] = 1
     } else if (bits === 1) {
@@ -349,7 +373,10 @@ export function decideGrid(
     feat[10] = (t[c] - 0.5) * feat[4]
     if (collect) collect(c, feat, t[c])
     let z = params.bias
-    for (let j = hair[c] ? GEOMETRY_FROM : 0; j < EVIDENCE_FEATURES; j++) z += params.weights[j] * feat[j]
+    for (let j = hair[c] ? GEOMETRY_FROM : 0; j < GEOMETRY_FROM; j++) z += params.weights[j] * feat[j]
+    zImage[c] = z
+    contrast[c] = feat[4]
+    for (let j = GEOMETRY_FROM; j < EVIDENCE_FEATURES; j++) z += params.weights[j] * feat[j]
     // tanh(z/2) = 2·P(lesion) − 1: the sign decides, the magnitude is the confidence.
     f[c] = Math.tanh(z / 2)
   }

@@ -13,7 +13,7 @@ export interface ResolveParams {
 
 /** Fitted by `npx jiti bench/assist/fit.ts --write`. */
 export const RESOLVE_PARAMS: ResolveParams = {
-  weights: [0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0],
-  bias: 0,
+  weights: [-0.0588, 0.1677, -0.1437, 0.0388, 0.024, 0.2037, 0.0144, -0.1514, -0.062, 6.1136, 0.6171],
+  bias: 0.0913,
   strayTheta: 0.8,
 }

@@ -8,15 +8,17 @@
  *    between the two certain sides (the geometric prior: t > 0.5 is the nearest certain label) and
  *    the cell's colour against the two sides' local colours and its distance to the pigment;
  *    weights fitted on real dermoscopy (params.ts, by bench/assist/fit.ts on folds by image).
- * 3. Write-back: each uncertain pixel takes the sign of f = 2·P(lesion) − 1, interpolated
- *    bilinearly from the cells (so a coarse grid still gives a smooth, sub-cell edge at full
- *    resolution); its confidence is |f| (0–255).
+ * 3. Write-back: each uncertain pixel takes the sign of f = 2·P(lesion) − 1: on a coarse grid,
+ *    the band's geometry redone per pixel from exact full-resolution distances (up to 13 Mpx of
+ *    region), the cell's image term kept; otherwise f interpolated bilinearly from the cells. Its
+ *    confidence is |f| (0–255).
  *
  * Pure TypeScript on typed arrays; deterministic (no randomness, fixed iteration orders).
  */
-import { LABEL_UNCERTAIN } from '../codes'
+import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../codes'
 import type { LabelMap } from '../codes'
-import { decideGrid, GEOMETRY_FROM } from './decide'
+import { decideGrid, GEOMETRY_FROM, geometricLogOdds } from './decide'
+import { indexDistance2, nearestSite } from './distance'
 import { buildGrid, uncertainBox } from './grid'
 import type { WorkGrid } from './grid'
 import { RESOLVE_PARAMS } from './params'
@@ -28,6 +30,43 @@ export type { AssistImage, AssistPatch, AssistRect, Proposal, ResolveOptions, Re
 export { UNSURE_BELOW } from './types'
 
 const DEFAULT_MAX_WORK_PIXELS = 1_100_000
+/** Largest region (pixels) whose band geometry is redone at full resolution when s > 1. */
+const FULL_GEOMETRY_MAX_PIXELS = 13_000_000
+
+/**
+ * Band coordinate t = d_bg / (d_bg + d_lesion) of the pixels of the grid's region from exact
+ * full-resolution distances to the certain pixels of each side (null when a side has none).
+ */
+function fullResDistances(map: LabelMap, grid: WorkGrid): { t: (r: number) => number } | null {
+  const { rx0, ry0, rw, rh } = grid
+  const W = map.width
+  const siteL = new Uint8Array(rw * rh)
+  const siteB = new Uint8Array(rw * rh)
+  let anyL = false
+  let anyB = false
+  for (let y = 0; y < rh; y++) {
+    for (let x = 0, i = (ry0 + y) * W + rx0, r = y * rw; x < rw; x++, i++, r++) {
+      const v = map.data[i]
+      if (v === LABEL_LESION) {
+        siteL[r] = 1
+        anyL = true
+      } else if (v === LABEL_BACKGROUND) {
+        siteB[r] = 1
+        anyB = true
+      }
+    }
+  }
+  if (!anyL || !anyB) return null
+  const nl = nearestSite(rw, rh, siteL)
+  const nb = nearestSite(rw, rh, siteB)
+  return {
+    t: (r: number): number => {
+      const dL = Math.sqrt(indexDistance2(rw, r, nl[r]))
+      const dB = Math.sqrt(indexDistance2(rw, r, nb[r]))
+      return dB / (dB + dL)
+    },
+  }
+}
 
 /** An option's value when it is a finite number ≥ min, else the default. */
 function option(v: number | undefined, fallback: number, min: number): number {
@@ -130,9 +169,12 @@ export function proposeResolution(
   stats.ms.evidence = dec.evidenceMs
   const t2 = performance.now()
 
-  // Write-back: the sign of f, bilinear between cell centres when s > 1.
+  // Write-back: the sign of f, bilinear between cell centres when s > 1. On a coarse grid the band
+  // cells' geometry is redone per pixel from full-resolution distances when the region is small
+  // enough (a narrow band is only a cell or two wide on the grid).
   const { f } = dec
-  const { cw, ch } = grid
+  const { cw, ch, rw } = grid
+  const geo = s > 1 && grid.rw * grid.rh <= FULL_GEOMETRY_MAX_PIXELS ? fullResDistances(map, grid) : null
   let toLesion = 0
   let unsure = 0
   for (let y = rect.y; y < rect.y + rect.height; y++) {
@@ -141,11 +183,17 @@ export function proposeResolution(
     const y1 = Math.min(ch - 1, y0 + 1)
     const ay = Math.max(0, Math.min(1, gy - y0))
     const crow = (y - rect.y) * rect.width - rect.x
+    const cellRow = Math.floor((y - ry0) / s) * cw
     for (let x = rect.x, i = y * W + rect.x; x < rect.x + rect.width; x++, i++) {
       if (src[i] !== LABEL_UNCERTAIN) continue
       let v: number
+      const cell = cellRow + Math.floor((x - rx0) / s)
       if (s === 1) v = f[(y - ry0) * cw + (x - rx0)]
-      else {
+      else if (geo !== null && dec.band[cell] !== 0) {
+        const r = (y - ry0) * rw + (x - rx0)
+        const t = geo.t(r)
+        v = Math.tanh((dec.zImage[cell] + geometricLogOdds(p, t, dec.contrast[cell])) / 2)
+      } else {
         const gx = (x - rx0 + 0.5) / s - 0.5
         const x0 = Math.max(0, Math.min(cw - 1, Math.floor(gx)))
         const x1 = Math.min(cw - 1, x0 + 1)
