@@ -265,6 +265,10 @@ test('assisted resolution: a preview, applied as one undo step, certain pixels u
   await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
   await expect(page.getByTestId('assist-text')).toContainText('→ lesion')
   await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  // The number of low-confidence pixels of the proposal, digits only, at most the uncertain pixels.
+  await expect(page.getByTestId('assist-unsure')).toHaveText(/^\d+$/)
+  const unsure = Number(await page.getByTestId('assist-unsure').textContent())
+  expect(unsure).toBeLessThanOrEqual(sourceUncertain)
   await shot(page, 'assist-preview')
 
   // Escape discards the preview: the exact bytes come back.
