@@ -10,6 +10,7 @@ import { reviewCommand } from './commands/review'
 import { scanCommand } from './commands/scan'
 import { serveCommand } from './commands/serve'
 import { statsCommand } from './commands/stats'
+import { triageCommand } from './commands/triage'
 import { TEAM_USAGE, teamCommand } from './commands/team'
 import { validateCommand } from './commands/validate'
 import { verifyExportCommand } from './commands/verifyExport'
@@ -29,10 +30,13 @@ Usage:
   wsm-curator stats <workspace> [--json] [--no-scan] [--by <column>]
       Run or continue the mask statistics scan, then print review progress and statistics
       (--by: per value of a metadata column, its pairs, statuses and mean uncertain fraction).
+  wsm-curator triage <workspace> [--json] [--top N] [--reason CODE]
+      Pairs by triage score (how likely the mask is wrong), highest first, with the reasons; runs the
+      missing statistics and scores first. --json: {"pairs":[{"id","score","reasons":[{"code","score"}]}],"elapsedMs"}.
   wsm-curator metadata <workspace> <csv>… [--json]
       Import ISIC metadata CSVs (archive export: isic_id,…,diagnosis,…; challenge ground truth:
       image_id,… or image,MEL,NV,…) keyed by their id column; only the workspace's pairs are kept.
-  wsm-curator review <workspace> --set <status> (--ids <id,…|@file> | --uncertain-max <f> | --where <col=v,…>) [--from <status,…|any>] [--note TEXT] [--dry-run]
+  wsm-curator review <workspace> --set <status> (--ids <id,…|@file> | --uncertain-max <f> | --score-min <f> | --where <col=v,…>) [--from <status,…|any>] [--note TEXT] [--dry-run]
       Set the status of many pairs in one audited transaction (statuses: unreviewed, accepted,
       corrected, rejected, flagged, skipped). A fraction or --where filter selects unreviewed pairs
       unless --from. --where column=value[,value…] (repeatable, all must hold) filters by metadata.
@@ -43,7 +47,7 @@ Usage:
       the result (the pair becomes corrected; certain pixels never change). --all leaves accepted and
       rejected pairs alone; an --ids id that is not a pair stops everything (exit 2). --truth <dir> scores
       the result against 0/1 (or 0/255) truth masks, next to the nearest-certain-label baseline.
-  wsm-curator export <workspace> --out <dir|file.zip> [--status <s,…|any>] [--uncertain-max F] [--ids <id,…|@file>]
+  wsm-curator export <workspace> --out <dir|file.zip> [--status <s,…|any>] [--uncertain-max F] [--score-max F] [--ids <id,…|@file>]
                      [--where <column=value,…>]… [--sample N [--seed S]] [--profile wsm|isic-challenge] [--uncertain-policy refuse|lesion|background] [--json]
       Export a curated subset (default: accepted and corrected pairs): images/ (bytes unchanged), masks/,
       manifest.csv/.json with SHA-256, export.json. isic-challenge masks hold 0 background / 255 LESION.
@@ -66,6 +70,7 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   init: initCommand,
   stats: statsCommand,
+  triage: triageCommand,
   review: reviewCommand,
   'import-mask': importMaskCommand,
   metadata: metadataCommand,

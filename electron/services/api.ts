@@ -88,6 +88,7 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     'pair:open': async ({ id, challenge }) => session().openPair(id, challenge),
     'pair:prefetch': async ({ ids }) => session().prefetch(ids),
     'pair:thumbnail': async ({ id }) => session().thumbnail(id),
+    'pair:triage': async ({ id }) => session().pairTriage(id),
     'pair:setStatus': async ({ id, status, note }) => session().setStatus(id, status, note),
     'pair:setNote': async ({ id, note }) => session().setNote(id, note),
     'pair:saveMask': async ({ id, width, height, data }) => session().saveMask(id, { width, height, data }),

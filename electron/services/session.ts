@@ -17,6 +17,7 @@ import { countLabels, type LabelMap } from '../../shared/labels/codes'
 import { planExport, runExport, type ExportSelection } from './export'
 import { makeThumbnail } from './thumbnails'
 import type { Workspace } from './workspace/workspace'
+import type { PairTriage } from '../../shared/workspace/triage'
 
 /** Thumbnails kept in memory (about 4 KB each). */
 const THUMB_CACHE_MAX = 4000
@@ -69,11 +70,29 @@ export class CurationSession {
         (r) => {
           this.scan = { ...r, running: false, error: r.aborted ? 'stopped' : null }
           this.problemsCache = null
+          if (!r.aborted) this.startTriage()
         },
         (err: unknown) => {
           if (this.scan) this.scan = { ...this.scan, running: false, error: String(err) }
         },
       )
+  }
+
+  /**
+   * The triage score of every pair whose score is missing or stale, after the statistics scan: a
+   * low-priority pass on one worker thread (unchanged pairs skipped). A failure only logs: the queue
+   * then lists the unscored pairs last when sorted by score.
+   */
+  private startTriage(): void {
+    this.workspace.startTriagePass({ signal: this.scanAbort.signal, workers: 1 }).catch((err: unknown) => {
+      console.warn(`triage pass stopped: ${String(err)}`)
+    })
+  }
+
+  /** The triage score of a pair's current mask (null while not scored yet). */
+  pairTriage(id: string): PairTriage | null {
+    this.workspace.dataset.find(id)
+    return this.workspace.triage(id)
   }
 
   info(): WorkspaceInfo {

@@ -30,8 +30,10 @@ import type {
   TeamStatus,
   TeamSyncState,
 } from './team'
+import type { PairTriage } from '../workspace/triage'
 
 export type { PairState, ReviewProgress }
+export type { PairTriage }
 export type { DashboardData, MetadataColumn, MetadataCondition, MetadataValueCount }
 
 /** What a metadata import read (see `metadata:import`). */
@@ -160,7 +162,10 @@ export interface QueueQuery {
   metadata?: MetadataCondition[]
   /** Only pairs whose source mask has the scan problem of this code. */
   problem?: string
-  sort: 'id' | 'uncertain'
+  /** Only pairs whose triage score has this reason code (issue #13). */
+  reason?: string
+  /** 'score': the triage score (pairs not yet scored last). */
+  sort: 'id' | 'uncertain' | 'score'
   order: 'asc' | 'desc'
 }
 
@@ -379,7 +384,8 @@ export const contract = {
       uncertainMax: s.optional(s.number({ min: 0, max: 1 })),
       metadata: s.optional(s.array(METADATA_CONDITION, { maxLength: 16 })),
       problem: s.optional(s.string({ maxLength: 64 })),
-      sort: s.literal('id', 'uncertain'),
+      reason: s.optional(s.string({ maxLength: 64 })),
+      sort: s.literal('id', 'uncertain', 'score'),
       order: s.literal('asc', 'desc'),
     }),
     result: returns<{ total: number }>(),
@@ -423,6 +429,12 @@ export const contract = {
       'image-unsupported',
     ],
     doc: 'Image bytes, the exact current label map and the review state of one pair.',
+  }),
+  'pair:triage': call({
+    args: s.object({ id: isicId }),
+    result: returns<PairTriage | null>(),
+    errors: ['no-dataset', 'not-found'],
+    doc: "The triage score of a pair's current mask with its reasons (null while not scored yet).",
   }),
   'pair:thumbnail': call({
     args: s.object({ id: isicId }),

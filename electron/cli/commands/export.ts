@@ -20,7 +20,7 @@ function parseInteger(name: string, value: string, min: number, max: number): nu
 }
 
 /**
- * `wsm-curator export <workspace> --out <dir|file.zip> [--status <s,…|any>] [--uncertain-max F]
+ * `wsm-curator export <workspace> --out <dir|file.zip> [--status <s,…|any>] [--uncertain-max F] [--score-max F]
  *   [--ids <id,…|@file>] [--where <column=value,…>]… [--sample N [--seed S]] [--profile wsm|isic-challenge]
  *   [--uncertain-policy refuse|lesion|background] [--json]`
  *
@@ -37,6 +37,7 @@ export async function exportCommand(args: string[]): Promise<number> {
       out: { type: 'string' },
       status: { type: 'string' },
       'uncertain-max': { type: 'string' },
+      'score-max': { type: 'string' },
       ids: { type: 'string' },
       sample: { type: 'string' },
       seed: { type: 'string' },
@@ -68,6 +69,14 @@ export async function exportCommand(args: string[]): Promise<number> {
     if (v.trim() === '' || !Number.isFinite(f) || f < 0 || f > 1)
       throw new UsageError('--uncertain-max takes a fraction from 0 to 1')
     selection.uncertainMax = f
+  }
+  if (values['score-max'] !== undefined) {
+    // The triage score (wsm-curator triage): pairs without one are left out and listed.
+    const v = values['score-max']
+    const f = Number(v)
+    if (v.trim() === '' || !Number.isFinite(f) || f < 0 || f > 1)
+      throw new UsageError('--score-max takes a number from 0 to 1')
+    selection.scoreMax = f
   }
   if (values.ids !== undefined) {
     selection.ids = await readIdList(values.ids)

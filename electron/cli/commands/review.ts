@@ -14,7 +14,7 @@ function parseFraction(name: string, value: string | undefined): number | undefi
 
 /**
  * `wsm-curator review <workspace> --set <status> (--ids <id,id,…|@file> | --uncertain-max <f>)
- *   [--uncertain-min <f>] [--where <column=value,…>]… [--from <status,…|any>] [--note TEXT] [--curator NAME] [--dry-run]`
+ *   [--uncertain-min <f>] [--score-min <f>] [--where <column=value,…>]… [--from <status,…|any>] [--note TEXT] [--curator NAME] [--dry-run]`
  *
  * One transaction: every pair changes, or none. With a fraction filter, only pairs whose current
  * status is in --from (default: unreviewed) are selected, so earlier decisions are never overridden
@@ -29,6 +29,7 @@ export async function reviewCommand(args: string[]): Promise<number> {
       ids: { type: 'string' },
       'uncertain-max': { type: 'string' },
       'uncertain-min': { type: 'string' },
+      'score-min': { type: 'string' },
       from: { type: 'string' },
       note: { type: 'string' },
       curator: { type: 'string' },
@@ -42,11 +43,13 @@ export async function reviewCommand(args: string[]): Promise<number> {
   if (!isPairStatus(status)) throw new UsageError(`--set takes one of ${PAIR_STATUSES.join(', ')}`)
   const max = parseFraction('--uncertain-max', values['uncertain-max'])
   const min = parseFraction('--uncertain-min', values['uncertain-min'])
-  const byFraction = max !== undefined || min !== undefined
+  // --score-min: the triage score (pairs not yet scored are not selected; run wsm-curator triage).
+  const scoreMin = parseFraction('--score-min', values['score-min'])
+  const byFraction = max !== undefined || min !== undefined || scoreMin !== undefined
   const where = parseWhere(values.where)
   const byFilter = byFraction || where !== undefined
   if ((values.ids !== undefined) === byFilter)
-    throw new UsageError('review needs either --ids or --uncertain-max/--uncertain-min/--where')
+    throw new UsageError('review needs either --ids or --uncertain-max/--uncertain-min/--score-min/--where')
   let from: PairStatus[] | undefined
   if (values.from !== undefined) {
     if (!byFilter)
@@ -64,12 +67,19 @@ export async function reviewCommand(args: string[]): Promise<number> {
   try {
     checkWhere(workspace, where)
     const selected =
-      ids ?? workspace.listIds({ status: from, uncertainMin: min, uncertainMax: max, metadata: where })
+      ids ??
+      workspace.listIds({ status: from, uncertainMin: min, uncertainMax: max, scoreMin, metadata: where })
     if (byFraction) {
       const { unscanned } = workspace.stats()
       if (unscanned > 0) {
         process.stderr.write(
           `note: ${unscanned} pairs have no statistics yet and were not considered (run wsm-curator stats first)\n`,
+        )
+      }
+      const unscored = scoreMin === undefined ? 0 : workspace.triageUnscoredCount()
+      if (unscored > 0) {
+        process.stderr.write(
+          `note: ${unscored} pairs have no triage score yet and were not considered (run wsm-curator triage first)\n`,
         )
       }
     }

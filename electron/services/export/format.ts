@@ -112,6 +112,10 @@ export type ExclusionReason =
   | 'uncertain-pixels'
   /** Named by --ids but its metadata does not meet --where. */
   | 'metadata'
+  /** --score-max was given and the pair has no triage score yet (run `wsm-curator triage`). */
+  | 'not-scored'
+  /** Named by --ids but its triage score is above --score-max. */
+  | 'score-above-max'
 
 export interface ExcludedPair {
   id: string
@@ -128,6 +132,8 @@ export interface RecordedSelection {
   sample: { count: number; seed: number } | null
   /** Metadata conditions (--where), all of which held; absent when none was given. */
   where?: { column: string; values: string[] }[]
+  /** Only pairs whose triage score was at most this (--score-max); absent when not given. */
+  scoreMax?: number
 }
 
 export interface ExportJson {

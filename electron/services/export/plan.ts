@@ -25,6 +25,8 @@ export interface ExportSelection {
   status?: readonly PairStatus[] | 'any'
   /** Only pairs whose current mask's uncertain fraction is at most this (0–1). */
   uncertainMax?: number
+  /** Only pairs whose triage score is at most this (0–1); pairs not yet scored are listed as excluded. */
+  scoreMax?: number
   /** Only these pairs (the other filters still apply; names that do not qualify are listed as excluded). */
   ids?: readonly string[]
   /** Metadata conditions (column = one of values), all of which must hold; unknown columns are refused. */
@@ -94,6 +96,12 @@ export function normalizeSelection(sel: ExportSelection): {
   const max = sel.uncertainMax
   if (max !== undefined && (typeof max !== 'number' || !Number.isFinite(max) || max < 0 || max > 1))
     throw new CodedError('bad-request', 'uncertainMax must be a fraction from 0 to 1')
+  const scoreMax = sel.scoreMax
+  if (
+    scoreMax !== undefined &&
+    (typeof scoreMax !== 'number' || !Number.isFinite(scoreMax) || scoreMax < 0 || scoreMax > 1)
+  )
+    throw new CodedError('bad-request', 'scoreMax must be a number from 0 to 1')
   let ids: string[] | null = null
   if (sel.ids !== undefined) {
     if (!Array.isArray(sel.ids) || sel.ids.some((id) => typeof id !== 'string'))
@@ -124,7 +132,14 @@ export function normalizeSelection(sel: ExportSelection): {
     where = sel.where.map((w) => ({ column: w.column, values: [...w.values] }))
   }
   return {
-    selection: { status, uncertainMax: max ?? null, ids, sample, ...(where ? { where } : {}) },
+    selection: {
+      status,
+      uncertainMax: max ?? null,
+      ids,
+      sample,
+      ...(where ? { where } : {}),
+      ...(scoreMax !== undefined ? { scoreMax } : {}),
+    },
     profile,
     uncertainPolicy,
   }
@@ -147,7 +162,10 @@ export function planWithStates(
   selection: ExportSelection,
 ): { plan: ExportPlan; states: Map<string, PairState> } {
   const norm = normalizeSelection(selection)
-  const { status, uncertainMax, ids, sample, where } = norm.selection
+  const { status, uncertainMax, ids, sample, where, scoreMax } = norm.selection
+  // The triage scores, read once (not one query per pair) when --score-max applies.
+  const scores =
+    scoreMax === undefined ? undefined : new Map(workspace.triageAll().map((t) => [t.id, t.score]))
   workspace.checkMetadataConditions(where)
   const statuses = status === 'any' ? undefined : new Set<PairStatus>(status)
   const metadataMatch = where === undefined ? undefined : new Set(workspace.listIds({ metadata: where }))
@@ -183,6 +201,17 @@ export function planWithStates(
       if (s.uncertainFraction > uncertainMax) {
         if (ids !== null)
           excluded.push({ id: s.id, reason: 'uncertain-above-max', detail: String(s.uncertainFraction) })
+        continue
+      }
+    }
+    if (scores !== undefined && scoreMax !== undefined) {
+      const score = scores.get(s.id)
+      if (score === undefined) {
+        excluded.push({ id: s.id, reason: 'not-scored' })
+        continue
+      }
+      if (score > scoreMax) {
+        if (ids !== null) excluded.push({ id: s.id, reason: 'score-above-max', detail: String(score) })
         continue
       }
     }

@@ -11,6 +11,14 @@ const LOD_THRESHOLD = 0.5
 const LOD_OVERSAMPLE = 2
 const MAX_ZOOM = 64
 
+/** A rectangle in image pixels, as triage regions give it. */
+export interface Region {
+  x: number
+  y: number
+  w: number
+  h: number
+}
+
 export interface ImagePoint {
   /** Image coordinates in pixels: pixel (x, y) covers [x, x+1) × [y, y+1). */
   x: number
@@ -52,6 +60,8 @@ export class EditorView {
   /** The brush ring: an image point and a diameter in image pixels. */
   private ring: { at: ImagePoint; diameter: number } | null = null
   private mode: OverlayMode = 'fill'
+  /** Regions to outline (image pixels; the triage reasons'), each a DOM element placed by transform. */
+  private highlights: { rect: Region; el: HTMLDivElement }[] = []
 
   /** Layers over fabric's canvas, in its parent: labels, then pointer input, then the brush ring. */
   constructor(element: HTMLCanvasElement) {
@@ -193,6 +203,7 @@ export class EditorView {
   }
 
   clear(): void {
+    this.setHighlights([])
     this.generation++
     closeLater(this.lowImage)
     this.lowImage = null
@@ -295,7 +306,45 @@ export class EditorView {
     this.overlay.setViewport({ zoom: v[0], tx: v[4], ty: v[5] })
     this.redrawOverlay()
     this.placeRing()
+    this.placeHighlights()
     this.canvas.requestRenderAll()
+  }
+
+  /**
+   * Outlines regions of the image (image pixels; e.g. where a triage reason applies) with light
+   * elements over the view, placed by the view transform: the overlay's pixels are not touched.
+   */
+  setHighlights(rects: readonly (Region & { title?: string })[]): void {
+    for (const h of this.highlights) h.el.remove()
+    this.highlights = rects.map((r) => {
+      const el = document.createElement('div')
+      Object.assign(el.style, {
+        position: 'absolute',
+        left: '0',
+        top: '0',
+        pointerEvents: 'none',
+        border: '2px solid #ffcc00',
+        outline: '1px solid #000000',
+        boxSizing: 'border-box',
+      })
+      el.className = 'triage-region'
+      el.dataset.testid = 'triage-region'
+      if (r.title) el.title = r.title
+      this.host.appendChild(el)
+      return { rect: { x: r.x, y: r.y, w: r.w, h: r.h }, el }
+    })
+    this.placeHighlights()
+  }
+
+  private placeHighlights(): void {
+    const v = this.canvas.viewportTransform
+    for (const { rect, el } of this.highlights) {
+      Object.assign(el.style, {
+        width: `${Math.max(4, rect.w * v[0])}px`,
+        height: `${Math.max(4, rect.h * v[3])}px`,
+        transform: `translate(${rect.x * v[0] + v[4]}px, ${rect.y * v[3] + v[5]}px)`,
+      })
+    }
   }
 
   // ---- appearance --------------------------------------------------------------------------------
@@ -369,6 +418,7 @@ export class EditorView {
   dispose(): void {
     if (this.frame) cancelAnimationFrame(this.frame)
     this.ringEl.remove()
+    for (const h of this.highlights) h.el.remove()
     this.inputEl.remove()
     this.overlay.canvas.remove()
     void this.canvas.dispose()

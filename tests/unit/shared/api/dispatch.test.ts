@@ -55,6 +55,7 @@ const handlers: ApiHandlers = {
   },
   'pair:prefetch': notUsed,
   'pair:thumbnail': notUsed,
+  'pair:triage': notUsed,
   'pair:setStatus': notUsed,
   'pair:setNote': notUsed,
   'pair:saveMask': notUsed,
