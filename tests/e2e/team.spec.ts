@@ -1,11 +1,13 @@
 import { expect, test } from '@playwright/test'
+import { readLabelMap } from '../../electron/services/mask/labelMap'
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../support/postgres'
 import { cli, freshWorkspace, startServe, type ServeProcess } from './support/serve'
 
 /**
  * Team QA in the app: two curators and a lead on a throwaway PostgreSQL cluster, driven through
  * the CLI contract (init, join, sync, review); the lead's app shows the sync badge, the team view
- * (curators, agreement) and adjudicates the one pair the curators disagree on.
+ * (curators, agreement) and adjudicates the two pairs the curators disagree on: one by taking a
+ * review, one by painting a merge (a stroke, undone, painted again) saved as the final verdict.
  */
 let pgServer: PostgresServer | undefined
 let serve: ServeProcess | undefined
@@ -18,7 +20,7 @@ test.beforeAll(async () => {
   const lead = freshWorkspace('lead')
   const ann = freshWorkspace('ann')
   const bob = freshWorkspace('bob')
-  cli('team', 'init', lead, '--db', url, '--batch', '2', '--double-review', '1')
+  cli('team', 'init', lead, '--db', url, '--batch', '3', '--double-review', '1')
   cli('team', 'join', ann, '--db', url, '--curator', 'ann')
   cli('team', 'join', bob, '--db', url, '--curator', 'bob')
   const a = JSON.parse(cli('team', 'sync', ann, '--json')) as { assigned: { id: string }[] }
@@ -27,7 +29,7 @@ test.beforeAll(async () => {
   cli('team', 'sync', ann, '--json')
   cli('team', 'sync', bob, '--json')
   cli('review', bob, '--set', 'accepted', '--ids', ids[0], '--curator', 'bob')
-  cli('review', bob, '--set', 'rejected', '--ids', ids[1], '--curator', 'bob')
+  cli('review', bob, '--set', 'rejected', '--ids', `${ids[1]},${ids[2]}`, '--curator', 'bob')
   cli('team', 'sync', bob, '--json')
   cli('team', 'sync', lead, '--json')
   serve = await startServe(lead)
@@ -45,7 +47,7 @@ test('the lead sees the team, its agreement, and adjudicates the disagreement', 
   await page.getByTestId('team-button').click()
   await expect(page.getByTestId('team-view')).toBeVisible()
   await expect(page.getByTestId('team-summary')).toContainText(
-    '2 decided · 2 double-reviewed · 1 await adjudication',
+    '3 decided · 3 double-reviewed · 2 await adjudication',
   )
   const table = page.getByTestId('team-curators')
   await expect(table).toContainText('ann')
@@ -55,10 +57,61 @@ test('the lead sees the team, its agreement, and adjudicates the disagreement', 
   await page.getByTestId('team-adjudicate').click()
   await expect(page.getByTestId('adjudication-view')).toBeVisible()
   const items = page.getByTestId('adjudication-queue').locator('button')
-  await expect(items).toHaveCount(1)
+  await expect(items).toHaveCount(2)
   await items.first().click()
   await expect(page.getByTestId('adjudication-overlay')).toBeVisible()
   await page.getByTestId('take-first').click()
   await expect(page.getByTestId('adjudication-done')).toContainText('accepted (first), final')
+  await expect(items).toHaveCount(1)
+
+  // The other pair: a merge painted by hand. Both reviewers kept the source mask (their decisions
+  // differ, not their pixels), so the brush may paint outside the disputed pixels.
+  const pairId = (await items.first().textContent())!.trim().slice(0, 12)
+  await items.first().click()
+  const merge = page.getByTestId('adjudication-merge')
+  await expect(merge).toBeVisible()
+  await expect(page.getByTestId('merge-undo')).toBeDisabled()
+  await page.getByTestId('merge-only-disputed').uncheck()
+  await page.getByTestId('merge-label').selectOption('1')
+  await page.getByTestId('merge-brush').fill('3')
+  const stroke = async () => {
+    const box = (await merge.boundingBox())!
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2)
+    await page.mouse.down()
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2, { steps: 8 })
+    await page.mouse.up()
+  }
+  await stroke()
+  await expect(page.getByTestId('merge-undo')).toBeEnabled()
+  await page.getByTestId('merge-undo').click()
+  await expect(page.getByTestId('merge-undo')).toBeDisabled()
+  await expect(page.getByTestId('merge-redo')).toBeEnabled()
+  await stroke()
+  await page.getByTestId('merge-status').selectOption('corrected')
+  await page.getByTestId('take-merge').click()
+  await expect(page.getByTestId('adjudication-done')).toContainText(`${pairId}: corrected (merge), final`)
   await expect(items).toHaveCount(0)
+
+  // On the server: the verdict, its audit row, and the painted mask — the stroke's row is lesion
+  // from 25 % to 75 % of the width, every value a label.
+  const db = 'e2e_team'
+  const verdict = await pgServer!.query(
+    'SELECT j.taken, j.status, m.bytes FROM adjudications j JOIN masks m ON m.sha256 = j.mask_sha256 WHERE j.pair_id = $1',
+    [pairId],
+    db,
+  )
+  expect(verdict.rows.map((r) => [r.taken, r.status])).toEqual([['merge', 'corrected']])
+  const { map } = readLabelMap(verdict.rows[0].bytes as Buffer, pairId)
+  const y = Math.floor(map.height / 2)
+  const row = map.data.subarray(y * map.width, (y + 1) * map.width)
+  expect(
+    [...row.subarray(Math.ceil(map.width * 0.25), Math.floor(map.width * 0.75))].every((v) => v === 1),
+  ).toBe(true)
+  expect(map.data.every((v) => v === 0 || v === 1 || v === 255)).toBe(true)
+  const audit = await pgServer!.query(
+    "SELECT detail FROM audit WHERE kind = 'adjudicate' AND pair_id = $1",
+    [pairId],
+    db,
+  )
+  expect(audit.rows).toHaveLength(1)
 })

@@ -1,0 +1,237 @@
+/**
+ * The model of the lead's merge editing in the adjudication view: one label map (the merge), the
+ * two reviewers' final masks it is judged against, and an undo history. No Vue, no DOM.
+ *
+ * The merge starts from either review or from their union / intersection (mergeMasks); the lead
+ * then paints with a round brush (the shared paintBrush: exact pixels, no anti-aliasing) writing
+ * lesion (1) or background (0) only — never uncertain — by default only on the disputed pixels
+ * (where the two reviews differ), so what both reviewers agreed on stays as they left it. Each
+ * drag is one undo step (shared History); changing the starting point is one undo step too. Edits
+ * that change nothing record nothing. The map holds only 0, 1 and the 255s both reviewers kept.
+ */
+import type { LabelMap } from '../../../shared/labels/codes'
+import { History } from '../../../shared/labels/history'
+import { applyPatch, PatchBuilder, type Patch, type Point, type Rect } from '../../../shared/labels/patch'
+import { paintBrush } from '../../../shared/labels/tools/brush'
+import { mergeMasks } from './teamView'
+
+export type MergeStart = 'first' | 'second' | 'union' | 'intersection'
+
+export interface MergeBrush {
+  /** 1 lesion, 0 background: the only values the lead writes. */
+  label: 0 | 1
+  /** Integer diameter in pixels, ≥ 1. */
+  diameter: number
+  /** Paint only pixels where the two reviews differ (default true). */
+  onlyDisputed?: boolean
+}
+
+export class MergeEditor {
+  /** The merge being edited (outside any reactivity: the view redraws the rectangles it is told). */
+  readonly map: LabelMap
+  /** 1 where the two reviews' labels differ. */
+  readonly disputed: Uint8Array
+  readonly disputedCount: number
+  private readonly history = new History()
+  private brush: MergeBrush | null = null
+  private last: Point | null = null
+
+  constructor(
+    readonly first: LabelMap,
+    readonly second: LabelMap,
+    start: MergeStart = 'union',
+  ) {
+    this.map = startMap(first, second, start)
+    this.disputed = new Uint8Array(first.data.length)
+    let n = 0
+    for (let i = 0; i < this.disputed.length; i++) {
+      if (first.data[i] !== second.data[i]) {
+        this.disputed[i] = 1
+        n++
+      }
+    }
+    this.disputedCount = n
+  }
+
+  get canUndo(): boolean {
+    return this.history.canUndo
+  }
+
+  get canRedo(): boolean {
+    return this.history.canRedo
+  }
+
+  get inStroke(): boolean {
+    return this.brush !== null
+  }
+
+  /** Replaces the merge by a starting point, as one undo step; returns the dirty rectangle. */
+  startFrom(start: MergeStart): Rect | null {
+    this.commitStroke()
+    const patch = diffPatch(this.map, startMap(this.first, this.second, start))
+    if (patch === null) return null
+    const rect = applyPatch(this.map, patch, 'redo')
+    this.history.record(patch)
+    return rect
+  }
+
+  /** Pointer-down: the first dab of a stroke. */
+  beginStroke(at: Point, brush: MergeBrush): Rect | null {
+    if (brush.label !== 0 && brush.label !== 1)
+      throw new RangeError(`the merge brush writes 0 or 1, got ${String(brush.label)}`)
+    this.commitStroke()
+    this.history.beginStroke()
+    this.brush = brush
+    this.last = at
+    return this.paint(at, at)
+  }
+
+  /** Pointer-move during a stroke: the segment from the last position (no gaps on fast moves). */
+  moveStroke(to: Point): Rect | null {
+    if (this.brush === null || this.last === null) return null
+    const from = this.last
+    this.last = to
+    return this.paint(from, to)
+  }
+
+  /** Pointer-up: the stroke becomes one undo step; false when it changed nothing. */
+  commitStroke(): boolean {
+    if (this.brush === null) return false
+    this.brush = null
+    this.last = null
+    return this.history.commitStroke() !== null
+  }
+
+  /** Escape: the map gets back exactly its bytes from before the stroke. */
+  abortStroke(): Rect | null {
+    if (this.brush === null) return null
+    this.brush = null
+    this.last = null
+    return this.history.abortStroke(this.map)
+  }
+
+  undo(): Rect | null {
+    this.commitStroke()
+    return this.history.undo(this.map)
+  }
+
+  redo(): Rect | null {
+    this.commitStroke()
+    return this.history.redo(this.map)
+  }
+
+  /** Disputed pixels the merge now marks lesion (the rest of the disputed ones are background or 255). */
+  disputedLesion(): number {
+    let n = 0
+    const d = this.map.data
+    for (let i = 0; i < d.length; i++) if (this.disputed[i] === 1 && d[i] === 1) n++
+    return n
+  }
+
+  private paint(from: Point, to: Point): Rect | null {
+    const brush = this.brush
+    if (brush === null) return null
+    let patch = paintBrush(
+      this.map,
+      { from, to },
+      {
+        label: brush.label,
+        onlyUncertain: false,
+        diameter: brush.diameter,
+      },
+    )
+    if (patch !== null && (brush.onlyDisputed ?? true)) patch = restrictPatch(patch, this.disputed)
+    if (patch === null) return null
+    const rect = applyPatch(this.map, patch, 'redo')
+    this.history.stage(patch)
+    return rect
+  }
+}
+
+/** A fresh copy of the starting point. */
+function startMap(first: LabelMap, second: LabelMap, start: MergeStart): LabelMap {
+  if (first.width !== second.width || first.height !== second.height)
+    throw new RangeError('masks of different sizes')
+  if (start === 'first' || start === 'second') {
+    const m = start === 'first' ? first : second
+    return { width: m.width, height: m.height, data: m.data.slice() }
+  }
+  return mergeMasks(first, second, start)
+}
+
+/** The patch keeping only the pixels where `allowed` is 1 (null when none is left). */
+export function restrictPatch(patch: Patch, allowed: Uint8Array): Patch | null {
+  const out = new PatchBuilder(patch.width, patch.rect.y + patch.rect.height)
+  let off = 0
+  for (let r = 0; r < patch.runs.length; r += 2) {
+    const start = patch.runs[r]
+    const len = patch.runs[r + 1]
+    const y = Math.floor(start / patch.width)
+    const x = start - y * patch.width
+    let i = 0
+    while (i < len) {
+      while (i < len && allowed[start + i] !== 1) i++
+      if (i === len) break
+      const s = i
+      while (i < len && allowed[start + i] === 1) i++
+      const o = out.add(x + s, y, i - s)
+      out.before.set(patch.before.subarray(off + s, off + i), o)
+      out.after.set(patch.after.subarray(off + s, off + i), o)
+    }
+    off += len
+  }
+  return out.finish()
+}
+
+/** The patch turning `from` into `to` (same size), row runs of the differing pixels. */
+function diffPatch(from: LabelMap, to: LabelMap): Patch | null {
+  const { width, height } = from
+  const out = new PatchBuilder(width, height)
+  const a = from.data
+  const b = to.data
+  for (let y = 0; y < height; y++) {
+    const row = y * width
+    let x = 0
+    while (x < width) {
+      while (x < width && a[row + x] === b[row + x]) x++
+      if (x === width) break
+      const s = x
+      while (x < width && a[row + x] !== b[row + x]) x++
+      const o = out.add(s, y, x - s)
+      out.before.set(a.subarray(row + s, row + x), o)
+      out.after.set(b.subarray(row + s, row + x), o)
+    }
+  }
+  return out.finish()
+}
+
+/** Merge colours (RGBA): lesion, uncertain, and the disputed pixels the merge leaves background. */
+export const MERGE_LESION = [230, 60, 60, 210] as const
+export const MERGE_UNCERTAIN = [240, 200, 40, 200] as const
+export const MERGE_DISPUTED_BACKGROUND = [60, 200, 235, 70] as const
+
+/**
+ * The merge's pixels in `rect` as RGBA (row-major over the rectangle), for putImageData on the
+ * dirty rectangle: lesion red, uncertain yellow, a disputed pixel left background faint cyan (so
+ * the lead sees what is still in dispute), agreed background transparent.
+ */
+export function mergeRgba(map: LabelMap, disputed: Uint8Array, rect: Rect): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(rect.width * rect.height * 4)
+  for (let y = 0; y < rect.height; y++) {
+    let i = (rect.y + y) * map.width + rect.x
+    let o = y * rect.width * 4
+    for (let x = 0; x < rect.width; x++, i++, o += 4) {
+      const v = map.data[i]
+      const c =
+        v === 1
+          ? MERGE_LESION
+          : v === 255
+            ? MERGE_UNCERTAIN
+            : disputed[i] === 1
+              ? MERGE_DISPUTED_BACKGROUND
+              : null
+      if (c !== null) out.set(c, o)
+    }
+  }
+  return out
+}
