@@ -8,12 +8,10 @@
 import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
-import type { LabelMap } from '../../../shared/labels/codes'
 import { TRIAGE_MODEL } from '../../../shared/labels/triage/model'
 import type { TriageReason } from '../../../shared/labels/triage/types'
 import type { PairTriage, TriagePassProgress, TriagePassResult } from '../../../shared/workspace/triage'
 import { runScorePass, type TriageItem, type TriageItemResult } from '../triage/scorePass'
-import { scoreFromBytes } from '../triage/scoreFromBytes'
 import { MASKS_DIR } from './rows'
 import type { WorkspaceContext } from './store'
 
@@ -32,7 +30,7 @@ const MASK_KEY_SQL = `CASE WHEN mask_sha256 IS NOT NULL THEN 'c:' || mask_sha256
 
 const SQL = {
   rows: `SELECT id, idx, mask_sha256, ${MASK_KEY_SQL} AS mask_key, triage_key FROM pairs WHERE idx IS NOT NULL`,
-  maskKey: `SELECT ${MASK_KEY_SQL} FROM pairs WHERE id = ?`,
+  maskKeyOf: `SELECT mask_sha256, ${MASK_KEY_SQL} AS mask_key FROM pairs WHERE id = ?`,
   record: `UPDATE pairs SET triage_score = ?, triage_reasons = ?, triage_key = ?, triage_image = ?
            WHERE id = ? AND ${MASK_KEY_SQL} = ?`,
   one: `SELECT id, triage_score, triage_reasons, triage_image FROM pairs WHERE id = ? AND triage_score IS NOT NULL`,
@@ -98,17 +96,7 @@ export class TriageRoom {
     for (const r of withStats) {
       const key = `${r.mask_key}|${images.get(r.idx) ?? 'i:?'}|m:${TRIAGE_MODEL_TAG}`
       if (r.triage_key === key && !key.includes('|i:?|')) continue
-      const loc = ctx.dataset.locate(r.idx)
-      const corrected = r.mask_sha256 !== null
-      const file = path.join(ctx.dir, MASKS_DIR, `${r.id}.png`)
-      items.push({
-        index: r.idx,
-        id: r.id,
-        mask: corrected ? { kind: 'folder', path: file } : loc.mask,
-        maskFile: corrected ? file : loc.maskFile,
-        image: loc.image,
-        key,
-      })
+      items.push(this.#item(r.id, r.idx, r.mask_sha256 !== null, key))
     }
     return { items, skipped: rows.length - items.length }
   }
@@ -140,30 +128,39 @@ export class TriageRoom {
   }
 
   /**
-   * Rescores one pair from its mask in memory (after a save: the map just saved). The key's mask part
-   * is read from the row, so a result for a mask that was replaced meanwhile is not recorded.
+   * Rescores one pair (after a save) on a worker thread of its own: the Electron main process only
+   * starts it (the score's ~20–60 ms of CPU would delay its IPC). The key's mask part is read from
+   * the row, and recording checks it again, so a result for a mask replaced meanwhile is dropped.
    */
-  async rescore(id: string, map: LabelMap): Promise<void> {
+  async rescore(id: string): Promise<void> {
     const ctx = this.#ctx
     const { index } = ctx.dataset.find(id)
-    const maskKey = ctx.store.statement(SQL.maskKey, 'pluck').get(id) as string | null
-    if (maskKey === null) return
+    const row = ctx.store.statement(SQL.maskKeyOf).get(id) as {
+      mask_sha256: string | null
+      mask_key: string | null
+    }
+    if (!row || row.mask_key === null) return
     const [imageKey] = (await imageFingerprints(ctx, [index])).values()
-    const bytes = await ctx.dataset.readImageBytes(index).then(
-      (r) => r.bytes,
-      () => null,
+    const item = this.#item(
+      id,
+      index,
+      row.mask_sha256 !== null,
+      `${row.mask_key}|${imageKey ?? 'i:?'}|m:${TRIAGE_MODEL_TAG}`,
     )
-    const r = await scoreFromBytes(map, bytes)
-    this.record([
-      {
-        index,
-        id,
-        key: `${maskKey}|${imageKey ?? 'i:?'}|m:${TRIAGE_MODEL_TAG}`,
-        score: r.score,
-        reasons: r.reasons,
-        withImage: !r.reasons.some((x) => x.code === 'image-unreadable'),
-      },
-    ])
+    await runScorePass([item], { workers: 1, onResult: (r) => this.record([r]) })
+  }
+
+  #item(id: string, index: number, corrected: boolean, key: string): TriageItem {
+    const loc = this.#ctx.dataset.locate(index)
+    const file = path.join(this.#ctx.dir, MASKS_DIR, `${id}.png`)
+    return {
+      index,
+      id,
+      mask: corrected ? { kind: 'folder', path: file } : loc.mask,
+      maskFile: corrected ? file : loc.maskFile,
+      image: loc.image,
+      key,
+    }
   }
 
   /** Records results whose mask is still the pair's current one (others are dropped). */

@@ -386,7 +386,7 @@ export class Workspace implements WorkspaceContext {
     // Off the save's critical path: the saved mask is rescored after the commit; a failure there
     // leaves the old score (the next pass retries it) and never fails the save.
     const rescore = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => (this.#closed ? undefined : this.#triage.rescore(id, map)))
+      .then(() => (this.#closed ? undefined : this.#triage.rescore(id)))
       .catch(() => undefined)
       .finally(() => this.#rescores.delete(rescore))
     this.#rescores.add(rescore)

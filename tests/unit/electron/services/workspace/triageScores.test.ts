@@ -124,10 +124,31 @@ describe('Workspace triage pass', () => {
 
   it('an aborted pass keeps what it committed and the next one resumes with the rest', async () => {
     const controller = new AbortController()
-    controller.abort()
-    const r = await ws.startTriagePass({ signal: controller.signal, workers: 1 })
-    expect(r.aborted).toBe(true)
-    expect((await ws.startTriagePass({ workers: 1 })).done).toBe(5 - r.done)
+    const r = await ws.startTriagePass({
+      signal: controller.signal,
+      workers: 0,
+      onProgress: (p) => {
+        if (p.done >= 2) controller.abort()
+      },
+    })
+    expect(r).toMatchObject({ aborted: true, done: 2 })
+    // Committed at the end of the aborted run: only the other three are left.
+    expect(ws.triageUnscoredCount()).toBe(3)
+    expect(await ws.startTriagePass({ workers: 1 })).toMatchObject({ done: 3, toScore: 3, aborted: false })
     expect(ws.triageUnscoredCount()).toBe(0)
+  })
+
+  it('a save whose image is gone still succeeds, and its pair is rescored from the mask alone', async () => {
+    await ws.startTriagePass({ workers: 0 })
+    const id = sources.ids[3]
+    await fsp.rm(path.join(sources.images, `${id}.jpg`))
+    const current = await ws.readCurrentMask(id)
+    const saved = await ws.saveMask(id, resolveUncertain(current.map, 0, 10))
+    expect(saved.status).toBe('corrected')
+    await ws.triageSettled()
+    const t = ws.triage(id)!
+    expect(t.withImage).toBe(false)
+    expect(t.reasons.map((r) => r.code)).toContain('image-unreadable')
+    expect(keyOf(id)!.startsWith(`c:${saved.sha256}|i:?|`)).toBe(true)
   })
 })
