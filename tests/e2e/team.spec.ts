@@ -11,12 +11,14 @@ import { cli, freshWorkspace, startServe, type ServeProcess } from './support/se
  */
 let pgServer: PostgresServer | undefined
 let serve: ServeProcess | undefined
+let dbUrl = ''
 
 test.skip(postgresSkipReason !== null, `needs PostgreSQL: ${postgresSkipReason}`)
 
 test.beforeAll(async () => {
   pgServer = await startPostgres()
   const url = await pgServer.createDatabase('e2e_team')
+  dbUrl = url
   const lead = freshWorkspace('lead')
   const ann = freshWorkspace('ann')
   const bob = freshWorkspace('bob')
@@ -114,4 +116,33 @@ test('the lead sees the team, its agreement, and adjudicates the disagreement', 
     db,
   )
   expect(audit.rows).toHaveLength(1)
+})
+
+test('a curator joins the team from the Team view (no password in the URL)', async ({ page }) => {
+  const dan = await startServe(freshWorkspace('dan'))
+  try {
+    await page.goto(dan.url)
+    await expect(page.getByTestId('pair-id')).toHaveText(/^ISIC_\d{7}$/)
+    await page.getByTestId('team-button').click()
+    const submit = page.getByTestId('team-join-submit')
+    const withPassword = new URL(dbUrl)
+    withPassword.password = 'typed-secret'
+    await page.getByTestId('team-join-url').fill(withPassword.toString())
+    await page.getByTestId('team-join-curator').fill('dan')
+    await expect(submit).toBeDisabled()
+    await expect(page.getByTestId('team-join-note')).toContainText('Leave the password out of the URL')
+    await page.getByTestId('team-join-url').fill(dbUrl)
+    await submit.click()
+    await expect(page.getByTestId('team-join')).toHaveCount(0)
+    await expect(page.getByTestId('team-summary')).toContainText('3 decided')
+    await expect(page.getByTestId('team-sync-now')).toBeVisible()
+    const joined = await pgServer!.query(
+      "SELECT count(*) AS n FROM curators WHERE name = 'dan'",
+      [],
+      'e2e_team',
+    )
+    expect(Number(joined.rows[0].n)).toBe(1)
+  } finally {
+    await dan.stop()
+  }
 })

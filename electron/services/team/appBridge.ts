@@ -14,8 +14,9 @@ import { CodedError } from '../../../shared/api/errors'
 import type { SyncResult, TeamSyncState } from '../../../shared/api/team'
 import type { Workspace } from '../workspace/workspace'
 import { adjudicate, adjudicationCase, adjudicationQueue } from './adjudication'
-import { redactUrl, withClient } from './connection'
+import { parseDbUrl, redactUrl, withClient } from './connection'
 import { TEAM_FILE, TeamLocal } from './localState'
+import { joinTeam } from './membership'
 import { readTeam } from './serverSchema'
 import { teamStatus } from './status'
 import { changesSince, syncTeam } from './sync'
@@ -123,6 +124,30 @@ export class TeamRoom {
     this.#timer = undefined
   }
 
+  /**
+   * Joins the team on `url` as `curator` from the app (the CLI's `team join`, through the app's
+   * open workspace). The URL carries no password: node-postgres takes it from PGPASSWORD or
+   * ~/.pgpass, so a password never crosses the renderer boundary, is never stored and never echoed
+   * (messages name the server by its redacted URL). A workspace that already joined a team is
+   * refused (a lead's membership must not turn into a curator's).
+   */
+  async join(url: string, curator: string): Promise<TeamSyncState> {
+    const u = parseDbUrl(url)
+    if (u.password !== '' || u.searchParams.has('password'))
+      throw new CodedError(
+        'bad-request',
+        `give the server's URL without a password (${redactUrl(url)}); the password comes from PGPASSWORD or ~/.pgpass`,
+      )
+    const m = this.joined ? this.#local((local) => local.membership()) : null
+    if (m)
+      throw new CodedError(
+        'team-exists',
+        `this workspace already joined the team on ${redactUrl(m.url)} as ${m.curator} (${m.role})`,
+      )
+    await joinTeam(this.workspace.dir, url, curator, { workspace: this.workspace })
+    return this.state()
+  }
+
   #url(): { url: string; curator: string } {
     const m = this.#local((local) => local.membership())
     if (!m)
@@ -184,6 +209,7 @@ export function teamRoomFor(workspace: Workspace, isCurrent: () => boolean, auto
 
 type TeamCall =
   | 'team:state'
+  | 'team:join'
   | 'team:sync'
   | 'team:status'
   | 'team:adjudicationQueue'
@@ -212,6 +238,12 @@ export function createTeamHandlers(
   }
   return {
     'team:state': async () => room().state(),
+    'team:join': async ({ url, curator }) => {
+      const r = room()
+      const state = await r.join(url, curator)
+      if (options.autoSync ?? true) r.start()
+      return state
+    },
     'team:sync': async () => room().syncNow(),
     'team:status': async () => room().status(),
     'team:adjudicationQueue': async () => room().queue(),

@@ -111,10 +111,18 @@ const JOIN_SAMPLE = 32
  * workspace's dataset must be the team's: the same pair count, and the same source mask bytes on a
  * sample of pairs spread over the ids (`team-dataset` otherwise).
  */
-export async function joinTeam(dir: string, url: string, curatorName: string): Promise<JoinResult> {
+export async function joinTeam(
+  dir: string,
+  url: string,
+  curatorName: string,
+  options: {
+    /** The app's open workspace (only read; never reopened nor closed here). */
+    workspace?: Workspace
+  } = {},
+): Promise<JoinResult> {
   const curator = checkCuratorName(curatorName)
   const stored = withoutPassword(url)
-  const ws = await Workspace.open(dir, { readOnly: true })
+  const ws = options.workspace ?? (await Workspace.open(dir, { readOnly: true }))
   try {
     const { teamId, pairs } = await withClient(url, async (client) => {
       await migrate(client)
@@ -161,6 +169,6 @@ export async function joinTeam(dir: string, url: string, curatorName: string): P
     }
     return { teamId, curator, pairs }
   } finally {
-    await ws.close()
+    if (!options.workspace) await ws.close()
   }
 }

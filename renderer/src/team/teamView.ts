@@ -99,3 +99,20 @@ export function mergeMasks(a: LabelMap, b: LabelMap, rule: 'union' | 'intersecti
   }
   return { width: a.width, height: a.height, data }
 }
+
+/**
+ * True when a database URL as typed carries a password (`user:secret@` or `?password=`): the join
+ * form refuses it before anything leaves the renderer. Not a URL (yet): false (the main process
+ * answers with a clear error).
+ */
+export function urlCarriesPassword(text: string): boolean {
+  const t = text.trim()
+  if (t === '') return false
+  try {
+    const u = new URL(t)
+    return u.password !== '' || u.searchParams.has('password')
+  } catch {
+    // Half-typed: a colon in the credentials part is a password on the way.
+    return /^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(t)
+  }
+}

@@ -10,6 +10,7 @@ import {
   disagreementOverlay,
   jaccardHistogram,
   mergeMasks,
+  urlCarriesPassword,
 } from '../../../../renderer/src/team/teamView'
 
 const map = (width: number, values: number[]): LabelMap => ({
@@ -59,5 +60,15 @@ describe('team view helpers', () => {
     ).toBe('team: synced 3 min ago · 1 assigned')
     expect(badgeText({ ...s, joined: false }, now)).toBe('')
     expect(ago('2026-01-01T09:00:00Z', now)).toBe('3 h ago')
+  })
+
+  it('spots a password typed into a database URL (the join form refuses it before sending)', () => {
+    expect(urlCarriesPassword('postgres://ann@db.example:5432/team?sslmode=verify-full')).toBe(false)
+    expect(urlCarriesPassword('postgres://db.example:5432/team')).toBe(false)
+    expect(urlCarriesPassword('')).toBe(false)
+    expect(urlCarriesPassword('postgres://ann:s3cret@db.example/team')).toBe(true)
+    expect(urlCarriesPassword('postgres://ann@db.example/team?password=s3cret')).toBe(true)
+    expect(urlCarriesPassword(' postgresql://ann:@db/team ')).toBe(false)
+    expect(urlCarriesPassword('postgres://ann:s3cret@')).toBe(true)
   })
 })

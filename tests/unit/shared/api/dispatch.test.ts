@@ -28,6 +28,7 @@ const handlers: ApiHandlers = {
   'metadata:values': notUsed,
   'metadata:import': notUsed,
   'team:state': notUsed,
+  'team:join': notUsed,
   'team:sync': notUsed,
   'team:status': notUsed,
   'team:adjudicationQueue': notUsed,

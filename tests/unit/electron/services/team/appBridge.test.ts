@@ -9,13 +9,15 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CodedError } from '../../../../../shared/api/errors'
 import { createTeamHandlers, TeamRoom } from '../../../../../electron/services/team/appBridge'
-import { TeamLocal } from '../../../../../electron/services/team/localState'
+import { TEAM_FILE, TeamLocal } from '../../../../../electron/services/team/localState'
 import { initTeam, joinTeam } from '../../../../../electron/services/team/membership'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { thrown } from '../../../../support/cli'
 import {
   freePort,
   postgresSkipReason,
+  SECRET_PASSWORD,
+  SECRET_ROLE,
   startPostgres,
   type PostgresServer,
 } from '../../../../support/postgres'
@@ -135,6 +137,90 @@ suite(`the app's team calls${postgresSkipReason ? ` (skipped: ${postgresSkipReas
     } finally {
       room.stop()
       await ws.close()
+    }
+  })
+
+  it('joins from the app: URL without a password (PGPASSWORD supplies it), never stored nor echoed', async () => {
+    const base = path.join(root, 'join')
+    const sources = await teamSources(base, 6)
+    const trustUrl = await server.createDatabase('joinapp')
+    const leadDir = await makeWorkspace(base, 'lead', sources)
+    const dir = await makeWorkspace(base, 'eve', sources)
+    await initTeam(leadDir, trustUrl, { batch: 2, doubleReview: 0 })
+    // eve connects as the role that needs a password (scram-sha-256 on loopback).
+    const u = new URL(trustUrl)
+    u.username = SECRET_ROLE
+    const url = u.toString()
+    const withPassword = new URL(url)
+    withPassword.password = SECRET_PASSWORD
+    const saved = { pw: process.env.PGPASSWORD, file: process.env.PGPASSFILE }
+    delete process.env.PGPASSWORD
+    process.env.PGPASSFILE = path.join(base, 'no-such-pgpass')
+    const ws = await Workspace.open(dir)
+    try {
+      const h = createTeamHandlers(() => ws, { autoSync: false })
+      // A password in the URL is refused before any connection, and not echoed.
+      const inUrl = (await thrown(
+        h['team:join']({ url: withPassword.toString(), curator: 'eve' }),
+      )) as CodedError
+      expect(inUrl.code).toBe('bad-request')
+      expect(inUrl.message).not.toContain(SECRET_PASSWORD)
+      expect(inUrl.message).toContain('PGPASSWORD')
+      const query = (await thrown(
+        h['team:join']({ url: `${url}?password=${SECRET_PASSWORD}`, curator: 'eve' }),
+      )) as CodedError
+      expect([query.code, query.message.includes(SECRET_PASSWORD)]).toEqual(['bad-request', false])
+      // No password anywhere: the server refuses; nothing is recorded.
+      expect(((await thrown(h['team:join']({ url, curator: 'eve' }))) as CodedError).code).toBe('team-auth')
+      expect(((await thrown(h['team:join']({ url, curator: 'not/valid' }))) as CodedError).code).toBe(
+        'bad-request',
+      )
+      expect(await h['team:state']()).toMatchObject({ joined: false })
+      const before = await server.query('SELECT name FROM curators ORDER BY name', [], 'joinapp')
+      expect(before.rows.map((r) => r.name)).toEqual(['lead'])
+
+      process.env.PGPASSWORD = SECRET_PASSWORD
+      const state = await h['team:join']({ url, curator: 'eve' })
+      expect(state).toMatchObject({
+        joined: true,
+        curator: 'eve',
+        role: 'curator',
+        state: 'idle',
+        pending: 0,
+      })
+      expect(state.server).toBe(url)
+      expect(JSON.stringify(state)).not.toContain(SECRET_PASSWORD)
+      const after = await server.query("SELECT name FROM curators WHERE name = 'eve'", [], 'joinapp')
+      expect(after.rows).toHaveLength(1)
+      const local = TeamLocal.open(dir)
+      expect(local.membership()).toMatchObject({ url, curator: 'eve', role: 'curator' })
+      local.close()
+      // The password is nowhere in the workspace's team file.
+      const files = (await fsp.readdir(dir)).filter((f) => f.startsWith(TEAM_FILE))
+      for (const f of files)
+        expect((await fsp.readFile(path.join(dir, f))).includes(Buffer.from(SECRET_PASSWORD))).toBe(false)
+      // Joined for real: a sync through the app claims eve's first batch.
+      expect((await h['team:sync']()).assigned).toHaveLength(2)
+      // A second join is refused (a membership is never silently replaced).
+      expect(((await thrown(h['team:join']({ url, curator: 'eve2' }))) as CodedError).code).toBe(
+        'team-exists',
+      )
+    } finally {
+      await ws.close()
+      if (saved.pw === undefined) delete process.env.PGPASSWORD
+      else process.env.PGPASSWORD = saved.pw
+      if (saved.file === undefined) delete process.env.PGPASSFILE
+      else process.env.PGPASSFILE = saved.file
+    }
+    // The lead's workspace cannot join as a curator.
+    const lead = await Workspace.open(leadDir)
+    try {
+      const h = createTeamHandlers(() => lead, { autoSync: false })
+      expect(((await thrown(h['team:join']({ url: trustUrl, curator: 'lead2' }))) as CodedError).code).toBe(
+        'team-exists',
+      )
+    } finally {
+      await lead.close()
     }
   })
 
