@@ -131,21 +131,27 @@ export function runTransitions(before: LabelRuns, after: LabelRuns): Float64Arra
     const iEnd = ar[y + 1]
     let j = br[y]
     const jEnd = br[y + 1]
-    for (let k = i; k < iEnd; k++) lengthBefore[av[k] === LABEL_LESION ? 1 : 2] += a1[k] - a0[k]
-    for (let k = j; k < jEnd; k++) lengthAfter[bv[k] === LABEL_LESION ? 1 : 2] += b1[k] - b0[k]
+    // Each run's length is added when the merge moves past it.
     while (i < iEnd && j < jEnd) {
       const lo = a0[i] > b0[j] ? a0[i] : b0[j]
       const hi = a1[i] < b1[j] ? a1[i] : b1[j]
+      const from = av[i] === LABEL_LESION ? 1 : 2
+      const to = bv[j] === LABEL_LESION ? 1 : 2
       if (hi > lo) {
-        const from = av[i] === LABEL_LESION ? 1 : 2
-        const to = bv[j] === LABEL_LESION ? 1 : 2
         coveredBefore[from] += hi - lo
         coveredAfter[to] += hi - lo
         if (from !== to) counts[(from << 2) | to] += hi - lo
       }
-      if (a1[i] <= b1[j]) i++
-      else j++
+      if (a1[i] <= b1[j]) {
+        lengthBefore[from] += a1[i] - a0[i]
+        i++
+      } else {
+        lengthAfter[to] += b1[j] - b0[j]
+        j++
+      }
     }
+    for (; i < iEnd; i++) lengthBefore[av[i] === LABEL_LESION ? 1 : 2] += a1[i] - a0[i]
+    for (; j < jEnd; j++) lengthAfter[bv[j] === LABEL_LESION ? 1 : 2] += b1[j] - b0[j]
   }
   for (const slot of [1, 2]) {
     counts[slot << 2] = lengthBefore[slot] - coveredBefore[slot] // label → background
@@ -279,7 +285,8 @@ function labelRuns(map: LabelMap): Runs {
     while (i < rowEnd) {
       const v = data[i]
       let j = i + 1
-      if (words !== null) {
+      // A run of one or two pixels (fragmented regions) ends before any word is worth reading.
+      if (j < rowEnd && data[j] === v && ++j < rowEnd && data[j] === v && words !== null) {
         while (j < rowEnd && (j & 3) !== 0 && data[j] === v) j++
         if ((j & 3) === 0 && j + 4 <= rowEnd) {
           const pattern = (v * 0x01010101) >>> 0

@@ -552,14 +552,39 @@ function buildChunk(out: Uint8Array, pos: number, type: string, body: Uint8Array
   return pos + 12 + body.length
 }
 
+/**
+ * The filtered image of the last encode, kept for the next one: a save encodes its 12 Mpx every
+ * time, and a fresh buffer of that size costs a memset, page faults and external-memory pressure
+ * on the garbage collector. Taken while an encode uses it (a concurrent encode allocates its own).
+ */
+let spareFilterBuffer: ArrayBuffer | undefined
+/** Buffers larger than this are not kept. */
+const SPARE_FILTER_MAX = 64 * 1024 * 1024
+
+function takeFilterBuffer(size: number): Uint8Array {
+  const spare = spareFilterBuffer
+  if (spare !== undefined && spare.byteLength >= size) {
+    spareFilterBuffer = undefined
+    return new Uint8Array(spare, 0, size)
+  }
+  return new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size)
+}
+
+/** Gives an encode's filtered image back once the deflate has read it. */
+function releaseFilterBuffer(filtered: Uint8Array): void {
+  const buffer = filtered.buffer as ArrayBuffer
+  if (buffer.byteLength <= SPARE_FILTER_MAX && (spareFilterBuffer?.byteLength ?? 0) <= buffer.byteLength) {
+    spareFilterBuffer = buffer
+  }
+}
+
 /** Packs and filters the rows (one filter type for all rows, bpp = 1). */
 function filterImage(map: LabelMap, bitDepth: number, filter: number): Uint8Array {
   const { width, height, data } = map
   const rowBytes = rowBytesOf(width, bitDepth)
   const stride = rowBytes + 1
-  // Not zero-filled (a 12-Mpx mask's memset and page faults cost as much as the copy): every byte is
-  // written below, the filter byte of each row included.
-  const out = new Uint8Array(Buffer.allocUnsafeSlow(height * stride).buffer, 0, height * stride)
+  // Not zero-filled: every byte is written below, the filter byte of each row included.
+  const out = takeFilterBuffer(height * stride)
   // Pack into place first (filter type 0 in each row's first byte).
   if (bitDepth === 8) {
     for (let y = 0; y < height; y++) {
@@ -646,7 +671,9 @@ function checkFormat(format: MaskPngFormat): void {
  */
 export function encodeMaskPng(map: LabelMap, format: MaskPngFormat, options: EncodeOptions = {}): Buffer {
   const png = prepareEncode(map, format, options)
-  return png.assemble(deflateSync(png.filtered, DEFLATE_OPTIONS))
+  const idat = deflateSync(png.filtered, DEFLATE_OPTIONS)
+  releaseFilterBuffer(png.filtered)
+  return png.assemble(idat)
 }
 
 /**
@@ -661,7 +688,11 @@ export async function encodeMaskPngAsync(
 ): Promise<Buffer> {
   const png = prepareEncode(map, format, options)
   return new Promise((resolve, reject) => {
-    deflate(png.filtered, DEFLATE_OPTIONS, (err, idat) => (err ? reject(err) : resolve(png.assemble(idat))))
+    deflate(png.filtered, DEFLATE_OPTIONS, (err, idat) => {
+      releaseFilterBuffer(png.filtered)
+      if (err) reject(err)
+      else resolve(png.assemble(idat))
+    })
   })
 }
 

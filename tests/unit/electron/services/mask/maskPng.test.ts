@@ -475,6 +475,22 @@ describe('encodeMaskPng', () => {
     await expect(maskPngEqualsAsync(cut, blobMap(430, 285))).rejects.toMatchObject({ code })
   })
 
+  it('encodes correctly one after another and at once, whatever size came before (the reused filter buffer)', async () => {
+    const maps = [blobMap(640, 480), randomMap(33, 17, 21), blobMap(700, 500), randomMap(640, 480, 22)]
+    const decodes = (png: Buffer, map: LabelMap) =>
+      Buffer.from(decodeMaskPng(png).data).equals(Buffer.from(map.data))
+    for (const map of maps) {
+      expect(decodes(encodeMaskPng(map, GREY8), map)).toBe(true)
+      expect(decodes(await encodeMaskPngAsync(map, GREY8), map)).toBe(true)
+    }
+    const pngs = await Promise.all(maps.map((map) => encodeMaskPngAsync(map, GREY8)))
+    pngs.forEach((png, k) => expect(decodes(png, maps[k])).toBe(true))
+    // An encode started while another's deflate is running, synchronously in between.
+    const pending = encodeMaskPngAsync(maps[0], GREY8)
+    expect(decodes(encodeMaskPng(maps[3], GREY8), maps[3])).toBe(true)
+    expect(decodes(await pending, maps[0])).toBe(true)
+  })
+
   it('accepts a subarray view at an unaligned offset', () => {
     const map = randomMap(17, 5, 9)
     const backing = new Uint8Array(map.data.length + 3)
