@@ -90,21 +90,28 @@ function idWithTail(name: string, tailLen: number): number {
   return digits7(name, at + 5)
 }
 
-/** True when `name` ends with the lower-case ASCII `suffix` in any case (letters only folded). */
-function endsWithFolded(name: string, suffix: string): boolean {
-  const at = name.length - suffix.length
-  if (at < 0) return false
-  for (let k = 0; k < suffix.length; k++) {
-    const c = name.charCodeAt(at + k)
-    const want = suffix.charCodeAt(k)
-    if (c !== want && !(want >= 97 && want <= 122 && c === want - 32)) return false
-  }
-  return true
+/**
+ * The character at `at` with an ASCII upper-case letter folded to lower case (a lower-case letter
+ * compared with the result matches exactly its two cases; a position out of range gives 32).
+ */
+function folded(name: string, at: number): number {
+  return name.charCodeAt(at) | 0x20
+}
+
+/** True when `name` ends with `.png` in any case. */
+function endsWithPng(name: string): boolean {
+  const n = name.length
+  return (
+    name.charCodeAt(n - 4) === 46 &&
+    folded(name, n - 3) === 112 &&
+    folded(name, n - 2) === 110 &&
+    folded(name, n - 1) === 103
+  )
 }
 
 /** The id number of a mask file name (see the naming rules), or -1. */
 export function maskIdOf(name: string): number {
-  if (!endsWithFolded(name, '.png')) return -1
+  if (!endsWithPng(name)) return -1
   const plain = idWithTail(name, 4)
   if (plain >= 0) return plain
   // `_segmentation` or `_Segmentation` exactly, then `.png` in any case.
@@ -116,8 +123,23 @@ export function maskIdOf(name: string): number {
 
 /** The id number of an image file name (see the naming rules), or -1. */
 export function imageIdOf(name: string): number {
-  if (endsWithFolded(name, '.jpg') || endsWithFolded(name, '.png')) return idWithTail(name, 4)
-  if (endsWithFolded(name, '.jpeg')) return idWithTail(name, 5)
+  const n = name.length
+  if (name.charCodeAt(n - 4) === 46) {
+    // .jpg or .png
+    const a = folded(name, n - 3)
+    const b = folded(name, n - 2)
+    const ok = (a === 106 && b === 112) || (a === 112 && b === 110)
+    return ok && folded(name, n - 1) === 103 ? idWithTail(name, 4) : -1
+  }
+  if (
+    name.charCodeAt(n - 5) === 46 &&
+    folded(name, n - 4) === 106 &&
+    folded(name, n - 3) === 112 &&
+    folded(name, n - 2) === 101 &&
+    folded(name, n - 1) === 103
+  ) {
+    return idWithTail(name, 5) // .jpeg
+  }
   return -1
 }
 

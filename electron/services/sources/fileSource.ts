@@ -81,7 +81,7 @@ export async function openFileSource(sourcePath: string, opts: OpenSourceOptions
   } catch (err) {
     throw new CodedError('io-error', `cannot open ${abs}: ${(err as NodeJS.ErrnoException).code ?? err}`, abs)
   }
-  if (stat.isDirectory()) return FolderSource.open(abs, opts.cacheDir)
+  if (stat.isDirectory()) return FolderSource.open(abs, opts.cacheDir, stat.nlink)
   return ZipSource.open(abs, opts.cacheDir)
 }
 
@@ -226,13 +226,14 @@ class FolderSource extends Positional implements FileSource {
     return this.#files
   }
 
-  static async open(root: string, cacheDir: string | undefined): Promise<FolderSource> {
+  /** `links`: the root's link count, from the stat that found it a directory (see listFolder). */
+  static async open(root: string, cacheDir: string | undefined, links: number): Promise<FolderSource> {
     if (cacheDir !== undefined) {
       const cached = await loadFolderListing(cacheDir, root)
       if (cached) return new FolderSource(root, cached, true)
     }
     const startedNs = BigInt(Date.now()) * 1_000_000n
-    const { files, dirs } = await listFolder(root)
+    const { files, dirs } = await listFolder(root, links)
     if (cacheDir !== undefined) {
       // Every directory's mtime, taken after the listing: a change during the listing makes its
       // directory racy (modified after startedNs), and a racy listing is not cached.
@@ -279,7 +280,8 @@ class FolderSource extends Positional implements FileSource {
 }
 
 /**
- * Every file under `root` (sorted, '/' separators) and every directory (relative).
+ * Every file under `root` (sorted, '/' separators) and every directory (relative). `rootLinks` is
+ * the root's link count from the caller's stat: the listing of the root starts without another.
  *
  * A directory whose link count is 2 has no subdirectories (ext4, XFS, tmpfs… count `.` and each
  * subdirectory's `..`): its entries are listed by name only, about twice as fast as with types for
@@ -287,8 +289,8 @@ class FolderSource extends Positional implements FileSource {
  * with entry types, regular files kept, subdirectories descended. A name-only entry that is not a
  * regular file fails when read (`io-error`), never earlier.
  */
-async function listFolder(root: string): Promise<{ files: string[]; dirs: string[] }> {
-  const files: string[] = []
+async function listFolder(root: string, rootLinks: number): Promise<{ files: string[]; dirs: string[] }> {
+  let files: string[] = []
   const dirs: string[] = []
   const queue: string[] = ['']
   while (queue.length > 0) {
@@ -296,9 +298,12 @@ async function listFolder(root: string): Promise<{ files: string[]; dirs: string
     const abs = rel === '' ? root : path.join(root, rel)
     const prefix = rel === '' ? '' : rel + '/'
     try {
-      const st = await fsp.stat(abs)
-      if (st.nlink === 2 && process.platform !== 'win32') {
-        for (const name of await fsp.readdir(abs)) files.push(prefix + name)
+      const links = rel === '' ? rootLinks : (await fsp.stat(abs)).nlink
+      if (links === 2 && process.platform !== 'win32') {
+        const names = await fsp.readdir(abs)
+        // libuv lists names sorted (strcmp on UTF-8); a flat root's listing is used as it comes.
+        if (rel === '') files = names
+        else for (const name of names) files.push(prefix + name)
         continue
       }
       for (const d of await fsp.readdir(abs, { withFileTypes: true })) {
@@ -316,9 +321,17 @@ async function listFolder(root: string): Promise<{ files: string[]; dirs: string
       )
     }
   }
-  // Default sort: UTF-16 code-unit order, without a JS comparator call per comparison.
-  files.sort()
+  // UTF-16 code-unit order (the default sort's, without a JS comparator call per comparison). A flat
+  // folder's listing is in that order already unless names hold characters beyond U+FFFF (UTF-8 and
+  // UTF-16 order them differently): one pass checks it.
+  if (!inOrder(files)) files.sort()
   return { files, dirs }
+}
+
+/** True when the names are in UTF-16 code-unit order (the default sort's). */
+function inOrder(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) if (names[i - 1] > names[i]) return false
+  return true
 }
 
 /**

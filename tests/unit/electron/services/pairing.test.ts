@@ -47,6 +47,58 @@ describe('naming rules', () => {
     expect(imageIdOf('x/ISIC_0000003.JPEG')).toBe(3)
   })
 
+  it('agree with MASK_NAME and IMAGE_NAME on random names near the rules (cases, lengths, near-letters)', () => {
+    // Characters one bit away from the extension letters ('J' | 0x20 is 'j'; '@' | 0x20 is '`'),
+    // separators, digits and a non-ASCII letter.
+    const pieces = [
+      'ISIC_',
+      '0',
+      '1',
+      '9',
+      '.',
+      '/',
+      'p',
+      'P',
+      'n',
+      'N',
+      'g',
+      'G',
+      'j',
+      'J',
+      'e',
+      'E',
+      'x',
+      '@',
+      '`',
+      'N\u0300',
+      'é',
+      '_segmentation',
+      '_Segmentation',
+      '_SEGMENTATION',
+      'png',
+      'jpg',
+      'jpeg',
+      'JPEG',
+      '0000123',
+    ]
+    let seed = 7
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
+    for (let k = 0; k < 20000; k++) {
+      let name = next() < 0.7 ? 'ISIC_' + String(Math.floor(next() * 1e7)).padStart(7, '0') : ''
+      const parts = Math.floor(next() * 4)
+      for (let p = 0; p < parts; p++) name += pieces[Math.floor(next() * pieces.length)]
+      if (next() < 0.5)
+        name =
+          (next() < 0.5 ? 'd/' : '') +
+          name +
+          ['.png', '.PnG', '.jpg', '.JpG', '.jPeG', '.jpe', '.pn', ''][Math.floor(next() * 8)]
+      const m = MASK_NAME.exec(name)
+      const i = IMAGE_NAME.exec(name)
+      expect(maskIdOf(name), name).toBe(m ? idNumber(m[1]) : -1)
+      expect(imageIdOf(name), name).toBe(i ? idNumber(i[1]) : -1)
+    }
+  })
+
   it('converts ids both ways', () => {
     expect(idString(42)).toBe('ISIC_0000042')
     expect(idNumber('ISIC_0000042')).toBe(42)
