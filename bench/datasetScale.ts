@@ -23,6 +23,8 @@ import { Dataset } from '../electron/services/dataset'
 import { encodeGreyMaskPng, synthesizePair } from '../electron/services/demo/demoDataset'
 import { decodeMaskPng } from '../electron/services/mask/maskPng'
 import { scanMasks } from '../electron/services/scan/maskScan'
+import { runScorePass, type TriageItem } from '../electron/services/triage/scorePass'
+import { scoreMask } from '../shared/labels/triage/score'
 import { ZipWriter, prepareEntry, type PreparedEntry } from '../electron/services/zip/zipWriter'
 import { ZipReader, parseCentralDirectory } from '../electron/services/zip/zipReader'
 import { findEocd, parseEocd, EOCD_SEARCH_LEN } from '../electron/services/zip/zipFormat'
@@ -153,6 +155,20 @@ function plainDecodeRate(maskPngs: Buffer[], pairs: number): number {
     time += ((performance.now() - t) / reps) * share
   }
   return 1000 / time
+}
+
+/** Median CPU time (ms, this thread's process) of `runs` calls, after one warm-up call. */
+function medianCpuMs(runs: number, fn: () => unknown): number {
+  fn()
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const c = process.cpuUsage()
+    fn()
+    const u = process.cpuUsage(c)
+    times.push((u.user + u.system) / 1000)
+  }
+  times.sort((a, b) => a - b)
+  return times[Math.floor(runs / 2)]
 }
 
 export async function benchDatasetScale(
@@ -308,6 +324,63 @@ export async function benchDatasetScale(
         floor: readCpu,
         ratio: transferCpu / readCpu,
         note: `${subset.length} masks: CPU per mask when this thread reads and transfers the bytes; floor = workers read their entries themselves (the default)`,
+      },
+    )
+
+    // ---- the triage pass (issue #13): what scoring adds to the statistics scan ------------------
+    // A subset covering the size mix (the pass costs tens of ms per pair: the whole set would take
+    // minutes of every core); CPU per pair over all threads, against the scan's CPU per mask.
+    const triageItems: TriageItem[] = Array.from({ length: Math.min(pairs, 1200) }, (_, i) => {
+      const loc = ds.locate(i)
+      return { index: i, id: loc.id, mask: loc.mask, maskFile: loc.maskFile, image: loc.image, key: 'bench' }
+    })
+    let unscored = 0
+    const triageCpu = process.cpuUsage()
+    const triageStart = performance.now()
+    await runScorePass(triageItems, {
+      workers,
+      onResult: (r) => {
+        if (r.score === undefined || !r.withImage) unscored++
+      },
+    })
+    const triageMs = performance.now() - triageStart
+    const triageUsed = process.cpuUsage(triageCpu)
+    if (unscored > 0) throw new Error(`bench: ${unscored} generated pairs were not scored with their image`)
+    const triageUs = (triageUsed.user + triageUsed.system) / triageItems.length
+    // The mask-only score (no image) of the distinct masks, CPU on this thread (the pass's workers have exited).
+    const maps = g.maskPngs.map((png) => decodeMaskPng(png))
+    const maskOnly = maps.map((m) => medianCpuMs(5, () => scoreMask(m)))
+    const weights = maps.map((_, k) =>
+      k === CYCLE.length ? 1 / BIG_EVERY : (1 - 1 / BIG_EVERY) / CYCLE.length,
+    )
+    const maskOnlyUs = 1000 * maskOnly.reduce((a, ms, k) => a + ms * weights[k], 0)
+    log(
+      `  triage: ${triageUs.toFixed(0)} µs CPU per pair with the image (${triageItems.length} pairs, ${(triageMs / 1000).toFixed(1)} s), ${maskOnlyUs.toFixed(0)} µs mask-only`,
+    )
+    metrics.push(
+      {
+        name: 'scale_triage_cpu_us_per_pair',
+        value: triageUs,
+        unit: 'µs',
+        floor: full.cpuUs,
+        ratio: triageUs / full.cpuUs,
+        note: `the triage pass with the image (mask read + decode, image decoded small, score), ${triageItems.length} pairs of the same mix, ${workers} workers, CPU of all threads per pair; floor = the statistics scan's CPU per mask, so ratio = what the pass adds to the scan (the target is ≤ 0.25)`,
+      },
+      {
+        name: 'scale_triage_full_est_s',
+        value: ((triageMs / triageItems.length) * pairs) / 1000,
+        unit: 's',
+        floor: full.ms / 1000,
+        ratio: ((triageMs / triageItems.length) * pairs) / full.ms,
+        note: `the pass over all ${pairs} pairs, extrapolated from ${triageItems.length} (wall clock, ${workers} workers); floor = the full statistics scan`,
+      },
+      {
+        name: 'scale_triage_mask_only_us_per_pair',
+        value: maskOnlyUs,
+        unit: 'µs',
+        floor: full.cpuUs,
+        ratio: maskOnlyUs / full.cpuUs,
+        note: 'CPU of the mask-only score (no image) of the decoded mask, weighted by the size mix; floor = the scan CPU per mask, so ratio = what scoring inside the scan would add',
       },
     )
   } finally {

@@ -29,6 +29,10 @@ test('the pair shows its triage score and reasons; the queue sorts by score and 
   expect(score).toBeLessThanOrEqual(1)
   const reasons = (await page.getByTestId('pair-reasons').textContent()) ?? ''
   for (const code of reasons.split(', ').filter(Boolean)) expect(code).toMatch(/^[a-z]+(-[a-z]+)*$/)
+  // Every demo map has stray components (many-components, a reason with a region): outlined on the image.
+  expect(reasons).toContain('many-components')
+  await expect(page.getByTestId('triage-region').first()).toBeVisible()
+  await page.screenshot({ path: 'test-results/screenshots/triage-region.png' })
 
   // The sort offers score; choosing the unreviewed filter makes it the sort, highest first.
   await expect(page.getByTestId('sort').locator('option[value="score"]')).toHaveCount(1)

@@ -239,7 +239,9 @@ export function maskMeasures(grid: LabelGrid, region: Region): MaskMeasures {
     mainBorderShare: main ? main.borderCells / frame : 0,
     otherBorderShare: otherBorder / frame,
     holeShare: holeArea / area,
-    regions: { otherComponent: otherRect, border, hole },
+    // Where: the first sizeable lesion component apart from the main one, else the largest stray
+    // component of lesion or uncertain (the clutter many-components also counts).
+    regions: { otherComponent: otherRect ?? (pc.length > 1 ? rectOf(pc[1]) : undefined), border, hole },
   }
 }
 

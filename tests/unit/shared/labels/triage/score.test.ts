@@ -158,3 +158,37 @@ describe('degenerate maps', () => {
     expect(codes(scorePair(fill(30, 20, 1), flat(30, 20)))).toContain('lesion-huge')
   })
 })
+
+describe('reason regions', () => {
+  it('many-components from uncertain clutter points at a stray component (a region for the view to outline)', () => {
+    const width = 240
+    const height = 180
+    const data = new Uint8Array(width * height)
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const d = Math.hypot(x - 120, y - 90)
+        data[y * width + x] = d < 40 ? 1 : d < 48 ? 255 : 0
+      }
+    }
+    // Uncertain blobs apart from the lesion (no certain lesion in them).
+    for (const [bx, by] of [
+      [20, 20],
+      [200, 20],
+      [20, 150],
+      [200, 150],
+      [110, 10],
+      [110, 165],
+    ]) {
+      for (let y = by; y < by + 10; y++) for (let x = bx; x < bx + 10; x++) data[y * width + x] = 255
+    }
+    const r = scoreMask({ width, height, data })
+    const many = r.reasons.find((x) => x.code === 'many-components')
+    expect(many).toBeDefined()
+    const region = many!.region!
+    expect(region).toBeDefined()
+    // The region lies on one of the blobs, not on the lesion.
+    const cx = region.x + region.w / 2
+    const cy = region.y + region.h / 2
+    expect(Math.hypot(cx - 120, cy - 90)).toBeGreaterThan(48)
+  })
+})
