@@ -51,7 +51,14 @@ export const MAX_MASK_PIXELS = 2 ** 28
 const ENCODE_FILTER = 0
 const ENCODE_LEVEL = 6
 const ENCODE_STRATEGY = zlibConstants.Z_RLE
-const DEFLATE_OPTIONS = { level: ENCODE_LEVEL, strategy: ENCODE_STRATEGY }
+/**
+ * Output chunk of the deflate: zlib's default 16 KiB makes the thread pool stop at every 16 KiB of
+ * output until the main thread takes it and hands the rest back (a save's 93 KB PNG took six round
+ * trips, each waiting for a main thread busy with the statistics). A mask PNG fits in one chunk of
+ * this size; the bytes produced do not depend on it.
+ */
+const DEFLATE_CHUNK = 1 << 20
+const DEFLATE_OPTIONS = { level: ENCODE_LEVEL, strategy: ENCODE_STRATEGY, chunkSize: DEFLATE_CHUNK }
 
 export interface EncodeOptions {
   /**
