@@ -57,7 +57,7 @@ async function benchAssistReal(log: (s: string) => void): Promise<Metric[]> {
   const s = summarize(results)
   const metrics: Metric[] = []
   for (const row of s.rows) {
-    const { method: m, nearest: n, lesion: l, background: b } = row.agg
+    const { method: m, nearest: n, lesion: l, background: b, oracle: o } = row.agg
     const tag = row.group.replace(/-/g, '_')
     metrics.push({
       name: `assist_real_acc_${tag}_pct`,
@@ -67,6 +67,7 @@ async function benchAssistReal(log: (s: string) => void): Promise<Metric[]> {
       ratio: m.accuracy / n.accuracy,
       note:
         `REAL ${m.pairs} pairs; floor = nearest label; all-lesion ${pct(l.accuracy)}, all-bg ${pct(b.accuracy)}; ` +
+        `per-stretch level oracle (reads the truth) ${pct(o.accuracy)}; ` +
         `worst pair ${pct(m.minAccuracy)} (nearest ${pct(n.minAccuracy)}) ${row.worstId}; ` +
         `Dice ${m.meanDice.toFixed(3)} (nearest ${n.meanDice.toFixed(3)}); >2 pt under nearest: ${row.belowNearest2}`,
     })

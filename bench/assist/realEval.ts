@@ -1,7 +1,8 @@
 /**
  * Evaluation of the assisted resolution on the real development set: every pair of
  * `../shared/isic-dev/` with one weak map per family (weakMaps.ts), the method against the three
- * baselines (nearest certain label, all lesion, all background), per family and pooled.
+ * baselines (nearest certain label, all lesion, all background), per family and pooled, and against
+ * an upper bound that reads the truth: the per-stretch level oracle (levelOracle.ts).
  */
 import { resolveAllTo, resolveNearestLabel } from '../../shared/labels/assist/baselines'
 import { aggregate, evaluate } from '../../shared/labels/assist/evaluate'
@@ -13,6 +14,7 @@ import type { AssistImage, Proposal } from '../../shared/labels/assist/types'
 import { LABEL_BACKGROUND, LABEL_LESION } from '../../shared/labels/codes'
 import type { LabelMap } from '../../shared/labels/codes'
 import { loadIsicPair } from './isicDev'
+import { resolveLevelOracle } from './levelOracle'
 import { FAMILIES, makeWeakMap, pairSeed, signedDistance } from './weakMaps'
 import type { Family } from './weakMaps'
 
@@ -27,8 +29,13 @@ export interface DevCase {
   map: LabelMap
 }
 
-export type MethodName = 'method' | 'nearest' | 'lesion' | 'background'
-export const METHODS: readonly MethodName[] = ['method', 'nearest', 'lesion', 'background']
+export type MethodName = 'method' | 'nearest' | 'lesion' | 'background' | 'oracle'
+export const METHODS: readonly MethodName[] = ['method', 'nearest', 'lesion', 'background', 'oracle']
+
+/** Stretch of the level oracle: 4 % of the long side (40 px at 1000 px). */
+export function oracleStretch(map: LabelMap): number {
+  return Math.max(4, Math.round(0.04 * Math.max(map.width, map.height)))
+}
 
 /** Loads the pairs at `longSide` (0 = full resolution) and makes one weak map per family. */
 export async function loadDevCases(
@@ -94,6 +101,9 @@ export function runCase(c: DevCase, params: ResolveParams = RESOLVE_PARAMS, meth
       nearest: methodOnly ? none : evaluate(resolveNearestLabel(c.map), c.truth, c.map),
       lesion: methodOnly ? none : evaluate(resolveAllTo(c.map, LABEL_LESION), c.truth, c.map),
       background: methodOnly ? none : evaluate(resolveAllTo(c.map, LABEL_BACKGROUND), c.truth, c.map),
+      oracle: methodOnly
+        ? none
+        : evaluate(resolveLevelOracle(c.map, c.truth, oracleStretch(c.map)), c.truth, c.map),
     },
     unsure: u.unsure,
     unsureCorrect: u.correct,
@@ -143,10 +153,10 @@ export function summarize(results: readonly CaseResult[]): DevSummary {
 export function formatSummary(s: DevSummary): string {
   const pct = (v: number): string => (100 * v).toFixed(1)
   const lines = [
-    'group      pairs  method(min)      nearest(min)     lesion  bg     dice m/n       <nn-2pt  worst',
+    'group      pairs  method(min)      nearest(min)     lesion  bg     oracle  dice m/n       <nn-2pt  worst',
   ]
   for (const r of s.rows) {
-    const { method: m, nearest: n, lesion: l, background: b } = r.agg
+    const { method: m, nearest: n, lesion: l, background: b, oracle: o } = r.agg
     lines.push(
       [
         r.group.padEnd(10),
@@ -155,6 +165,7 @@ export function formatSummary(s: DevSummary): string {
         `${pct(n.accuracy)} (${pct(n.minAccuracy)})`.padEnd(16),
         pct(l.accuracy).padEnd(7),
         pct(b.accuracy).padEnd(6),
+        pct(o.accuracy).padEnd(7),
         `${m.meanDice.toFixed(3)}/${n.meanDice.toFixed(3)}`.padEnd(14),
         String(r.belowNearest2).padEnd(8),
         r.worstId,
