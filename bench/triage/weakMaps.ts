@@ -7,23 +7,12 @@
 import { nearestSite } from '../../shared/labels/assist/distance'
 import type { LabelMap } from '../../shared/labels/codes'
 import type { TriageImage } from '../../shared/labels/triage/types'
+import { mulberry32, uniform, type Rng } from '../../electron/services/demo/prng'
 import type { Binary } from './devSet'
 
-export type Rng = () => number
-
-/** mulberry32: small, fast, good enough for drawing test cases. */
-export function rngFrom(seed: number): Rng {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng()
+export type { Rng }
+/** mulberry32, the demo's seeded generator: the same seed draws the same test cases everywhere. */
+export const rngFrom = mulberry32
 
 /** Signed distance to the mask's edge in pixels: negative inside, ±0.5 next to the edge. */
 export function signedDistance(b: Binary): Float32Array {

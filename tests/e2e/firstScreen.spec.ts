@@ -128,8 +128,10 @@ test('a large pair: every screen pixel shows the exact colour of the label under
   await page.keyboard.press('Enter')
   await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', 'ISIC_0000011')
   await page.getByTestId('overlay-opacity').fill('100')
-  // The pointer off the canvas: no brush ring over the pixels checked.
+  // The pointer off the canvas: no brush ring over the pixels checked; the triage region outlines
+  // (elements above the overlay, not its pixels) hidden for the same reason.
   await page.mouse.move(0, 0)
+  await page.addStyleTag({ content: '.triage-region { display: none !important; }' })
   const map = await sourceMask(path.join(E2E_DEMO_DIR, 'ISIC_WSM_labels.zip'), 'ISIC_0000011')
   const box = (await page.getByTestId('editor-canvas').boundingBox())!
   const cw = Math.floor(box.width)

@@ -15,9 +15,10 @@
  *   modified less than RACY_MS before the listing started (a later change could keep the same mtime).
  *   A file rewritten in place does not change the listing; reads always go to the file itself.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
+import { sha256Hex } from '../fs/hash'
 import type { ZipEntry, ZipIndex } from '../zip/zipFormat'
 
 const MAGIC = Buffer.from('WSMIDX1\n', 'latin1')
@@ -54,7 +55,7 @@ interface FolderHeader {
 
 /** The cache file of a source: `<kind>-<sha256(abs path), 24 hex>.idx`. */
 export function cacheFileFor(cacheDir: string, kind: 'zip' | 'folder', absPath: string): string {
-  const hash = createHash('sha256').update(absPath).digest('hex').slice(0, 24)
+  const hash = sha256Hex(absPath).slice(0, 24)
   return path.join(cacheDir, `${kind}-${hash}.idx`)
 }
 

@@ -1,6 +1,6 @@
 /**
- * Fingerprints of the source masks, so the statistics scan can skip masks it has already analysed
- * and that have not changed since:
+ * Fingerprints of the source files, so the statistics scan and the triage pass can skip pairs they
+ * have already analysed and that have not changed since:
  * - a mask in a folder: `f:<size>:<mtimeMs>` (one stat per file);
  * - a zip entry: `z:<crc32>:<size>` from the central directory (free: the dataset already holds it;
  *   the CRC identifies the content better than the entry's 2-second DOS time).
@@ -10,15 +10,24 @@ import type { Dataset } from '../dataset'
 
 const STAT_CONCURRENCY = 32
 
-/** Fingerprint per dataset index (null when the file cannot be examined: it is then scanned). */
-export async function maskFingerprints(
+/** Fingerprint of each index's mask (null when the file cannot be examined: it is then scanned). */
+export function maskFingerprints(
   dataset: Dataset,
   indices: readonly number[],
+): Promise<Map<number, string | null>> {
+  return sourceFingerprints(dataset, indices, 'mask')
+}
+
+/** Fingerprint per dataset index of its mask or image file (null when the file cannot be examined). */
+export async function sourceFingerprints(
+  dataset: Dataset,
+  indices: readonly number[],
+  which: 'mask' | 'image',
 ): Promise<Map<number, string | null>> {
   const out = new Map<number, string | null>()
   const folder: [number, string][] = []
   for (const i of indices) {
-    const loc = dataset.locate(i).mask
+    const loc = dataset.locate(i)[which]
     if (loc.kind === 'zip') out.set(i, `z:${loc.entry.crc32 >>> 0}:${loc.entry.uncompressedSize}`)
     else folder.push([i, loc.path])
   }

@@ -5,24 +5,20 @@
  * model's — so a pass skips the pairs whose key is unchanged and resumes where it stopped. The pass
  * scores on worker threads (electron/services/triage/scorePass.ts); a save rescores its pair.
  */
-import { createHash } from 'node:crypto'
-import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { TRIAGE_MODEL } from '../../../shared/labels/triage/model'
 import type { TriageReason } from '../../../shared/labels/triage/types'
 import type { PairTriage, TriagePassProgress, TriagePassResult } from '../../../shared/workspace/triage'
 import { runScorePass, type TriageItem, type TriageItemResult } from '../triage/scorePass'
+import { sha256Hex } from '../fs/hash'
+import { sourceFingerprints } from './fingerprints'
 import { MASKS_DIR } from './rows'
 import type { WorkspaceContext } from './store'
 
 /** The model's identity in keys: a refit model rescores every pair. */
-export const TRIAGE_MODEL_TAG = createHash('sha256')
-  .update(JSON.stringify(TRIAGE_MODEL))
-  .digest('hex')
-  .slice(0, 12)
+export const TRIAGE_MODEL_TAG = sha256Hex(JSON.stringify(TRIAGE_MODEL)).slice(0, 12)
 
 const BATCH = 256
-const STAT_CONCURRENCY = 32
 
 /** The current mask's identity, in SQL (NULL while a source mask has no statistics). */
 const MASK_KEY_SQL = `CASE WHEN mask_sha256 IS NOT NULL THEN 'c:' || mask_sha256
@@ -188,29 +184,12 @@ function triageOf(row: ScoreRow): PairTriage {
   return { id: row.id, score: row.triage_score, reasons, withImage: row.triage_image === 1 }
 }
 
-/**
- * The image files' identities: `z:<crc32>:<size>` for a zip entry (from the central directory the
- * dataset holds), `f:<size>:<mtimeMs>` for a file; absent when the file cannot be examined.
- */
+/** The image files' identities (see fingerprints.ts); absent when the file cannot be examined. */
 async function imageFingerprints(
   ctx: WorkspaceContext,
   indices: readonly number[],
 ): Promise<Map<number, string>> {
   const out = new Map<number, string>()
-  const folder: [number, string][] = []
-  for (const i of indices) {
-    const loc = ctx.dataset.locate(i).image
-    if (loc.kind === 'zip') out.set(i, `z:${loc.entry.crc32 >>> 0}:${loc.entry.uncompressedSize}`)
-    else folder.push([i, loc.path])
-  }
-  let next = 0
-  const worker = async () => {
-    while (next < folder.length) {
-      const [i, file] = folder[next++]
-      const s = await fsp.stat(file).catch(() => null)
-      if (s) out.set(i, `f:${s.size}:${s.mtimeMs}`)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, folder.length) }, worker))
+  for (const [i, f] of await sourceFingerprints(ctx.dataset, indices, 'image')) if (f !== null) out.set(i, f)
   return out
 }
