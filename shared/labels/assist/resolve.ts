@@ -147,9 +147,10 @@ export function proposeResolution(
     ms: { total: 0, grid: 0, evidence: 0, write: 0 },
   }
   const confidence = new Uint8Array(rect.width * rect.height).fill(255)
+  const decision = new Int8Array(rect.width * rect.height)
   if (count === 0) {
     stats.ms.total = performance.now() - t0
-    return { labels, rect, confidence, stats }
+    return { labels, rect, confidence, decision, stats }
   }
   const k = Math.min(1, option(opts.imageWeight, 1, 0))
   const p: ResolveParams = {
@@ -207,6 +208,8 @@ export function proposeResolution(
       toLesion += l
       const c = Math.min(255, Math.round(Math.abs(v) * 255))
       confidence[crow + x] = c
+      // From the confidence, so that the two agree exactly: sign = label, |d| < 64 ⇔ c < 128.
+      decision[crow + x] = l === 1 ? Math.max(1, c >> 1) : -(c >> 1)
       if (c < UNSURE_BELOW) unsure++
     }
   }
@@ -216,7 +219,7 @@ export function proposeResolution(
   const t3 = performance.now()
   stats.ms.write = t3 - t2
   stats.ms.total = t3 - t0
-  return { labels, rect, confidence, stats }
+  return { labels, rect, confidence, decision, stats }
 }
 
 /**
@@ -241,7 +244,8 @@ export function proposalPatch(map: LabelMap, proposal: Proposal): AssistPatch {
  * per run, sorted, disjoint) over exactly the formerly uncertain pixels, with their values before
  * (all 255) and after (0 or 1), run after run. Every listed pixel changes, so the patch is minimal;
  * `rect` is the runs' bounding box. Structurally the editor's Patch of shared/labels/patch.ts.
- * `unsure` holds 1 for each listed pixel whose confidence is below UNSURE_BELOW (same order as after).
+ * `unsure` holds 1 for each listed pixel whose confidence is below UNSURE_BELOW, `decision` its
+ * signed decision (both in the same order as after), for re-thresholding (level.ts).
  */
 export function proposalRunPatch(
   map: LabelMap,
@@ -253,9 +257,11 @@ export function proposalRunPatch(
   before: Uint8Array
   after: Uint8Array
   unsure: Uint8Array
+  decision: Int8Array
 } {
   const { width, data } = map
   const { rect, labels, confidence } = proposal
+  const decision = new Int8Array(proposal.stats.uncertain)
   const runs: number[] = []
   const before = new Uint8Array(proposal.stats.uncertain).fill(LABEL_UNCERTAIN)
   const after = new Uint8Array(proposal.stats.uncertain)
@@ -272,8 +278,11 @@ export function proposalRunPatch(
       const end = row + x + 1
       runs.push(start, end - start)
       after.set(labels.subarray(start, end), k)
-      for (let xx = x0; xx <= x; xx++, k++) unsure[k] = confidence[crow + xx] < UNSURE_BELOW ? 1 : 0
+      for (let xx = x0; xx <= x; xx++, k++) {
+        unsure[k] = confidence[crow + xx] < UNSURE_BELOW ? 1 : 0
+        decision[k] = proposal.decision[crow + xx]
+      }
     }
   }
-  return { width, rect: { ...rect }, runs: Uint32Array.from(runs), before, after, unsure }
+  return { width, rect: { ...rect }, runs: Uint32Array.from(runs), before, after, unsure, decision }
 }

@@ -58,6 +58,12 @@ export interface Proposal {
    * pixels, |2·P(lesion) − 1| for resolved ones.
    */
   confidence: Uint8Array
+  /**
+   * The signed decision of each pixel of `rect` (row-major, like `confidence`), −127…127: f·127
+   * where f = 2·P(lesion) − 1, so d > 0 ⇔ lesion and |d| < UNSURE_DECISION ⇔ unsure; 0 on certain
+   * pixels. Re-thresholding it at another level needs no recomputation (level.ts).
+   */
+  decision: Int8Array
   stats: ResolveStats
 }
 
@@ -70,3 +76,5 @@ export interface AssistPatch {
 
 /** A resolved pixel is "unsure" (shown apart in the editor, counted) below this confidence. */
 export const UNSURE_BELOW = 128
+/** The same bound on the decision scale: |decision| < UNSURE_DECISION ⇔ confidence < UNSURE_BELOW. */
+export const UNSURE_DECISION = UNSURE_BELOW >> 1
