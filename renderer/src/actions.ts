@@ -12,7 +12,8 @@ import type { ToolName } from './stores/editor'
  * - `none`: it never changes the labels (review, tools, view, dialogs);
  * - `step`: it records one undo step at once, or nothing when it changes nothing;
  * - `preview`: it shows a proposal held as an open stroke: Enter makes it one step, Escape restores
- *   the exact bytes from before (any other key keeps it, as one step);
+ *   the exact bytes from before (any other key keeps it, as one step, except the level keys, which
+ *   act on it: PREVIEW_ACTIONS);
  * - `travel`: it moves along the history (undo, redo), recording nothing;
  * - `abort`: it drops the stroke or lasso in progress, restoring the exact bytes from before it.
  */
@@ -49,6 +50,8 @@ export interface ActionContext {
   dialog: { readonly open: DialogName | null; show(dialog: DialogName | null): void }
   /** Starts the assisted proposal for the uncertain pixels. */
   assist(): void
+  /** While a proposal is previewed: moves its level one step: more of the band → lesion (1) or → skin (−1). */
+  assistLevel(step: 1 | -1): void
 }
 
 export interface Action {
@@ -192,6 +195,22 @@ export const ACTIONS = [
     perform: (ctx) => ctx.assist(),
   },
   {
+    name: 'assist-level-skin',
+    keys: [','],
+    group: 'Edit',
+    description: 'Proposal on preview: give more of the band to the skin (background)',
+    history: 'preview',
+    perform: (ctx) => ctx.assistLevel(-1),
+  },
+  {
+    name: 'assist-level-lesion',
+    keys: ['.'],
+    group: 'Edit',
+    description: 'Proposal on preview: give more of the band to the lesion',
+    history: 'preview',
+    perform: (ctx) => ctx.assistLevel(1),
+  },
+  {
     name: 'tool-brush',
     keys: ['b'],
     group: 'Tools',
@@ -308,6 +327,12 @@ export const ACTIONS = [
 ] as const satisfies readonly Action[]
 
 export type ActionName = (typeof ACTIONS)[number]['name']
+
+/** The actions that act on a proposal on preview and leave it open (every other key applies it first). */
+export const PREVIEW_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'assist-level-skin',
+  'assist-level-lesion',
+])
 
 /** The action of that name (the toolbar's buttons run actions by name). */
 export function actionNamed(name: ActionName): Action {

@@ -1,10 +1,11 @@
-import type { Patch } from '../../../shared/labels/patch'
+import { rethresholdRunPatch, type LevelledRunPatch } from '../../../shared/labels/assist/level'
 import type { AssistRequest, AssistResponse } from './assist.worker'
 import type { PreviewMarks } from './overlay'
 
 /** The proposal for the uncertain pixels of one pair, computed in a Web Worker. */
 export interface AssistResult {
-  patch: Patch
+  /** An editor Patch over exactly the uncertain pixels, with their unsure flags and decisions. */
+  patch: LevelledRunPatch
   toLesion: number
   toBackground: number
   /** Resolved pixels of low confidence, and where they are (flags over the patch's rect). */
@@ -13,14 +14,18 @@ export interface AssistResult {
   ms: number
 }
 
-/** Flags over `rect` (row-major) from the run-length patch's per-pixel unsure flags. */
+/**
+ * Flags over `rect` (row-major) from the run-length patch's per-pixel unsure flags; written into
+ * `into` when given (the marks shown, updated in place as the level moves).
+ */
 export function unsureFlags(
   width: number,
   rect: { x: number; y: number; width: number; height: number },
   runs: Uint32Array,
   unsure: Uint8Array,
+  into?: Uint8Array,
 ): Uint8Array {
-  const flags = new Uint8Array(rect.width * rect.height)
+  const flags = into ?? new Uint8Array(rect.width * rect.height)
   let k = 0
   for (let r = 0; r < runs.length; r += 2) {
     const start = runs[r]
@@ -85,5 +90,29 @@ async function runOnce(
     w.terminate()
     worker = null
     throw err
+  }
+}
+
+/** The level control's range: −LEVEL_RANGE leans out to the skin, +LEVEL_RANGE into the lesion. */
+export const LEVEL_RANGE = 100
+
+/**
+ * The proposal at level `level` (−100 all skin … 0 the method's own answer … 100 all lesion) on the
+ * main thread, from its kept decisions (the band pixels only, no recomputation): a new patch over
+ * the same pixels for EditorSession.replacePreview, and the shown marks' flags updated in place.
+ */
+export function proposalAtLevel(
+  result: AssistResult,
+  level: number,
+): { patch: LevelledRunPatch; toLesion: number; toBackground: number; unsure: number } {
+  const clamped = Math.max(-LEVEL_RANGE, Math.min(LEVEL_RANGE, level))
+  const patch = rethresholdRunPatch(result.patch, -clamped / LEVEL_RANGE)
+  const { width, rect, runs } = result.patch
+  unsureFlags(width, rect, runs, patch.unsure, result.marks.flags)
+  return {
+    patch,
+    toLesion: patch.toLesion,
+    toBackground: patch.after.length - patch.toLesion,
+    unsure: patch.unsureCount,
   }
 }

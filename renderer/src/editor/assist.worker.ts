@@ -24,6 +24,8 @@ export type AssistResponse =
         after: Uint8Array
         /** 1 for each pixel of `after` whose confidence is low (same order). */
         unsure: Uint8Array
+        /** Signed decision of each pixel of `after` (same order), for the level (level.ts). */
+        decision: Int8Array
       }
       toLesion: number
       /** Resolved pixels of low confidence. */
@@ -55,7 +57,13 @@ ctx.onmessage = (e: MessageEvent<AssistRequest>) => {
       toBackground: proposal.stats.toBackground,
       ms: proposal.stats.ms.total,
     }
-    ctx.postMessage(reply, [patch.runs.buffer, patch.before.buffer, patch.after.buffer, patch.unsure.buffer])
+    ctx.postMessage(reply, [
+      patch.runs.buffer,
+      patch.before.buffer,
+      patch.after.buffer,
+      patch.unsure.buffer,
+      patch.decision.buffer,
+    ])
   } catch (err) {
     const reply: AssistResponse = { ok: false, message: err instanceof Error ? err.message : String(err) }
     ctx.postMessage(reply)

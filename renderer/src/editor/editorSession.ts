@@ -1,6 +1,6 @@
 import { countLabels, LABEL_UNCERTAIN, type LabelMap } from '../../../shared/labels/codes'
 import type { History } from '../../../shared/labels/history'
-import { applyPatch, type Patch, type Point, type Rect } from '../../../shared/labels/patch'
+import { applyPatch, unionRect, type Patch, type Point, type Rect } from '../../../shared/labels/patch'
 import { paintBrush } from '../../../shared/labels/tools/brush'
 import { floodFill } from '../../../shared/labels/tools/fill'
 import { fillPolygon } from '../../../shared/labels/tools/polygon'
@@ -132,6 +132,21 @@ export class EditorSession implements PaintTarget {
     this.history.stage(patch)
     this.previewing = true
     this.emit()
+  }
+
+  /**
+   * Replaces the preview by another patch over the same pixels (the proposal at another level):
+   * the open stroke is rolled back to the exact bytes from before and holds the new patch alone, so
+   * Enter is still ONE undo step and Escape still restores those bytes. Costs the band's pixels,
+   * not the map's; the uncertain count is unchanged (the same 255 pixels become 0 or 1).
+   */
+  replacePreview(patch: Patch): void {
+    if (!this.inPreview) return
+    const undone = this.history.abortStroke(this.map)
+    this.history.beginStroke()
+    const rect = applyPatch(this.map, patch, 'redo')
+    this.history.stage(patch)
+    this.listener.labelsChanged(unionRect(undone, rect))
   }
 
   get inPreview(): boolean {

@@ -6,7 +6,9 @@ import {
   helpSections,
   indexByKey,
   keyName,
+  PREVIEW_ACTIONS,
   type Action,
+  type ActionName,
 } from '../../../renderer/src/actions'
 import { firstDiff, parseMap } from '../shared/labels/ascii'
 import { keyEvent, openInEditor, type EditHarness } from './editor/user'
@@ -113,11 +115,18 @@ describe('each action enters the undo history as it declares', () => {
           expect(history.undoDepth + history.redoDepth).toBe(undo + redo)
           expect(history.undoDepth).not.toBe(undo)
           break
-        case 'preview':
-          // The proposal is computed elsewhere (a worker) and arrives as an open stroke.
-          expect(e.calls).toEqual(['assist'])
+        case 'preview': {
+          // The proposal is computed elsewhere (a worker) and arrives as an open stroke; the level
+          // keys act on it there (App.vue, which keeps it open for them: PREVIEW_ACTIONS).
+          const levelCalls: Record<string, string> = {
+            'assist-level-skin': 'assistLevel:-1',
+            'assist-level-lesion': 'assistLevel:1',
+          }
+          expect(e.calls).toEqual([levelCalls[action.name] ?? 'assist'])
+          expect(action.name === 'assist' || PREVIEW_ACTIONS.has(action.name as ActionName)).toBe(true)
           expect(firstDiff(e.map.data, bytes)).toBe(-1)
           break
+        }
         case 'abort':
           expect(firstDiff(e.map.data, committed)).toBe(-1)
           expect([history.undoDepth, history.redoDepth]).toEqual([undo, redo])

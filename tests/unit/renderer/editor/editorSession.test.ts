@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { countLabels, LABEL_BACKGROUND, LABEL_LESION } from '../../../../shared/labels/codes'
 import { PatchBuilder, type Patch } from '../../../../shared/labels/patch'
+import { rethresholdRunPatch } from '../../../../shared/labels/assist/level'
 import { allLabels, drawMap, firstDiff, parseMap, pic } from '../../shared/labels/ascii'
 import { openInEditor, type EditHarness } from './user'
 
@@ -285,6 +286,59 @@ describe('EditorSession driven by the pointer', () => {
     expect(h.session.history.undoDepth).toBe(1)
     h.keyboard.press('Ctrl+z')
     expect(firstDiff(h.map.data, before)).toBe(-1)
+  })
+
+  it('a proposal moved to other levels on preview: still one undo step, and discard gives the exact bytes', () => {
+    const h = editor(`
+      #??.
+      #??.
+    `)
+    const before = h.map.data.slice()
+    // The band's four pixels with their decisions, as the assist worker hands them over.
+    const b = new PatchBuilder(h.map.width, h.map.height)
+    b.before.set([255, 255], b.add(1, 0, 2))
+    b.before.set([255, 255], b.add(1, 1, 2))
+    const runPatch = b.finish() as Patch
+    const proposal = {
+      ...runPatch,
+      unsure: new Uint8Array(4),
+      decision: Int8Array.from([100, -20, 40, -90]),
+    }
+    const at = (level: number): Patch => {
+      const r = rethresholdRunPatch(proposal, level)
+      return { ...proposal, after: r.after }
+    }
+    h.session.previewProposal(at(0))
+    expect(drawMap(h.map)).toBe(pic('##.. \n ##..'))
+    h.keyboard.press('.')
+    expect(h.calls).toEqual(['assistLevel:1'])
+    h.session.replacePreview(at(-0.5)) // more of the band → lesion
+    expect(drawMap(h.map)).toBe(pic('###. \n ##..'))
+    h.session.replacePreview(at(-1))
+    expect(drawMap(h.map)).toBe(pic('###. \n ###.')) // certain pixels stay
+    h.session.replacePreview(at(1))
+    expect(drawMap(h.map)).toBe(pic('#... \n #...'))
+    expect(last(h).uncertain).toBe(0)
+    expect(h.session.inPreview).toBe(true)
+    h.session.discardPreview()
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    expect(h.session.history.canUndo).toBe(false)
+    expect(h.session.isDirty).toBe(false)
+    expect(last(h).uncertain).toBe(4)
+
+    h.session.previewProposal(at(0))
+    h.session.replacePreview(at(-0.5))
+    h.session.replacePreview(at(-0.2))
+    h.session.acceptPreview()
+    expect(drawMap(h.map)).toBe(pic('###. \n ##..'))
+    expect(h.session.history.undoDepth).toBe(1)
+    h.keyboard.press('Ctrl+z')
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    h.keyboard.press('Ctrl+y')
+    expect(drawMap(h.map)).toBe(pic('###. \n ##..'))
+    // Not on preview: nothing happens.
+    h.session.replacePreview(at(1))
+    expect(drawMap(h.map)).toBe(pic('###. \n ##..'))
   })
 
   it('saved is clean; an undo past the save is unsaved again', () => {

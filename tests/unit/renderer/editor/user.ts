@@ -204,6 +204,7 @@ export function openInEditor(map: LabelMap, settings: Partial<EditorSettings> = 
       },
     },
     assist: () => calls.push('assist'),
+    assistLevel: (step) => calls.push(`assistLevel:${step}`),
   }
   return {
     session,
