@@ -93,15 +93,12 @@ export function analyzeMaskWithRuns(
   file?: string,
 ): { analysis: MaskAnalysis; runs: LabelRuns } {
   const { analysis, runs: r } = analyze(map, file)
-  const rowStart = new Int32Array(map.height + 1)
-  for (let i = 0; i < r.count; i++) rowStart[r.row[i] + 1]++
-  for (let y = 0; y < map.height; y++) rowStart[y + 1] += rowStart[y]
   return {
     analysis,
     runs: {
       width: map.width,
       height: map.height,
-      rowStart,
+      rowStart: r.rowStart,
       x0: r.x0.slice(0, r.count),
       x1: r.x1.slice(0, r.count),
       value: r.value.slice(0, r.count),
@@ -213,7 +210,8 @@ export function convertChallengeMask(map: LabelMap, file?: string): LabelMap {
 /** Runs of 1 or 255 (row, [x0, x1), value) with a union-find over them. */
 interface Runs {
   count: number
-  row: Int32Array
+  /** Runs of row y: rowStart[y] to rowStart[y + 1] − 1. */
+  rowStart: Int32Array
   x0: Int32Array
   x1: Int32Array
   value: Uint8Array
@@ -245,7 +243,6 @@ function find(parent: Int32Array, i: number): number {
 const RETAIN_RUNS = 1 << 20
 let scratch:
   | {
-      row: Int32Array<ArrayBuffer>
       x0: Int32Array<ArrayBuffer>
       x1: Int32Array<ArrayBuffer>
       value: Uint8Array<ArrayBuffer>
@@ -261,12 +258,12 @@ function labelRuns(map: LabelMap): Runs {
   const { width, height, data } = map
   const reused = scratch
   scratch = undefined
-  let row = reused?.row ?? new Int32Array(1024)
   let x0s = reused?.x0 ?? new Int32Array(1024)
   let x1s = reused?.x1 ?? new Int32Array(1024)
   let vals = reused?.value ?? new Uint8Array(1024)
   let parent = reused?.parent ?? new Int32Array(1024)
-  let cap = row.length
+  let cap = x0s.length
+  const rowStarts = new Int32Array(height + 1)
   const hist = new Float64Array(256)
   // Uniform stretches are compared 4 bytes at a time (masks are mostly long runs).
   const words =
@@ -280,6 +277,7 @@ function labelRuns(map: LabelMap): Runs {
     const base = y * width
     const rowEnd = base + width
     const rowStart = n
+    rowStarts[y] = n
     let p = prevStart // cursor into the previous row's runs
     let i = base
     while (i < rowEnd) {
@@ -303,7 +301,6 @@ function labelRuns(map: LabelMap): Runs {
         const e = j - base
         if (n === cap) {
           cap *= 2
-          row = grow(row, cap)
           x0s = grow(x0s, cap)
           x1s = grow(x1s, cap)
           parent = grow(parent, cap)
@@ -311,7 +308,6 @@ function labelRuns(map: LabelMap): Runs {
           nv.set(vals)
           vals = nv
         }
-        row[n] = y
         x0s[n] = x
         x1s[n] = e
         vals[n] = v
@@ -342,8 +338,19 @@ function labelRuns(map: LabelMap): Runs {
     prevStart = rowStart
     prevEnd = n
   }
-  if (cap <= RETAIN_RUNS) scratch = { row, x0: x0s, x1: x1s, value: vals, parent }
-  return { count: n, row, x0: x0s, x1: x1s, value: vals, parent, hist, lesionComponents, uncertainComponents }
+  rowStarts[height] = n
+  if (cap <= RETAIN_RUNS) scratch = { x0: x0s, x1: x1s, value: vals, parent }
+  return {
+    count: n,
+    rowStart: rowStarts,
+    x0: x0s,
+    x1: x1s,
+    value: vals,
+    parent,
+    hist,
+    lesionComponents,
+    uncertainComponents,
+  }
 }
 
 function grow(a: Int32Array<ArrayBuffer>, cap: number): Int32Array<ArrayBuffer> {
@@ -373,22 +380,25 @@ function looksLikeChallengeMask(map: LabelMap, runs: Runs, uncertain: number): b
   let bottom = -1
   let left = width
   let right = -1
-  for (let i = 0; i < runs.count; i++) {
-    if (find(runs.parent, i) !== largest) continue
-    if (runs.row[i] < top) top = runs.row[i]
-    if (runs.row[i] > bottom) bottom = runs.row[i]
-    if (runs.x0[i] < left) left = runs.x0[i]
-    if (runs.x1[i] - 1 > right) right = runs.x1[i] - 1
+  for (let y = 0; y < height; y++) {
+    for (let i = runs.rowStart[y]; i < runs.rowStart[y + 1]; i++) {
+      if (find(runs.parent, i) !== largest) continue
+      if (y < top) top = y
+      if (y > bottom) bottom = y
+      if (runs.x0[i] < left) left = runs.x0[i]
+      if (runs.x1[i] - 1 > right) right = runs.x1[i] - 1
+    }
   }
   const bw = right - left + 1
   const bh = bottom - top + 1
   const INF = 0xffff
   // City-block distance to the nearest pixel outside C (0 outside C, INF inside before the passes).
   const dist = new Uint16Array(bw * bh)
-  for (let i = 0; i < runs.count; i++) {
-    if (find(runs.parent, i) !== largest) continue
-    const o = (runs.row[i] - top) * bw - left
-    dist.fill(INF, o + runs.x0[i], o + runs.x1[i])
+  for (let y = top; y <= bottom; y++) {
+    const o = (y - top) * bw - left
+    for (let i = runs.rowStart[y]; i < runs.rowStart[y + 1]; i++) {
+      if (find(runs.parent, i) === largest) dist.fill(INF, o + runs.x0[i], o + runs.x1[i])
+    }
   }
   // Beyond the box: a pixel outside C (distance 0) when inside the image, nothing beyond the image edge.
   const edgeTop = top > 0 ? 0 : INF
