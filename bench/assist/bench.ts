@@ -57,7 +57,7 @@ async function benchAssistReal(log: (s: string) => void): Promise<Metric[]> {
   const s = summarize(results)
   const metrics: Metric[] = []
   for (const row of s.rows) {
-    const { method: m, nearest: n, lesion: l, background: b, oracle: o } = row.agg
+    const { method: m, nearest: n, lesion: l, background: b, oracle: o, level: v } = row.agg
     const tag = row.group.replace(/-/g, '_')
     metrics.push({
       name: `assist_real_acc_${tag}_pct`,
@@ -68,6 +68,7 @@ async function benchAssistReal(log: (s: string) => void): Promise<Metric[]> {
       note:
         `REAL ${m.pairs} pairs; floor = nearest label; all-lesion ${pct(l.accuracy)}, all-bg ${pct(b.accuracy)}; ` +
         `per-stretch level oracle (reads the truth) ${pct(o.accuracy)}; ` +
+        `method + best per-image level (the slider set right, an oracle) ${pct(v.accuracy)}; ` +
         `worst pair ${pct(m.minAccuracy)} (nearest ${pct(n.minAccuracy)}) ${row.worstId}; ` +
         `Dice ${m.meanDice.toFixed(3)} (nearest ${n.meanDice.toFixed(3)}); >2 pt under nearest: ${row.belowNearest2}`,
     })

@@ -2,13 +2,16 @@
  * Evaluation of the assisted resolution on the real development set: every pair of
  * `../shared/isic-dev/` with one weak map per family (weakMaps.ts), the method against the three
  * baselines (nearest certain label, all lesion, all background), per family and pooled, and against
- * an upper bound that reads the truth: the per-stretch level oracle (levelOracle.ts).
+ * two upper bounds that read the truth: the per-stretch level oracle (levelOracle.ts), and the
+ * method at its best per-image level (`level`: the one setting of the editor's level slider per
+ * image that a curator could at best choose; bestLevel()).
  */
 import { resolveAllTo, resolveNearestLabel } from '../../shared/labels/assist/baselines'
 import { aggregate, evaluate } from '../../shared/labels/assist/evaluate'
 import type { AggregateScore, PairScore } from '../../shared/labels/assist/evaluate'
 import { RESOLVE_PARAMS } from '../../shared/labels/assist/params'
 import type { ResolveParams } from '../../shared/labels/assist/params'
+import { levelThreshold } from '../../shared/labels/assist/level'
 import { proposeResolution } from '../../shared/labels/assist/resolve'
 import type { AssistImage, Proposal } from '../../shared/labels/assist/types'
 import { LABEL_BACKGROUND, LABEL_LESION } from '../../shared/labels/codes'
@@ -29,8 +32,55 @@ export interface DevCase {
   map: LabelMap
 }
 
-export type MethodName = 'method' | 'nearest' | 'lesion' | 'background' | 'oracle'
-export const METHODS: readonly MethodName[] = ['method', 'nearest', 'lesion', 'background', 'oracle']
+export type MethodName = 'method' | 'nearest' | 'lesion' | 'background' | 'oracle' | 'level'
+export const METHODS: readonly MethodName[] = ['method', 'nearest', 'lesion', 'background', 'oracle', 'level']
+
+/** The editor's level slider: integer steps −LEVEL_STEPS…LEVEL_STEPS, bias = −step / LEVEL_STEPS. */
+const LEVEL_STEPS = 100
+
+/**
+ * The proposal re-thresholded at its best per-image level (an ORACLE: the level is chosen with the
+ * truth): of the editor slider's 201 settings, the one that gets the most uncertain pixels right
+ * (ties: the one nearest 0). Returns the labels and the slider setting.
+ */
+export function bestLevel(p: Proposal, c: DevCase): { labels: Uint8Array; level: number } {
+  const { rect, decision } = p
+  const W = c.map.width
+  // Histograms of the decisions of the uncertain pixels, by their true label.
+  const les = new Float64Array(256)
+  const bg = new Float64Array(256)
+  for (let y = 0; y < rect.height; y++) {
+    for (let x = 0; x < rect.width; x++) {
+      const i = (rect.y + y) * W + rect.x + x
+      if (c.map.data[i] !== 255) continue
+      const d = decision[y * rect.width + x] + 128
+      if (c.truth.data[i] === LABEL_LESION) les[d]++
+      else bg[d]++
+    }
+  }
+  // right(level) = true lesion with d > t + true background with d ≤ t.
+  let best = 0
+  let bestRight = -1
+  for (let level = -LEVEL_STEPS; level <= LEVEL_STEPS; level++) {
+    const t = levelThreshold(-level / LEVEL_STEPS)
+    let right = 0
+    for (let d = -128; d <= 127; d++) right += d > t ? les[d + 128] : bg[d + 128]
+    if (right > bestRight || (right === bestRight && Math.abs(level) < Math.abs(best))) {
+      best = level
+      bestRight = right
+    }
+  }
+  const t = levelThreshold(-best / LEVEL_STEPS)
+  const labels = p.labels.slice()
+  for (let y = 0; y < rect.height; y++) {
+    for (let x = 0; x < rect.width; x++) {
+      const i = (rect.y + y) * W + rect.x + x
+      if (c.map.data[i] === 255)
+        labels[i] = decision[y * rect.width + x] > t ? LABEL_LESION : LABEL_BACKGROUND
+    }
+  }
+  return { labels, level: best }
+}
 
 /** Stretch of the level oracle: 4 % of the long side (40 px at 1000 px). */
 export function oracleStretch(map: LabelMap): number {
@@ -104,6 +154,7 @@ export function runCase(c: DevCase, params: ResolveParams = RESOLVE_PARAMS, meth
       oracle: methodOnly
         ? none
         : evaluate(resolveLevelOracle(c.map, c.truth, oracleStretch(c.map)), c.truth, c.map),
+      level: methodOnly ? none : evaluate(bestLevel(proposal, c).labels, c.truth, c.map),
     },
     unsure: u.unsure,
     unsureCorrect: u.correct,
@@ -153,10 +204,10 @@ export function summarize(results: readonly CaseResult[]): DevSummary {
 export function formatSummary(s: DevSummary): string {
   const pct = (v: number): string => (100 * v).toFixed(1)
   const lines = [
-    'group      pairs  method(min)      nearest(min)     lesion  bg     oracle  dice m/n       <nn-2pt  worst',
+    'group      pairs  method(min)      nearest(min)     lesion  bg     oracle  m+lvl*(min)      dice m/n       <nn-2pt  worst',
   ]
   for (const r of s.rows) {
-    const { method: m, nearest: n, lesion: l, background: b, oracle: o } = r.agg
+    const { method: m, nearest: n, lesion: l, background: b, oracle: o, level: v } = r.agg
     lines.push(
       [
         r.group.padEnd(10),
@@ -166,12 +217,16 @@ export function formatSummary(s: DevSummary): string {
         pct(l.accuracy).padEnd(7),
         pct(b.accuracy).padEnd(6),
         pct(o.accuracy).padEnd(7),
+        `${pct(v.accuracy)} (${pct(v.minAccuracy)})`.padEnd(16),
         `${m.meanDice.toFixed(3)}/${n.meanDice.toFixed(3)}`.padEnd(14),
         String(r.belowNearest2).padEnd(8),
         r.worstId,
       ].join(' '),
     )
   }
+  lines.push(
+    'oracle = per-stretch level oracle; m+lvl* = method + best per-image level (one slider setting per image, chosen with the truth: an oracle)',
+  )
   lines.push(
     `unsure: ${s.unsure} px (${pct(s.unsure / Math.max(1, s.uncertain))} % of uncertain), ` +
       `${pct(s.unsureCorrect / Math.max(1, s.unsure))} % of them right`,

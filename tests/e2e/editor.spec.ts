@@ -252,7 +252,7 @@ test('a read-only workspace refuses the save, says why, and keeps the edit', asy
   await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(left))
 })
 
-test('assisted resolution: a preview, applied as one undo step, certain pixels untouched', async ({
+test('assisted resolution: a preview at a chosen level, applied as one undo step, certain pixels untouched', async ({
   page,
 }) => {
   await page.goto(serve.url)
@@ -278,7 +278,31 @@ test('assisted resolution: a preview, applied as one undo step, certain pixels u
 
   await page.getByTestId('assist').click()
   await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
+  // The level: the slider at the lesion end gives the whole band to the lesion, live; `,` and `.`
+  // step back and forth, the preview stays open.
+  const lesion = async (): Promise<number> => Number(await page.getByTestId('assist-lesion').textContent())
+  await expect(page.getByTestId('assist-lesion')).toHaveText(/^\d+$/)
+  const lesionAtZero = await lesion()
+  expect(lesionAtZero).toBeLessThan(sourceUncertain)
+  const slider = page.getByTestId('assist-level')
+  await expect(slider).toHaveValue('0')
+  await slider.focus()
+  await page.keyboard.press('End')
+  await expect(slider).toHaveValue('100')
+  await expect(page.getByTestId('assist-lesion')).toHaveText(String(sourceUncertain))
+  await expect(page.getByTestId('assist-unsure')).toHaveText(/^\d+$/)
+  await page.keyboard.press(',')
+  await expect(slider).toHaveValue('90')
+  const lesionAt90 = await lesion()
+  expect(lesionAt90).toBeGreaterThanOrEqual(lesionAtZero)
+  expect(lesionAt90).toBeLessThanOrEqual(sourceUncertain)
+  await page.keyboard.press('.')
+  await expect(slider).toHaveValue('100')
+  await expect(page.getByTestId('assist-lesion')).toHaveText(String(sourceUncertain))
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  await shot(page, 'assist-level-lesion')
   await page.keyboard.press('Enter')
+  await expect(page.getByTestId('assist-apply')).toBeHidden()
   await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
   await page.getByTestId('undo').click()
   await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
@@ -292,5 +316,8 @@ test('assisted resolution: a preview, applied as one undo step, certain pixels u
   for (let i = 0; i < source.data.length; i++) {
     if (source.data[i] !== LABEL_UNCERTAIN && saved.data[i] !== source.data[i])
       throw new Error(`certain pixel ${i} changed`)
+    // Applied at the lesion end of the level: every formerly uncertain pixel is lesion.
+    if (source.data[i] === LABEL_UNCERTAIN && saved.data[i] !== 1)
+      throw new Error(`band pixel ${i} is not lesion`)
   }
 })
