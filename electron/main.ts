@@ -7,7 +7,7 @@ import { resolveAppFile } from './appProtocol'
 import { registerApi, registerGrantChannel } from './ipc'
 import { startFileLog } from './logging'
 import { PathGrants } from './pathGrants'
-import { createQuitGuard } from './quitGuard'
+import { installQuitGuard } from './quitGuard'
 import type { PickPurpose } from './services/api'
 import { SECURITY_HEADERS } from './serve/securityHeaders'
 import { createApiHandlers } from './services/api'
@@ -196,14 +196,13 @@ function start(): void {
     if (process.platform !== 'darwin') app.quit()
   })
 
-  app.on(
-    'before-quit',
-    createQuitGuard({
-      close: () => curation?.close(),
-      quit: () => app.quit(),
-      log: (message, err) => console.error(message, err),
-    }),
-  )
+  // The workspace closes in will-quit, once every window closed: a window that refuses (unsaved
+  // changes, Stay) cancels the quit with the workspace still open.
+  installQuitGuard(app, {
+    close: () => curation?.close(),
+    quit: () => app.quit(),
+    log: (message, err) => console.error(message, err),
+  })
 
   void app.whenReady().then(async () => {
     startFileLog(app.getPath('userData'))
