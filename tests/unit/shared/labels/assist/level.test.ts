@@ -97,6 +97,20 @@ describe('rethreshold', () => {
     const image = { width: 160, height: 120, data: p.image.rgb, channels: 3 as const }
     const prop = proposeResolution(image, p.mask)
     expect(prop.stats.uncertain).toBeGreaterThan(0)
+    // The decision agrees with the labels and the confidence pixel by pixel; 0 on certain pixels.
+    const { rect } = prop
+    for (let y = 0; y < rect.height; y++) {
+      for (let x = 0; x < rect.width; x++) {
+        const i = (rect.y + y) * 160 + rect.x + x
+        const k = y * rect.width + x
+        const d = prop.decision[k]
+        if (p.mask.data[i] !== U) expect(d).toBe(0)
+        else {
+          expect(d > 0 ? 1 : 0).toBe(prop.labels[i])
+          expect(Math.abs(d) < 64).toBe(prop.confidence[k] < 128)
+        }
+      }
+    }
     const patch = proposalRunPatch(p.mask, prop)
     expect(patch.decision.length).toBe(prop.stats.uncertain)
     const at0 = rethresholdRunPatch(patch, 0)
