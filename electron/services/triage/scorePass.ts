@@ -21,11 +21,19 @@ export type { TriageItem, TriageItemResult } from './triageTask'
 export interface ScorePassOptions {
   onResult?: (result: TriageItemResult) => void
   onProgress?: (done: number, total: number) => void
-  /** Aborting stops the workers at once; the promise resolves, no onResult follows. */
+  /**
+   * Aborting stops the workers cooperatively (each finishes its current item and exits; see
+   * stopWorkers); the promise resolves once they are gone, no onResult follows.
+   */
   signal?: AbortSignal
   /** Worker threads (default 1: a background job on a machine the curator is using); 0 = inline. */
   workers?: number
+  /** How long a stopping worker may take before it is terminated (default STOP_TIMEOUT_MS). */
+  stopTimeoutMs?: number
 }
+
+/** A worker asked to stop finishes its current item (~50 ms); past this it is terminated. */
+export const STOP_TIMEOUT_MS = 5_000
 
 /** Items per message to a worker (small: an abort or a close loses at most this much work). */
 const BATCH = 8
@@ -65,20 +73,14 @@ function passOnWorkers(items: readonly TriageItem[], count: number, opts: ScoreP
       if (settled) return
       settled = true
       opts.signal?.removeEventListener('abort', onAbort)
+      const stopped = stopWorkers(pool, opts.stopTimeoutMs ?? STOP_TIMEOUT_MS)
       if (err !== undefined) {
-        for (const w of pool) void w.terminate()
-        reject(err)
+        void stopped.finally(() => reject(err))
         return
       }
-      const exits = pool.map((w) => new Promise((r) => w.once('exit', r)))
-      for (const w of pool) w.postMessage({ type: 'close' } satisfies TriageWorkerRequest)
-      void Promise.all(exits).then(() => resolve())
+      void stopped.then(() => resolve())
     }
-    const onAbort = () => {
-      if (settled) return
-      settled = true
-      void Promise.all(pool.map((w) => w.terminate())).then(() => resolve())
-    }
+    const onAbort = () => finish()
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     const feed = (w: Worker) => {
       if (settled) return
@@ -116,4 +118,31 @@ function passOnWorkers(items: readonly TriageItem[], count: number, opts: ScoreP
     }
     for (const w of pool) feed(w)
   })
+}
+
+/**
+ * Stops workers cooperatively: each is sent `close`, finishes the item it is scoring and exits by
+ * itself. `terminate()` is only a fallback for a worker still running after `timeoutMs`: sharp's
+ * maintainers report that terminating a worker while sharp works in it can crash the whole process
+ * (lovell/sharp#2263). Never rejects.
+ */
+async function stopWorkers(pool: readonly Worker[], timeoutMs: number): Promise<void> {
+  await Promise.all(
+    pool.map(async (w) => {
+      if (w.threadId === -1) return // already exited
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const exited = new Promise<void>((r) => w.once('exit', () => r()))
+      try {
+        w.postMessage({ type: 'close' } satisfies TriageWorkerRequest)
+      } catch {
+        // The port is already closed: the worker is exiting.
+      }
+      const late = new Promise<'late'>((r) => {
+        timer = setTimeout(() => r('late'), timeoutMs)
+      })
+      const outcome = await Promise.race([exited, late])
+      clearTimeout(timer)
+      if (outcome === 'late') await w.terminate().catch(() => undefined)
+    }),
+  )
 }

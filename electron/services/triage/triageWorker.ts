@@ -13,16 +13,30 @@ const port = parentPort
 if (!port) throw new Error('triageWorker must run in a worker thread')
 const zips = new Map<string, Promise<ZipReader>>()
 
+/** Set by `close`: the batch in hand stops after its current item (sharp is never cut mid-decode). */
+let closing = false
+/** The batch being scored (batches run one after another). */
+let current: Promise<void> = Promise.resolve()
+
 port.on('message', (msg: TriageWorkerRequest) => {
   if (msg.type === 'close') {
-    void Promise.allSettled([...zips.values()].map((z) => z.then((r) => r.close()))).then(() => port.close())
+    // Cooperative stop: terminating a thread while sharp works in it can crash the whole process
+    // (lovell/sharp#2263), so the worker finishes its current item and exits by itself.
+    closing = true
+    void current
+      .then(() => Promise.allSettled([...zips.values()].map((z) => z.then((r) => r.close()))))
+      .then(() => port.close())
     return
   }
   // One item at a time: the pass is a low-priority background job, it should not flood the pool.
-  void (async () => {
+  current = current.then(async () => {
     const results: TriageItemResult[] = []
-    for (const item of msg.items) results.push(await scoreItem(item, zips))
+    for (const item of msg.items) {
+      if (closing) return
+      results.push(await scoreItem(item, zips))
+    }
+    if (closing) return
     const reply: TriageWorkerReply = { type: 'results', results }
     port.postMessage(reply)
-  })()
+  })
 })

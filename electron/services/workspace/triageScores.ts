@@ -165,8 +165,10 @@ export class TriageRoom {
     this.#ctx.store.write('record triage scores', () => {
       for (const r of results) {
         const maskKey = r.key.slice(0, r.key.indexOf('|'))
+        // A failure keeps no key, so the next pass retries it (a transient read error must not
+        // leave the pair unscored for good).
         if (r.score === undefined)
-          st.run(null, JSON.stringify({ error: r.error ?? 'unreadable' }), r.key, null, r.id, maskKey)
+          st.run(null, JSON.stringify({ error: r.error ?? 'unreadable' }), null, null, r.id, maskKey)
         else st.run(r.score, JSON.stringify(r.reasons ?? []), r.key, r.withImage ? 1 : 0, r.id, maskKey)
       }
     })

@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { TRIAGE_REASON_CODES } from '../../../../../shared/labels/triage/types'
+import { TriageRoom } from '../../../../../electron/services/workspace/triageScores'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { makeSources, resolveUncertain, type Sources } from './fixtures'
 
@@ -150,5 +151,23 @@ describe('Workspace triage pass', () => {
     expect(t.withImage).toBe(false)
     expect(t.reasons.map((r) => r.code)).toContain('image-unreadable')
     expect(keyOf(id)!.startsWith(`c:${saved.sha256}|i:?|`)).toBe(true)
+  })
+})
+
+describe('TriageRoom.record', () => {
+  it('a failed result keeps no key, so the next pass retries it (a transient read error is not final)', async () => {
+    const room = new TriageRoom(ws)
+    const { items } = await room.stale()
+    const [failed, ...rest] = items
+    room.record(
+      rest.map((i) => ({ index: i.index, id: i.id, key: i.key, score: 0.5, reasons: [], withImage: true })),
+    )
+    room.record([{ index: failed.index, id: failed.id, key: failed.key, error: 'EIO: transient' }])
+    expect(ws.triage(failed.id)).toBeNull()
+    expect(keyOf(failed.id)).toBeNull()
+    const again = await room.stale()
+    expect(again.items.map((i) => i.id)).toEqual([failed.id])
+    expect(await ws.startTriagePass({ workers: 0 })).toMatchObject({ done: 1, toScore: 1, failed: 0 })
+    expect(ws.triage(failed.id)!.score).toBeGreaterThanOrEqual(0)
   })
 })

@@ -1,0 +1,68 @@
+/**
+ * The triage pass on worker threads (real PNG masks in a zip, real JPEG images, the real worker and
+ * sharp): an abort mid-pass stops the worker cooperatively — it finishes the item it is decoding
+ * and exits by itself, never `terminate()`d while sharp works in it (lovell/sharp#2263: that can
+ * crash the whole process) — and no result follows the abort.
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { runScorePass, type TriageItem } from '../../../../../electron/services/triage/scorePass'
+import { TriageRoom } from '../../../../../electron/services/workspace/triageScores'
+import { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { makeSources } from '../workspace/fixtures'
+
+let root: string
+let ws: Workspace
+
+beforeEach(async () => {
+  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-scorepass-'))
+  const sources = await makeSources(path.join(root, 'src'))
+  ws = await Workspace.create(path.join(root, 'ws'), {
+    masks: sources.masks,
+    images: [sources.images],
+    curator: 'ana',
+  })
+  await ws.startStatsScan({ workers: 0 })
+})
+
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await ws.close()
+  await fsp.rm(root, { recursive: true, force: true })
+})
+
+describe('runScorePass on a worker', () => {
+  it('an abort mid-pass lets the worker finish its item and exit by itself (no terminate), no result follows', async () => {
+    const { items } = await new TriageRoom(ws).stale()
+    expect(items.length).toBe(5)
+    // Several batches (8 items each), so that the abort lands while the worker decodes batch two.
+    const many: TriageItem[] = Array.from({ length: 40 }, (_, k) => items[k % items.length])
+    const terminate = vi.spyOn(Worker.prototype, 'terminate')
+    const controller = new AbortController()
+    let results = 0
+    let resultsAtAbort = -1
+    await runScorePass(many, {
+      workers: 1,
+      signal: controller.signal,
+      onResult: () => results++,
+      onProgress: () => {
+        // After this returns the next batch is posted; abort while the worker is on it.
+        setImmediate(() => {
+          resultsAtAbort = results
+          controller.abort()
+        })
+      },
+    })
+    expect(resultsAtAbort).toBe(8)
+    expect(results).toBe(8)
+    expect(terminate).not.toHaveBeenCalled()
+    // The process is alive and a new pass still runs to the end.
+    let after = 0
+    await runScorePass(items, { workers: 1, onResult: () => after++ })
+    expect(after).toBe(5)
+    expect(terminate).not.toHaveBeenCalled()
+  })
+})
