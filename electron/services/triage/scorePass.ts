@@ -122,11 +122,11 @@ function passOnWorkers(items: readonly TriageItem[], count: number, opts: ScoreP
 
 /**
  * Stops workers cooperatively: each is sent `close`, finishes the item it is scoring and exits by
- * itself. `terminate()` is only a fallback for a worker still running after `timeoutMs`: sharp's
- * maintainers report that terminating a worker while sharp works in it can crash the whole process
- * (lovell/sharp#2263). Never rejects.
+ * itself. `terminate()` is only a fallback for a worker still running after `timeoutMs`: in
+ * lovell/sharp#2263, terminating a worker while sharp was converting in it crashed the whole
+ * process. Never rejects.
  */
-async function stopWorkers(pool: readonly Worker[], timeoutMs: number): Promise<void> {
+export async function stopWorkers(pool: readonly Worker[], timeoutMs: number): Promise<void> {
   await Promise.all(
     pool.map(async (w) => {
       if (w.threadId === -1) return // already exited

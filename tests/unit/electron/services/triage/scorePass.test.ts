@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { runScorePass, type TriageItem } from '../../../../../electron/services/triage/scorePass'
+import { runScorePass, stopWorkers, type TriageItem } from '../../../../../electron/services/triage/scorePass'
 import { TriageRoom } from '../../../../../electron/services/workspace/triageScores'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { makeSources } from '../workspace/fixtures'
@@ -64,5 +64,27 @@ describe('runScorePass on a worker', () => {
     await runScorePass(items, { workers: 1, onResult: () => after++ })
     expect(after).toBe(5)
     expect(terminate).not.toHaveBeenCalled()
+  })
+})
+
+describe('stopWorkers', () => {
+  // Plain workers without sharp: terminating them is safe, so the fallback itself can be exercised.
+  it('a worker that honours close exits by itself; one that ignores it is terminated after the timeout', async () => {
+    const polite = new Worker(
+      "const { parentPort } = require('node:worker_threads'); const t = setInterval(() => {}, 1000); parentPort.on('message', () => { clearInterval(t); parentPort.close() })",
+      { eval: true },
+    )
+    const stubborn = new Worker(
+      "const { parentPort } = require('node:worker_threads'); setInterval(() => {}, 1000); parentPort.on('message', () => {})",
+      { eval: true },
+    )
+    await Promise.all([polite, stubborn].map((w) => new Promise((r) => w.once('online', r))))
+    const terminate = vi.spyOn(Worker.prototype, 'terminate')
+    const politeExit = new Promise<number>((r) => polite.once('exit', r))
+    const stubbornExit = new Promise<number>((r) => stubborn.once('exit', r))
+    await stopWorkers([polite, stubborn], 200)
+    expect(terminate.mock.contexts).toEqual([stubborn])
+    expect(await politeExit).toBe(0)
+    expect(await stubbornExit).toBe(1)
   })
 })
