@@ -3,10 +3,12 @@
  * sex`) and the challenges' ground-truth files (`image_id, melanoma, …`; `image, MEL, NV, …`).
  * Streamed through csv-parse (quoted fields, CRLF, a UTF-8 BOM), so the archive's ~400k rows never
  * sit in memory: only the rows of ids the workspace holds are handed on, in batches; the others
- * are counted. Pure of any database: the rows go to a `MetadataSink`.
+ * are counted. Pure of any database: the rows go to a `MetadataSink`. Between batches the import
+ * yields to the event loop (the main process stays responsive during a 400k-row file).
  */
 import { createReadStream, promises as fsp } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
+import { pipeline, Transform, type TransformCallback } from 'node:stream'
 import { parse, CsvError } from 'csv-parse'
 import { CodedError } from '../../../shared/api/errors'
 import { fsError } from '../fs/atomicWrite'
@@ -17,8 +19,8 @@ export const ID_COLUMNS = ['isic_id', 'image_id', 'image', 'image_name'] as cons
 /** An ISIC id at the start of a cell (challenge files may suffix it, e.g. `_downsampled`). */
 const ID_IN_CELL = /^(ISIC_\d{7})(?![0-9])/
 
-/** Rows handed to the sink per write (one transaction each). */
-const BATCH = 5000
+/** Rows handed to the sink per write: small enough that one write never holds the thread long. */
+const BATCH = 2000
 
 /** One CSV row of a pair: its values in the order of the file's columns; null for an empty cell. */
 export interface MetadataRow {
@@ -30,8 +32,8 @@ export interface MetadataRow {
 export interface MetadataSink {
   /** True when the workspace holds this pair. */
   knows(id: string): boolean
-  /** Stores one batch: each non-null value replaces the pair's value of that column; null clears it. */
-  write(columns: readonly string[], rows: readonly MetadataRow[]): void
+  /** Takes one batch: each non-null value replaces the pair's value of that column; null clears it. */
+  write(columns: readonly string[], rows: readonly MetadataRow[]): void | Promise<void>
 }
 
 export interface MetadataImportResult {
@@ -58,13 +60,18 @@ export function idColumnOf(header: readonly string[]): number {
  * Imports one CSV file into `sink`. `metadata-not-csv` for a file that is not UTF-8 CSV text
  * (binary bytes, an unclosed quote, rows with a different number of fields than the header, an
  * empty file); `metadata-no-id-column` for a header without an id column. Both are detected before
- * anything is written when the problem is in the header; a malformed row later in the file stops
- * the import there (the batches before it stay written: every value is a whole row's).
+ * anything is written when the problem is in the header; a malformed row, a NUL byte or invalid
+ * UTF-8 later in the file stops the import there, after batches were handed on: a sink that must
+ * be all-or-nothing stages them and applies them only when this resolves (MetadataRoom does).
  */
 export async function importMetadataCsv(file: string, sink: MetadataSink): Promise<MetadataImportResult> {
   await checkText(file)
-  const parser = createReadStream(file).pipe(
+  // pipeline, not pipe: an error of the read or the text check reaches the parser's iterator.
+  const parser = pipeline(
+    createReadStream(file),
+    textCheck(file),
     parse({ bom: true, skip_empty_lines: true, relax_column_count: false }),
+    () => undefined,
   )
   let header: string[] | null = null
   let idCol = -1
@@ -73,10 +80,12 @@ export async function importMetadataCsv(file: string, sink: MetadataSink): Promi
   let rows = 0
   let matched = 0
   let batch: MetadataRow[] = []
-  const flush = () => {
+  const flush = async () => {
     if (batch.length === 0) return
-    sink.write(columns, batch)
+    const rows = batch
     batch = []
+    await sink.write(columns, rows)
+    await new Promise<void>((resolve) => setImmediate(resolve))
   }
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
@@ -105,9 +114,9 @@ export async function importMetadataCsv(file: string, sink: MetadataSink): Promi
       if (m === null || !sink.knows(m[1])) continue
       matched++
       batch.push({ id: m[1], values: keep.map((i) => (record[i] === '' ? null : record[i])) })
-      if (batch.length >= BATCH) flush()
+      if (batch.length >= BATCH) await flush()
     }
-    flush()
+    await flush()
   } catch (err) {
     if (err instanceof CodedError) throw err
     if (err instanceof CsvError) {
@@ -119,6 +128,34 @@ export async function importMetadataCsv(file: string, sink: MetadataSink): Promi
   }
   if (header === null) throw new CodedError('metadata-not-csv', `${file} is empty: no CSV header`, file)
   return { rows, matched, unmatched: rows - matched, columns }
+}
+
+/**
+ * Passes the bytes on unchanged, failing with `metadata-not-csv` at the first NUL byte or invalid
+ * UTF-8 anywhere in the file (checkText only looks at the first 64 KiB, before anything is read).
+ */
+function textCheck(file: string): Transform {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  const fail = (what: string) => new CodedError('metadata-not-csv', `${file} ${what}, not a CSV file`, file)
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      if (chunk.includes(0)) return done(fail('holds binary data (a NUL byte)'))
+      try {
+        decoder.decode(chunk, { stream: true })
+      } catch {
+        return done(fail('is not UTF-8 text'))
+      }
+      done(null, chunk)
+    },
+    flush(done: TransformCallback) {
+      try {
+        decoder.decode()
+      } catch {
+        return done(fail('is not UTF-8 text (it ends inside a character)'))
+      }
+      done()
+    },
+  })
 }
 
 /** Refuses binary files (a NUL byte or invalid UTF-8 in the first 64 KiB) before parsing. */

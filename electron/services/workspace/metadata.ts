@@ -6,8 +6,15 @@
  * header has them. Importing a column again replaces the values of the pairs it names (an empty
  * cell clears the value); the other pairs keep theirs, so a challenge's train and test files can be
  * imported one after the other.
+ *
+ * An import is all or nothing: the matched rows of every file are streamed into a TEMP staging
+ * table (it dies with the connection, so a crash leaves nothing to clean), outside the workspace's
+ * write queue and in short batches that yield to the event loop, so saves go on meanwhile; only
+ * then ONE transaction, through the queue, replaces the staged columns' values and recounts their
+ * `metadata_counts`. A file that fails late (a broken row, binary bytes) or a kill changes nothing.
  */
 import { CodedError } from '../../../shared/api/errors'
+import { sqliteError } from './sqlite'
 import type {
   MetadataBreakdown,
   MetadataColumn,
@@ -30,10 +37,23 @@ const SQL = {
   addColumn: `INSERT INTO metadata_columns (name, position, imported_at) VALUES (?, ?, ?)
               ON CONFLICT (name) DO UPDATE SET imported_at = excluded.imported_at`,
   hasColumn: `SELECT 1 FROM metadata_columns WHERE name = ?`,
-  put: `INSERT INTO metadata (col, pair_id, value) VALUES (?, ?, ?)
-        ON CONFLICT (col, pair_id) DO UPDATE SET value = excluded.value`,
-  clear: `DELETE FROM metadata WHERE col = ? AND pair_id = ?`,
+  // The staging table lives in the connection's temp schema: no other connection sees it, writing
+  // it takes no lock on the workspace's database, and it disappears with the connection.
+  createStaging: `CREATE TEMP TABLE IF NOT EXISTS metadata_staging (
+                    col TEXT NOT NULL, pair_id TEXT NOT NULL, value TEXT, PRIMARY KEY (col, pair_id)
+                  ) WITHOUT ROWID`,
+  clearStaging: `DELETE FROM temp.metadata_staging`,
+  stage: `INSERT INTO temp.metadata_staging (col, pair_id, value) VALUES (?, ?, ?)
+          ON CONFLICT (col, pair_id) DO UPDATE SET value = excluded.value`,
+  stagedClears: `DELETE FROM metadata WHERE (col, pair_id) IN
+                   (SELECT col, pair_id FROM temp.metadata_staging WHERE value IS NULL)`,
+  stagedPuts: `INSERT INTO metadata (col, pair_id, value)
+               SELECT col, pair_id, value FROM temp.metadata_staging WHERE value IS NOT NULL
+               ON CONFLICT (col, pair_id) DO UPDATE SET value = excluded.value
+               WHERE metadata.value IS NOT excluded.value`,
   values: `SELECT value, pairs FROM metadata_counts WHERE col = ? ORDER BY pairs DESC, value`,
+  topValues: `SELECT value, pairs FROM metadata_counts WHERE col = ? ORDER BY pairs DESC, value LIMIT ?`,
+  valueTotals: `SELECT count(*) AS distinct_values, total(pairs) AS pairs FROM metadata_counts WHERE col = ?`,
   breakdown: `SELECT col, value, pairs FROM metadata_counts`,
   all: `SELECT pair_id, col, value FROM metadata`,
   groups: `SELECT m.value AS value, p.status AS status, count(*) AS n,
@@ -54,84 +74,117 @@ export interface MetadataGroup {
 
 export class MetadataRoom {
   readonly #ctx: WorkspaceContext
+  /** The imports in flight, one after another. */
+  #imports: Promise<unknown> = Promise.resolve()
+  #stopped = false
 
   constructor(ctx: WorkspaceContext) {
     this.#ctx = ctx
   }
 
-  /** Imports CSV files one after the other (each file's batches in their own transactions). */
-  async importCsv(files: readonly string[]): Promise<MetadataImportResult> {
+  /**
+   * Imports CSV files, all or nothing (see the room's comment). The parse and staging phase runs
+   * here, outside any queue; `serial` runs the one swap transaction in the workspace's write queue.
+   * Imports run one after another (they share the staging table); `stopImports` cancels them.
+   */
+  importCsv(
+    files: readonly string[],
+    serial: <T>(fn: () => Promise<T>) => Promise<T>,
+  ): Promise<MetadataImportResult> {
+    const run = this.#imports.then(() => this.#importAll(files, serial))
+    this.#imports = run.catch(() => undefined)
+    return run
+  }
+
+  /** Cancels the imports still parsing (they end with `cancelled`, changing nothing) and waits for them. */
+  async stopImports(): Promise<void> {
+    this.#stopped = true
+    await this.#imports
+  }
+
+  async #importAll(
+    files: readonly string[],
+    serial: <T>(fn: () => Promise<T>) => Promise<T>,
+  ): Promise<MetadataImportResult> {
     const total: MetadataImportResult = { rows: 0, matched: 0, unmatched: 0, columns: [] }
     // A set, not dataset.find: most rows of the archive's export are ids the workspace lacks, and a
     // thrown not-found per row cost more than the parsing.
     const dataset = this.#ctx.dataset
     const known = new Set<string>()
     for (let i = 0; i < dataset.size; i++) known.add(dataset.idAt(i))
-    for (const file of files) {
-      const touched = new Set<string>()
-      let r: MetadataImportResult
-      try {
-        r = await importMetadataCsv(file, {
+    const store = this.#ctx.store
+    const file = store.file
+    const cancelled = () =>
+      new CodedError('cancelled', 'the metadata import was cancelled: the workspace closed')
+    if (this.#stopped) throw cancelled()
+    try {
+      store.db.exec(SQL.createStaging)
+      store.db.exec(SQL.clearStaging)
+      const stage = store.statement(SQL.stage)
+      // A deferred transaction per batch: it writes the temp schema only, so it locks nothing the
+      // workspace's other writers need, and it is over before the event loop turns again.
+      const stageBatch = store.db.transaction((columns: readonly string[], rows: readonly MetadataRow[]) => {
+        for (const row of rows) columns.forEach((c, i) => stage.run(c, row.id, row.values[i] ?? null))
+      })
+      for (const f of files) {
+        const r = await importMetadataCsv(f, {
           knows: (id) => known.has(id),
           write: (columns, rows) => {
-            this.#store(columns, rows)
-            for (const c of columns) touched.add(c)
+            if (this.#stopped) throw cancelled()
+            try {
+              stageBatch(columns, rows)
+            } catch (err) {
+              throw sqliteError(err, file, 'stage metadata')
+            }
           },
         })
-      } finally {
-        // Once per file, also after a malformed row stopped it (its earlier batches are stored).
-        this.#recount([...touched])
+        total.rows += r.rows
+        total.matched += r.matched
+        total.unmatched += r.unmatched
+        for (const c of r.columns) if (!total.columns.includes(c)) total.columns.push(c)
       }
-      total.rows += r.rows
-      total.matched += r.matched
-      total.unmatched += r.unmatched
-      for (const c of r.columns) if (!total.columns.includes(c)) total.columns.push(c)
+      if (this.#stopped) throw cancelled()
+      await serial(async () => this.#swap(total.columns))
+      return total
+    } finally {
+      // Best effort: a closed connection took the table with it.
+      if (store.db.open) store.db.exec(SQL.clearStaging)
     }
-    return total
   }
 
-  /** Stores rows of the given columns and recounts their values (see the room's comment for replacing). */
-  write(columns: readonly string[], rows: readonly MetadataRow[]): void {
-    this.#store(columns, rows)
-    this.#recount(columns)
-  }
-
-  /** One transaction of rows; the value counts are left to #recount. */
-  #store(columns: readonly string[], rows: readonly MetadataRow[]): void {
+  /** The one transaction: the staged values replace the stored ones; the columns are recounted. */
+  #swap(columns: readonly string[]): void {
     const store = this.#ctx.store
-    store.write('store metadata', () => {
-      const now = Date.now()
-      let position = store.statement(SQL.nextPosition, 'pluck').get() as number
-      const addColumn = store.statement(SQL.addColumn)
-      const hasColumn = store.statement(SQL.hasColumn, 'pluck')
-      for (const c of columns) {
-        if (hasColumn.get(c) === undefined) addColumn.run(c, position++, now)
-        else addColumn.run(c, 0, now)
-      }
-      const put = store.statement(SQL.put)
-      const clear = store.statement(SQL.clear)
-      for (const row of rows) {
-        columns.forEach((c, i) => {
-          const v = row.values[i]
-          if (v === null || v === undefined) clear.run(c, row.id)
-          else put.run(c, row.id, v)
-        })
-      }
+    store.write('import metadata', () => {
+      this.#addColumns(columns)
+      store.statement(SQL.stagedClears).run()
+      store.statement(SQL.stagedPuts).run()
+      this.#recountIn(columns)
     })
   }
 
-  /** Recounts the values of the given columns (metadata_counts). */
-  #recount(columns: readonly string[]): void {
-    if (columns.length === 0) return
+  /** Registers columns (new ones after the others; known ones keep their place). In a transaction. */
+  #addColumns(columns: readonly string[]): void {
     const store = this.#ctx.store
-    store.write('count metadata values', () => {
-      const clearCounts = store.statement(SQL.clearCounts)
-      const recount = store.statement(SQL.recount)
-      for (const c of columns) {
-        clearCounts.run(c)
-        recount.run(c)
-      }
-    })
+    const now = Date.now()
+    let position = store.statement(SQL.nextPosition, 'pluck').get() as number
+    const addColumn = store.statement(SQL.addColumn)
+    const hasColumn = store.statement(SQL.hasColumn, 'pluck')
+    for (const c of columns) {
+      if (hasColumn.get(c) === undefined) addColumn.run(c, position++, now)
+      else addColumn.run(c, 0, now)
+    }
+  }
+
+  /** Recounts the values of the given columns (metadata_counts), in the caller's transaction. */
+  #recountIn(columns: readonly string[]): void {
+    const store = this.#ctx.store
+    const clearCounts = store.statement(SQL.clearCounts)
+    const recount = store.statement(SQL.recount)
+    for (const c of columns) {
+      clearCounts.run(c)
+      recount.run(c)
+    }
   }
 
   /** The imported columns in import order, with the number of pairs having a value. */
@@ -143,6 +196,24 @@ export class MetadataRoom {
   values(column: string): MetadataValueCount[] {
     this.checkColumns([column])
     return this.#ctx.store.statement(SQL.values).all(column) as MetadataValueCount[]
+  }
+
+  /**
+   * The `top` most frequent values of one column, the number of distinct values and the pairs
+   * whose value is not among them (a column like lesion_id has tens of thousands of values).
+   */
+  topValues(
+    column: string,
+    top: number,
+  ): { values: MetadataValueCount[]; distinct: number; otherPairs: number } {
+    this.checkColumns([column])
+    const values = this.#ctx.store.statement(SQL.topValues).all(column, top) as MetadataValueCount[]
+    const t = this.#ctx.store.statement(SQL.valueTotals).get(column) as {
+      distinct_values: number
+      pairs: number
+    }
+    const shown = values.reduce((a, v) => a + v.pairs, 0)
+    return { values, distinct: t.distinct_values, otherPairs: t.pairs - shown }
   }
 
   /** `metadata-unknown-column` naming the first column never imported. */

@@ -290,11 +290,12 @@ export class Workspace implements WorkspaceContext {
 
   /**
    * Imports ISIC metadata CSVs (archive export or challenge ground truth), keyed by their id
-   * column; only rows of pairs this workspace holds are kept. See MetadataRoom.
+   * column; only rows of pairs this workspace holds are kept. All or nothing; the parsing runs
+   * outside the write queue (saves go on), only the final swap goes through it. See MetadataRoom.
    */
   async importMetadata(files: readonly string[]): Promise<MetadataImportResult> {
     this.#writable()
-    return this.#serial(() => this.#metadata.importCsv(files))
+    return this.#metadata.importCsv(files, (fn) => this.#serial(fn))
   }
 
   /** The imported metadata columns, in import order, with their pair counts. */
@@ -305,6 +306,11 @@ export class Workspace implements WorkspaceContext {
   /** The values of a metadata column with their pair counts (`metadata-unknown-column`). */
   metadataValues(column: string): MetadataValueCount[] {
     return this.#metadata.values(column)
+  }
+
+  /** The `top` most frequent values of a metadata column, its distinct values and the other pairs. */
+  metadataTopValues(column: string, top: number): ReturnType<MetadataRoom['topValues']> {
+    return this.#metadata.topValues(column, top)
   }
 
   /** Throws `metadata-unknown-column` naming the first condition's column never imported. */
@@ -479,6 +485,7 @@ export class Workspace implements WorkspaceContext {
       this.#triagePass.controller.abort()
       await this.#triagePass.done
     }
+    await this.#metadata.stopImports()
     await this.#queue.catch(() => undefined)
     await this.triageSettled()
     try {

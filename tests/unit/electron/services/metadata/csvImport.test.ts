@@ -29,7 +29,9 @@ function memorySink(
   return {
     batches,
     knows: (id) => ids.has(id),
-    write: (columns, rows) => batches.push({ columns: [...columns], rows: rows.map((r) => ({ ...r })) }),
+    write: (columns, rows) => {
+      batches.push({ columns: [...columns], rows: rows.map((r) => ({ ...r })) })
+    },
   }
 }
 
