@@ -49,8 +49,9 @@ const SQL = {
   oldPairs: `SELECT id, status, note, curator, updated_at FROM pairs`,
   oldEvents: `SELECT * FROM events ORDER BY seq`,
   salvagePair: `INSERT OR REPLACE INTO pairs (id, status, note, curator, updated_at) VALUES (?, ?, ?, ?, ?)`,
-  salvageEvent: `INSERT INTO events (at, curator, pair_id, kind, from_status, to_status, note, transitions, mask_sha256, recovered)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  // The seq is kept: the team room's push cursor (team/localState.ts) counts in it.
+  salvageEvent: `INSERT INTO events (seq, at, curator, pair_id, kind, from_status, to_status, note, transitions, mask_sha256, recovered)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 } as const
 
 /** What an opening hands to the facade. */
@@ -472,9 +473,16 @@ function salvage(
       const insert = db.prepare(SQL.salvageEvent)
       db.transaction(() => {
         for (const r of rows) {
-          if (!isPairStatus(r.from_status) || !isPairStatus(r.to_status) || typeof r.pair_id !== 'string')
+          if (
+            !isPairStatus(r.from_status) ||
+            !isPairStatus(r.to_status) ||
+            typeof r.pair_id !== 'string' ||
+            !Number.isSafeInteger(r.seq) ||
+            r.seq <= 0
+          )
             continue
           insert.run(
+            r.seq,
             r.at,
             r.curator,
             r.pair_id,

@@ -298,6 +298,25 @@ describe('a damaged database', () => {
     )
   })
 
+  it('rebuild keeps the salvaged events’ seq numbers; new events continue after them', async () => {
+    const ws = await fresh()
+    for (const id of ['ISIC_0000001', 'ISIC_0000002', 'ISIC_0000003']) await ws.setStatus(id, 'accepted')
+    const before = ws.events().map((e) => [e.seq, e.id, e.at])
+    const dir = ws.dir
+    await closeAll()
+    // The first event cannot be salvaged (a garbled row): the others must keep their numbers.
+    const db = openSqlite(path.join(dir, 'workspace.sqlite'))
+    db.exec(`DROP TRIGGER events_append_only_update;
+      UPDATE events SET to_status = 'garbled' WHERE seq = (SELECT min(seq) FROM events);`)
+    db.close()
+    const { workspace, salvaged } = await Workspace.rebuild(dir)
+    open.push(workspace)
+    expect(salvaged.events).toBe(before.length - 1)
+    expect(workspace.events().map((e) => [e.seq, e.id, e.at])).toEqual(before.slice(0, -1))
+    await workspace.setStatus('ISIC_0000004', 'rejected')
+    expect(workspace.events()[0].seq).toBeGreaterThan(before[0][0] as number)
+  })
+
   it('a file that is not a database at all is also workspace-corrupt', async () => {
     const ws = await fresh()
     const dir = ws.dir
