@@ -60,6 +60,8 @@ export const ERROR_CODES = [
   /** No team in this database, or this workspace has not joined one. */
   'team-not-found',
   'team-exists',
+  /** Another workspace already joined the team under this curator name. */
+  'team-curator-taken',
   /** The workspace's dataset is not the team's (different source masks). */
   'team-dataset',
   /** The team database's schema is newer than this program. */

@@ -19,7 +19,7 @@ import { TEAM_FILE, TeamLocal } from './localState'
 import { joinTeam } from './membership'
 import { readTeam } from './serverSchema'
 import { teamStatus } from './status'
-import { changesSince, syncTeam } from './sync'
+import { syncTeam, trustedCursor } from './sync'
 
 const INTERVAL_MS = 60_000
 const MAX_BACKOFF_MS = 5 * 60_000
@@ -76,7 +76,7 @@ export class TeamRoom {
         server: m ? redactUrl(m.url) : null,
         state: this.#running ? 'syncing' : this.#offline ? 'offline' : last && !last.ok ? 'error' : 'idle',
         lastSync: last,
-        pending: changesSince(this.workspace, local.cursor()).length,
+        pending: this.workspace.pairsChangedSince(trustedCursor(this.workspace, local)),
         assigned: local.assignments(),
       }
     })

@@ -27,6 +27,26 @@ export interface TeamMembership {
   role: TeamRole
 }
 
+/** A fresh client id (a workspace's id in the team's decision keys). */
+export function newClientId(): string {
+  return randomBytes(12).toString('hex')
+}
+
+/**
+ * The client id this workspace has or will have: the one in its team.sqlite, else a fresh one to
+ * pass to `TeamLocal.open(…, { create: true, clientId })` once the server accepted it (so a refused
+ * join leaves no team file behind).
+ */
+export function workspaceClientId(workspaceDir: string, nativeBinding?: string): string {
+  if (!existsSync(path.join(workspaceDir, TEAM_FILE))) return newClientId()
+  const local = TeamLocal.open(workspaceDir, { nativeBinding })
+  try {
+    return local.clientId()
+  } finally {
+    local.close()
+  }
+}
+
 export class TeamLocal {
   private constructor(
     readonly file: string,
@@ -34,7 +54,10 @@ export class TeamLocal {
   ) {}
 
   /** Opens (creating with `create`) the team file of a workspace folder. */
-  static open(workspaceDir: string, options: { create?: boolean; nativeBinding?: string } = {}): TeamLocal {
+  static open(
+    workspaceDir: string,
+    options: { create?: boolean; nativeBinding?: string; clientId?: string } = {},
+  ): TeamLocal {
     const file = path.join(workspaceDir, TEAM_FILE)
     if (!options.create && !existsSync(file))
       throw new CodedError(
@@ -63,9 +86,11 @@ export class TeamLocal {
           BEGIN;
           CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
           CREATE TABLE assignments (id TEXT PRIMARY KEY, role TEXT NOT NULL, received_at TEXT NOT NULL);
-          INSERT INTO meta (key, value) VALUES ('clientId', '${randomBytes(12).toString('hex')}');
-          PRAGMA user_version = 1;
-          COMMIT;`)
+          PRAGMA user_version = 1;`)
+        db.prepare("INSERT INTO meta (key, value) VALUES ('clientId', ?)").run(
+          options.clientId ?? newClientId(),
+        )
+        db.exec('COMMIT')
       }
     } catch (err) {
       db.close()
@@ -109,7 +134,7 @@ export class TeamLocal {
   setMembership(m: TeamMembership): void {
     this.db.transaction(() => {
       if (this.get('teamId') !== m.teamId) {
-        this.db.prepare("DELETE FROM meta WHERE key = 'cursor'").run()
+        this.db.prepare("DELETE FROM meta WHERE key IN ('cursor', 'cursorMark')").run()
         this.db.prepare('DELETE FROM assignments').run()
       }
       this.setMany({ url: m.url, curator: m.curator, teamId: m.teamId, role: m.role })
@@ -121,9 +146,29 @@ export class TeamLocal {
     return Number(this.get('cursor') ?? 0)
   }
 
+  /**
+   * The identity of the event at the cursor (`pair@time`), recorded with it: the events table's
+   * identity. If the workspace database's events no longer have it at that seq (renumbered by a
+   * rebuild, restored from an older copy), the cursor means nothing there (see sync.ts
+   * `trustedCursor`). Null for a cursor written before the mark existed.
+   */
+  cursorMark(): string | null {
+    return this.get('cursorMark') ?? null
+  }
+
   /** Advanced only after the server committed everything up to `seq`; never moves back. */
-  advanceCursor(seq: number): void {
-    if (seq > this.cursor()) this.setMany({ cursor: String(seq) })
+  advanceCursor(seq: number, mark?: string): void {
+    if (seq > this.cursor()) this.setMany({ cursor: String(seq), ...(mark ? { cursorMark: mark } : {}) })
+  }
+
+  /** Records the mark of a cursor written before marks existed (it was checked against the events). */
+  adoptCursorMark(mark: string): void {
+    this.setMany({ cursorMark: mark })
+  }
+
+  /** Back to nothing pushed: the next sync pushes every pair again (the server's keys drop what it has). */
+  resetCursor(): void {
+    this.db.prepare("DELETE FROM meta WHERE key IN ('cursor', 'cursorMark')").run()
   }
 
   assignments(): Assignment[] {

@@ -9,7 +9,7 @@ import { CodedError } from '../../../shared/api/errors'
 import { sha256Hex } from '../fs/hash'
 import { Workspace } from '../workspace/workspace'
 import { inTransaction, withClient, withoutPassword } from './connection'
-import { TeamLocal } from './localState'
+import { TeamLocal, workspaceClientId } from './localState'
 import { migrate, readTeam } from './serverSchema'
 
 export const DEFAULT_BATCH = 50
@@ -61,6 +61,7 @@ export async function initTeam(
     const ids = ws.listIds()
     const hashes = await sourceHashes(ws, ids)
     const teamId = randomBytes(12).toString('hex')
+    const clientId = workspaceClientId(dir)
     await withClient(url, async (client) => {
       await migrate(client)
       await inTransaction(client, async () => {
@@ -72,7 +73,10 @@ export async function initTeam(
           'INSERT INTO team (id, lead, batch_size, double_review, jaccard_threshold) VALUES ($1, $2, $3, $4, $5)',
           [teamId, lead, batch, doubleReview, options.jaccardThreshold ?? DEFAULT_JACCARD_THRESHOLD],
         )
-        await client.query('INSERT INTO curators (name, is_lead) VALUES ($1, true)', [lead])
+        await client.query('INSERT INTO curators (name, is_lead, client_id) VALUES ($1, true, $2)', [
+          lead,
+          clientId,
+        ])
         for (let i = 0; i < ids.length; i += 5000) {
           await client.query(
             'INSERT INTO pairs (id, source_sha256) SELECT * FROM unnest($1::text[], $2::text[])',
@@ -85,7 +89,7 @@ export async function initTeam(
         ])
       })
     })
-    const local = TeamLocal.open(dir, { create: true })
+    const local = TeamLocal.open(dir, { create: true, clientId })
     try {
       local.setMembership({ url: stored, curator: lead, teamId, role: 'lead' })
     } finally {
@@ -124,6 +128,7 @@ export async function joinTeam(
   const stored = withoutPassword(url)
   const ws = options.workspace ?? (await Workspace.open(dir, { readOnly: true }))
   try {
+    const clientId = workspaceClientId(dir)
     const { teamId, pairs } = await withClient(url, async (client) => {
       await migrate(client)
       const team = await readTeam(client)
@@ -150,10 +155,31 @@ export async function joinTeam(
           )
       })
       await inTransaction(client, async () => {
+        // A name belongs to one workspace: only that workspace (its client id) may join under it again.
         const ins = await client.query(
-          'INSERT INTO curators (name) VALUES ($1) ON CONFLICT (name) DO NOTHING',
-          [curator],
+          'INSERT INTO curators (name, client_id) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
+          [curator, clientId],
         )
+        if (ins.rowCount === 0) {
+          const { rows } = await client.query<{ client_id: string | null }>(
+            'SELECT client_id FROM curators WHERE name = $1 FOR UPDATE',
+            [curator],
+          )
+          // A name joined before client ids were recorded is claimed by the first workspace to
+          // re-join that has not pushed decisions under another client id.
+          const other = await client.query(
+            'SELECT 1 FROM decisions WHERE curator = $1 AND client_id <> $2 LIMIT 1',
+            [curator, clientId],
+          )
+          const owner = rows[0]?.client_id ?? null
+          if (owner !== clientId && (owner !== null || (other.rowCount ?? 0) > 0))
+            throw new CodedError(
+              'team-curator-taken',
+              `another workspace already joined this team as ${curator}: choose another curator name`,
+            )
+          if (owner === null)
+            await client.query('UPDATE curators SET client_id = $2 WHERE name = $1', [curator, clientId])
+        }
         await client.query("INSERT INTO audit (actor, kind, detail) VALUES ($1, 'join', $2)", [
           curator,
           JSON.stringify({ again: ins.rowCount === 0 }),
@@ -161,7 +187,7 @@ export async function joinTeam(
       })
       return { teamId: team.id, pairs: count }
     })
-    const local = TeamLocal.open(dir, { create: true })
+    const local = TeamLocal.open(dir, { create: true, clientId })
     try {
       local.setMembership({ url: stored, curator, teamId, role: 'curator' })
     } finally {

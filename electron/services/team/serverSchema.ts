@@ -110,6 +110,11 @@ const MIGRATIONS: readonly string[] = [
     detail jsonb NOT NULL DEFAULT '{}'
   );
   `,
+  // 2: the workspace (team.sqlite client id) each curator name belongs to: a name is not shared
+  // (another workspace joining under it would receive that curator's blind assignments).
+  `
+  ALTER TABLE curators ADD COLUMN client_id text;
+  `,
 ]
 
 /** The schema version this program writes. */

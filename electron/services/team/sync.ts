@@ -50,6 +50,33 @@ interface Change {
   at: string
 }
 
+/** The identity of one audit event: its pair and time (a renumbered table will not match it). */
+export function eventMark(e: { id: string; at: string }): string {
+  return `${e.id}@${e.at}`
+}
+
+/**
+ * The cursor if it still means something in this workspace's events, else 0: the event at the
+ * cursor's seq must be the one recorded with it. A rebuild keeps the seqs (opening.ts salvage), but
+ * an events table renumbered or restored from an older copy would otherwise make every later
+ * decision with a seq at or under the cursor never pushed. A re-push from 0 is harmless: decisions
+ * are keyed by (client, pair, event seq) and `ON CONFLICT DO NOTHING`. With `fix`, a stale cursor is
+ * reset and a cursor written before marks existed adopts the mark of its event.
+ */
+export function trustedCursor(ws: Workspace, local: TeamLocal, fix = false): number {
+  const cursor = local.cursor()
+  if (cursor === 0) return 0
+  const [e] = ws.events(undefined, { limit: 1, beforeSeq: cursor + 1 })
+  const here = e && e.seq === cursor ? eventMark(e) : null
+  const mark = local.cursorMark()
+  if (here !== null && (mark === here || mark === null)) {
+    if (fix && mark === null) local.adoptCursorMark(here)
+    return cursor
+  }
+  if (fix) local.resetCursor()
+  return 0
+}
+
 /** Pairs with an event after `cursor`, each with its latest event, oldest first. */
 export function changesSince(ws: Workspace, cursor: number): Change[] {
   const latest = new Map<string, Change>()
@@ -207,13 +234,14 @@ export async function syncTeam(dir: string, options: SyncOptions = {}): Promise<
             `${redactUrl(url)} holds another team than the one this workspace joined`,
           )
         const clientId = local.clientId()
-        const changes = changesSince(ws, local.cursor())
+        const changes = changesSince(ws, trustedCursor(ws, local, true))
         const size = options.chunk ?? 200
         for (let i = 0; i < changes.length; i += size) {
           const part = changes.slice(i, i + size)
           const rows = await readChunk(ws, part)
           pushed += await pushChunk(client, me, clientId, team, rows)
-          local.advanceCursor(part[part.length - 1].seq)
+          const last = part[part.length - 1]
+          local.advanceCursor(last.seq, eventMark(last))
           await options.onChunk?.({ pushed, cursor: local.cursor() })
         }
         let assigned: Assignment[] = []

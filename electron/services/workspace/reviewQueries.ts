@@ -30,6 +30,8 @@ const SQL = {
   statesWhere: (where: string) => `SELECT * FROM pairs WHERE ${where} ORDER BY id`,
   idsWhere: (where: string) => `SELECT id FROM pairs WHERE ${where} ORDER BY id`,
   events: (where: string) => `SELECT * FROM events ${where} ORDER BY seq DESC LIMIT ?`,
+  changedSince: `SELECT count(DISTINCT e.pair_id) FROM events e JOIN pairs p ON p.id = e.pair_id
+                 WHERE e.seq > ? AND p.idx IS NOT NULL`,
 } as const
 
 export class ReviewQueries {
@@ -107,6 +109,11 @@ export class ReviewQueries {
   listIds(query: PairFilter = {}): string[] {
     const { where, params } = pairWhere(query)
     return this.#ctx.store.statement(SQL.idsWhere(where), 'pluck').all(...params) as string[]
+  }
+
+  /** How many pairs of the dataset have an audit event after `seq` (one query, no event parsed). */
+  pairsChangedSince(seq: number): number {
+    return this.#ctx.store.statement(SQL.changedSince, 'pluck').get(seq) as number
   }
 
   /** Audit events, newest first: of one pair, or of the whole workspace. */

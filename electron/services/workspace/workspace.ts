@@ -271,6 +271,11 @@ export class Workspace implements WorkspaceContext {
     return { map, format, origin: 'source', file }
   }
 
+  /** How many pairs of the dataset have an audit event after `seq` (the team sync badge). */
+  pairsChangedSince(seq: number): number {
+    return this.#queries.pairsChangedSince(seq)
+  }
+
   /** Audit events, newest first: of one pair, or of the whole workspace. */
   events(id?: string, query: EventQuery = {}): WorkspaceEvent[] {
     return this.#queries.events(id, query)
