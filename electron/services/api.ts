@@ -94,7 +94,8 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     'pair:saveMask': async ({ id, width, height, data }) => session().saveMask(id, { width, height, data }),
     'dashboard:data': async () => session().workspace.dashboard(),
     'metadata:columns': async () => ({ columns: session().workspace.metadataColumns() }),
-    'metadata:values': async ({ column }) => ({ values: session().workspace.metadataValues(column) }),
+    // Capped: a column like lesion_id has tens of thousands of values (the filter lets one be typed).
+    'metadata:values': async ({ column }) => session().workspace.metadataTopValues(column, 200),
     'metadata:import': async ({ files }) => {
       if (files.length === 0) throw new CodedError('bad-request', 'name at least one CSV file')
       const paths = files.map(allowed)

@@ -484,9 +484,11 @@ export const contract = {
   }),
   'metadata:values': call({
     args: s.object({ column: s.string({ maxLength: 200 }) }),
-    result: returns<{ values: MetadataValueCount[] }>(),
+    result: returns<{ values: MetadataValueCount[]; distinct: number; otherPairs: number }>(),
     errors: ['no-dataset', 'metadata-unknown-column'],
-    doc: 'The values of one metadata column with their pair counts (for the queue filter).',
+    doc:
+      'The most frequent values (at most 200) of one metadata column with their pair counts, the ' +
+      'number of distinct values and the pairs with another value (for the queue filter).',
   }),
   'metadata:import': call({
     args: s.object({ files: s.array(s.string({ maxLength: 4096 }), { maxLength: 32 }) }),

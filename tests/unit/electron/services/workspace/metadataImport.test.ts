@@ -7,7 +7,10 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dispatch } from '../../../../../shared/api/dispatch'
 import { CodedError } from '../../../../../shared/api/errors'
+import { createApiHandlers } from '../../../../../electron/services/api'
+import { CurationSession } from '../../../../../electron/services/session'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { makeSources, type Sources } from './fixtures'
 
@@ -137,7 +140,7 @@ describe('metadata import: outside the write queue', () => {
 })
 
 describe('metadata values for the queue filter', () => {
-  it('gives the top values of a column with 5,000 distinct values, the distinct count and the rest', () => {
+  it('gives the top values of a column with 5,000 distinct values, the distinct count and the rest', async () => {
     const db = ws.store.db
     db.prepare(`INSERT INTO metadata_columns (name, position, imported_at) VALUES ('lesion_id', 99, 0)`).run()
     const put = db.prepare(`INSERT INTO metadata_counts (col, value, pairs) VALUES ('lesion_id', ?, ?)`)
@@ -160,5 +163,24 @@ describe('metadata values for the queue filter', () => {
     expect(top.otherPairs + top.values.reduce((a, v) => a + v.pairs, 0)).toBe(pairs)
     expect(top.otherPairs).toBeGreaterThan(0)
     expect(() => ws.metadataTopValues('Lesion_ID', 200)).toThrow(/"Lesion_ID"/)
+
+    // The renderer's call (metadata:values) gives the same capped answer.
+    const session = new CurationSession(ws, { scan: false })
+    const handlers = createApiHandlers({
+      host: 'electron',
+      session: () => session,
+      setSession: () => undefined,
+      allowPath: () => false,
+      recent: async () => [],
+      addRecent: async () => undefined,
+    })
+    const r = await dispatch(handlers, 'metadata:values', { column: 'lesion_id' })
+    expect(
+      r.ok && { n: r.value.values.length, distinct: r.value.distinct, other: r.value.otherPairs },
+    ).toEqual({
+      n: 200,
+      distinct: 5000,
+      other: top.otherPairs,
+    })
   })
 })
