@@ -139,6 +139,29 @@ describe('metadata import: outside the write queue', () => {
   })
 })
 
+describe('metadata import: closing', () => {
+  it('cancels an import still parsing when the workspace closes; nothing of it is stored', async () => {
+    const dir = path.join(root, 'ws-close')
+    const other = await Workspace.create(dir, {
+      masks: sources.masks,
+      images: [sources.images],
+      curator: 'bo',
+    })
+    const importing = other.importMetadata([await csv('closing.csv', bigCsv(60_000, 'gone').join('\n'))])
+    const outcome = codeOf(importing)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    await other.close()
+    expect(await outcome).toBe('cancelled')
+    const again = await Workspace.open(dir, { curator: 'bo' })
+    try {
+      expect(again.metadataColumns()).toEqual([])
+      expect(again.store.db.prepare(`SELECT count(*) AS n FROM metadata`).get()).toEqual({ n: 0 })
+    } finally {
+      await again.close()
+    }
+  })
+})
+
 describe('metadata values for the queue filter', () => {
   it('gives the top values of a column with 5,000 distinct values, the distinct count and the rest', async () => {
     const db = ws.store.db
