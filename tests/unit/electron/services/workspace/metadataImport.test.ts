@@ -7,7 +7,9 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CallResult } from '../../../../../shared/api/contract'
 import { dispatch } from '../../../../../shared/api/dispatch'
+import type { Result } from '../../../../../shared/api/result'
 import { CodedError } from '../../../../../shared/api/errors'
 import { createApiHandlers } from '../../../../../electron/services/api'
 import { CurationSession } from '../../../../../electron/services/session'
@@ -197,7 +199,9 @@ describe('metadata values for the queue filter', () => {
       recent: async () => [],
       addRecent: async () => undefined,
     })
-    const r = await dispatch(handlers, 'metadata:values', { column: 'lesion_id' })
+    const r = (await dispatch(handlers, 'metadata:values', { column: 'lesion_id' })) as Result<
+      CallResult<'metadata:values'>
+    >
     expect(
       r.ok && { n: r.value.values.length, distinct: r.value.distinct, other: r.value.otherPairs },
     ).toEqual({
