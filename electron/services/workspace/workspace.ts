@@ -114,6 +114,8 @@ export class Workspace implements WorkspaceContext {
   #triagePass: { controller: AbortController; done: Promise<unknown> } | undefined
   /** Rescoring after saves, in flight (close waits for them). */
   readonly #rescores = new Set<Promise<void>>()
+  readonly #rescoreWaiting = new Set<string>()
+  #rescoreTail: Promise<void> = Promise.resolve()
   #queue: Promise<unknown> = Promise.resolve()
   #scan: { controller: AbortController; done: Promise<unknown> } | undefined
   #closed = false
@@ -394,14 +396,30 @@ export class Workspace implements WorkspaceContext {
       )
     }
     const result = await this.#serial(() => this.#saver.save(id, index, map, note))
-    // Off the save's critical path: the saved mask is rescored after the commit; a failure there
-    // leaves the old score (the next pass retries it) and never fails the save.
-    const rescore = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => (this.#closed ? undefined : this.#triage.rescore(id)))
+    this.#scheduleRescore(id)
+    return result
+  }
+
+  /**
+   * Off the save's critical path: the saved mask is rescored after the commit; a failure there
+   * leaves the old score (the next pass retries it) and never fails the save. Rescores run one at a
+   * time (each decodes the mask and the image on a worker: several at once would compete with the
+   * curator's next pair on two cores), and a pair already waiting is not queued twice — its
+   * rescore reads the newest mask when it starts.
+   */
+  #scheduleRescore(id: string): void {
+    if (this.#rescoreWaiting.has(id)) return
+    this.#rescoreWaiting.add(id)
+    const rescore = this.#rescoreTail
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => {
+        this.#rescoreWaiting.delete(id)
+        return this.#closed ? undefined : this.#triage.rescore(id)
+      })
       .catch(() => undefined)
       .finally(() => this.#rescores.delete(rescore))
+    this.#rescoreTail = rescore
     this.#rescores.add(rescore)
-    return result
   }
 
   // ---- triage score (triageScores.ts) ----------------------------------------------------------------

@@ -7,7 +7,7 @@
 import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TRIAGE_REASON_CODES } from '../../../../../shared/labels/triage/types'
 import { TriageRoom } from '../../../../../electron/services/workspace/triageScores'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
@@ -121,6 +121,41 @@ describe('Workspace triage pass', () => {
     const after = ws.triage(id)!
     expect(after.score).not.toBe(before.score)
     expect(await ws.startTriagePass({ workers: 0 })).toMatchObject({ done: 0, toScore: 0 })
+  })
+
+  it('saves in quick succession: the rescores run one at a time and the pair ends keyed by its last mask', async () => {
+    await ws.startTriagePass({ workers: 0 })
+    const id = sources.ids[1]
+    const current = await ws.readCurrentMask(id)
+    const toLesion = resolveUncertain(current.map, 1, Number.MAX_SAFE_INTEGER)
+    const toBackground = resolveUncertain(current.map, 0, Number.MAX_SAFE_INTEGER)
+    let running = 0
+    let most = 0
+    const original = TriageRoom.prototype.rescore
+    const spy = vi.spyOn(TriageRoom.prototype, 'rescore').mockImplementation(async function (
+      this: TriageRoom,
+      pairId: string,
+    ) {
+      running++
+      most = Math.max(most, running)
+      try {
+        return await original.call(this, pairId)
+      } finally {
+        running--
+      }
+    })
+    try {
+      await ws.saveMask(id, toLesion)
+      await ws.saveMask(id, toBackground)
+      const last = await ws.saveMask(id, toLesion)
+      await ws.triageSettled()
+      expect(most).toBe(1)
+      // The second and third saves came while the first rescore waited or ran: at most two ran.
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(2)
+      expect(keyOf(id)!.startsWith(`c:${last.sha256}|f:`)).toBe(true)
+    } finally {
+      spy.mockRestore()
+    }
   })
 
   it('an aborted pass keeps what it committed and the next one resumes with the rest', async () => {
