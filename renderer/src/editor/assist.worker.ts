@@ -4,6 +4,7 @@
  * run-length patch over the uncertain pixels out (certain pixels never change), with a flag per
  * resolved pixel whose confidence is low.
  */
+import type { LevelledRunPatch } from '../../../shared/labels/assist/level'
 import { proposalRunPatch, proposeResolution } from '../../../shared/labels/assist/resolve'
 
 export interface AssistRequest {
@@ -16,17 +17,8 @@ export interface AssistRequest {
 export type AssistResponse =
   | {
       ok: true
-      patch: {
-        width: number
-        rect: { x: number; y: number; width: number; height: number }
-        runs: Uint32Array
-        before: Uint8Array
-        after: Uint8Array
-        /** 1 for each pixel of `after` whose confidence is low (same order). */
-        unsure: Uint8Array
-        /** Signed decision of each pixel of `after` (same order), for the level (level.ts). */
-        decision: Int8Array
-      }
+      /** `unsure`: 1 per pixel of `after` whose confidence is low; `decision`: its signed value (level.ts). */
+      patch: LevelledRunPatch
       toLesion: number
       /** Resolved pixels of low confidence. */
       unsure: number
