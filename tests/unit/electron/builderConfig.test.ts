@@ -53,7 +53,7 @@ describe('the packaged file list', () => {
   })
 
   it.skipIf(!built)(
-    'packs every file out/main/main.js imports, and the built worker is unpacked (skipped: no build; run npx electron-vite build)',
+    `packs every file out/main/main.js imports, and the built worker is unpacked${built ? '' : ' (skipped: no build; run npx electron-vite build)'}`,
     () => {
       const main = readFileSync(path.join(ROOT, 'out/main/main.js'), 'utf8')
       const imports = [...main.matchAll(/(?:from |import\()"(\.\/[^"]+)"/g)].map((m) =>

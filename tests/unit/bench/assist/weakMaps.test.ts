@@ -97,7 +97,7 @@ const hasDev = existsSync(path.join(devRoot, 'images'))
 
 describe('the real development set', () => {
   it.skipIf(!hasDev)(
-    'resolves one real pair in every family, not far under the nearest label (skipped: ../shared/isic-dev is absent)',
+    `resolves one real pair in every family, not far under the nearest label${hasDev ? '' : ' (skipped: ../shared/isic-dev is absent)'}`,
     async () => {
       const ids = await listIsicDev(devRoot)
       expect(ids.length).toBeGreaterThan(0)
