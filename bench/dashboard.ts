@@ -11,43 +11,19 @@
 import { createReadStream, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { parse } from 'csv-parse'
-import sharp from 'sharp'
-import yazl from 'yazl'
 import { encodeMaskPng } from '../electron/services/mask/maskPng'
 import { openSqlite } from '../electron/services/workspace/sqlite'
 import { Workspace } from '../electron/services/workspace/workspace'
 import { launchChromium, ROOT, VIEWPORT } from './editorBrowser'
 import { spawnServe } from '../tests/support/serveProcess'
+import { tinyWorkspace } from './fixtures'
 import type { Metric } from './index'
+import { medianMs } from './pairOpen'
 
 const DAY_MS = 86_400_000
 const CURATORS = ['ana', 'bo', 'chen', 'dee']
 const DIAGNOSES = ['nevus', 'melanoma', 'seborrheic keratosis', 'basal cell carcinoma', 'solar lentigo']
 const SITES = ['anterior torso', 'posterior torso', 'lower extremity', 'upper extremity', 'head/neck']
-
-function zipOf(entries: { name: string; bytes: Buffer }[], file: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const zip = new yazl.ZipFile()
-    const chunks: Buffer[] = []
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c))
-    zip.outputStream.on('error', reject)
-    zip.outputStream.on('end', () => fsp.writeFile(file, Buffer.concat(chunks)).then(resolve, reject))
-    for (const e of entries) zip.addBuffer(e.bytes, e.name, { compress: false })
-    zip.end()
-  })
-}
-
-async function timeRuns(runs: number, fn: () => unknown): Promise<number> {
-  await fn()
-  const times: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now()
-    await fn()
-    times.push(performance.now() - t)
-  }
-  times.sort((a, b) => a - b)
-  return times[Math.floor(times.length / 2)]
-}
 
 const idOf = (i: number) => `ISIC_${String(i).padStart(7, '0')}`
 
@@ -57,22 +33,8 @@ async function makeWorkspace(base: string, n: number): Promise<string> {
     { width: 8, height: 8, data: new Uint8Array(64).fill(1, 20, 40) },
     { colorType: 0, bitDepth: 8, interlaced: false },
   )
-  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#c89678' } })
-    .jpeg()
-    .toBuffer()
   const ids = Array.from({ length: n }, (_, i) => idOf(i))
-  const masks = path.join(base, 'masks.zip')
-  const images = path.join(base, 'images.zip')
-  await zipOf(
-    ids.map((id) => ({ name: `ISIC_WSM_labels/${id}.png`, bytes: png })),
-    masks,
-  )
-  await zipOf(
-    ids.map((id) => ({ name: `images/${id}.jpg`, bytes: jpeg })),
-    images,
-  )
-  const dir = path.join(base, 'ws')
-  await (await Workspace.create(dir, { masks, images: [images], curator: 'bench' })).close()
+  const { dir } = await tinyWorkspace(base, 'ws', ids, png, 8)
   const db = openSqlite(path.join(dir, 'workspace.sqlite'))
   const statuses = ['accepted', 'rejected', 'flagged', 'skipped']
   const update = db.prepare(
@@ -149,12 +111,12 @@ export async function benchDashboard(work: string, log: (line: string) => void):
   await writeCsv(csv, n, others)
   const metrics: Metric[] = []
 
-  const parseOnly = await timeRuns(1, async () => {
+  const parseOnly = await medianMs(1, async () => {
     for await (const _row of createReadStream(csv).pipe(parse({ bom: true }))) void _row
   })
   const ws = await Workspace.open(dir)
   try {
-    const imported = await timeRuns(1, () => ws.importMetadata([csv]))
+    const imported = await medianMs(1, () => ws.importMetadata([csv]))
     metrics.push({
       name: 'metadata_import_ms',
       value: imported,
@@ -165,9 +127,9 @@ export async function benchDashboard(work: string, log: (line: string) => void):
     })
     const db = openSqlite(path.join(dir, 'workspace.sqlite'), { readonly: true })
     const count = db.prepare(`SELECT count(*), total(uncertain_fraction) FROM pairs WHERE idx IS NOT NULL`)
-    const floor = await timeRuns(9, () => count.get())
+    const floor = await medianMs(9, () => count.get())
     db.close()
-    const data = await timeRuns(9, () => ws.dashboard())
+    const data = await medianMs(9, () => ws.dashboard())
     metrics.push({
       name: 'dashboard_data_ms',
       value: data,

@@ -7,7 +7,7 @@ import type { Metric } from './index'
 import { ZipReader } from '../electron/services/zip/zipReader'
 
 /** Median of `runs` timings of fn, after one warm-up. */
-export async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<number> {
+export async function medianMs(runs: number, fn: () => unknown): Promise<number> {
   await fn()
   const times: number[] = []
   for (let i = 0; i < runs; i++) {

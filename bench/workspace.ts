@@ -17,13 +17,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { promises as fsp } from 'node:fs'
 import sharp from 'sharp'
-import yazl from 'yazl'
 import type { LabelMap } from '../shared/labels/codes'
 import { Dataset } from '../electron/services/dataset'
 import { atomicWriteFile } from '../electron/services/fs/atomicWrite'
 import { decodeMaskPng, encodeMaskPng, type MaskPngFormat } from '../electron/services/mask/maskPng'
 import { openSqlite } from '../electron/services/workspace/sqlite'
 import { Workspace, type PairQuery } from '../electron/services/workspace/workspace'
+import { tinyWorkspace, zipOf } from './fixtures'
 import type { Metric } from './index'
 
 const SAVE_W = 4300
@@ -54,18 +54,6 @@ function drawMask(width: number, height: number, seed: number): LabelMap {
     for (let y = y0; y < y0 + 12; y++) data.fill(255, y * width + x0, y * width + x0 + 12)
   }
   return { width, height, data }
-}
-
-function zipOf(entries: { name: string; bytes: Buffer }[], file: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const zip = new yazl.ZipFile()
-    const chunks: Buffer[] = []
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c))
-    zip.outputStream.on('error', reject)
-    zip.outputStream.on('end', () => fsp.writeFile(file, Buffer.concat(chunks)).then(resolve, reject))
-    for (const e of entries) zip.addBuffer(e.bytes, e.name, { compress: false })
-    zip.end()
-  })
 }
 
 function median(times: number[]): number {
@@ -201,22 +189,8 @@ export async function benchWorkspace(work: string): Promise<Metric[]> {
 async function benchListing(base: string, grey: MaskPngFormat): Promise<Metric[]> {
   const n = Math.max(1000, Number(process.env.WSM_BENCH_LIST_N ?? 43_885) || 43_885)
   const png = encodeMaskPng(drawMask(16, 16, 3), grey)
-  const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#c89678' } })
-    .jpeg()
-    .toBuffer()
   const ids = Array.from({ length: n }, (_, i) => `ISIC_${String(i).padStart(7, '0')}`)
-  const masks = path.join(base, 'list-masks.zip')
-  const images = path.join(base, 'list-images.zip')
-  await zipOf(
-    ids.map((id) => ({ name: `ISIC_WSM_labels/${id}.png`, bytes: png })),
-    masks,
-  )
-  await zipOf(
-    ids.map((id) => ({ name: `images/${id}.jpg`, bytes: jpeg })),
-    images,
-  )
-  const dir = path.join(base, 'ws-list')
-  await (await Workspace.create(dir, { masks, images: [images], curator: 'bench' })).close()
+  const { dir, masks, images } = await tinyWorkspace(base, 'ws-list', ids, png, 16)
   // Synthetic statistics and decisions, written straight into the database.
   const db = openSqlite(path.join(dir, 'workspace.sqlite'))
   const statuses = ['accepted', 'rejected', 'flagged', 'skipped']

@@ -1,0 +1,52 @@
+/**
+ * Data the benchmarks build: stored zips of given entries, and workspaces of N pairs with tiny
+ * masks and images (for the benchmarks where only the number of rows matters).
+ */
+import { promises as fsp } from 'node:fs'
+import path from 'node:path'
+import sharp from 'sharp'
+import yazl from 'yazl'
+import { Workspace } from '../electron/services/workspace/workspace'
+
+/** Writes a zip of `entries`, stored (no compression), to `file`. */
+export function zipOf(entries: { name: string; bytes: Buffer }[], file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const zip = new yazl.ZipFile()
+    const chunks: Buffer[] = []
+    zip.outputStream.on('data', (c: Buffer) => chunks.push(c))
+    zip.outputStream.on('error', reject)
+    zip.outputStream.on('end', () => fsp.writeFile(file, Buffer.concat(chunks)).then(resolve, reject))
+    for (const e of entries) zip.addBuffer(e.bytes, e.name, { compress: false })
+    zip.end()
+  })
+}
+
+/**
+ * A workspace folder `<base>/<name>` over a masks zip and an images zip of the given ids, every
+ * pair the same tiny mask (`png`, `size`×`size`) and a plain JPEG of that size. Returns the folder
+ * and the two zips; the workspace is created and closed (callers write statistics straight into its database).
+ */
+export async function tinyWorkspace(
+  base: string,
+  name: string,
+  ids: readonly string[],
+  png: Buffer,
+  size: number,
+): Promise<{ dir: string; masks: string; images: string }> {
+  const jpeg = await sharp({ create: { width: size, height: size, channels: 3, background: '#c89678' } })
+    .jpeg()
+    .toBuffer()
+  const masks = path.join(base, `${name}-masks.zip`)
+  const images = path.join(base, `${name}-images.zip`)
+  await zipOf(
+    ids.map((id) => ({ name: `ISIC_WSM_labels/${id}.png`, bytes: png })),
+    masks,
+  )
+  await zipOf(
+    ids.map((id) => ({ name: `images/${id}.jpg`, bytes: jpeg })),
+    images,
+  )
+  const dir = path.join(base, name)
+  await (await Workspace.create(dir, { masks, images: [images], curator: 'bench' })).close()
+  return { dir, masks, images }
+}
