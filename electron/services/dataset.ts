@@ -186,7 +186,7 @@ export class Dataset {
         role: 'masks',
         path: masks.path,
         kind: masks.kind,
-        files: masks.names.length,
+        files: masks.count,
         fromCache: masks.fromCache,
       },
     ]
@@ -197,7 +197,7 @@ export class Dataset {
               role: 'images',
               path: r.value.path,
               kind: r.value.kind,
-              files: r.value.names.length,
+              files: r.value.count,
               fromCache: r.value.fromCache,
             }
           : { role: 'images', path: imagePaths[i], files: 0, fromCache: false, error: toApiError(r.reason) },
@@ -275,9 +275,9 @@ export class Dataset {
       index,
       id: idString(p.ids[index]),
       mask: this.masks.locateAt(p.maskFiles[index]),
-      maskFile: this.masks.describe(this.masks.names[p.maskFiles[index]]),
+      maskFile: this.masks.describe(this.masks.nameAt(p.maskFiles[index])),
       image: image.locateAt(p.imageFiles[index]),
-      imageFile: image.describe(image.names[p.imageFiles[index]]),
+      imageFile: image.describe(image.nameAt(p.imageFiles[index])),
     }
   }
 
@@ -287,7 +287,7 @@ export class Dataset {
     return Array.from(p.unpairedIds, (id, k) => ({
       id: idString(id),
       mask: this.masks.locateAt(p.unpairedFiles[k]),
-      maskFile: this.masks.describe(this.masks.names[p.unpairedFiles[k]]),
+      maskFile: this.masks.describe(this.masks.nameAt(p.unpairedFiles[k])),
     }))
   }
 
@@ -295,7 +295,7 @@ export class Dataset {
   async readMaskBytes(index: number): Promise<{ bytes: Buffer; file: string }> {
     this.check(index)
     const f = this.pairing.maskFiles[index]
-    return { bytes: await this.masks.readAt(f), file: this.masks.describe(this.masks.names[f]) }
+    return { bytes: await this.masks.readAt(f), file: this.masks.describe(this.masks.nameAt(f)) }
   }
 
   /**
@@ -311,7 +311,7 @@ export class Dataset {
     this.check(index)
     const source = this.images[this.pairing.imageSources[index]]
     const f = this.pairing.imageFiles[index]
-    const name = source.names[f]
+    const name = source.nameAt(f)
     return { bytes: await source.readAt(f), file: source.describe(name), name, mime: mimeOf(name) }
   }
 
@@ -396,9 +396,9 @@ export class Dataset {
 
   private async load(index: number): Promise<LoadedPair> {
     const p = this.pairing
-    const maskName = this.masks.names[p.maskFiles[index]]
+    const maskName = this.masks.nameAt(p.maskFiles[index])
     const imageSource = this.images[p.imageSources[index]]
-    const imageName = imageSource.names[p.imageFiles[index]]
+    const imageName = imageSource.nameAt(p.imageFiles[index])
     const maskFile = this.masks.describe(maskName)
     const imageFile = imageSource.describe(imageName)
     const [maskBytes, imageBytes] = await Promise.all([
@@ -450,7 +450,7 @@ function reportOf(
 ): DatasetReport {
   const describe = (role: 'mask' | 'image', f: FileAt) => {
     const source = role === 'mask' ? masks : images[f.source]
-    return source.describe(source.names[f.file])
+    return source.describe(source.nameAt(f.file))
   }
   const refusedEntries: DatasetReport['refusedEntries'] = []
   for (const source of [masks, ...images]) {

@@ -12,9 +12,14 @@
  * source in the order given, then the first by path within it.
  */
 
-/** Files of one source that pairing looks at: their paths, by position. */
+/**
+ * Files of one source that pairing looks at: their paths, by position. A source that holds its names
+ * as bytes (a zip's central directory) gives `nameTable`: names are then parsed from the bytes and
+ * `names` is never touched (for a zip source it is an array made on first use).
+ */
 export interface NamedFiles {
   readonly names: readonly string[]
+  readonly nameTable?: EntryTable
 }
 
 /** A file: its source (0 = the masks source for masks; the image source's position for images) and position. */
@@ -45,6 +50,8 @@ export interface Pairing {
   /** Files matching neither rule, over all sources. */
   ignored: number
 }
+
+import { entryName, type EntryTable } from './zip/zipFormat'
 
 const FILE_BITS = 2 ** 26
 const MAX_FILES = FILE_BITS - 1
@@ -143,15 +150,102 @@ export function imageIdOf(name: string): number {
   return -1
 }
 
+// The same rules on a name's bytes (`b[start..end)`, UTF-8 or Latin-1): every character they look at
+// is ASCII, which is the same byte in both encodings and never part of a multi-byte UTF-8 character.
+
+/** The 7-digit number at `at` of `b`, or -1. */
+function digits7Bytes(b: Uint8Array, at: number): number {
+  let n = 0
+  for (let k = at; k < at + 7; k++) {
+    const d = b[k] - 48
+    if (!(d >= 0 && d <= 9)) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
+/** idWithTail on bytes: the base name is `ISIC_` + 7 digits + exactly `tailLen` more bytes. */
+function idWithTailBytes(b: Uint8Array, start: number, end: number, tailLen: number): number {
+  const at = end - 12 - tailLen
+  if (at < start || (at > start && b[at - 1] !== 47)) return -1
+  if (b[at] !== 73 || b[at + 1] !== 83 || b[at + 2] !== 73 || b[at + 3] !== 67 || b[at + 4] !== 95) return -1
+  return digits7Bytes(b, at + 5)
+}
+
+/** maskIdOf on bytes. */
+export function maskIdOfBytes(b: Uint8Array, start: number, end: number): number {
+  if (
+    end - start < 4 ||
+    b[end - 4] !== 46 ||
+    (b[end - 3] | 0x20) !== 112 ||
+    (b[end - 2] | 0x20) !== 110 ||
+    (b[end - 1] | 0x20) !== 103
+  ) {
+    return -1
+  }
+  const plain = idWithTailBytes(b, start, end, 4)
+  if (plain >= 0) return plain
+  // `_segmentation` or `_Segmentation` exactly, then `.png` in any case.
+  const at = end - 17
+  if (at < start || b[at] !== 95 || (b[at + 1] !== 115 && b[at + 1] !== 83)) return -1
+  for (let k = 0; k < SEGMENTATION.length; k++) if (b[at + 2 + k] !== SEGMENTATION[k]) return -1
+  return idWithTailBytes(b, start, end, 17)
+}
+
+const SEGMENTATION = Uint8Array.from('egmentation', (c) => c.charCodeAt(0))
+
+/** imageIdOf on bytes. */
+export function imageIdOfBytes(b: Uint8Array, start: number, end: number): number {
+  const n = end - start
+  if (n >= 4 && b[end - 4] === 46) {
+    // .jpg or .png
+    const x = b[end - 3] | 0x20
+    const y = b[end - 2] | 0x20
+    const ok = (x === 106 && y === 112) || (x === 112 && y === 110)
+    return ok && (b[end - 1] | 0x20) === 103 ? idWithTailBytes(b, start, end, 4) : -1
+  }
+  if (
+    n >= 5 &&
+    b[end - 5] === 46 &&
+    (b[end - 4] | 0x20) === 106 &&
+    (b[end - 3] | 0x20) === 112 &&
+    (b[end - 2] | 0x20) === 101 &&
+    (b[end - 1] | 0x20) === 103
+  ) {
+    return idWithTailBytes(b, start, end, 5) // .jpeg
+  }
+  return -1
+}
+
+/** Number of files of a source (without making a zip source's name array). */
+function countOf(source: NamedFiles): number {
+  return source.nameTable ? source.nameTable.count : source.names.length
+}
+
+/** The name of file `i` of a source (decoded from the bytes when the source has them). */
+function nameOf(source: NamedFiles, i: number): string {
+  return source.nameTable ? entryName(source.nameTable, i) : source.names[i]
+}
+
 function keysOf(
   source: NamedFiles,
   parse: (name: string) => number,
+  parseBytes: (b: Uint8Array, start: number, end: number) => number,
   into: Float64Array,
   at: number,
   base: number,
 ) {
-  const names = source.names
   let n = at
+  const t = source.nameTable
+  if (t) {
+    const { nameBytes, nameStart, nameEnd } = t
+    for (let i = 0; i < t.count; i++) {
+      const id = parseBytes(nameBytes, nameStart[i], nameEnd[i])
+      if (id >= 0) into[n++] = id * FILE_BITS + base + i
+    }
+    return n
+  }
+  const names = source.names
   for (let i = 0; i < names.length; i++) {
     const id = parse(names[i])
     if (id >= 0) into[n++] = id * FILE_BITS + base + i
@@ -170,10 +264,10 @@ function sorted(keys: Float64Array): Float64Array {
 
 /** The sorted pairing keys of a masks source (id × 2^26 + position), for `pairFiles`. */
 export function maskKeysOf(masks: NamedFiles): Float64Array {
-  if (masks.names.length > MAX_FILES)
-    throw new RangeError(`pairing supports up to ${MAX_FILES} files per role`)
-  const all = new Float64Array(masks.names.length)
-  return sorted(all.subarray(0, keysOf(masks, maskIdOf, all, 0, 0)))
+  const count = countOf(masks)
+  if (count > MAX_FILES) throw new RangeError(`pairing supports up to ${MAX_FILES} files per role`)
+  const all = new Float64Array(count)
+  return sorted(all.subarray(0, keysOf(masks, maskIdOf, maskIdOfBytes, all, 0, 0)))
 }
 
 /**
@@ -185,7 +279,7 @@ export function pairFiles(
   images: readonly NamedFiles[],
   maskKeys: Float64Array = maskKeysOf(masks),
 ): Pairing {
-  const totalImages = images.reduce((n, s) => n + s.names.length, 0)
+  const totalImages = images.reduce((n, s) => n + countOf(s), 0)
   if (totalImages > MAX_FILES) throw new RangeError(`pairing supports up to ${MAX_FILES} files per role`)
   // Image keys carry a global position: source offsets in priority order, so a lower key wins.
   const offsets: number[] = []
@@ -194,11 +288,11 @@ export function pairFiles(
   let offset = 0
   for (const s of images) {
     offsets.push(offset)
-    filled = keysOf(s, imageIdOf, imageKeysAll, filled, offset)
-    offset += s.names.length
+    filled = keysOf(s, imageIdOf, imageIdOfBytes, imageKeysAll, filled, offset)
+    offset += countOf(s)
   }
   const imageKeys = sorted(imageKeysAll.subarray(0, filled))
-  const ignored = masks.names.length - maskKeys.length + totalImages - imageKeys.length
+  const ignored = countOf(masks) - maskKeys.length + totalImages - imageKeys.length
 
   const sourceOf = (g: number): number => {
     let s = offsets.length - 1
@@ -209,8 +303,11 @@ export function pairFiles(
     const s = sourceOf(g)
     return { source: s, file: g - offsets[s] }
   }
-  const byPath = (names: readonly string[]) => (a: number, b: number) =>
-    names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b
+  const byPath = (source: NamedFiles) => (a: number, b: number) => {
+    const x = nameOf(source, a)
+    const y = nameOf(source, b)
+    return x < y ? -1 : x > y ? 1 : a - b
+  }
 
   const ids = new Int32Array(maskKeys.length)
   const maskFiles = new Int32Array(maskKeys.length)
@@ -236,7 +333,7 @@ export function pairFiles(
       if (end - i > 1) {
         const files = []
         for (let k = i; k < end; k++) files.push(maskKeys[k] - id * FILE_BITS)
-        files.sort(byPath(masks.names))
+        files.sort(byPath(masks))
         mask = files[0]
         duplicates.push({
           id,
@@ -257,8 +354,9 @@ export function pairFiles(
         const all = []
         for (let k = j; k < end; k++) all.push(imageAt(imageKeys[k] - id * FILE_BITS))
         const first = all[0].source
-        const names = images[first].names
-        const same = all.filter((f) => f.source === first).sort((a, b) => byPath(names)(a.file, b.file))
+        const same = all
+          .filter((f) => f.source === first)
+          .sort((a, b) => byPath(images[first])(a.file, b.file))
         image = offsets[same[0].source] + same[0].file
         duplicates.push({
           id,

@@ -1,17 +1,14 @@
 import { closeSync, constants as fsConstants, openSync, promises as fsp, readSync } from 'node:fs'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
-import { ZipReader, type ZipEntry } from '../zip/zipReader'
+import { ZipReader, entryAt, entryName, type EntryTable, type ZipEntry } from '../zip/zipReader'
 import {
   loadFolderListing,
   loadZipTable,
   mtimeNsOf,
   saveFolderListing,
   saveZipTable,
-  zipEntryAt,
-  zipTableOf,
   type DirStamp,
-  type ZipTable,
 } from './indexCache'
 
 /** One file a source holds: its path inside the source ('/' separators) and its stored size. */
@@ -38,8 +35,20 @@ export type SourceLocation =
 export interface FileSource {
   readonly kind: 'zip' | 'folder'
   readonly path: string
-  /** The readable files' paths ('/' separators): central directory order for a zip, code-point order for a folder. */
+  /**
+   * The readable files' paths ('/' separators): central directory order for a zip, code-point order for
+   * a folder. A zip source makes this array on first use: by position, use `count` and `nameAt`.
+   */
   readonly names: readonly string[]
+  /** Number of readable files (`names.length`). */
+  readonly count: number
+  /** `names[i]`, without making the array of every name. */
+  nameAt(i: number): string
+  /**
+   * A zip source's names as bytes (see EntryTable: UTF-8 or Latin-1 per entry), for parsing names
+   * without decoding them; undefined for a folder.
+   */
+  readonly nameTable?: EntryTable
   /** The same files with their sizes (made on first use). */
   readonly files: readonly SourceFile[]
   /** True when the listing came from the index cache (no central directory read, no folder listing). */
@@ -89,6 +98,7 @@ export async function openFileSource(sourcePath: string, opts: OpenSourceOptions
 abstract class Positional {
   abstract readonly names: readonly string[]
   abstract readonly path: string
+  abstract readonly count: number
   #positions: Map<string, number> | undefined
 
   protected positionOf(name: string): number {
@@ -106,7 +116,7 @@ abstract class Positional {
   }
 
   protected checkPosition(i: number): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.names.length)
+    if (!Number.isInteger(i) || i < 0 || i >= this.count)
       throw new CodedError('not-found', `no file at position ${i} in ${this.path}`, this.path)
   }
 
@@ -130,27 +140,46 @@ abstract class Positional {
 
 class ZipSource extends Positional implements FileSource {
   readonly kind = 'zip' as const
-  readonly names: readonly string[]
   readonly refused: readonly RefusedEntry[]
+  readonly count: number
+  #names: string[] | undefined
   #files: SourceFile[] | undefined
 
-  /** Entries from a fresh central directory read, or columns from the index cache. */
+  /** The reader and its entries as columns (fresh from the central directory or from the index cache). */
   private constructor(
     private readonly zip: ZipReader,
-    private readonly source: { entries: readonly ZipEntry[] } | { table: ZipTable },
     readonly fromCache: boolean,
+    refused: { unsafe: readonly string[]; unsupported: readonly string[] },
   ) {
     super()
-    const index = 'table' in source ? source.table : zip.index
-    this.names = 'table' in source ? source.table.names : source.entries.map((e) => e.name)
+    this.count = zip.table.count
     this.refused = [
-      ...index.unsafe.map((name) => ({ name, code: 'zip-unsafe-path' as const })),
-      ...index.unsupported.map((name) => ({ name, code: 'zip-unsupported' as const })),
+      ...refused.unsafe.map((name) => ({ name, code: 'zip-unsafe-path' as const })),
+      ...refused.unsupported.map((name) => ({ name, code: 'zip-unsupported' as const })),
     ]
   }
 
   get path(): string {
     return this.zip.path
+  }
+
+  get nameTable(): EntryTable {
+    return this.zip.table
+  }
+
+  get names(): readonly string[] {
+    if (this.#names === undefined) {
+      const t = this.zip.table
+      const names = new Array<string>(t.count)
+      for (let i = 0; i < t.count; i++) names[i] = entryName(t, i)
+      this.#names = names
+    }
+    return this.#names
+  }
+
+  nameAt(i: number): string {
+    this.checkPosition(i)
+    return this.#names?.[i] ?? entryName(this.zip.table, i)
   }
 
   get files(): readonly SourceFile[] {
@@ -161,30 +190,28 @@ class ZipSource extends Positional implements FileSource {
   static async open(zipPath: string, cacheDir: string | undefined): Promise<ZipSource> {
     const stamp = cacheDir === undefined ? undefined : await mtimeNsOf(zipPath).catch(() => undefined)
     if (cacheDir !== undefined && stamp) {
-      const table = await loadZipTable(cacheDir, zipPath, stamp)
-      if (table) {
-        // Entries are handed to read() one by one: the reader needs no entry list of its own.
-        const index = {
-          entries: [],
-          unsafe: table.unsafe,
-          unsupported: table.unsupported,
-          fileSize: table.fileSize,
-        }
-        const reader = await ZipReader.fromIndex(zipPath, index).catch(() => undefined)
-        if (reader) return new ZipSource(reader, { table }, true)
+      const cached = await loadZipTable(cacheDir, zipPath, stamp)
+      if (cached) {
+        const reader = await ZipReader.fromTable(zipPath, cached).catch(() => undefined)
+        if (reader) return new ZipSource(reader, true, cached)
       }
     }
     const reader = await ZipReader.open(zipPath)
+    const refused = { unsafe: [...reader.unsafe], unsupported: [...reader.unsupported] }
     // Stamped before the index was read: a zip rewritten meanwhile is re-read next time.
-    if (cacheDir !== undefined && stamp && stamp.size === reader.index.fileSize) {
-      await saveZipTable(cacheDir, zipPath, stamp, zipTableOf(reader.index))
+    if (cacheDir !== undefined && stamp && stamp.size === reader.fileSize) {
+      await saveZipTable(cacheDir, zipPath, stamp, {
+        table: reader.table,
+        ...refused,
+        fileSize: reader.fileSize,
+      })
     }
-    return new ZipSource(reader, { entries: reader.index.entries }, false)
+    return new ZipSource(reader, false, refused)
   }
 
   private entryAt(i: number): ZipEntry {
     this.checkPosition(i)
-    return 'table' in this.source ? zipEntryAt(this.source.table, i) : this.source.entries[i]
+    return entryAt(this.zip.table, i)
   }
 
   async readAt(i: number, maxBytes = MAX_FILE_BYTES): Promise<Buffer> {
@@ -196,7 +223,7 @@ class ZipSource extends Positional implements FileSource {
   }
 
   locateAt(i: number): SourceLocation {
-    return { kind: 'zip', zipPath: this.zip.path, fileSize: this.zip.index.fileSize, entry: this.entryAt(i) }
+    return { kind: 'zip', zipPath: this.zip.path, fileSize: this.zip.fileSize, entry: this.entryAt(i) }
   }
 
   describe(name: string): string {
@@ -219,6 +246,15 @@ class FolderSource extends Positional implements FileSource {
     readonly fromCache: boolean,
   ) {
     super()
+  }
+
+  get count(): number {
+    return this.names.length
+  }
+
+  nameAt(i: number): string {
+    this.checkPosition(i)
+    return this.names[i]
   }
 
   get files(): readonly SourceFile[] {

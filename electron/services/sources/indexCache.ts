@@ -19,7 +19,8 @@ import { randomBytes } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { sha256Hex } from '../fs/hash'
-import type { ZipEntry, ZipIndex } from '../zip/zipFormat'
+import { entryName, type EntryTable } from '../zip/zipFormat'
+import type { TableIndex } from '../zip/zipReader'
 
 const MAGIC = Buffer.from('WSMIDX1\n', 'latin1')
 const VERSION = 1
@@ -67,38 +68,11 @@ export async function mtimeNsOf(p: string): Promise<{ size: number; mtimeNs: str
 
 // ---- zip -----------------------------------------------------------------------------------------
 
-/**
- * A zip's readable entries as columns (what the cache stores): names, and per entry method,
- * compressed size, uncompressed size, CRC-32 and local header offset. Entry objects are made on
- * demand (`zipEntryAt`), so reopening 43,885 entries allocates one string each and nothing else.
- */
-export interface ZipTable {
-  names: string[]
-  /** 5 × count numbers: method, compressedSize, uncompressedSize, crc32, localHeaderOffset (column-major). */
-  columns: Float64Array
-  unsafe: string[]
-  unsupported: string[]
-  fileSize: number
-}
-
-export function zipEntryAt(t: ZipTable, i: number): ZipEntry {
-  const n = t.names.length
-  const c = t.columns
-  return {
-    name: t.names[i],
-    method: c[i] as 0 | 8,
-    compressedSize: c[n + i],
-    uncompressedSize: c[2 * n + i],
-    crc32: c[3 * n + i],
-    localHeaderOffset: c[4 * n + i],
-  }
-}
-
 export async function loadZipTable(
   cacheDir: string,
   zipPath: string,
   current: { size: number; mtimeNs: string },
-): Promise<ZipTable | undefined> {
+): Promise<TableIndex | undefined> {
   const parsed = await readCacheFile(cacheFileFor(cacheDir, 'zip', zipPath))
   if (!parsed) return undefined
   const h = parsed.header as Partial<ZipHeader>
@@ -115,9 +89,12 @@ export async function loadZipTable(
     return undefined
   }
   const count = h.count as number
-  const names = splitNames(parsed.payload, h.namesBytes, count)
-  if (!names) return undefined
-  const numStart = align8(h.namesBytes as number)
+  const namesBytes = h.namesBytes
+  if (!Number.isSafeInteger(namesBytes) || (namesBytes as number) > parsed.payload.length) return undefined
+  const nameBytes = parsed.payload.subarray(0, namesBytes as number)
+  const bounds = nameBounds(nameBytes, count)
+  if (!bounds) return undefined
+  const numStart = align8(namesBytes as number)
   if (parsed.payload.length !== numStart + count * 5 * 8) return undefined
   const at = parsed.payload.byteOffset + numStart
   // The payload starts 8-aligned in the file; copy only if the Buffer itself is not 8-aligned.
@@ -126,52 +103,94 @@ export async function loadZipTable(
       ? new Float64Array(parsed.payload.buffer, at, count * 5)
       : new Float64Array(parsed.payload.buffer.slice(at, at + count * 40))
   for (let i = 0; i < count; i++) if (columns[i] !== 0 && columns[i] !== 8) return undefined
-  return { names, columns, unsafe: h.unsafe, unsupported: h.unsupported, fileSize: current.size }
-}
-
-/** Columns of a freshly read index (the same layout as a cached one). */
-export function zipTableOf(index: ZipIndex): ZipTable {
-  const { entries } = index
-  const count = entries.length
-  const names = new Array<string>(count)
-  const columns = new Float64Array(count * 5)
-  for (let i = 0; i < count; i++) {
-    const e = entries[i]
-    names[i] = e.name
-    columns[i] = e.method
-    columns[count + i] = e.compressedSize
-    columns[2 * count + i] = e.uncompressedSize
-    columns[3 * count + i] = e.crc32 >>> 0
-    columns[4 * count + i] = e.localHeaderOffset
+  const table: EntryTable = {
+    count,
+    nameBytes,
+    nameStart: bounds.start,
+    nameEnd: bounds.end,
+    utf8: new Uint8Array(count).fill(1),
+    columns,
+    stride: count,
   }
-  return { names, columns, unsafe: index.unsafe, unsupported: index.unsupported, fileSize: index.fileSize }
+  return { table, unsafe: h.unsafe, unsupported: h.unsupported, fileSize: current.size }
 }
 
 export async function saveZipTable(
   cacheDir: string,
   zipPath: string,
   stamp: { size: number; mtimeNs: string },
-  table: ZipTable,
+  index: TableIndex,
 ): Promise<boolean> {
-  const names = joinNames(table.names)
+  const t = index.table
+  const names = utf8NameBlob(t)
   const header: ZipHeader = {
     version: VERSION,
     kind: 'zip',
     path: zipPath,
     size: stamp.size,
     mtimeNs: stamp.mtimeNs,
-    count: table.names.length,
+    count: t.count,
     namesBytes: names.length,
-    unsafe: table.unsafe,
-    unsupported: table.unsupported,
+    unsafe: index.unsafe,
+    unsupported: index.unsupported,
   }
-  const payload = Buffer.alloc(align8(names.length) + table.columns.byteLength)
+  const numStart = align8(names.length)
+  const payload = Buffer.alloc(numStart + t.count * 5 * 8)
   names.copy(payload, 0)
-  Buffer.from(table.columns.buffer, table.columns.byteOffset, table.columns.byteLength).copy(
-    payload,
-    align8(names.length),
-  )
+  const columns = new Float64Array(payload.buffer, payload.byteOffset + numStart, t.count * 5)
+  for (let k = 0; k < 5; k++)
+    columns.set(t.columns.subarray(k * t.stride, k * t.stride + t.count), k * t.count)
   return writeCacheFile(cacheFileFor(cacheDir, 'zip', zipPath), header, payload)
+}
+
+/**
+ * The table's names in UTF-8 joined by NUL (never part of a readable name): raw bytes where they are
+ * UTF-8 or ASCII already, re-encoded only for Latin-1 names with bytes over 0x7F.
+ */
+function utf8NameBlob(t: EntryTable): Buffer {
+  const parts: Uint8Array[] = []
+  const src = Buffer.from(t.nameBytes.buffer, t.nameBytes.byteOffset, t.nameBytes.byteLength)
+  let len = Math.max(0, t.count - 1)
+  for (let i = 0; i < t.count; i++) {
+    const start = t.nameStart[i]
+    const end = t.nameEnd[i]
+    let raw = t.utf8[i] === 1
+    if (!raw) {
+      raw = true
+      for (let p = start; p < end; p++) if (src[p] > 0x7f) raw = false
+    }
+    const part = raw ? src.subarray(start, end) : Buffer.from(entryName(t, i), 'utf8')
+    parts.push(part)
+    len += part.length
+  }
+  const out = Buffer.allocUnsafe(len)
+  let at = 0
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) out[at++] = 0
+    out.set(parts[i], at)
+    at += parts[i].length
+  }
+  return out
+}
+
+/** Start and end of each of `count` NUL-separated names, or undefined when the count differs. */
+function nameBounds(blob: Uint8Array, count: number): { start: Uint32Array; end: Uint32Array } | undefined {
+  if (count === 0)
+    return blob.length === 0 ? { start: new Uint32Array(0), end: new Uint32Array(0) } : undefined
+  const start = new Uint32Array(count)
+  const end = new Uint32Array(count)
+  let k = 0
+  let from = 0
+  for (let p = blob.indexOf(0); p >= 0; p = blob.indexOf(0, p + 1)) {
+    if (k >= count - 1) return undefined
+    start[k] = from
+    end[k++] = p
+    from = p + 1
+  }
+  if (k !== count - 1) return undefined
+  start[k] = from
+  end[k] = blob.length
+  return { start, end }
 }
 
 // ---- folder --------------------------------------------------------------------------------------

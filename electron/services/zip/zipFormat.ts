@@ -154,14 +154,129 @@ export interface CentralDirectory {
 }
 
 /**
- * Parses a whole central directory (exactly `cd.length` bytes of records) in one loop.
- * Zip64 extra fields replace the saturated sizes/offset. Throws `zip-corrupt` on a malformed record.
+ * The readable entries of a zip as columns: no object and no string per entry (43,885 entry objects
+ * and their names cost more in allocation and garbage collection than reading the central directory).
+ * Names stay as bytes in `nameBytes` (the central directory itself, or a cache file's blob) and are
+ * decoded on demand (`entryName`); sizes and offsets are plain numbers in `columns`.
  */
-export function parseCentralDirectory(cd: Buffer, zipPath: string): CentralDirectory {
-  const entries: ZipEntry[] = []
+export interface EntryTable {
+  /** Readable entries (no directories, unsafe or unsupported ones), central directory order. */
+  count: number
+  /** Holds every name's bytes: entry i's name is `nameBytes[nameStart[i] .. nameEnd[i])`. */
+  nameBytes: Uint8Array
+  nameStart: Uint32Array
+  nameEnd: Uint32Array
+  /** 1 where the name is UTF-8 (general purpose flag bit 11), 0 where it is read as Latin-1. */
+  utf8: Uint8Array
+  /**
+   * Column-major numbers, `stride` apart: method (0 stored, 8 deflate), compressed size, uncompressed
+   * size, CRC-32 (unsigned), local header offset. Entry i's compressed size is `columns[stride + i]`.
+   */
+  columns: Float64Array
+  stride: number
+}
+
+/** Column numbers of `EntryTable.columns`. */
+export const COL_METHOD = 0
+export const COL_COMPRESSED = 1
+export const COL_UNCOMPRESSED = 2
+export const COL_CRC = 3
+export const COL_OFFSET = 4
+
+/** The name of entry `i` of a table, decoded. */
+export function entryName(t: EntryTable, i: number): string {
+  const b = t.nameBytes
+  const start = t.nameStart[i]
+  const end = t.nameEnd[i]
+  return t.utf8[i] === 1 ? utf8Slice(b, start, end) : latin1Slice(b, start, end)
+}
+
+/** Entry `i` of a table as an object (what `ZipReader.read` takes). */
+export function entryAt(t: EntryTable, i: number): ZipEntry {
+  const c = t.columns
+  const s = t.stride
+  return {
+    name: entryName(t, i),
+    method: c[i] as 0 | 8,
+    compressedSize: c[s + i],
+    uncompressedSize: c[2 * s + i],
+    crc32: c[3 * s + i],
+    localHeaderOffset: c[4 * s + i],
+  }
+}
+
+/** A table of the given entries (for indexes made from entry objects: JSON, tests). */
+export function tableOfEntries(entries: readonly ZipEntry[]): EntryTable {
+  const count = entries.length
+  const encoded = entries.map((e) => Buffer.from(e.name, 'utf8'))
+  const nameBytes = Buffer.concat(encoded)
+  const nameStart = new Uint32Array(count)
+  const nameEnd = new Uint32Array(count)
+  const columns = new Float64Array(5 * count)
+  let at = 0
+  for (let i = 0; i < count; i++) {
+    const e = entries[i]
+    nameStart[i] = at
+    at += encoded[i].length
+    nameEnd[i] = at
+    columns[i] = e.method
+    columns[count + i] = e.compressedSize
+    columns[2 * count + i] = e.uncompressedSize
+    columns[3 * count + i] = e.crc32 >>> 0
+    columns[4 * count + i] = e.localHeaderOffset
+  }
+  return { count, nameBytes, nameStart, nameEnd, utf8: new Uint8Array(count).fill(1), columns, stride: count }
+}
+
+function utf8Slice(b: Uint8Array, start: number, end: number): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', start, end)
+}
+
+function latin1Slice(b: Uint8Array, start: number, end: number): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', start, end)
+}
+
+/**
+ * `isUnsafeName` on a name's bytes, without decoding it. Equivalent for UTF-8 and Latin-1 names: every
+ * character the rule looks at is ASCII, an ASCII byte is always that character in both encodings, and
+ * no byte of a multi-byte UTF-8 sequence (or its replacement character) is ASCII.
+ */
+function isUnsafeBytes(b: Uint8Array, start: number, end: number): boolean {
+  if (end === start) return true
+  const c0 = b[start]
+  if (c0 === 0x2f || c0 === 0x5c) return true
+  if (end - start >= 2 && b[start + 1] === 0x3a && (c0 | 0x20) >= 0x61 && (c0 | 0x20) <= 0x7a) return true
+  // A `..` segment: two dots between separators (or the ends).
+  let segStart = start
+  for (let p = start; p < end; p++) {
+    const c = b[p]
+    if (c === 0x5c || c === 0) return true
+    if (c === 0x2f) segStart = p + 1
+    else if (c === 0x2e && p === segStart + 1 && b[segStart] === 0x2e && (p + 1 === end || b[p + 1] === 0x2f))
+      return true
+  }
+  return false
+}
+
+/**
+ * Parses a whole central directory (exactly `cd.length` bytes of records) in one loop, into columns
+ * (see EntryTable; the table's names point into `cd`, which it keeps). Zip64 extra fields replace the
+ * saturated sizes/offset. Throws `zip-corrupt` on a malformed record.
+ */
+export function parseEntryTable(
+  cd: Buffer,
+  zipPath: string,
+): { table: EntryTable; unsafe: string[]; unsupported: string[]; count: number } {
   const unsafe: string[] = []
   const unsupported: string[] = []
   const end = cd.length
+  // No record is shorter than its fixed header: an upper bound of the entry count.
+  const stride = Math.floor(end / CD_HEADER_LEN)
+  const columns = new Float64Array(5 * stride)
+  const nameStart = new Uint32Array(stride)
+  const nameEnd = new Uint32Array(stride)
+  const utf8 = new Uint8Array(stride)
+  let n = 0
   let count = 0
   let p = 0
   while (p < end) {
@@ -172,17 +287,17 @@ export function parseCentralDirectory(cd: Buffer, zipPath: string): CentralDirec
         zipPath,
       )
     }
+    const rec = p
     const flags = u16(cd, p + 8)
     const method = u16(cd, p + 10)
-    const crc = u32(cd, p + 16)
     let compressedSize = u32(cd, p + 20)
     let uncompressedSize = u32(cd, p + 24)
     const nameLen = u16(cd, p + 28)
     const extraLen = u16(cd, p + 30)
     const commentLen = u16(cd, p + 32)
     let localHeaderOffset = u32(cd, p + 42)
-    const nameStart = p + CD_HEADER_LEN
-    const extraStart = nameStart + nameLen
+    const nameStartAt = p + CD_HEADER_LEN
+    const extraStart = nameStartAt + nameLen
     const next = extraStart + extraLen + commentLen
     if (next > end) {
       throw new CodedError(
@@ -191,10 +306,6 @@ export function parseCentralDirectory(cd: Buffer, zipPath: string): CentralDirec
         zipPath,
       )
     }
-    const name =
-      (flags & FLAG_UTF8) !== 0
-        ? cd.toString('utf8', nameStart, extraStart)
-        : cd.toString('latin1', nameStart, extraStart)
 
     if (uncompressedSize === MAX32 || compressedSize === MAX32 || localHeaderOffset === MAX32) {
       // Zip64 extended information: only the saturated fields are present, in this order.
@@ -218,6 +329,7 @@ export function parseCentralDirectory(cd: Buffer, zipPath: string): CentralDirec
           if (localHeaderOffset === MAX32 && r + 8 <= dataEnd) localHeaderOffset = readUInt64LE(cd, r)
           // (a 4-byte disk number may follow; split archives are refused from the end record)
           if (uncompressedSize < 0 || compressedSize < 0 || localHeaderOffset < 0) {
+            const name = cd.toString((flags & FLAG_UTF8) !== 0 ? 'utf8' : 'latin1', nameStartAt, extraStart)
             throw new CodedError(
               'zip-corrupt',
               `${zipPath}: central directory record for "${name}" has a zip64 size or offset beyond 2^53`,
@@ -232,20 +344,39 @@ export function parseCentralDirectory(cd: Buffer, zipPath: string): CentralDirec
 
     count++
     p = next
-    if (isUnsafeName(name)) unsafe.push(name)
-    else if (name.charCodeAt(name.length - 1) === 0x2f)
+    if (isUnsafeBytes(cd, nameStartAt, extraStart)) {
+      unsafe.push(cd.toString((flags & FLAG_UTF8) !== 0 ? 'utf8' : 'latin1', nameStartAt, extraStart))
+    } else if (cd[extraStart - 1] === 0x2f) {
       continue // directory
-    else if ((flags & FLAG_ENCRYPTED) !== 0 || (method !== 0 && method !== 8)) unsupported.push(name)
-    else {
-      entries.push({
-        name,
-        method: method as 0 | 8,
-        compressedSize,
-        uncompressedSize,
-        crc32: crc,
-        localHeaderOffset,
-      })
+    } else if ((flags & FLAG_ENCRYPTED) !== 0 || (method !== 0 && method !== 8)) {
+      unsupported.push(cd.toString((flags & FLAG_UTF8) !== 0 ? 'utf8' : 'latin1', nameStartAt, extraStart))
+    } else {
+      nameStart[n] = nameStartAt
+      nameEnd[n] = extraStart
+      utf8[n] = (flags & FLAG_UTF8) !== 0 ? 1 : 0
+      columns[n] = method
+      columns[stride + n] = compressedSize
+      columns[2 * stride + n] = uncompressedSize
+      columns[3 * stride + n] = u32(cd, rec + 16)
+      columns[4 * stride + n] = localHeaderOffset
+      n++
     }
   }
+  return {
+    table: { count: n, nameBytes: cd, nameStart, nameEnd, utf8, columns, stride },
+    unsafe,
+    unsupported,
+    count,
+  }
+}
+
+/**
+ * Parses a whole central directory into entry objects (see parseEntryTable for the columns, which is
+ * what opening a zip uses). Throws `zip-corrupt` on a malformed record.
+ */
+export function parseCentralDirectory(cd: Buffer, zipPath: string): CentralDirectory {
+  const { table, unsafe, unsupported, count } = parseEntryTable(cd, zipPath)
+  const entries = new Array<ZipEntry>(table.count)
+  for (let i = 0; i < table.count; i++) entries[i] = entryAt(table, i)
   return { entries, unsafe, unsupported, count }
 }

@@ -12,18 +12,29 @@ import {
   ZIP64_EOCD_LEN,
   ZIP64_LOCATOR_LEN,
   eocdNeedsZip64,
+  entryAt,
   findEocd,
   isUnsafeName,
-  parseCentralDirectory,
+  parseEntryTable,
   parseEocd,
   parseZip64Eocd,
   parseZip64Locator,
+  tableOfEntries,
+  type EntryTable,
   type ZipEntry,
   type ZipIndex,
 } from './zipFormat'
 
-export type { CentralDirectory, ZipEntry, ZipIndex } from './zipFormat'
-export { isUnsafeName, parseCentralDirectory } from './zipFormat'
+export type { CentralDirectory, EntryTable, ZipEntry, ZipIndex } from './zipFormat'
+export { entryAt, entryName, isUnsafeName, parseCentralDirectory, parseEntryTable } from './zipFormat'
+
+/** What `open` learns from the central directory: the readable entries as columns, and the rest. */
+export interface TableIndex {
+  table: EntryTable
+  unsafe: string[]
+  unsupported: string[]
+  fileSize: number
+}
 
 /** Default ceiling for one entry's uncompressed size (and the inflate output bound). */
 export const DEFAULT_MAX_ENTRY_BYTES = 512 * 1024 * 1024
@@ -48,16 +59,60 @@ const inflateRawAsync = promisify(inflateRaw)
  */
 export class ZipReader {
   readonly path: string
-  readonly index: ZipIndex
+  /** Size of the zip file when its index was read. */
+  readonly fileSize: number
   readonly #fh: FileHandle
   #closed = false
+  #table: EntryTable | undefined
+  #index: ZipIndex | undefined
+  readonly #unsafeNames: readonly string[]
+  readonly #unsupportedNames: readonly string[]
   #byName: Map<string, ZipEntry> | undefined
   #unsupported: Set<string> | undefined
 
-  private constructor(zipPath: string, fh: FileHandle, index: ZipIndex) {
+  private constructor(zipPath: string, fh: FileHandle, index: TableIndex | ZipIndex) {
     this.path = zipPath
     this.#fh = fh
-    this.index = index
+    this.fileSize = index.fileSize
+    this.#unsafeNames = index.unsafe
+    this.#unsupportedNames = index.unsupported
+    if ('table' in index) this.#table = index.table
+    else this.#index = index
+  }
+
+  /**
+   * The readable entries as columns (see EntryTable): what a caller addressing 43,885 entries by
+   * position uses, without an object or a string per entry.
+   */
+  get table(): EntryTable {
+    this.#table ??= tableOfEntries((this.#index as ZipIndex).entries)
+    return this.#table
+  }
+
+  /** Names that could escape an extraction folder: never readable (see ZipIndex). */
+  get unsafe(): readonly string[] {
+    return this.#unsafeNames
+  }
+
+  /** Encrypted entries and unsupported compression methods: never readable (see ZipIndex). */
+  get unsupported(): readonly string[] {
+    return this.#unsupportedNames
+  }
+
+  /** The index as plain JSON data (entry objects made on first use). */
+  get index(): ZipIndex {
+    if (this.#index === undefined) {
+      const t = this.#table as EntryTable
+      const entries = new Array<ZipEntry>(t.count)
+      for (let i = 0; i < t.count; i++) entries[i] = entryAt(t, i)
+      this.#index = {
+        entries,
+        unsafe: [...this.#unsafeNames],
+        unsupported: [...this.#unsupportedNames],
+        fileSize: this.fileSize,
+      }
+    }
+    return this.#index
   }
 
   /** Opens a zip, reading only its end records and central directory. */
@@ -82,6 +137,15 @@ export class ZipReader {
     if (!isIndexShaped(index)) {
       throw new CodedError('zip-corrupt', `${zipPath}: the cached zip index is malformed`, zipPath)
     }
+    return ZipReader.#reopen(zipPath, index)
+  }
+
+  /** `fromIndex` for an index kept as columns (the index cache's form): no entry objects at all. */
+  static async fromTable(zipPath: string, index: TableIndex): Promise<ZipReader> {
+    return ZipReader.#reopen(zipPath, index)
+  }
+
+  static async #reopen(zipPath: string, index: TableIndex | ZipIndex): Promise<ZipReader> {
     const fh = await openReadOnly(zipPath)
     try {
       const fileSize = await regularFileSize(fh, zipPath)
@@ -204,7 +268,7 @@ export class ZipReader {
         where,
       )
     }
-    const fileSize = this.index.fileSize
+    const fileSize = this.fileSize
     if (offset + LOCAL_HEADER_LEN + compressedSize > fileSize) {
       throw new CodedError(
         'zip-truncated',
@@ -322,14 +386,14 @@ export class ZipReader {
   }
 
   #isUnsupported(name: string): boolean {
-    if (this.index.unsupported.length === 0) return false
-    this.#unsupported ??= new Set(this.index.unsupported)
+    if (this.#unsupportedNames.length === 0) return false
+    this.#unsupported ??= new Set(this.#unsupportedNames)
     return this.#unsupported.has(name)
   }
 }
 
 /** Reads the EOCD (and zip64 records) then the central directory: the only reads `open` makes. */
-async function readIndex(fh: FileHandle, zipPath: string, fileSize: number): Promise<ZipIndex> {
+async function readIndex(fh: FileHandle, zipPath: string, fileSize: number): Promise<TableIndex> {
   if (fileSize < EOCD_LEN) {
     throw new CodedError('zip-corrupt', `${zipPath}: not a zip file (only ${fileSize} bytes)`, zipPath)
   }
@@ -396,7 +460,7 @@ async function readIndex(fh: FileHandle, zipPath: string, fileSize: number): Pro
     cdOffset >= tailStart
       ? tail.subarray(cdOffset - tailStart, cdOffset - tailStart + cdSize)
       : await readAt(fh, cdOffset, cdSize, zipPath)
-  const parsed = parseCentralDirectory(cd, zipPath)
+  const parsed = parseEntryTable(cd, zipPath)
   // Some old writers store the count modulo 65536 without zip64: accept that, nothing else.
   if (parsed.count !== fields.count && (zip64 || parsed.count % 0x10000 !== fields.count)) {
     throw new CodedError(
@@ -405,7 +469,7 @@ async function readIndex(fh: FileHandle, zipPath: string, fileSize: number): Pro
       zipPath,
     )
   }
-  return { entries: parsed.entries, unsafe: parsed.unsafe, unsupported: parsed.unsupported, fileSize }
+  return { table: parsed.table, unsafe: parsed.unsafe, unsupported: parsed.unsupported, fileSize }
 }
 
 async function openReadOnly(zipPath: string): Promise<FileHandle> {

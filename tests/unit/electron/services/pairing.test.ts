@@ -1,6 +1,32 @@
 import { describe, expect, it } from 'vitest'
 import { IMAGE_NAME, MASK_NAME } from '../../../../electron/services/dataset'
-import { idNumber, idString, imageIdOf, maskIdOf, pairFiles } from '../../../../electron/services/pairing'
+import {
+  idNumber,
+  idString,
+  imageIdOf,
+  imageIdOfBytes,
+  maskIdOf,
+  maskIdOfBytes,
+  pairFiles,
+} from '../../../../electron/services/pairing'
+import { tableOfEntries } from '../../../../electron/services/zip/zipFormat'
+
+/**
+ * The byte parsers on `name` encoded as UTF-8, and as Latin-1 when it fits, placed between other bytes
+ * (what a central directory looks like around a name): each must give what the string parser gives.
+ */
+function expectBytesAgree(name: string): void {
+  const encodings: Buffer[] = [Buffer.from(name, 'utf8')]
+  if ([...name].every((c) => c.charCodeAt(0) <= 0xff)) encodings.push(Buffer.from(name, 'latin1'))
+  for (const bytes of encodings) {
+    // Neighbours that would complete a rule if read past the bounds: '/', digits, '.png'.
+    const framed = Buffer.concat([Buffer.from('/ISIC_'), bytes, Buffer.from('.png0')])
+    const start = 6
+    const end = start + bytes.length
+    expect(maskIdOfBytes(framed, start, end), `mask bytes of ${name}`).toBe(maskIdOf(name))
+    expect(imageIdOfBytes(framed, start, end), `image bytes of ${name}`).toBe(imageIdOf(name))
+  }
+}
 
 const NAMES = [
   'ISIC_0000001.png',
@@ -42,6 +68,7 @@ describe('naming rules', () => {
       const i = IMAGE_NAME.exec(name)
       expect(maskIdOf(name), name).toBe(m ? idNumber(m[1]) : -1)
       expect(imageIdOf(name), name).toBe(i ? idNumber(i[1]) : -1)
+      expectBytesAgree(name)
     }
     expect(maskIdOf('ISIC_0000002_Segmentation.png')).toBe(2)
     expect(imageIdOf('x/ISIC_0000003.JPEG')).toBe(3)
@@ -96,6 +123,7 @@ describe('naming rules', () => {
       const i = IMAGE_NAME.exec(name)
       expect(maskIdOf(name), name).toBe(m ? idNumber(m[1]) : -1)
       expect(imageIdOf(name), name).toBe(i ? idNumber(i[1]) : -1)
+      expectBytesAgree(name)
     }
   })
 
@@ -130,6 +158,38 @@ describe('pairFiles', () => {
       { id: 3, role: 'mask', used: { source: 0, file: 2 }, ignored: [{ source: 0, file: 0 }] },
       { id: 3, role: 'image', used: { source: 0, file: 2 }, ignored: [{ source: 0, file: 0 }] },
     ])
+  })
+
+  it('pairs a source given as name bytes (a zip table) exactly like its names, without touching names', () => {
+    const maskNames = [
+      'z/ISIC_0000003.png',
+      'ISIC_0000001.png',
+      'a/ISIC_0000003.png',
+      'ISIC_0000004.png',
+      'x.txt',
+    ]
+    const imageNames = ['ISIC_0000003.png', 'ISIC_0000001.jpg', 'ISIC_0000003.jpg', 'ISIC_0000009.jpg']
+    const tableOf = (names: string[]) =>
+      tableOfEntries(
+        names.map((name, i) => ({
+          name,
+          method: 0,
+          compressedSize: i,
+          uncompressedSize: i,
+          crc32: 0,
+          localHeaderOffset: 0,
+        })),
+      )
+    const noNames = (names: string[]) => ({
+      get names(): string[] {
+        throw new Error('names read')
+      },
+      nameTable: tableOf(names),
+    })
+    const expected = pairFiles({ names: maskNames }, [{ names: imageNames }])
+    expect(pairFiles(noNames(maskNames), [noNames(imageNames)])).toEqual(expected)
+    expect(pairFiles(noNames(maskNames), [{ names: imageNames }])).toEqual(expected)
+    expect(expected.duplicates.length).toBe(2)
   })
 
   it('handles the full release size quickly and exactly', () => {

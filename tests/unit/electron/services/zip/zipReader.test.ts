@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, rm, utimes, writeFile, mkdir } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
@@ -9,11 +9,58 @@ import { ZipFile, type EndOptions } from 'yazl'
 import { CodedError, type ErrorCode } from '../../../../../shared/api/errors'
 import {
   ZipReader,
+  entryAt,
+  entryName,
   isUnsafeName,
   parseCentralDirectory,
+  parseEntryTable,
   type ZipEntry,
   type ZipIndex,
 } from '../../../../../electron/services/zip/zipReader'
+import { openFileSource } from '../../../../../electron/services/sources/fileSource'
+
+/**
+ * A zip of stored entries written by hand, each name as the given bytes with or without the UTF-8
+ * flag (yazl always flags non-ASCII names as UTF-8; old writers store CP437/Latin-1 bytes unflagged).
+ */
+function handZip(records: { name: Buffer; utf8: boolean; data: Buffer }[]): { zip: Buffer; cd: Buffer } {
+  const locals: Buffer[] = []
+  const centrals: Buffer[] = []
+  let offset = 0
+  for (const r of records) {
+    const crc = crc32(r.data) >>> 0
+    const flags = r.utf8 ? 0x0800 : 0
+    const lh = Buffer.alloc(30)
+    lh.writeUInt32LE(0x04034b50, 0)
+    lh.writeUInt16LE(10, 4)
+    lh.writeUInt16LE(flags, 6)
+    lh.writeUInt32LE(crc, 14)
+    lh.writeUInt32LE(r.data.length, 18)
+    lh.writeUInt32LE(r.data.length, 22)
+    lh.writeUInt16LE(r.name.length, 26)
+    const ch = Buffer.alloc(46)
+    ch.writeUInt32LE(0x02014b50, 0)
+    ch.writeUInt16LE(20, 4)
+    ch.writeUInt16LE(10, 6)
+    ch.writeUInt16LE(flags, 8)
+    ch.writeUInt32LE(crc, 16)
+    ch.writeUInt32LE(r.data.length, 20)
+    ch.writeUInt32LE(r.data.length, 24)
+    ch.writeUInt16LE(r.name.length, 28)
+    ch.writeUInt32LE(offset, 42)
+    locals.push(lh, r.name, r.data)
+    centrals.push(ch, r.name)
+    offset += 30 + r.name.length + r.data.length
+  }
+  const cd = Buffer.concat(centrals)
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0)
+  end.writeUInt16LE(records.length, 8)
+  end.writeUInt16LE(records.length, 10)
+  end.writeUInt32LE(cd.length, 12)
+  end.writeUInt32LE(offset, 16)
+  return { zip: Buffer.concat([...locals, cd, end]), cd }
+}
 
 const MTIME = new Date('2020-01-01T00:00:00Z')
 
@@ -438,6 +485,75 @@ describe('ZipReader: unsafe and unsupported entries', () => {
       'ab:c',
     ])
       expect(isUnsafeName(ok), ok).toBe(false)
+  })
+
+  it('classifies names from their bytes exactly as isUnsafeName does, UTF-8 and Latin-1 alike', () => {
+    const pieces = ['a', 'é', '名', '.', '..', '/', '\\', ':', 'C', '\0', '..x', 'x..']
+    let seed = 11
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
+    const names = ['', '/x', '..', 'a/..', 'a/../b', 'C:x', 'c:\\x', 'a\0b', 'a/b/', '..a', 'a/...', 'ab:c']
+    for (let k = 0; k < 3000; k++) {
+      let name = ''
+      const parts = 1 + Math.floor(next() * 5)
+      for (let p = 0; p < parts; p++) name += pieces[Math.floor(next() * pieces.length)]
+      names.push(name)
+    }
+    for (const utf8 of [true, false]) {
+      // Latin-1 records hold only names that fit in Latin-1.
+      const used = utf8 ? names : names.filter((n) => [...n].every((c) => c.charCodeAt(0) <= 0xff))
+      const { cd } = handZip(
+        used.map((n) => ({ name: Buffer.from(n, utf8 ? 'utf8' : 'latin1'), utf8, data: Buffer.alloc(0) })),
+      )
+      const { table, unsafe, count } = parseEntryTable(cd, 'names.zip')
+      expect(count).toBe(used.length)
+      expect(unsafe).toEqual(used.filter(isUnsafeName))
+      const readable = used.filter((n) => !isUnsafeName(n) && !n.endsWith('/'))
+      expect(Array.from({ length: table.count }, (_, i) => entryName(table, i))).toEqual(readable)
+      expect(parseCentralDirectory(cd, 'names.zip').entries.map((e) => e.name)).toEqual(readable)
+    }
+  })
+
+  it('decodes unflagged names as Latin-1 and flagged ones as UTF-8; reads both; the index cache keeps them', async () => {
+    const records = [
+      { name: Buffer.from('caf\xe9/ISIC_0000001.png', 'latin1'), utf8: false, data: Buffer.from('latin') },
+      { name: Buffer.from('café/ISIC_0000002.png', 'utf8'), utf8: true, data: Buffer.from('utf-8') },
+      { name: Buffer.from('plain/ISIC_0000003.png'), utf8: false, data: Buffer.from('ascii') },
+    ]
+    const file = await writeZip('latin1', handZip(records).zip)
+    const reader = await ZipReader.open(file)
+    try {
+      expect(reader.table.count).toBe(3)
+      expect([0, 1, 2].map((i) => entryName(reader.table, i))).toEqual([
+        'café/ISIC_0000001.png',
+        'café/ISIC_0000002.png',
+        'plain/ISIC_0000003.png',
+      ])
+      for (let i = 0; i < 3; i++) {
+        expect(reader.entries[i]).toEqual(entryAt(reader.table, i))
+        expect((await reader.read(entryAt(reader.table, i))).equals(records[i].data)).toBe(true)
+      }
+    } finally {
+      await reader.close()
+    }
+    const cacheDir = path.join(dir, 'latin1-cache')
+    const backdated = new Date(Date.now() - 3600_000)
+    await utimes(file, backdated, backdated)
+    for (const fromCache of [false, true]) {
+      const source = await openFileSource(file, { cacheDir })
+      try {
+        expect(source.fromCache).toBe(fromCache)
+        expect(source.names).toEqual([
+          'café/ISIC_0000001.png',
+          'café/ISIC_0000002.png',
+          'plain/ISIC_0000003.png',
+        ])
+        expect(source.nameAt(0)).toBe('café/ISIC_0000001.png')
+        expect((await source.read('café/ISIC_0000001.png')).toString()).toBe('latin')
+        expect((await source.readAt(1)).toString()).toBe('utf-8')
+      } finally {
+        await source.close()
+      }
+    }
   })
 
   it('lists encrypted entries and unknown methods as unsupported and refuses them', async () => {
