@@ -3,7 +3,11 @@
  * the majority label. Triage works on a grid of a few hundred cells across whatever the mask's size,
  * so its cost does not grow with the mask.
  */
+import type { LabelRuns } from '../analysis'
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN, type Label, type LabelMap } from '../codes'
+import { Scratch } from './scratch'
+
+const scratch = new Scratch()
 
 export interface LabelGrid {
   width: number
@@ -23,52 +27,184 @@ export interface LabelGrid {
  * Reduces `map` to a `width`×`height` grid. Mask pixel (x, y) belongs to cell
  * (⌊x·width/map.width⌋, ⌊y·height/map.height⌋). When cells are large only every `stride`-th row and
  * column is read (stride = ⌊cell size / 4⌋, so at least 16 samples per cell): the shares are then
- * estimates, which is all triage needs.
+ * estimates, which is all triage needs. One pass over the sampled pixels with a column → cell table;
+ * background (most of a mask) is skipped four bytes at a time when every pixel is read, and the
+ * samples per cell are counted from the table, not per pixel.
  */
 export function reduceToGrid(map: LabelMap, width: number, height: number): LabelGrid {
   const { width: mw, height: mh, data } = map
-  if (width < 1 || height < 1 || width > mw || height > mh) {
-    throw new RangeError(`grid ${width}×${height} does not fit a ${mw}×${mh} mask`)
-  }
+  checkGrid(mw, mh, width, height)
   const n = width * height
-  const lesionCount = new Uint32Array(n)
-  const uncertainCount = new Uint32Array(n)
-  const total = new Uint32Array(n)
+  const f = scratch.f64(2 * n + width + height)
+  const lesionCount = f.subarray(0, n)
+  const uncertainCount = f.subarray(n, 2 * n)
+  const perCell = f.subarray(2 * n, 2 * n + width)
+  const rowsPerCell = f.subarray(2 * n + width)
   const stride = Math.max(1, Math.floor(Math.min(mw / width, mh / height) / 4))
-  // Column span of each cell: [start[cx], start[cx + 1]).
-  const start = new Int32Array(width + 1)
-  for (let cx = 0; cx <= width; cx++) start[cx] = Math.ceil((cx * mw) / width)
-  for (let y = 0; y < mh; y += stride) {
-    const row = Math.floor((y * height) / mh) * width
-    const base = y * mw
-    for (let cx = 0; cx < width; cx++) {
-      let l = 0
-      let u = 0
-      let t = 0
-      for (let x = base + start[cx], end = base + start[cx + 1]; x < end; x += stride) {
-        const v = data[x]
-        l += v === LABEL_LESION ? 1 : 0
-        u += v === LABEL_UNCERTAIN ? 1 : 0
-        t++
-      }
-      lesionCount[row + cx] += l
-      uncertainCount[row + cx] += u
-      total[row + cx] += t
+  // Sampled columns: from each cell's first column, every stride-th one inside the cell.
+  const start = cellStarts(mw, width)
+  const cols: number[] = []
+  const colCell: number[] = []
+  for (let cx = 0; cx < width; cx++) {
+    for (let x = start[cx]; x < start[cx + 1]; x += stride) {
+      cols.push(x)
+      colCell.push(cx)
+      perCell[cx]++
     }
   }
-  const lesion = new Float32Array(n)
-  const uncertain = new Float32Array(n)
-  const label = new Uint8Array(n)
-  for (let i = 0; i < n; i++) {
-    const t = total[i] || 1
-    const l = lesionCount[i] / t
-    const u = uncertainCount[i] / t
-    lesion[i] = l
-    uncertain[i] = u
-    let lab: Label = LABEL_UNCERTAIN
-    if (l >= 0.5) lab = LABEL_LESION
-    else if (1 - l - u >= 0.5) lab = LABEL_BACKGROUND
-    label[i] = lab
+  const cellOfX = new Int32Array(mw)
+  for (let cx = 0; cx < width; cx++) cellOfX.fill(cx, start[cx], start[cx + 1])
+  const sampledCols = Int32Array.from(cols)
+  const sampledCell = Int32Array.from(colCell)
+  const words =
+    stride === 1 && data.byteOffset % 4 === 0 && mw % 4 === 0
+      ? new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2)
+      : null
+  for (let y = 0; y < mh; y += stride) {
+    const gy = Math.floor((y * height) / mh)
+    rowsPerCell[gy]++
+    const row = gy * width
+    const base = y * mw
+    if (words !== null) {
+      // Every pixel, four at a time past background words (rows start on a word: mw % 4 = 0).
+      for (let w = base >>> 2, end = (base + mw) >>> 2; w < end; w++) {
+        if (words[w] === 0) continue
+        for (let x = (w << 2) - base, e = x + 4; x < e; x++) {
+          const v = data[base + x]
+          if (v === LABEL_LESION) lesionCount[row + cellOfX[x]]++
+          else if (v === LABEL_UNCERTAIN) uncertainCount[row + cellOfX[x]]++
+        }
+      }
+      continue
+    }
+    for (let k = 0; k < sampledCols.length; k++) {
+      const v = data[base + sampledCols[k]]
+      if (v === LABEL_BACKGROUND) continue
+      if (v === LABEL_LESION) lesionCount[row + sampledCell[k]]++
+      else if (v === LABEL_UNCERTAIN) uncertainCount[row + sampledCell[k]]++
+    }
+  }
+  return finishGrid(mw, mh, width, height, lesionCount, uncertainCount, rowsPerCell, perCell)
+}
+
+/**
+ * The grid of a label map given as its runs (analysis.ts `LabelRuns`, which the statistics scan makes
+ * anyway): exact shares of every pixel, in O(runs + cells) — no pixel is read again. A run adds its
+ * overlap to its first and last cell; the cells it covers whole are counted by a difference array
+ * per grid row, summed once at the end. Equals `reduceToGrid` of the same map whenever that reads
+ * every pixel (cells under 8 pixels wide and high).
+ */
+export function reduceRunsToGrid(runs: LabelRuns, width: number, height: number): LabelGrid {
+  const { width: mw, height: mh, rowStart, x0, x1, value } = runs
+  checkGrid(mw, mh, width, height)
+  const n = width * height
+  const f = scratch.f64(2 * n + height + width)
+  const lesionCount = f.subarray(0, n)
+  const uncertainCount = f.subarray(n, 2 * n)
+  const rowsIn = f.subarray(2 * n, 2 * n + height)
+  const colsIn = f.subarray(2 * n + height)
+  // Whole cells covered, as +1 at the first and −1 past the last (one spare column per row); then
+  // the column → cell table and the cells' column spans.
+  const m = n + height
+  const ints = scratch.i32(2 * m + mw + width + 1)
+  const lesionFull = ints.subarray(0, m)
+  const uncertainFull = ints.subarray(m, 2 * m)
+  const cellOfX = ints.subarray(2 * m, 2 * m + mw)
+  const start = cellStarts(mw, width, ints.subarray(2 * m + mw))
+  for (let cx = 0; cx < width; cx++) cellOfX.fill(cx, start[cx], start[cx + 1])
+  let y = 0
+  for (let gy = 0; gy < height; gy++) {
+    const row = gy * width
+    const diffRow = gy * (width + 1)
+    // Mask rows y with ⌊y·height/mh⌋ = gy.
+    const yEnd = Math.ceil(((gy + 1) * mh) / height)
+    rowsIn[gy] = yEnd - y
+    for (let r = rowStart[y], end = rowStart[yEnd]; r < end; r++) {
+      const a = x0[r]
+      const b = x1[r]
+      const c0 = cellOfX[a]
+      const c1 = cellOfX[b - 1]
+      if (value[r] === LABEL_LESION) {
+        if (c0 === c1) {
+          lesionCount[row + c0] += b - a
+          continue
+        }
+        lesionCount[row + c0] += start[c0 + 1] - a
+        lesionCount[row + c1] += b - start[c1]
+        lesionFull[diffRow + c0 + 1]++
+        lesionFull[diffRow + c1]--
+      } else {
+        if (c0 === c1) {
+          uncertainCount[row + c0] += b - a
+          continue
+        }
+        uncertainCount[row + c0] += start[c0 + 1] - a
+        uncertainCount[row + c1] += b - start[c1]
+        uncertainFull[diffRow + c0 + 1]++
+        uncertainFull[diffRow + c1]--
+      }
+    }
+    y = yEnd
+  }
+  for (let gy = 0; gy < height; gy++) {
+    let l = 0
+    let u = 0
+    for (let cx = 0; cx < width; cx++) {
+      l += lesionFull[gy * (width + 1) + cx]
+      u += uncertainFull[gy * (width + 1) + cx]
+      const w = start[cx + 1] - start[cx]
+      lesionCount[gy * width + cx] += l * w
+      uncertainCount[gy * width + cx] += u * w
+    }
+  }
+  for (let cx = 0; cx < width; cx++) colsIn[cx] = start[cx + 1] - start[cx]
+  return finishGrid(mw, mh, width, height, lesionCount, uncertainCount, rowsIn, colsIn)
+}
+
+function checkGrid(mw: number, mh: number, width: number, height: number): void {
+  if (!(width >= 1 && height >= 1 && width <= mw && height <= mh)) {
+    throw new RangeError(`grid ${width}×${height} does not fit a ${mw}×${mh} mask`)
+  }
+}
+
+/** Column span of each cell: [start[cx], start[cx + 1]), so pixel x lies in cell ⌊x·width/mw⌋. */
+function cellStarts(mw: number, width: number, start = new Int32Array(width + 1)): Int32Array {
+  for (let cx = 0; cx <= width; cx++) start[cx] = Math.ceil((cx * mw) / width)
+  return start
+}
+
+/**
+ * Shares from counts and the majority label; `rows[gy] · cols[cx]` pixels were counted in cell
+ * (cx, gy).
+ */
+function finishGrid(
+  mw: number,
+  mh: number,
+  width: number,
+  height: number,
+  lesionCount: Float64Array,
+  uncertainCount: Float64Array,
+  rows: Float64Array,
+  cols: Float64Array,
+): LabelGrid {
+  const n = width * height
+  // One backing store for the three (allocating one is what costs).
+  const buffer = new ArrayBuffer(9 * n)
+  const lesion = new Float32Array(buffer, 0, n)
+  const uncertain = new Float32Array(buffer, 4 * n, n)
+  const label = new Uint8Array(buffer, 8 * n, n)
+  for (let gy = 0, i = 0; gy < height; gy++) {
+    for (let cx = 0; cx < width; cx++, i++) {
+      const t = rows[gy] * cols[cx] || 1
+      const l = lesionCount[i] / t
+      const u = uncertainCount[i] / t
+      lesion[i] = l
+      uncertain[i] = u
+      let lab: Label = LABEL_UNCERTAIN
+      if (l >= 0.5) lab = LABEL_LESION
+      else if (1 - l - u >= 0.5) lab = LABEL_BACKGROUND
+      label[i] = lab
+    }
   }
   return { width, height, scaleX: mw / width, scaleY: mh / height, lesion, uncertain, label }
 }
