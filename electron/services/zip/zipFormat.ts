@@ -250,8 +250,13 @@ function isUnsafeBytes(b: Uint8Array, start: number, end: number): boolean {
   let segStart = start
   for (let p = start; p < end; p++) {
     const c = b[p]
-    if (c === 0x5c || c === 0) return true
+    // Letters, digits and most punctuation: one comparison (this runs on every byte of every name).
+    if (c > 0x2f) {
+      if (c === 0x5c) return true
+      continue
+    }
     if (c === 0x2f) segStart = p + 1
+    else if (c === 0) return true
     else if (c === 0x2e && p === segStart + 1 && b[segStart] === 0x2e && (p + 1 === end || b[p + 1] === 0x2f))
       return true
   }
