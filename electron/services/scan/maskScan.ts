@@ -40,6 +40,8 @@ export interface ScanOptions {
   checkImages?: boolean
   /** Pixel limit of image headers (default 100 Mpx, as Dataset). */
   maxImagePixels?: number
+  /** Also the mask-only triage score of each mask, in the same pass (MaskScanResult.triage). */
+  triage?: boolean
   /**
    * How masks reach the workers: 'read' (default; each worker reads its entries itself) or
    * 'transfer' (this thread reads, the bytes are transferred). Both measured the same CPU per mask
@@ -86,7 +88,7 @@ export async function scanItems(
 ): Promise<void> {
   const signal = opts.signal
   signal?.throwIfAborted()
-  const settings: ScanSettings = { maxImagePixels: opts.maxImagePixels }
+  const settings: ScanSettings = { maxImagePixels: opts.maxImagePixels, triage: opts.triage }
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
   const wanted = opts.workers ?? Math.min(cores, Math.ceil(total / (BATCH * IN_FLIGHT)))
   const workers = Math.max(0, Math.min(wanted, Math.ceil(total / BATCH)))

@@ -14,7 +14,14 @@ import {
 import { decodeMaskPng } from '../mask/maskPng'
 import { readLocated, type SourceLocation } from '../sources/fileSource'
 import type { ZipReader } from '../zip/zipReader'
-import { analyzeMask, type MaskAnalysis } from '../../../shared/labels/analysis'
+import {
+  analyzeMask,
+  analyzeMaskWithRuns,
+  type LabelRuns,
+  type MaskAnalysis,
+} from '../../../shared/labels/analysis'
+import { scoreMaskRuns } from '../../../shared/labels/triage/maskFeatures'
+import type { TriageResult } from '../../../shared/labels/triage/types'
 
 /** One mask to scan, as plain data. */
 export interface ScanItem {
@@ -47,12 +54,22 @@ export interface MaskScanResult {
   analysis: MaskAnalysis | null
   /** The image header, when an image was given and its header reads. */
   image: ImageHeader | null
+  /**
+   * The mask-only triage score (ScanSettings.triage), from the runs the analysis made: absent when
+   * not asked for, when the mask does not decode, or for a challenge-convention mask.
+   */
+  triage?: TriageResult
 }
 
 export interface ScanSettings {
   maxImagePixels?: number
   /** Read image heads from folders with blocking calls (set in worker threads only). */
   syncHeads?: boolean
+  /**
+   * Also score each mask for triage, mask only (issue #13: shared/labels/triage/maskFeatures.ts), in
+   * the same pass: from the analysis's runs, no second decode. The image pass refines it later.
+   */
+  triage?: boolean
 }
 
 /** Reads what a head of the image needs: a 16 KiB head, then 256 KiB, then the whole file. */
@@ -109,7 +126,13 @@ export async function scanItem(
   try {
     const bytes = await maskRead
     const decoded = decodeMaskPng(bytes, item.maskFile)
-    result.analysis = analyzeMask(decoded, item.maskFile)
+    if (settings.triage) {
+      const { analysis, runs } = analyzeMaskWithRuns(decoded, item.maskFile)
+      result.analysis = analysis
+      if (!analysis.challengeConvention) result.triage = maskScore(runs)
+    } else {
+      result.analysis = analyzeMask(decoded, item.maskFile)
+    }
   } catch (err) {
     Object.assign(result, problem(withFile(err, item.maskFile)))
   }
@@ -132,6 +155,18 @@ export async function scanItem(
       'read as a weak map it would be all uncertain'
   }
   return result
+}
+
+/**
+ * The mask-only triage score; a failure of it (a bug: it is pure and the map is valid) leaves the
+ * pair without a score for the image pass to fill in, and never costs the mask its statistics.
+ */
+function maskScore(runs: LabelRuns): TriageResult | undefined {
+  try {
+    return scoreMaskRuns(runs)
+  } catch {
+    return undefined
+  }
 }
 
 /** Decoder messages do not always name the file; results always do. */

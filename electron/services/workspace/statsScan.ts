@@ -5,6 +5,7 @@
  * dataset index) and receives one result per pair, in any order. Tests may inject another scanner.
  */
 import type { ApiError } from '../../../shared/api/errors'
+import type { TriageResult } from '../../../shared/labels/triage/types'
 import type { MaskStats } from '../../../shared/workspace/review'
 import type { Dataset } from '../dataset'
 import { statsFromAnalysis } from '../mask/maskStats'
@@ -20,11 +21,15 @@ const SCAN_FLUSH_MS = 1000
 
 const SQL = {
   rows: `SELECT id, idx, scan_fp, mask_sha256, scan_error, uncertain_fraction FROM pairs WHERE idx IS NOT NULL`,
+  // The mask-only triage score comes with the statistics, keyless: the image pass (triageScores.ts)
+  // sees no key for this mask and refines it.
   setStats: `UPDATE pairs SET width = ?, height = ?, background = ?, lesion = ?, uncertain = ?, lesion_components = ?,
-               uncertain_components = ?, uncertain_fraction = ?, scan_fp = ?, scan_error = ?
+               uncertain_components = ?, uncertain_fraction = ?, scan_fp = ?, scan_error = ?,
+               triage_score = ?, triage_reasons = ?, triage_key = NULL, triage_image = 0
              WHERE id = ? AND mask_sha256 IS NULL`,
   setUnreadable: `UPDATE pairs SET width = NULL, height = NULL, background = NULL, lesion = NULL, uncertain = NULL,
-                    lesion_components = NULL, uncertain_components = NULL, uncertain_fraction = NULL, scan_fp = ?, scan_error = ?
+                    lesion_components = NULL, uncertain_components = NULL, uncertain_fraction = NULL, scan_fp = ?, scan_error = ?,
+                    triage_score = NULL, triage_reasons = NULL, triage_key = NULL, triage_image = NULL
                   WHERE id = ? AND mask_sha256 IS NULL`,
 } as const
 
@@ -34,6 +39,8 @@ export interface ScanItemResult {
   stats?: MaskStats
   /** The first problem found (unreadable mask, bad values, challenge convention…), if any. */
   problem?: ApiError
+  /** The mask-only triage score (issue #13), computed in the same pass; absent if not computed. */
+  triage?: TriageResult
 }
 
 export interface ScanRequest {
@@ -49,19 +56,24 @@ export interface ScanRequest {
 /** Analyses the masks of `indices`; resolves when all are done or the signal aborted. */
 export type MaskScanner = (dataset: Dataset, request: ScanRequest) => Promise<void>
 
-/** The worker-thread scan of the masks alone (no image reads: statistics need only the masks). */
+/**
+ * The worker-thread scan of the masks alone (no image reads: statistics need only the masks), with
+ * the mask-only triage score of each from the same decode.
+ */
 export const defaultScanner: MaskScanner = async (dataset, request) => {
   try {
     await scanMasks(dataset, {
       indices: [...request.indices],
       workers: request.workers,
       checkImages: false,
+      triage: true,
       signal: request.signal,
       onProgress: request.onProgress,
       onResult: (r) => {
         const item: ScanItemResult = { index: r.index }
         if (r.analysis) item.stats = statsFromAnalysis(r.analysis)
         if (r.code !== null) item.problem = { code: r.code, message: r.message ?? r.code, file: r.file }
+        if (r.triage) item.triage = r.triage
         request.onResult(item)
       },
     })
@@ -121,8 +133,17 @@ export async function runStatsScan(
         const id = ctx.dataset.idAt(r.index)
         const fp = fingerprints.get(r.index) ?? null
         const problem = r.problem?.code ?? null
-        if (r.stats) setStats.run(...statsParams(r.stats), fp, problem, id)
-        else setUnreadable.run(fp, problem ?? 'internal', id)
+        if (r.stats) {
+          const t = r.triage
+          setStats.run(
+            ...statsParams(r.stats),
+            fp,
+            problem,
+            t ? t.score : null,
+            t ? JSON.stringify(t.reasons) : null,
+            id,
+          )
+        } else setUnreadable.run(fp, problem ?? 'internal', id)
       }
     })
   }

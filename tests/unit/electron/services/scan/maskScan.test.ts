@@ -4,7 +4,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dataset } from '../../../../../electron/services/dataset'
 import { decodeMaskPng } from '../../../../../electron/services/mask/maskPng'
-import { analyzeMask } from '../../../../../shared/labels/analysis'
+import { analyzeMask, analyzeMaskWithRuns } from '../../../../../shared/labels/analysis'
+import { scoreMaskRuns } from '../../../../../shared/labels/triage/maskFeatures'
 import { scanMasks, type MaskScanResult } from '../../../../../electron/services/scan/maskScan'
 import {
   badValuesPng,
@@ -124,6 +125,28 @@ describe('scanMasks', () => {
     expect(results.map((r) => r.index)).toEqual([2, 6, 9])
     expect(results.every((r) => r.image === null)).toBe(true)
     expect(results[1].code).toBeNull() // the size is not checked without the image
+  })
+
+  it('scores each mask for triage in the same pass when asked (mask only, from the analysis runs)', async () => {
+    expect(viaWorkers.every((r) => r.triage === undefined)).toBe(true)
+    const results = await collect({ workers: 2, triage: true })
+    let scored = 0
+    for (const r of results) {
+      // The statistics are the same with or without the score.
+      expect(r.analysis).toEqual(viaWorkers[r.index].analysis)
+      if (!r.analysis || r.analysis.challengeConvention) {
+        expect(r.triage, `index ${r.index}`).toBeUndefined()
+        continue
+      }
+      const { bytes } = await dataset.readMaskBytes(r.index)
+      expect(r.triage).toEqual(scoreMaskRuns(analyzeMaskWithRuns(decodeMaskPng(bytes)).runs))
+      expect(r.triage!.score).toBeGreaterThanOrEqual(0)
+      expect(r.triage!.score).toBeLessThanOrEqual(1)
+      scored++
+    }
+    // Every mask that decodes except the challenge one (3, 4, 7 do not decode; 5 is challenge).
+    expect(scored).toBe(N - 4)
+    expect(await collect({ workers: 0, triage: true })).toEqual(results)
   })
 
   it('stops on abort: rejects with the reason, no result after', async () => {

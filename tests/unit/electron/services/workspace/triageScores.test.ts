@@ -38,8 +38,27 @@ function keyOf(id: string): string | null {
 }
 
 describe('Workspace triage pass', () => {
+  it('the statistics scan stores the mask-only score of every pair at once, keyless (the image pass refines it)', () => {
+    for (const id of sources.ids) {
+      const t = ws.triage(id)!
+      expect(t, id).not.toBeNull()
+      expect(t.withImage).toBe(false)
+      expect(t.score).toBeGreaterThanOrEqual(0)
+      expect(t.score).toBeLessThanOrEqual(1)
+      expect(t.reasons.some((r) => r.code === 'image-unreadable')).toBe(false)
+      expect(keyOf(id)).toBeNull()
+    }
+    // Keyless scores count as not scored yet: the image pass has them all to do.
+    expect(ws.triageUnscoredCount()).toBe(5)
+    expect(
+      ws
+        .triageAll()
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([...sources.ids].sort())
+  })
+
   it('scores every pair with statistics on a worker thread, then skips them all while nothing changed', async () => {
-    expect(ws.triage(sources.ids[0])).toBeNull()
     expect(ws.triageUnscoredCount()).toBe(5)
     const first = await ws.startTriagePass({ workers: 1 })
     expect(first).toMatchObject({ done: 5, toScore: 5, failed: 0, aborted: false })
