@@ -168,7 +168,7 @@ function checkGrid(mw: number, mh: number, width: number, height: number): void 
 }
 
 /** Column span of each cell: [start[cx], start[cx + 1]), so pixel x lies in cell ⌊x·width/mw⌋. */
-function cellStarts(mw: number, width: number, start = new Int32Array(width + 1)): Int32Array {
+function cellStarts(mw: number, width: number, start: Int32Array = new Int32Array(width + 1)): Int32Array {
   for (let cx = 0; cx <= width; cx++) start[cx] = Math.ceil((cx * mw) / width)
   return start
 }
