@@ -155,8 +155,9 @@ async function centralDirectoryFloorOnce(zipPath: string): Promise<number> {
 /**
  * Cold open against its floor, measured the same way: `rounds` rounds (after one warm-up round), each
  * running the floor, the image folder's listing alone and a cold open (fresh objects, no index
- * cache) one after the other, so that load changes and garbage-collection debt fall on all three alike.
- * Medians per kind.
+ * cache) one after the other, in an order rotated every round, each from a collected heap (when the
+ * bench runs with --expose-gc, as `npm run bench` does), so that load changes and the garbage of the
+ * previous call fall on all three alike. Medians per kind.
  */
 async function measureOpen(
   g: Generated,
@@ -169,8 +170,11 @@ async function measureOpen(
     async () => (await Dataset.open(sources)).close(),
   ]
   const times: number[][] = kinds.map(() => [])
+  const gc = (globalThis as { gc?: () => void }).gc
   for (let r = -1; r < rounds; r++) {
-    for (let k = 0; k < kinds.length; k++) {
+    for (let j = 0; j < kinds.length; j++) {
+      const k = (j + Math.max(0, r)) % kinds.length
+      gc?.()
       const t = performance.now()
       await kinds[k]()
       if (r >= 0) times[k].push(performance.now() - t)
