@@ -10,6 +10,7 @@ import {
   type QueuePage,
   type QueueQuery,
   type ScanProgress,
+  type TriagePassStatus,
   type WorkspaceInfo,
 } from '../../shared/api/contract'
 import { CodedError } from '../../shared/api/errors'
@@ -38,6 +39,8 @@ export class CurationSession {
   private queueIds: string[] = []
   private queuePositions = new Map<string, number>()
   private scan: ScanProgress | null = null
+  /** The triage image pass after the scan (workspace:info shows its progress). */
+  private triagePass: TriagePassStatus | null = null
   private readonly scanAbort = new AbortController()
   private problemsCache: DatasetProblem[] | null = null
   private exportJob: ExportJobState = idleExportJob()
@@ -84,9 +87,24 @@ export class CurationSession {
    * then lists the unscored pairs last when sorted by score.
    */
   private startTriage(): void {
-    this.workspace.startTriagePass({ signal: this.scanAbort.signal, workers: 1 }).catch((err: unknown) => {
-      console.warn(`triage pass stopped: ${String(err)}`)
-    })
+    this.triagePass = { running: true, done: 0, toScore: 0, skipped: 0, failed: 0, error: null }
+    this.workspace
+      .startTriagePass({
+        signal: this.scanAbort.signal,
+        workers: 1,
+        onProgress: (p) => {
+          this.triagePass = { ...p, running: true, error: null }
+        },
+      })
+      .then(
+        ({ aborted, ...r }) => {
+          this.triagePass = { ...r, running: false, error: aborted ? 'stopped' : null }
+        },
+        (err: unknown) => {
+          console.warn(`triage pass stopped: ${String(err)}`)
+          if (this.triagePass) this.triagePass = { ...this.triagePass, running: false, error: String(err) }
+        },
+      )
   }
 
   /** The triage score of a pair's current mask (null while not scored yet). */
@@ -104,6 +122,7 @@ export class CurationSession {
       readOnlyReason: w.readOnlyReason,
       progress: w.progress(),
       scan: this.scan,
+      triage: this.triagePass,
       notices: w.notices,
     }
   }

@@ -30,7 +30,7 @@ import type {
   TeamStatus,
   TeamSyncState,
 } from './team'
-import type { PairTriage } from '../workspace/triage'
+import type { PairTriage, TriagePassProgress } from '../workspace/triage'
 
 export type { PairState, ReviewProgress }
 export type { PairTriage }
@@ -133,8 +133,17 @@ export interface WorkspaceInfo {
   readOnlyReason: string | null
   progress: ReviewProgress
   scan: ScanProgress | null
+  /** The triage image pass after the scan (issue #13): null until it starts. */
+  triage: TriagePassStatus | null
   /** Things worth telling the curator about the opening (recoveries, adopted files…). */
   notices: string[]
+}
+
+/** The background triage image pass: it refines the scan's mask-only scores pair by pair. */
+export interface TriagePassStatus extends TriagePassProgress {
+  running: boolean
+  /** Why the pass stopped early, if it did. */
+  error: string | null
 }
 
 /** One problem found in the dataset: in pairing (no image, duplicates, a broken source) or in a mask. */

@@ -4,13 +4,12 @@ import { api } from '../api'
 
 /** After a save the main process rescores the pair off the save's path: asked again after these. */
 const AFTER_SAVE_MS = [300, 1500]
-/** A pair not scored yet (the background pass still running) is asked again this often, this many times. */
-const RETRY_MS = 2000
-const RETRIES = 30
 
 /**
  * The triage score of the pair on screen (issue #13): its score, its reasons and their regions,
- * fetched when the pair changes and again shortly after a save (the rescoring is asynchronous).
+ * fetched when the pair changes, again shortly after a save (the rescoring is asynchronous), and
+ * when the background image pass moves on while this pair still has no image score (`refresh`,
+ * driven by the pass's progress in workspace:info — no polling of its own).
  */
 export const useTriageStore = defineStore('triage', {
   state: () => ({
@@ -19,7 +18,7 @@ export const useTriageStore = defineStore('triage', {
     request: 0,
   }),
   actions: {
-    async load(id: string, retries = RETRIES): Promise<void> {
+    async load(id: string): Promise<void> {
       const request = ++this.request
       if (id !== this.id) {
         this.id = id
@@ -29,11 +28,10 @@ export const useTriageStore = defineStore('triage', {
       const r = await api.call('pair:triage', { id })
       if (request !== this.request) return
       this.triage = r.ok ? r.value : null
-      if (r.ok && r.value === null && retries > 0) {
-        setTimeout(() => {
-          if (request === this.request) void this.load(id, retries - 1)
-        }, RETRY_MS)
-      }
+    },
+    /** The image pass progressed: ask again, unless this pair already has its image score. */
+    refresh(): void {
+      if (this.id && !this.triage?.withImage) void this.load(this.id)
     },
     afterSave(id: string): void {
       for (const ms of AFTER_SAVE_MS) {
