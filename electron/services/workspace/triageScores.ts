@@ -4,6 +4,10 @@
  * source's scan fingerprint), the image file's identity (zip CRC + size, or size + mtime) and the
  * model's — so a pass skips the pairs whose key is unchanged and resumes where it stopped. The pass
  * scores on worker threads (electron/services/triage/scorePass.ts); a save rescores its pair.
+ *
+ * Two scores share these columns: the statistics scan stores each analysed mask's mask-only score
+ * (statsScan.ts, triage_image 0) WITHOUT a key, so the queue sorts by score as soon as the scan
+ * ends; a keyless score is stale to this pass, which replaces it with the image score pair by pair.
  */
 import path from 'node:path'
 import { TRIAGE_MODEL } from '../../../shared/labels/triage/model'
