@@ -367,11 +367,24 @@ export function parseEntryTable(
       n++
     }
   }
+  const table: EntryTable = { count: n, nameBytes: cd, nameStart, nameEnd, utf8, columns, stride }
+  // Long names leave most of the capacity unused: keep it only when it is at most twice the need.
+  return { table: n < stride / 2 ? compacted(table) : table, unsafe, unsupported, count }
+}
+
+/** A copy of a table whose arrays hold exactly its entries (stride = count). */
+function compacted(t: EntryTable): EntryTable {
+  const n = t.count
+  const columns = new Float64Array(5 * n)
+  for (let k = 0; k < 5; k++) columns.set(t.columns.subarray(k * t.stride, k * t.stride + n), k * n)
   return {
-    table: { count: n, nameBytes: cd, nameStart, nameEnd, utf8, columns, stride },
-    unsafe,
-    unsupported,
-    count,
+    count: n,
+    nameBytes: t.nameBytes,
+    nameStart: t.nameStart.slice(0, n),
+    nameEnd: t.nameEnd.slice(0, n),
+    utf8: t.utf8.slice(0, n),
+    columns,
+    stride: n,
   }
 }
 

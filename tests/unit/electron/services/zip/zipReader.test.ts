@@ -556,6 +556,36 @@ describe('ZipReader: unsafe and unsupported entries', () => {
     }
   })
 
+  it('keeps no spare capacity for long names: the columns hold exactly the entries', async () => {
+    const names = Array.from(
+      { length: 40 },
+      (_, i) => `${'deep/'.repeat(30)}ISIC_${String(i).padStart(7, '0')}.png`,
+    )
+    const records = names.map((n, i) => ({
+      name: Buffer.from(n),
+      utf8: false,
+      data: Buffer.from(`mask ${i}`),
+    }))
+    const short = parseEntryTable(
+      handZip([{ name: Buffer.from('a'), utf8: false, data: Buffer.alloc(1) }]).cd,
+      's',
+    )
+    expect(short.table.stride).toBe(1)
+    const file = await writeZip('long-names', handZip(records).zip)
+    const reader = await ZipReader.open(file)
+    try {
+      expect(reader.table.count).toBe(40)
+      expect(reader.table.stride).toBe(40)
+      expect(reader.table.columns.length).toBe(5 * 40)
+      for (let i = 0; i < 40; i++) {
+        expect(entryName(reader.table, i)).toBe(names[i])
+        expect((await reader.read(entryAt(reader.table, i))).toString()).toBe(`mask ${i}`)
+      }
+    } finally {
+      await reader.close()
+    }
+  })
+
   it('lists encrypted entries and unknown methods as unsupported and refuses them', async () => {
     const { buf } = await makeZip('unsupported-src', [
       { name: 'enc.bin', data: content(40, 100), compress: false },
