@@ -6,15 +6,15 @@
  * `maskOnlyMeasures` gives exactly what features.ts's `lesionRegion` + `maskMeasures` give on the
  * same grid (a unit test holds them equal on random grids), with fewer passes: the opening behind
  * `thinLesion` (radius 1.5 cells = the 3×3 square, since 1 and √2 ≤ 1.5 < 2) is two 3×3 passes
- * instead of two distance transforms, the region's nearest-side test compares squared distances
- * (the same exact transform, without the sites' indexes), the frame box reads the frame only, and
- * working arrays come from a pool (scratch.ts). If features.ts changes a mask measure or the
- * region, that test fails until this file follows.
+ * instead of two distance transforms, the region's nearest-side test searches a few rings around
+ * each uncertain cell (exact distances; two distance transforms only past a budget), the frame box
+ * reads the frame only, and working arrays come from a pool (scratch.ts). If features.ts changes a
+ * mask measure or the region, that test fails until this file follows.
  */
 import type { LabelRuns } from '../analysis'
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../codes'
-import { componentList, components, type Component } from './components'
-import type { CellRect, MaskMeasures, Region } from './features'
+import { componentList, type Component } from './components'
+import type { CellRect, MaskMeasures } from './features'
 import { gridSizeFor, reduceRunsToGrid, type LabelGrid } from './grid'
 import { TRIAGE_MODEL } from './model'
 import { EVIDENCE, triageResult, type TriageModel } from './score'
@@ -22,19 +22,23 @@ import { Scratch } from './scratch'
 import type { TriageResult } from './types'
 
 const scratch = new Scratch()
+/** The region's memory apart: it is still in use while the measures take theirs. */
+const regionPool = new Scratch()
 
 /**
- * Longer side of the grid of the in-scan score. Measured on the real dev set (44 images, 10 right
- * and 20 corrupted weak maps each), the mask-only score's ROC AUC is 0.740 at 256 cells, 0.744 at
- * 64, 0.730 at 48 and 0.723 at 32; the measures' cost grows with the cells, and the scan's budget
- * (≤ 25 % of its CPU per mask, bench `scale_scan_mask_score_ratio`) holds at 32.
+ * Longer side of the grid of the in-scan score. On the real dev set (44 images; 10 right and 20
+ * corrupted weak maps each, the bench's corruptions), the mask-only score's ROC AUC is 0.721 at 32
+ * cells, 0.727 at 40, 0.730 at 48, 0.744 at 64 and 0.740 at features.ts's 256; its cost grows with
+ * the cells (measured beside the scan in one process: +14 % of the scan's CPU per mask at 32, +22 %
+ * at 48, +26 % at 64). 40 keeps the budget (≤ 25 % of the scan, bench
+ * `scale_triage_in_scan_added_us_per_mask`) with room for slower machines.
  */
-export const SCAN_GRID_SIDE = 32
+export const SCAN_GRID_SIDE = 40
 
 const rectOf = (c: Component): CellRect => ({ x: c.x0, y: c.y0, w: c.x1 - c.x0 + 1, h: c.y1 - c.y0 + 1 })
 
 /** lesionRegion + maskMeasures of features.ts, the same values (see the file's comment). */
-export function maskOnlyMeasures(grid: LabelGrid): { region: Region; mask: MaskMeasures } {
+export function maskOnlyMeasures(grid: LabelGrid): { region: MaskRegion; mask: MaskMeasures } {
   const region = regionOf(grid)
   const { width, height, lesion, uncertain, label } = grid
   const inside = region.inside
@@ -46,7 +50,7 @@ export function maskOnlyMeasures(grid: LabelGrid): { region: Region; mask: MaskM
     su += uncertain[i]
   }
   const frame = width > 1 && height > 1 ? 2 * (width + height) - 4 : n
-  const list = region.components.list
+  const list = region.list
   const main = list[0]
   const minArea = main ? Math.max(3, 0.02 * main.area) : Infinity
   let otherArea = 0
@@ -110,12 +114,25 @@ export function maskOnlyMeasures(grid: LabelGrid): { region: Region; mask: MaskM
   }
 }
 
+/** features.ts `Region` without the id per cell (nothing here reads it). */
+export interface MaskRegion {
+  inside: Uint8Array
+  area: number
+  /** Its 8-connected components, largest first. */
+  list: Component[]
+}
+
 /**
  * features.ts `lesionRegion`: certain lesion cells, and the uncertain cells at least as near to
  * certain lesion as to certain background (squared Euclidean distances, exact); with no lesion
- * cell the uncertain ones, with no background cell everything but background.
+ * cell the uncertain ones, with no background cell everything but background. `inside` is pooled
+ * (valid until the next call).
+ *
+ * The nearer side of an uncertain cell is found by searching rings around it (a weak map's band is
+ * a few cells wide, so a few rings decide); past a budget of cells read — a wide uncertain area —
+ * the rest are decided by two exact distance transforms. Either way the comparison is exact.
  */
-function regionOf(grid: LabelGrid): Region {
+function regionOf(grid: LabelGrid): MaskRegion {
   const { width, height, label } = grid
   const n = width * height
   let nl = 0
@@ -124,30 +141,105 @@ function regionOf(grid: LabelGrid): Region {
     if (label[i] === LABEL_LESION) nl++
     else if (label[i] === LABEL_BACKGROUND) nb++
   }
-  const inside = new Uint8Array(n)
+  const inside = regionPool.u8(n)
   if (nl === 0) {
     for (let i = 0; i < n; i++) inside[i] = label[i] === LABEL_UNCERTAIN ? 1 : 0
   } else if (nb === 0) {
     for (let i = 0; i < n; i++) inside[i] = label[i] === LABEL_BACKGROUND ? 0 : 1
   } else {
-    const d = scratch.f64(2 * n + 3 * width + 1)
-    const toLesion = squaredDistances(width, height, label, LABEL_LESION, d.subarray(0, n), d.subarray(2 * n))
-    const toBackground = squaredDistances(
-      width,
-      height,
-      label,
-      LABEL_BACKGROUND,
-      d.subarray(n, 2 * n),
-      d.subarray(2 * n),
-    )
+    let budget = 8 * n
+    let toLesion: Float64Array | null = null
+    let toBackground: Float64Array | null = null
     for (let i = 0; i < n; i++) {
-      if (label[i] === LABEL_LESION) inside[i] = 1
-      else if (label[i] === LABEL_UNCERTAIN) inside[i] = toLesion[i] <= toBackground[i] ? 1 : 0
+      const v = label[i]
+      if (v === LABEL_LESION) inside[i] = 1
+      else if (v !== LABEL_UNCERTAIN) continue
+      else if (toLesion && toBackground) inside[i] = toLesion[i] <= toBackground[i] ? 1 : 0
+      else {
+        const y = (i / width) | 0
+        const r = nearerLesion(width, height, label, i - y * width, y, budget)
+        if (r.decided) {
+          inside[i] = r.lesion ? 1 : 0
+          budget -= r.read
+          continue
+        }
+        const d = regionPool.f64(2 * n + 3 * width + 1)
+        toLesion = squaredDistances(width, height, label, LABEL_LESION, d.subarray(0, n), d.subarray(2 * n))
+        toBackground = squaredDistances(
+          width,
+          height,
+          label,
+          LABEL_BACKGROUND,
+          d.subarray(n, 2 * n),
+          d.subarray(2 * n),
+        )
+        inside[i] = toLesion[i] <= toBackground[i] ? 1 : 0
+      }
     }
   }
   let area = 0
   for (let i = 0; i < n; i++) area += inside[i]
-  return { inside, area, components: components(width, height, inside) }
+  return { inside, area, list: componentList(width, height, inside) }
+}
+
+const ring = { decided: false, lesion: false, read: 0 }
+
+/**
+ * Whether the nearest certain lesion cell to (x, y) is at most as far as the nearest certain
+ * background cell, by rings of Chebyshev radius r = 1, 2, …: a cell beyond ring r is at least
+ * (r + 1)² away, so a side found within that is final. Gives up (decided false) past `budget`
+ * cells read. Both labels exist on the grid.
+ */
+function nearerLesion(
+  width: number,
+  height: number,
+  label: Uint8Array,
+  x: number,
+  y: number,
+  budget: number,
+): typeof ring {
+  let bestL = Infinity
+  let bestB = Infinity
+  let read = 0
+  const visit = (xx: number, yy: number) => {
+    const v = label[yy * width + xx]
+    read++
+    if (v === LABEL_UNCERTAIN) return
+    const d = (xx - x) * (xx - x) + (yy - y) * (yy - y)
+    if (v === LABEL_LESION) {
+      if (d < bestL) bestL = d
+    } else if (d < bestB) bestB = d
+  }
+  const rMax = Math.max(width, height)
+  for (let r = 1; r <= rMax; r++) {
+    const x0 = Math.max(0, x - r)
+    const x1 = Math.min(width - 1, x + r)
+    if (y - r >= 0) for (let xx = x0; xx <= x1; xx++) visit(xx, y - r)
+    if (y + r < height) for (let xx = x0; xx <= x1; xx++) visit(xx, y + r)
+    const y0 = Math.max(0, y - r + 1)
+    const y1 = Math.min(height - 1, y + r - 1)
+    if (x - r >= 0) for (let yy = y0; yy <= y1; yy++) visit(x - r, yy)
+    if (x + r < width) for (let yy = y0; yy <= y1; yy++) visit(x + r, yy)
+    // Unread cells are at least `beyond` away: a side within it is final.
+    const beyond = (r + 1) * (r + 1)
+    // Lower bounds of the two distances; a best within `beyond` is the distance itself.
+    const lowL = Math.min(bestL, beyond)
+    const lowB = Math.min(bestB, beyond)
+    if (bestL <= beyond && bestL <= lowB) return done(true, read)
+    if (bestB <= beyond && bestB < lowL) return done(false, read)
+    if (read > budget) break
+  }
+  if (bestL < Infinity && bestB < Infinity && read <= budget) return done(bestL <= bestB, read)
+  ring.decided = false
+  ring.read = read
+  return ring
+}
+
+function done(lesion: boolean, read: number): typeof ring {
+  ring.decided = true
+  ring.lesion = lesion
+  ring.read = read
+  return ring
 }
 
 /**
