@@ -474,12 +474,12 @@ async function benchTriage(
       note: `THE ISSUE'S TARGET (ratio ≤ 0.25): CPU the mask-only triage score adds to the statistics scan per mask (same worker pass, from the decoded mask's runs, no second decode); ${subset.length} masks of the mix, ${workers} workers, best of 3 interleaved runs each way; floor = the scan alone (masks only, as the workspace runs it)`,
     },
     {
-      name: 'scale_triage_in_scan_full_s',
-      value: fullWith.ms / 1000,
-      unit: 's',
-      floor: fullAlone.ms / 1000,
-      ratio: fullWith.ms / fullAlone.ms,
-      note: `the whole statistics scan of ${pairs} masks with the mask-only score (wall clock, ${workers} workers; shared cores make it noisy); floor = the same scan without it, run just before`,
+      name: 'scale_triage_in_scan_full_cpu_us_per_mask',
+      value: fullWith.cpuUs,
+      unit: 'µs',
+      floor: fullAlone.cpuUs,
+      ratio: fullWith.cpuUs / fullAlone.cpuUs,
+      note: `the whole statistics scan of ${pairs} masks with the mask-only score, CPU of all threads per mask (wall ${(fullWith.ms / 1000).toFixed(1)} s, ${workers} workers); floor = the same scan without it, run just before (wall ${(fullAlone.ms / 1000).toFixed(1)} s; shared cores make wall times noisy)`,
     },
     {
       name: 'scale_triage_refine_cpu_ms_per_pair',
