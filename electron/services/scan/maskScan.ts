@@ -20,7 +20,7 @@ import type { WorkerReply, WorkerRequest } from './maskScanWorker'
 import { scanItem, type MaskScanResult, type ScanItem, type ScanSettings } from './scanTask'
 
 export type { MaskAnalysis } from '../../../shared/labels/analysis'
-export type { MaskScanResult, ScanItem } from './scanTask'
+export type { MaskScanResult, ScanItem, ScanTriage } from './scanTask'
 
 export interface ScanOptions {
   /** Called once per mask, in completion order (batches of indexes, ascending within a batch). */

@@ -21,7 +21,6 @@ import {
   type MaskAnalysis,
 } from '../../../shared/labels/analysis'
 import { scoreMaskRuns } from '../../../shared/labels/triage/maskFeatures'
-import type { TriageResult } from '../../../shared/labels/triage/types'
 
 /** One mask to scan, as plain data. */
 export interface ScanItem {
@@ -58,7 +57,17 @@ export interface MaskScanResult {
    * The mask-only triage score (ScanSettings.triage), from the runs the analysis made: absent when
    * not asked for, when the mask does not decode, or for a challenge-convention mask.
    */
-  triage?: TriageResult
+  triage?: ScanTriage
+}
+
+/**
+ * A triage result as the scan hands it on: the reasons already as the JSON the workspace stores
+ * (a string crosses from the worker cheaper than the objects, and is not serialized again there).
+ */
+export interface ScanTriage {
+  score: number
+  /** JSON of the TriageReason[] (strongest first). */
+  reasons: string
 }
 
 export interface ScanSettings {
@@ -161,9 +170,10 @@ export async function scanItem(
  * The mask-only triage score; a failure of it (a bug: it is pure and the map is valid) leaves the
  * pair without a score for the image pass to fill in, and never costs the mask its statistics.
  */
-function maskScore(runs: LabelRuns): TriageResult | undefined {
+function maskScore(runs: LabelRuns): ScanTriage | undefined {
   try {
-    return scoreMaskRuns(runs)
+    const r = scoreMaskRuns(runs)
+    return { score: r.score, reasons: JSON.stringify(r.reasons) }
   } catch {
     return undefined
   }

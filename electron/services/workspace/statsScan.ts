@@ -5,11 +5,10 @@
  * dataset index) and receives one result per pair, in any order. Tests may inject another scanner.
  */
 import type { ApiError } from '../../../shared/api/errors'
-import type { TriageResult } from '../../../shared/labels/triage/types'
 import type { MaskStats } from '../../../shared/workspace/review'
 import type { Dataset } from '../dataset'
 import { statsFromAnalysis } from '../mask/maskStats'
-import { scanMasks } from '../scan/maskScan'
+import { scanMasks, type ScanTriage } from '../scan/maskScan'
 import { maskFingerprints } from './fingerprints'
 import { statsParams, type PairRow } from './rows'
 import type { WorkspaceContext } from './store'
@@ -40,7 +39,7 @@ export interface ScanItemResult {
   /** The first problem found (unreadable mask, bad values, challenge convention…), if any. */
   problem?: ApiError
   /** The mask-only triage score (issue #13), computed in the same pass; absent if not computed. */
-  triage?: TriageResult
+  triage?: ScanTriage
 }
 
 export interface ScanRequest {
@@ -135,14 +134,7 @@ export async function runStatsScan(
         const problem = r.problem?.code ?? null
         if (r.stats) {
           const t = r.triage
-          setStats.run(
-            ...statsParams(r.stats),
-            fp,
-            problem,
-            t ? t.score : null,
-            t ? JSON.stringify(t.reasons) : null,
-            id,
-          )
+          setStats.run(...statsParams(r.stats), fp, problem, t ? t.score : null, t ? t.reasons : null, id)
         } else setUnreadable.run(fp, problem ?? 'internal', id)
       }
     })
