@@ -22,8 +22,11 @@ test('the pair shows its triage score and reasons; the queue sorts by score and 
   page.on('pageerror', (e) => errors.push(e.message))
   await page.goto(serve.url)
   await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  // Scored in the background after the scan: "–" until then, then two decimals.
+  // The scan stores a mask-only score ("–" until then, then two decimals); the image pass after it
+  // replaces it, and the view follows the pass without reopening the pair: many-components (every
+  // demo map has stray components) comes with the image score.
   await expect(page.getByTestId('pair-score')).toHaveText(/^\d\.\d\d$/, { timeout: 60_000 })
+  await expect(page.getByTestId('pair-reasons')).toContainText('many-components', { timeout: 60_000 })
   const score = Number(await page.getByTestId('pair-score').textContent())
   expect(score).toBeGreaterThanOrEqual(0)
   expect(score).toBeLessThanOrEqual(1)
