@@ -1,8 +1,9 @@
 /**
  * Workspace benchmarks:
- * - saving a corrected 4300×2850 mask (the whole saveMask: source read, previous-mask decode,
- *   transitions, statistics, encode, fsync, rename, folder fsync, read-back verification, two
- *   SQLite commits with synchronous=FULL) against sharp's PNG encode of the same buffer alone;
+ * - saving a corrected 4300×2850 mask (the whole saveMask: statistics, transitions, encode, the
+ *   decode-and-compare verification, pending row, temporary file written, fsynced and read back,
+ *   rename, folder fsync, the record commit; both commits with synchronous=FULL) against sharp's PNG
+ *   encode of the same buffer alone, in alternating rounds, wall time and CPU time;
  * - the statistics scan (worker threads) in masks/s against one core's plain decode rate of the same
  *   masks × the workers used;
  * - opening a workspace of 43,885 pairs, against opening its Dataset alone;
@@ -61,6 +62,43 @@ function median(times: number[]): number {
   return s[Math.floor(s.length / 2)]
 }
 
+/** Rounds of the save benchmark (each: one save, one floor encode, in an order rotated per round). */
+const SAVE_ROUNDS = 15
+
+/**
+ * Times `kinds` against each other: `rounds` rounds after one warm-up round, each running every
+ * kind once in an order rotated every round, each from a collected heap (with --expose-gc, as `npm
+ * run bench` runs) and after `settle` (untimed), so that load changes and the garbage of the
+ * previous call fall on all kinds alike. Medians per kind of the wall and CPU times (CPU of the
+ * whole process, all threads), and per round the first kind's time over the second's.
+ */
+async function alternate(
+  rounds: number,
+  kinds: (() => Promise<unknown>)[],
+  settle: () => Promise<unknown>,
+): Promise<{ wall: number[]; cpu: number[]; ratios: number[] }> {
+  const wall: number[][] = kinds.map(() => [])
+  const cpu: number[][] = kinds.map(() => [])
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let r = -1; r < rounds; r++) {
+    for (let j = 0; j < kinds.length; j++) {
+      const k = (j + Math.max(0, r)) % kinds.length
+      await settle()
+      gc?.()
+      const c = process.cpuUsage()
+      const t = performance.now()
+      await kinds[k]()
+      const elapsed = performance.now() - t
+      const used = process.cpuUsage(c)
+      if (r >= 0) {
+        wall[k].push(elapsed)
+        cpu[k].push((used.user + used.system) / 1000)
+      }
+    }
+  }
+  return { wall: wall.map(median), cpu: cpu.map(median), ratios: wall[0].map((t, r) => t / wall[1][r]) }
+}
+
 async function timeRuns(
   runs: number,
   fn: (i: number) => Promise<unknown>,
@@ -106,23 +144,30 @@ export async function benchWorkspace(work: string): Promise<Metric[]> {
     data: source.data.map((v, i) => (v === 255 && (i + k) % 3 !== 0 ? (k === 0 ? 1 : 0) : v)),
   }))
   try {
-    // Each save's background triage rescore (a worker decoding the mask and image) is let finish
-    // between runs, untimed: it is not part of the save, and would otherwise run under the next.
-    const save = await timeRuns(
-      9,
-      (i) => ws.saveMask(id, edits[(i + 2) % 2]),
-      () => ws.triageSettled(),
-    )
-    const floor = await timeRuns(9, () =>
+    const floorOnce = () =>
       sharp(edits[0].data, { raw: { width: SAVE_W, height: SAVE_H, channels: 1 } })
         .toColourspace('b-w')
         .png()
-        .toBuffer(),
+        .toBuffer()
+    let saves = 0
+    const { wall, cpu, ratios } = await alternate(
+      SAVE_ROUNDS,
+      [() => ws.saveMask(id, edits[saves++ % 2]), floorOnce],
+      // Each save's background triage rescore (a worker decoding the mask and the image) is let
+      // finish before the next timed call, untimed: it is not part of the save, and would otherwise
+      // run under the next call.
+      () => ws.triageSettled(),
     )
+    const [save, floor] = wall
     const encode = await timeRuns(9, async () => encodeMaskPng(edits[0], grey))
     const png = encodeMaskPng(edits[0], grey)
-    const write = await timeRuns(9, () => atomicWriteFile(path.join(base, 'write-probe.png'), png))
+    const write = await timeRuns(9, () =>
+      atomicWriteFile(path.join(base, 'write-probe.png'), png, { readBack: true, freeOldLater: true }).then(
+        (w) => w.freed,
+      ),
+    )
     const decode = await timeRuns(9, async () => decodeMaskPng(png))
+    const spread = [...ratios].sort((a, b) => a - b)
     metrics.push({
       name: 'workspace_save_ms',
       value: save,
@@ -130,8 +175,17 @@ export async function benchWorkspace(work: string): Promise<Metric[]> {
       floor,
       ratio: save / floor,
       note:
-        `${SAVE_W}×${SAVE_H} saveMask, all steps; floor = sharp PNG encode alone. Parts: encode ${encode.toFixed(1)} ms, ` +
+        `${SAVE_W}×${SAVE_H} saveMask, all steps; floor = sharp PNG encode alone; medians of ${SAVE_ROUNDS} alternating rounds ` +
+        `(per-round ratios ${spread[0].toFixed(2)}–${spread[spread.length - 1].toFixed(2)}). Parts: encode ${encode.toFixed(1)} ms, ` +
         `atomic write ${write.toFixed(1)} ms (${png.length} B), decode ${decode.toFixed(1)} ms`,
+    })
+    metrics.push({
+      name: 'workspace_save_cpu_ms',
+      value: cpu[0],
+      unit: 'ms',
+      floor: cpu[1],
+      ratio: cpu[0] / cpu[1],
+      note: "the same rounds in CPU time of the whole process (all threads): robust to the shared machine's load",
     })
   } finally {
     await ws.close()

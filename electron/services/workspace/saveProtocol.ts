@@ -5,6 +5,9 @@
  *   2. write the PNG atomically (temp file, fsync, read back and compare, rename, fsync the folder);
  *   3. commit the pair's new state, its audit event and the removal of the pending row together.
  *
+ * Step 1 commits while the temporary file of step 2 is being flushed (two flushes at once), and the
+ * rename waits for it, for the read back and for the check that the PNG decodes to the labels.
+ *
  * A crash at any instant leaves the old file or the new one; `recoverPending` (on reopening, or
  * before the next mutation after a failed record) finishes or forgets each pending save according
  * to the hash of the file in place.
@@ -13,7 +16,7 @@ import { promises as fsp } from 'node:fs'
 import { CodedError } from '../../../shared/api/errors'
 import type { LabelMap } from '../../../shared/labels/codes'
 import type { MaskStats, PairState, PairStatus, Transition } from '../../../shared/workspace/review'
-import { atomicWriteFile, fsError, type AtomicFs } from '../fs/atomicWrite'
+import { atomicWriteFile, fsError, type AtomicFs, type AtomicWriteResult } from '../fs/atomicWrite'
 import { sha256Hex } from '../fs/hash'
 import {
   decodeMaskPngAsync,
@@ -62,7 +65,7 @@ export class MaskSaver {
    * next save's transitions are counted without reading pixels, or, for a map of very many runs,
    * the map as read back.
    */
-  #lastSaved: { id: string; sha256: string; previous: Previous } | undefined
+  #lastSaved: { id: string; sha256: string; previous: Previous; format: MaskPngFormat } | undefined
   /** A save whose file landed but whose record did not commit (e.g. disk full): retried before the next mutation. */
   pendingToRecover = false
 
@@ -133,36 +136,47 @@ export class MaskSaver {
       bytes: png.length,
     }
     this.#lastSaved = undefined
+    // Three things overlap from here, and the rename waits for all of them: the temporary file is
+    // written, flushed and read back (thread pool), the PNG is verified (its inflate on the thread
+    // pool, started when the encode ended), and the pending row commits (this thread, SQLite's own
+    // flush) while the file's flush runs. The rename is the instant the target changes, so the
+    // pending row is durable before it, and a crash leaves the old file (and at most a stray
+    // temporary file, removed on reopening) or the new one with its pending row.
+    let committed = false
+    const writing = atomicWriteFile(target, png, {
+      fs: this.#fs,
+      readBack: true,
+      freeOldLater: true,
+      whileFlushing: () => {
+        ctx.store.write('prepare the save', () => {
+          ctx.store.statement(SQL.pending).run(id, hash, JSON.stringify(payload), payload.at)
+        })
+        committed = true
+      },
+      verify: () => verified,
+    })
+    let written: AtomicWriteResult
     try {
-      ctx.store.write('prepare the save', () => {
-        ctx.store.statement(SQL.pending).run(id, hash, JSON.stringify(payload), payload.at)
-      })
+      written = await writing
     } catch (err) {
+      // A failed write, read-back or verification leaves the old file, and the pending row (if it
+      // committed) is forgotten; but the rename may have happened before the failure (e.g. flushing
+      // the folder failed): then the save is kept pending and completed later.
       await verified.catch(() => undefined)
-      throw err
-    }
-    try {
-      await verified
-    } catch (err) {
-      this.#forgetPending(id)
-      throw err
-    }
-    try {
-      await atomicWriteFile(target, png, { fs: this.#fs, verify: (temp) => readBack(temp, png, target) })
-    } catch (err) {
-      // The rename may have happened before the failure (e.g. flushing the folder failed): then
-      // the save is kept pending and completed later, else forgotten.
-      if (await this.#landed(id, hash)) this.pendingToRecover = true
-      else this.#forgetPending(id)
+      if (committed) {
+        if (await this.#landed(id, hash)) this.pendingToRecover = true
+        else this.#forgetPending(id)
+      }
       throw err
     }
     // The file holds exactly `map`, whose runs are the previous mask of the next save (unless they
     // are too many to be worth keeping: the file is read again then).
-    if (runs.value.length <= RUNS_KEPT_MAX) this.#lastSaved = { id, sha256: hash, previous: { runs } }
+    if (runs.value.length <= RUNS_KEPT_MAX) this.#lastSaved = { id, sha256: hash, previous: { runs }, format }
     let state: Omit<PairState, 'index'>
     try {
-      state = await this.#complete(id, hash, payload, false)
+      state = this.#record(id, hash, payload, false, written)
     } catch (err) {
+      await written.freed
       // The file is in place; its record will be completed before the next change or on reopening.
       this.pendingToRecover = true
       const e = err instanceof CodedError ? err : sqliteError(err, ctx.store.file, 'record the save')
@@ -172,6 +186,8 @@ export class MaskSaver {
         e.file,
       )
     }
+    // The replaced file's blocks were freed while the folder flushed and the record committed.
+    await written.freed
     return {
       id,
       index,
@@ -188,8 +204,9 @@ export class MaskSaver {
   /**
    * The source mask's PNG format (a save keeps it) and the previous current mask (for the
    * transitions, decoded without judging its values: a source with bad values can still be
-   * corrected). The format is the one the dataset saw when it opened the pair; the source is read
-   * again only when it is unknown or is itself the previous mask.
+   * corrected). The format is the one the dataset saw when it opened the pair, or the one of this
+   * saver's last save of it (sources never change while open); the source is read again only when
+   * it is unknown or is itself the previous mask.
    */
   async #sourceAndPrevious(
     id: string,
@@ -202,13 +219,13 @@ export class MaskSaver {
       const decoded = await decodeMaskPngAsync(source.bytes, source.file)
       return { format: decoded.format, previous: { map: decoded } }
     }
-    let format = dataset.maskFormat(index)
+    const last = this.#lastSaved?.id === id ? this.#lastSaved : undefined
+    let format = dataset.maskFormat(index) ?? last?.format
     if (format === undefined) {
       const source = await dataset.readMaskBytes(index)
       format = readMaskPngFormat(source.bytes, source.file).format
     }
-    const last = this.#lastSaved
-    if (last?.id === id && last.sha256 === corrected) return { format, previous: last.previous }
+    if (last?.sha256 === corrected) return { format, previous: last.previous }
     const file = this.#ctx.maskFile(id)
     let bytes: Buffer
     try {
@@ -229,7 +246,7 @@ export class MaskSaver {
     }[]
     for (const p of pending) {
       if (await this.#landed(p.pair_id, p.sha256)) {
-        await this.#complete(p.pair_id, p.sha256, JSON.parse(p.payload) as PendingPayload, true)
+        await this.#complete(p.pair_id, p.sha256, JSON.parse(p.payload) as PendingPayload)
         ctx.notices.push(`${p.pair_id}: a mask save interrupted by a crash had completed; recorded it`)
       } else {
         ctx.store.write('drop an unfinished save', () => {
@@ -260,14 +277,8 @@ export class MaskSaver {
     }
   }
 
-  /** Records a save whose file is in place (step 3), in one transaction. */
-  async #complete(
-    id: string,
-    hash: string,
-    payload: PendingPayload,
-    recovered: boolean,
-  ): Promise<Omit<PairState, 'index'>> {
-    const { store } = this.#ctx
+  /** Records a save found in place by `recoverPending` (step 3), its file's size and time read from it. */
+  async #complete(id: string, hash: string, payload: PendingPayload): Promise<void> {
     const file = this.#ctx.maskFile(id)
     let st
     try {
@@ -275,6 +286,21 @@ export class MaskSaver {
     } catch (err) {
       throw fsError(err, file, 'check')
     }
+    this.#record(id, hash, payload, true, { bytes: st.size, mtimeMs: st.mtimeMs })
+  }
+
+  /**
+   * Records a save whose file is in place (step 3), in one transaction: the file hashes to `hash`
+   * and has the size and modification time of `file`.
+   */
+  #record(
+    id: string,
+    hash: string,
+    payload: PendingPayload,
+    recovered: boolean,
+    file: { bytes: number; mtimeMs: number },
+  ): Omit<PairState, 'index'> {
+    const { store } = this.#ctx
     return store.write('record the save', () => {
       const row = store.row(id)
       const from: PairStatus = row?.status ?? 'unreviewed'
@@ -282,7 +308,16 @@ export class MaskSaver {
       const note = payload.note === undefined ? (row?.note ?? null) : payload.note
       store
         .statement(SQL.corrected)
-        .run(note, payload.curator, payload.at, hash, st.size, st.mtimeMs, ...statsParams(payload.stats), id)
+        .run(
+          note,
+          payload.curator,
+          payload.at,
+          hash,
+          file.bytes,
+          file.mtimeMs,
+          ...statsParams(payload.stats),
+          id,
+        )
       store.appendEvent({
         at: payload.at,
         curator: payload.curator,
@@ -310,23 +345,6 @@ export class MaskSaver {
         scanError: null,
       }
     })
-  }
-}
-
-/** The read-back check of a written file (before it replaces the target): the bytes sent, exactly. */
-async function readBack(temp: string, png: Buffer, target: string): Promise<void> {
-  let bytes: Buffer
-  try {
-    bytes = await fsp.readFile(temp)
-  } catch (err) {
-    throw fsError(err, target, 'read back')
-  }
-  if (!bytes.equals(png)) {
-    throw new CodedError(
-      'io-error',
-      `${target}: the written file differs from the data sent (read back)`,
-      target,
-    )
   }
 }
 

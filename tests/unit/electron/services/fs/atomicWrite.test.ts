@@ -51,7 +51,9 @@ describe('atomicWriteFile', () => {
     const traced: AtomicFs = {
       open: (f, fl, m) => (calls.push('open'), nodeAtomicFs.open(f, fl, m)),
       write: (fh, d, o, l) => (calls.push('write'), nodeAtomicFs.write(fh, d, o, l)),
+      read: (fh, d, o, l, p) => (calls.push('read'), nodeAtomicFs.read(fh, d, o, l, p)),
       fsync: (fh) => (calls.push('fsync'), nodeAtomicFs.fsync(fh)),
+      link: (a, b) => (calls.push('link'), nodeAtomicFs.link(a, b)),
       rename: (a, b) => (calls.push('rename'), nodeAtomicFs.rename(a, b)),
       unlink: (f) => (calls.push('unlink'), nodeAtomicFs.unlink(f)),
       fsyncDir: (d) => (calls.push('fsyncDir'), nodeAtomicFs.fsyncDir(d)),
@@ -133,6 +135,174 @@ describe('atomicWriteFile', () => {
       (await caught(atomicWriteFile(target, Buffer.from('bad'), { fs: failing('rename', 'EXDEV') }))).code,
     ).toBe('io-error')
     expect(await fsp.readFile(target, 'utf8')).toBe('good')
+    expect((await fsp.readdir(dir)).filter(isTempName)).toEqual([])
+  })
+
+  it('reads the flushed file back through its handle and abandons the write when it differs', async () => {
+    const target = path.join(dir, 'readback.bin')
+    await atomicWriteFile(target, Buffer.from('old'))
+    const data = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) & 0xff))
+    const reads: number[] = []
+    const counted: AtomicFs = {
+      ...nodeAtomicFs,
+      read: async (fh, into, o, l, p) => {
+        const n = await nodeAtomicFs.read(fh, into, o, l, p)
+        reads.push(n)
+        return n
+      },
+    }
+    const written = await atomicWriteFile(target, data, { fs: counted, readBack: true })
+    expect(await fsp.readFile(target)).toEqual(data)
+    // One read asking for a byte more than was sent got all of them and no more.
+    expect(reads).toEqual([data.length])
+    expect(written.mtimeMs).toBe((await fsp.stat(target)).mtimeMs)
+
+    // A disk that flips a bit, one that returns a byte more than was written, one that lost the end.
+    const corrupt: AtomicFs = {
+      ...nodeAtomicFs,
+      read: async (fh, into, o, l, p) => {
+        const n = await nodeAtomicFs.read(fh, into, o, l, p)
+        if (n > 0) into[o] ^= 1
+        return n
+      },
+    }
+    const longer: AtomicFs = {
+      ...nodeAtomicFs,
+      read: async (fh, into, o, l, p) => {
+        const n = await nodeAtomicFs.read(fh, into, o, l, p)
+        return n === l - 1 ? (into.fill(0, o + n, o + l), l) : n
+      },
+    }
+    const shorter: AtomicFs = {
+      ...nodeAtomicFs,
+      read: async (fh, into, o, l, p) => Math.max(0, (await nodeAtomicFs.read(fh, into, o, l, p)) - 10),
+    }
+    for (const fs of [corrupt, longer, shorter]) {
+      const err = await caught(atomicWriteFile(target, data, { fs, readBack: true }))
+      expect(err.code).toBe('io-error')
+      expect(err.message).toMatch(/differs from the data sent \(read back\)/)
+      expect(await fsp.readFile(target)).toEqual(data)
+      expect((await fsp.readdir(dir)).filter(isTempName)).toEqual([])
+    }
+    // Without readBack nothing is read.
+    reads.length = 0
+    await atomicWriteFile(target, Buffer.from('new'), { fs: counted })
+    expect(reads).toEqual([])
+  })
+
+  it('runs whileFlushing during the flush and before the rename; its error abandons the write as is', async () => {
+    const target = path.join(dir, 'flushing.bin')
+    const calls: string[] = []
+    let flushing = false
+    const traced: AtomicFs = {
+      ...nodeAtomicFs,
+      fsync: async (fh) => {
+        calls.push('fsync started')
+        flushing = true
+        await nodeAtomicFs.fsync(fh)
+        flushing = false
+        calls.push('fsync done')
+      },
+      rename: (a, b) => (calls.push('rename'), nodeAtomicFs.rename(a, b)),
+    }
+    await atomicWriteFile(target, Buffer.from('one'), {
+      fs: traced,
+      whileFlushing: () => {
+        calls.push(flushing ? 'hook while flushing' : 'hook outside the flush')
+      },
+    })
+    expect(calls).toEqual(['fsync started', 'hook while flushing', 'fsync done', 'rename'])
+    expect(await fsp.readFile(target, 'utf8')).toBe('one')
+
+    class Refused extends Error {}
+    const refusal = new Refused('the database refused')
+    calls.length = 0
+    let thrown: unknown
+    try {
+      await atomicWriteFile(target, Buffer.from('two'), {
+        fs: traced,
+        whileFlushing: () => {
+          throw refusal
+        },
+      })
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toBe(refusal)
+    expect(calls).toEqual(['fsync started', 'fsync done'])
+    expect(await fsp.readFile(target, 'utf8')).toBe('one')
+    expect((await fsp.readdir(dir)).filter(isTempName)).toEqual([])
+
+    // A write that fails before its flush never calls the hook.
+    let called = false
+    const err = await caught(
+      atomicWriteFile(target, Buffer.from('three'), {
+        fs: failing('write', 'ENOSPC'),
+        whileFlushing: () => {
+          called = true
+        },
+      }),
+    )
+    expect(err.code).toBe('disk-full')
+    expect(called).toBe(false)
+  })
+
+  it('freeOldLater: the rename replaces a second name of the old file, removed while the folder flushes', async () => {
+    const target = path.join(dir, 'later.bin')
+    const calls: string[] = []
+    let renamedOver: { nlink: number } | undefined
+    const traced: AtomicFs = {
+      ...nodeAtomicFs,
+      link: (a, b) => (calls.push('link'), nodeAtomicFs.link(a, b)),
+      rename: async (a, b) => {
+        calls.push('rename')
+        renamedOver = await fsp.stat(b).catch(() => undefined)
+        return nodeAtomicFs.rename(a, b)
+      },
+      unlink: (f) => (
+        calls.push(isTempName(path.basename(f)) ? 'unlink temp' : 'unlink ?'),
+        nodeAtomicFs.unlink(f)
+      ),
+      fsyncDir: (d) => (calls.push('fsyncDir'), nodeAtomicFs.fsyncDir(d)),
+    }
+    // No old file: nothing to keep.
+    const first = await atomicWriteFile(target, Buffer.from('old'), { fs: traced, freeOldLater: true })
+    await first.freed
+    expect(calls).toEqual(['link', 'rename', 'fsyncDir'])
+    expect(renamedOver).toBeUndefined()
+
+    calls.length = 0
+    const oldIno = (await fsp.stat(target)).ino
+    const second = await atomicWriteFile(target, Buffer.from('new'), { fs: traced, freeOldLater: true })
+    await second.freed
+    // The old file had two names when the rename replaced one of them.
+    expect(renamedOver).toMatchObject({ nlink: 2, ino: oldIno })
+    expect(calls.slice(0, 2)).toEqual(['link', 'rename'])
+    expect(calls.slice(2).sort()).toEqual(['fsyncDir', 'unlink temp'])
+    expect(await fsp.readFile(target, 'utf8')).toBe('new')
+    expect((await fsp.readdir(dir)).filter(isTempName)).toEqual([])
+
+    // A failed verification keeps the old file under its own name and removes the second one.
+    const err = await caught(
+      atomicWriteFile(target, Buffer.from('bad'), {
+        freeOldLater: true,
+        verify: async () => {
+          throw new CodedError('io-error', 'refused')
+        },
+      }),
+    )
+    expect(err.message).toBe('refused')
+    expect(await fsp.readFile(target, 'utf8')).toBe('new')
+    expect((await fsp.stat(target)).nlink).toBe(1)
+    expect((await fsp.readdir(dir)).filter(isTempName)).toEqual([])
+
+    // A file system without hard links: the rename frees the old file itself.
+    const noLinks = await atomicWriteFile(target, Buffer.from('plain'), {
+      fs: failing('link', 'EPERM'),
+      freeOldLater: true,
+    })
+    await noLinks.freed
+    expect(await fsp.readFile(target, 'utf8')).toBe('plain')
     expect((await fsp.readdir(dir)).filter(isTempName)).toEqual([])
   })
 

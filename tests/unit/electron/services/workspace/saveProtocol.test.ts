@@ -1,0 +1,162 @@
+/**
+ * The order of a save's steps, seen from the file system and from a second SQLite connection: the
+ * pending row is durable before the rename, the rename waits for the verification and the read
+ * back, and each failure before the rename leaves the old file, the old state and nothing else.
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { CodedError } from '../../../../../shared/api/errors'
+import type { LabelMap } from '../../../../../shared/labels/codes'
+import { isTempName, nodeAtomicFs, type AtomicFs } from '../../../../../electron/services/fs/atomicWrite'
+import { sha256Hex } from '../../../../../electron/services/fs/hash'
+import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
+import { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { makeSources, resolveUncertain, type Sources } from './fixtures'
+
+let root: string
+let sources: Sources
+const open: Workspace[] = []
+let n = 0
+const ID = 'ISIC_0000001'
+
+/** A workspace on `fs` whose pair ID already has a corrected mask (so every save replaces a file). */
+async function withCorrected(fs: AtomicFs): Promise<{ ws: Workspace; source: LabelMap; first: Buffer }> {
+  const dir = path.join(root, `ws-${n++}`)
+  const created = await Workspace.create(dir, {
+    masks: sources.masks,
+    images: [sources.images],
+    curator: 'ana',
+  })
+  const source = (await created.readCurrentMask(ID)).map
+  await created.saveMask(ID, resolveUncertain(source, 1, 10))
+  await created.close()
+  const ws = await Workspace.open(dir, { fs })
+  open.push(ws)
+  return { ws, source, first: await fsp.readFile(ws.maskFile(ID)) }
+}
+
+function pendingRows(ws: Workspace): { pair_id: string; sha256: string }[] {
+  const db = openSqlite(path.join(ws.dir, 'workspace.sqlite'), { readonly: true })
+  try {
+    return db.prepare('SELECT pair_id, sha256 FROM pending_saves').all() as {
+      pair_id: string
+      sha256: string
+    }[]
+  } finally {
+    db.close()
+  }
+}
+
+async function caught(p: Promise<unknown>): Promise<CodedError> {
+  try {
+    await p
+  } catch (err) {
+    if (err instanceof CodedError) return err
+    throw err
+  }
+  throw new Error('expected a CodedError')
+}
+
+/** After a refused save: the old file, the old state, no pending row, no temporary file. */
+async function unchanged(
+  ws: Workspace,
+  first: Buffer,
+  state: ReturnType<Workspace['pairState']>,
+): Promise<void> {
+  expect(await fsp.readFile(ws.maskFile(ID))).toEqual(first)
+  expect(ws.pairState(ID)).toEqual(state)
+  expect(ws.events(ID)).toHaveLength(1)
+  expect(pendingRows(ws)).toEqual([])
+  expect((await fsp.readdir(path.join(ws.dir, 'masks'))).filter(isTempName)).toEqual([])
+}
+
+beforeAll(async () => {
+  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-save-'))
+  sources = await makeSources(path.join(root, 'src'))
+})
+
+afterEach(async () => {
+  while (open.length) await open.pop()!.close()
+})
+
+afterAll(async () => {
+  await fsp.rm(root, { recursive: true, force: true })
+})
+
+describe('the save protocol', () => {
+  it('commits the pending row while the file flushes, and renames only after it is durable', async () => {
+    const seen: string[] = []
+    const current: { ws?: Workspace } = {}
+    const traced: AtomicFs = {
+      ...nodeAtomicFs,
+      fsync: async (fh) => {
+        // Flushing the temporary file: the pending row is not there yet.
+        seen.push(`fsync, pending rows: ${pendingRows(current.ws!).length}`)
+        return nodeAtomicFs.fsync(fh)
+      },
+      rename: async (from, to) => {
+        // A second connection sees the pending row, with the hash of the file about to land.
+        const [row] = pendingRows(current.ws!)
+        seen.push(`rename, pending ${row?.pair_id} ${row?.sha256 === sha256Hex(await fsp.readFile(from))}`)
+        return nodeAtomicFs.rename(from, to)
+      },
+    }
+    const made = await withCorrected(traced)
+    const ws = (current.ws = made.ws)
+    const saved = await ws.saveMask(ID, resolveUncertain(made.source, 0, 20))
+    expect(seen).toEqual(['fsync, pending rows: 0', `rename, pending ${ID} true`])
+    expect(pendingRows(ws)).toEqual([])
+    expect(sha256Hex(await fsp.readFile(saved.file))).toBe(saved.sha256)
+    // The record holds the file's own size and time (read from its handle, not stat'ed again).
+    const st = await fsp.stat(saved.file)
+    const db = openSqlite(path.join(ws.dir, 'workspace.sqlite'), { readonly: true })
+    const row = db.prepare('SELECT mask_size, mask_mtime FROM pairs WHERE id = ?').get(ID) as {
+      mask_size: number
+      mask_mtime: number
+    }
+    db.close()
+    expect(row).toEqual({ mask_size: st.size, mask_mtime: st.mtimeMs })
+    // The replaced file is gone by the time the save returns (no second name left behind).
+    expect(await fsp.readdir(path.join(ws.dir, 'masks'))).toEqual([`${ID}.png`])
+    expect(st.nlink).toBe(1)
+  })
+
+  it('a PNG that does not decode to the labels is never renamed into place', async () => {
+    const tamper: { labels?: LabelMap } = {}
+    const tampering: AtomicFs = {
+      ...nodeAtomicFs,
+      // The encode has read the map by now and its check has not: change one label under it.
+      open: (file, flags, mode) => {
+        const labels = tamper.labels
+        if (labels) labels.data[0] = labels.data[0] === 0 ? 1 : 0
+        return nodeAtomicFs.open(file, flags, mode)
+      },
+    }
+    const { ws, source, first } = await withCorrected(tampering)
+    const before = ws.pairState(ID)
+    tamper.labels = resolveUncertain(source, 0, 20)
+    const err = await caught(ws.saveMask(ID, tamper.labels))
+    expect(err.code).toBe('io-error')
+    expect(err.message).toMatch(/does not decode to the saved labels/)
+    await unchanged(ws, first, before)
+  })
+
+  it('a file that reads back differently is never renamed into place', async () => {
+    const lying: AtomicFs = {
+      ...nodeAtomicFs,
+      read: async (fh, into, offset, length, position) => {
+        const got = await nodeAtomicFs.read(fh, into, offset, length, position)
+        if (got > 100) into[offset + 100] ^= 0x10
+        return got
+      },
+    }
+    const { ws, source, first } = await withCorrected(lying)
+    const before = ws.pairState(ID)
+    const err = await caught(ws.saveMask(ID, resolveUncertain(source, 0, 20)))
+    expect(err.code).toBe('io-error')
+    expect(err.message).toMatch(/read back/)
+    await unchanged(ws, first, before)
+  })
+})
