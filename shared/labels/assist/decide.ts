@@ -32,6 +32,11 @@ export interface GridDecision {
   band: Uint8Array
   zImage: Float32Array
   contrast: Float32Array
+  /** Uncertain cells of stray blobs on the skin taken as lesion by their colour (params.strayTheta). */
+  strayLesion: Uint8Array
+  /** Per cell, the nearest certain lesion / background cell (null when a side has none). */
+  nl: Int32Array | null
+  nb: Int32Array | null
   hairCells: number
   /** Median band width, in cells. */
   bandWidth: number
@@ -49,6 +54,15 @@ export const GEOMETRY_FROM = 9
 /** The geometric part of the log-odds at band coordinate t for a cell of this contrast feature. */
 export function geometricLogOdds(params: ResolveParams, t: number, contrast: number): number {
   return params.weights[9] * (t - 0.5) + params.weights[10] * (t - 0.5) * contrast
+}
+
+/**
+ * The size of the geometric log-odds at band coordinate t (≥ 0): |geometricLogOdds|, 0 where the
+ * fitted slope would turn the geometry around (it then says nothing). Its sign is the nearest
+ * certain label's (resolve.ts), so that without the image the answer IS the nearest label.
+ */
+export function geometricMagnitude(params: ResolveParams, t: number, contrast: number): number {
+  return Math.max(0, params.weights[9] + params.weights[10] * contrast) * Math.abs(t - 0.5)
 }
 
 /**
@@ -186,6 +200,9 @@ export function decideGrid(
     band: bandFlag,
     zImage,
     contrast,
+    strayLesion: new Uint8Array(n),
+    nl: null,
+    nb: null,
     hairCells: 0,
     bandWidth: 0,
     evidenceMs: 0,
@@ -198,6 +215,8 @@ export function decideGrid(
   }
   const nl = nearestSite(cw, ch, siteL)
   const nb = nearestSite(cw, ch, siteB)
+  result.nl = nl
+  result.nb = nb
 
   // Hair: cells much darker than the grey-level closing of their neighbourhood.
   const lum = new Float32Array(n)
@@ -351,7 +370,9 @@ export function decideGrid(
       f[c] = 0.5
     } else {
       // A stray blob on the skin (or a component touching neither side): background unless clearly lesion.
-      f[c] = !hair[c] && u > params.strayTheta ? 0.25 : -0.5
+      const stray = !hair[c] && u > params.strayTheta
+      f[c] = stray ? 0.25 : -0.5
+      if (stray) result.strayLesion[c] = 1
     }
   }
   const np = nearestSite(cw, ch, pig)

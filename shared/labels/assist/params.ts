@@ -9,6 +9,16 @@ export interface ResolveParams {
   bias: number
   /** Stray blobs on the skin turn lesion only at a colour position above this (> 1: never). */
   strayTheta: number
+  /**
+   * Scale of the image part of the log-odds (bias and colour/pigment terms), chosen per fold by the
+   * worst family's margin over the nearest certain label (maximin): 0 = the nearest label exactly.
+   */
+  imageWeight: number
+  /**
+   * Safety net: where the proposal's confidence |2·P − 1| is below this, the nearest certain label
+   * is taken instead (0 = never), chosen the same way.
+   */
+  abstainBelow: number
 }
 
 /** Fitted by `npx jiti bench/assist/fit.ts --write`. */
@@ -16,4 +26,6 @@ export const RESOLVE_PARAMS: ResolveParams = {
   weights: [-0.0588, 0.1677, -0.1437, 0.0388, 0.024, 0.2037, 0.0144, -0.1514, -0.062, 6.1136, 0.6171],
   bias: 0.0913,
   strayTheta: 0.8,
+  imageWeight: 1,
+  abstainBelow: 0,
 }

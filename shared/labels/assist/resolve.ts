@@ -17,7 +17,7 @@
  */
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../codes'
 import type { LabelMap } from '../codes'
-import { decideGrid, GEOMETRY_FROM, geometricLogOdds } from './decide'
+import { decideGrid, geometricMagnitude } from './decide'
 import { indexDistance2, nearestSite } from './distance'
 import { buildGrid, uncertainBox } from './grid'
 import type { WorkGrid } from './grid'
@@ -34,10 +34,10 @@ const DEFAULT_MAX_WORK_PIXELS = 1_100_000
 const FULL_GEOMETRY_MAX_PIXELS = 13_000_000
 
 /**
- * Band coordinate t = d_bg / (d_bg + d_lesion) of the pixels of the grid's region from exact
- * full-resolution distances to the certain pixels of each side (null when a side has none).
+ * Nearest certain lesion and background pixel of every pixel of the grid's region, from exact
+ * full-resolution transforms (null when a side has none in the region).
  */
-function fullResDistances(map: LabelMap, grid: WorkGrid): { t: (r: number) => number } | null {
+function fullResSites(map: LabelMap, grid: WorkGrid): { nl: Int32Array; nb: Int32Array } | null {
   const { rx0, ry0, rw, rh } = grid
   const W = map.width
   const siteL = new Uint8Array(rw * rh)
@@ -57,15 +57,35 @@ function fullResDistances(map: LabelMap, grid: WorkGrid): { t: (r: number) => nu
     }
   }
   if (!anyL || !anyB) return null
-  const nl = nearestSite(rw, rh, siteL)
-  const nb = nearestSite(rw, rh, siteB)
-  return {
-    t: (r: number): number => {
-      const dL = Math.sqrt(indexDistance2(rw, r, nl[r]))
-      const dB = Math.sqrt(indexDistance2(rw, r, nb[r]))
-      return dB / (dB + dL)
-    },
+  return { nl: nearestSite(rw, rh, siteL), nb: nearestSite(rw, rh, siteB) }
+}
+
+/** Whether the grid's region holds any certain lesion pixel (at full resolution). */
+function regionHasLesion(map: LabelMap, grid: WorkGrid): boolean {
+  const { rx0, ry0, rw, rh } = grid
+  for (let y = ry0; y < ry0 + rh; y++) {
+    const row = map.data.subarray(y * map.width + rx0, y * map.width + rx0 + rw)
+    if (row.includes(LABEL_LESION)) return true
   }
+  return false
+}
+
+/**
+ * Whether the nearest certain pixel of region pixel r is lesion, given its nearest lesion pixel ql
+ * and background pixel qb (region indices, `rw` wide): exactly resolveNearestLabel's answer
+ * (baselines.ts), ties included — distance.ts breaks them towards the smaller column, then the
+ * smaller row, and every candidate lies inside the region (the ring just outside the uncertain
+ * pixels' box is certain and nearer than anything beyond it).
+ */
+export function nearestIsLesion(rw: number, r: number, ql: number, qb: number): boolean {
+  const dl = indexDistance2(rw, r, ql)
+  const db = indexDistance2(rw, r, qb)
+  if (dl !== db) return dl < db
+  const yl = Math.floor(ql / rw)
+  const yb = Math.floor(qb / rw)
+  const xl = ql - yl * rw
+  const xb = qb - yb * rw
+  return xl !== xb ? xl < xb : yl < yb
 }
 
 /** An option's value when it is a finite number ≥ min, else the default. */
@@ -120,21 +140,40 @@ export function workGrid(
 }
 
 /**
- * Proposes a label for every uncertain pixel of `map` from `image`. Certain pixels are copied
- * unchanged; the result holds only 0 and 1 where the map held 255. Throws RangeError when the
- * image and the map do not match. `params` overrides the fitted parameters (for fitting them).
+ * The two parts of the log-odds of every uncertain pixel, before they are combined: what the image
+ * says and what the band's geometry says. Combining them (combineTerms) needs no recomputation, so
+ * the fit tries image weights and abstention thresholds on the same terms.
  */
-export function proposeResolution(
+export interface ResolutionTerms {
+  rect: AssistRect
+  /** Row-major indices of the uncertain pixels, row by row (the order of the arrays below). */
+  index: Int32Array
+  /** The image's log-odds (bias, colour and pigment terms), not yet scaled by the image weight. */
+  zImage: Float32Array
+  /** The geometry's log-odds: its sign is the nearest certain label's (0: no preference). */
+  zGeo: Float32Array
+  /** The nearest certain label (resolveNearestLabel's answer), 0 or 1. */
+  nearest: Uint8Array
+  stats: ResolveStats
+}
+
+/** 2·atanh(v): the log-odds of a fixed decision f = v. */
+const logOdds = (v: number): number => Math.log((1 + v) / (1 - v))
+
+/**
+ * The image and geometry terms of every uncertain pixel of `map` (resolve.ts steps 1–2 and the
+ * per-pixel geometry). Throws RangeError when the image and the map do not match.
+ */
+export function resolutionTerms(
   image: AssistImage,
   map: LabelMap,
   opts: ResolveOptions = {},
   params: ResolveParams = RESOLVE_PARAMS,
-): Proposal {
+): ResolutionTerms {
   const t0 = performance.now()
   validate(image, map)
   const { width: W } = map
   const src = map.data
-  const labels = src.slice()
   const { rect, count } = uncertainBox(map)
   const stats: ResolveStats = {
     uncertain: count,
@@ -146,79 +185,157 @@ export function proposeResolution(
     bandWidth: 0,
     ms: { total: 0, grid: 0, evidence: 0, write: 0 },
   }
-  const confidence = new Uint8Array(rect.width * rect.height).fill(255)
-  const decision = new Int8Array(rect.width * rect.height)
-  if (count === 0) {
-    stats.ms.total = performance.now() - t0
-    return { labels, rect, confidence, decision, stats }
-  }
-  const k = Math.min(1, option(opts.imageWeight, 1, 0))
-  const p: ResolveParams = {
-    ...params,
-    weights: params.weights.map((w, j) => (j < GEOMETRY_FROM ? w * k : w)),
-  }
+  const index = new Int32Array(count)
+  const zImage = new Float32Array(count)
+  const zGeo = new Float32Array(count)
+  const nearest = new Uint8Array(count)
+  const terms: ResolutionTerms = { rect, index, zImage, zGeo, nearest, stats }
+  if (count === 0) return terms
   const work = workGrid(image, map, rect, opts)
   const { grid } = work
-  const { s, rx0, ry0 } = grid
+  const { s, rx0, ry0, cw, ch, rw } = grid
   stats.scale = s
   const t1 = performance.now()
   stats.ms.grid = t1 - t0
 
-  const dec = decideGrid(grid, p, work.hairCells, work.ringCells, work.unitCells)
+  const dec = decideGrid(grid, params, work.hairCells, work.ringCells, work.unitCells)
   stats.hairCells = dec.hairCells
   stats.bandWidth = dec.bandWidth * s
   stats.ms.evidence = dec.evidenceMs
-  const t2 = performance.now()
 
-  // Write-back: the sign of f, bilinear between cell centres when s > 1. On a coarse grid the band
-  // cells' geometry is redone per pixel from full-resolution distances when the region is small
-  // enough (a narrow band is only a cell or two wide on the grid).
+  // Per pixel: the nearest lesion and background pixels of the region at full resolution (at s = 1
+  // the grid's own); beyond FULL_GEOMETRY_MAX_PIXELS of region, the cells' decision interpolated.
+  // (A coarse grid may see one side only where the pixels see both, and the other way round.)
+  const full = s === 1 || rw * grid.rh <= FULL_GEOMETRY_MAX_PIXELS
+  const sites =
+    s === 1
+      ? dec.nl !== null && dec.nb !== null
+        ? { nl: dec.nl, nb: dec.nb }
+        : null
+      : full
+        ? fullResSites(map, grid)
+        : null
   const { f } = dec
-  const { cw, ch, rw } = grid
-  const geo = s > 1 && grid.rw * grid.rh <= FULL_GEOMETRY_MAX_PIXELS ? fullResDistances(map, grid) : null
-  let toLesion = 0
-  let unsure = 0
+  const oneSide = full ? sites === null : dec.nl === null
+  const onlyLesion = oneSide && regionHasLesion(map, grid)
+  const sure = logOdds(0.5)
+  const stray = logOdds(0.25)
+  let j = 0
   for (let y = rect.y; y < rect.y + rect.height; y++) {
+    const cellRow = Math.floor((y - ry0) / s) * cw
     const gy = (y - ry0 + 0.5) / s - 0.5
     const y0 = Math.max(0, Math.min(ch - 1, Math.floor(gy)))
     const y1 = Math.min(ch - 1, y0 + 1)
     const ay = Math.max(0, Math.min(1, gy - y0))
-    const crow = (y - rect.y) * rect.width - rect.x
-    const cellRow = Math.floor((y - ry0) / s) * cw
     for (let x = rect.x, i = y * W + rect.x; x < rect.x + rect.width; x++, i++) {
       if (src[i] !== LABEL_UNCERTAIN) continue
-      let v: number
+      index[j] = i
       const cell = cellRow + Math.floor((x - rx0) / s)
-      if (s === 1) v = f[(y - ry0) * cw + (x - rx0)]
-      else if (geo !== null && dec.band[cell] !== 0) {
+      if (oneSide) {
+        // One side only in the region: everything to it (background when there is none).
+        const l = full ? (onlyLesion ? 1 : 0) : f[cell] > 0 ? 1 : 0
+        nearest[j] = l
+        zGeo[j] = l === 1 ? sure : -sure
+      } else if (sites !== null) {
         const r = (y - ry0) * rw + (x - rx0)
-        const t = geo.t(r)
-        v = Math.tanh((dec.zImage[cell] + geometricLogOdds(p, t, dec.contrast[cell])) / 2)
+        const ql = sites.nl[r]
+        const qb = sites.nb[r]
+        const lesion = nearestIsLesion(rw, r, ql, qb)
+        nearest[j] = lesion ? 1 : 0
+        if (dec.band[cell] !== 0) {
+          const dL = Math.sqrt(indexDistance2(rw, r, ql))
+          const dB = Math.sqrt(indexDistance2(rw, r, qb))
+          const mag = geometricMagnitude(params, dB / (dB + dL), dec.contrast[cell])
+          zGeo[j] = lesion ? mag : -mag
+          zImage[j] = dec.zImage[cell]
+        } else if (dec.strayLesion[cell] !== 0) {
+          // A stray blob on the skin that is clearly lesion-coloured: the image's call.
+          zImage[j] = stray
+        } else {
+          zGeo[j] = lesion ? sure : -sure
+        }
       } else {
+        // Region too large for full-resolution geometry: the cells' decision, interpolated.
         const gx = (x - rx0 + 0.5) / s - 0.5
         const x0 = Math.max(0, Math.min(cw - 1, Math.floor(gx)))
         const x1 = Math.min(cw - 1, x0 + 1)
         const ax = Math.max(0, Math.min(1, gx - x0))
         const a = f[y0 * cw + x0] * (1 - ax) + f[y0 * cw + x1] * ax
         const b = f[y1 * cw + x0] * (1 - ax) + f[y1 * cw + x1] * ax
-        v = a * (1 - ay) + b * ay
+        const v = Math.max(-0.999, Math.min(0.999, a * (1 - ay) + b * ay))
+        nearest[j] = v > 0 ? 1 : 0
+        zGeo[j] = logOdds(v)
       }
-      const l = v > 0 ? 1 : 0
-      labels[i] = l
-      toLesion += l
-      const c = Math.min(255, Math.round(Math.abs(v) * 255))
-      confidence[crow + x] = c
-      // From the confidence, so that the two agree exactly: sign = label, |d| < 64 ⇔ c < 128.
-      decision[crow + x] = l === 1 ? Math.max(1, c >> 1) : -(c >> 1)
-      if (c < UNSURE_BELOW) unsure++
+      j++
     }
   }
+  stats.ms.write = performance.now() - t1 - dec.evidenceMs
+  return terms
+}
+
+/**
+ * The label of uncertain pixel j of `terms` with the image weighted by `k`, abstaining (the
+ * nearest label) below confidence `abstain`; writes its decision f = 2·P(lesion) − 1 to `out[0]`.
+ * With k = 0 and no abstention the label is the nearest certain label, always.
+ */
+export function combinedLabel(
+  terms: ResolutionTerms,
+  j: number,
+  k: number,
+  abstain: number,
+  out: Float64Array,
+): 0 | 1 {
+  const z = k * terms.zImage[j] + terms.zGeo[j]
+  const v = Math.tanh(z / 2)
+  out[0] = v
+  if (z === 0 || Math.abs(v) < abstain) return terms.nearest[j] === 1 ? 1 : 0
+  return z > 0 ? 1 : 0
+}
+
+/**
+ * Proposes a label for every uncertain pixel of `map` from `image`. Certain pixels are copied
+ * unchanged; the result holds only 0 and 1 where the map held 255. Throws RangeError when the
+ * image and the map do not match. `params` overrides the fitted parameters (for fitting them).
+ * With `imageWeight: 0` the labels are exactly resolveNearestLabel's (up to regions beyond
+ * FULL_GEOMETRY_MAX_PIXELS at s > 1, decided on the grid).
+ */
+export function proposeResolution(
+  image: AssistImage,
+  map: LabelMap,
+  opts: ResolveOptions = {},
+  params: ResolveParams = RESOLVE_PARAMS,
+): Proposal {
+  const t0 = performance.now()
+  const terms = resolutionTerms(image, map, opts, params)
+  const { rect, stats, index } = terms
+  const labels = map.data.slice()
+  const confidence = new Uint8Array(rect.width * rect.height).fill(255)
+  const decision = new Int8Array(rect.width * rect.height)
+  const t1 = performance.now()
+  const k = Math.min(1, option(opts.imageWeight, 1, 0)) * params.imageWeight
+  const W = map.width
+  const out = new Float64Array(1)
+  let toLesion = 0
+  let unsure = 0
+  for (let j = 0; j < index.length; j++) {
+    const i = index[j]
+    const l = combinedLabel(terms, j, k, params.abstainBelow, out)
+    labels[i] = l
+    toLesion += l
+    const y = Math.floor(i / W)
+    const at = (y - rect.y) * rect.width + (i - y * W - rect.x)
+    const c = Math.min(255, Math.round(Math.abs(out[0]) * 255))
+    confidence[at] = c
+    // From the confidence, so that the two agree exactly: sign = label, |d| < 64 ⇔ c < 128.
+    decision[at] = l === 1 ? Math.max(1, c >> 1) : -(c >> 1)
+    if (c < UNSURE_BELOW) unsure++
+  }
   stats.toLesion = toLesion
-  stats.toBackground = count - toLesion
+  stats.toBackground = stats.uncertain - toLesion
   stats.unsure = unsure
-  const t3 = performance.now()
-  stats.ms.write = t3 - t2
-  stats.ms.total = t3 - t0
+  const t2 = performance.now()
+  stats.ms.write += t2 - t1
+  stats.ms.total = t2 - t0
   return { labels, rect, confidence, decision, stats }
 }
 
