@@ -28,12 +28,13 @@ const regionPool = new Scratch()
 /**
  * Longer side of the grid of the in-scan score. On the real dev set (44 images; 10 right and 20
  * corrupted weak maps each, the bench's corruptions), the mask-only score's ROC AUC is 0.721 at 32
- * cells, 0.727 at 40, 0.730 at 48, 0.744 at 64 and 0.740 at features.ts's 256; its cost grows with
- * the cells (measured beside the scan in one process: +14 % of the scan's CPU per mask at 32, +22 %
- * at 48, +26 % at 64). 40 keeps the budget (≤ 25 % of the scan, bench
- * `scale_triage_in_scan_added_us_per_mask`) with room for slower machines.
+ * cells, 0.727 at 40, 0.730 at 48, 0.744 at 64 and 0.740 at features.ts's 256, while its cost grows
+ * with the cells: at 40 the whole 43,885-mask scan measured +20 % and +24 % CPU per mask (bench
+ * `scale_triage_in_scan_added_us_per_mask`, two runs on a loaded 2-core machine), too near the
+ * budget of 25 %. 32 costs a third fewer cells for 0.006 of AUC, and the image pass replaces this
+ * score anyway.
  */
-export const SCAN_GRID_SIDE = 40
+export const SCAN_GRID_SIDE = 32
 
 const rectOf = (c: Component): CellRect => ({ x: c.x0, y: c.y0, w: c.x1 - c.x0 + 1, h: c.y1 - c.y0 + 1 })
 
