@@ -2,22 +2,26 @@
  * Fits the parameters of the assisted resolution (shared/labels/assist/params.ts) on the real
  * development set, and reports held-out numbers: k-fold by image (fold = index of the sorted id mod
  * k). Per fold, the colour evidence (a logistic regression of lesion vs background on the band
- * cells' features) is fitted on the training images, the shrink factor of its image terms is chosen
- * on them, and the held-out images are scored. The final parameters are fitted on
- * all images and written to params.ts.
+ * cells' features) is fitted on the training images; then the image weight and the abstention
+ * threshold (below it, the nearest certain label) are chosen on them by the WORST family's margin
+ * over the nearest label (maximin over the grids IMAGE_WEIGHTS × ABSTAIN; weight 0 is the nearest
+ * label exactly, so the worst margin chosen is never below 0 on the training folds); the held-out
+ * images are scored. The final parameters are fitted the same way on all images and written to
+ * params.ts.
  *
  *   npx jiti bench/assist/fit.ts [--folds 4] [--long 1000] [--write]
  */
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
-import { decideGrid, EVIDENCE_FEATURES, GEOMETRY_FROM } from '../../shared/labels/assist/decide'
+import { decideGrid, EVIDENCE_FEATURES } from '../../shared/labels/assist/decide'
 import { uncertainBox } from '../../shared/labels/assist/grid'
 import { RESOLVE_PARAMS } from '../../shared/labels/assist/params'
 import type { ResolveParams } from '../../shared/labels/assist/params'
-import { workGrid } from '../../shared/labels/assist/resolve'
+import { combinedLabel, resolutionTerms, workGrid } from '../../shared/labels/assist/resolve'
 import { isicDevRoot, listIsicDev } from './isicDev'
 import { formatSummary, loadDevCases, runCase, summarize } from './realEval'
 import type { CaseResult, DevCase } from './realEval'
+import type { Family } from './weakMaps'
 
 export interface Samples {
   x: Float32Array
@@ -116,48 +120,132 @@ export function fitLogistic(s: Samples, l2 = 1e-3, iters = 25): { weights: numbe
   }
 }
 
-/** Pixel-pooled accuracy of the method on the cases with these parameters. */
-function accuracy(cases: readonly DevCase[], params: ResolveParams): number {
-  let u = 0
-  let ok = 0
-  for (const c of cases) {
-    const r = runCase(c, params, true)
-    u += r.scores.method.uncertain
-    ok += r.scores.method.correct
-  }
-  return ok / Math.max(1, u)
-}
+/** Image weights tried per fold (0 = the nearest certain label exactly, 1 = as fitted). */
+export const IMAGE_WEIGHTS = [0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1]
+/** Abstention thresholds tried per fold: below this confidence, the nearest label (0 = never). */
+export const ABSTAIN = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
 
-/** Shrink factors of the image terms tried per fold (0 = the geometry alone, 1 = as fitted). */
-const SHRINK = [0, 0.5, 1]
-
-/** The parameters with the image terms scaled by k. */
-function shrink(p: ResolveParams, k: number): ResolveParams {
-  return { ...p, weights: p.weights.map((w, j) => (j < GEOMETRY_FROM ? Math.round(w * k * 1e4) / 1e4 : w)) }
+/** Per family: uncertain pixels, nearest-label right, and right per (image weight, abstention). */
+interface FamilyCounts {
+  uncertain: number
+  nearest: number
+  right: Float64Array
 }
 
 /**
- * Fits everything on `train`: the logistic weights on every 7th band cell, then the shrink factor
- * of the image terms that scores best on a quarter of the training cases.
+ * Counts, on `cases`, how many uncertain pixels each (image weight, abstention) of the grids gets
+ * right per family, next to the nearest label — from one computation of the terms per case.
  */
-export function fitParams(train: readonly DevCase[], log: (s: string) => void): ResolveParams {
-  const samples = collectSamples(train, RESOLVE_PARAMS, 7)
-  const lr = fitLogistic(samples)
-  log(`  logistic on ${samples.n} cells: w=${JSON.stringify(lr.weights)} b=${lr.bias}`)
-  const fitted: ResolveParams = { ...RESOLVE_PARAMS, ...lr }
-  const sub = train.filter((_, i) => i % 4 === 0)
-  let best = fitted
-  let bestAcc = -1
-  for (const k of SHRINK) {
-    const p = shrink(fitted, k)
-    const a = accuracy(sub, p)
-    log(`  image weight ${k} → ${(100 * a).toFixed(2)} % on ${sub.length} training cases`)
-    if (a > bestAcc) {
-      bestAcc = a
-      best = p
+export function gridCounts(cases: readonly DevCase[], params: ResolveParams): Map<Family, FamilyCounts> {
+  const byFamily = new Map<Family, FamilyCounts>()
+  const G = IMAGE_WEIGHTS.length * ABSTAIN.length
+  const out = new Float64Array(1)
+  for (const c of cases) {
+    let fc = byFamily.get(c.family)
+    if (!fc) {
+      fc = { uncertain: 0, nearest: 0, right: new Float64Array(G) }
+      byFamily.set(c.family, fc)
+    }
+    const terms = resolutionTerms(c.image, c.map, {}, params)
+    const truth = c.truth.data
+    for (let j = 0; j < terms.index.length; j++) {
+      const want = truth[terms.index[j]]
+      fc.uncertain++
+      if (terms.nearest[j] === want) fc.nearest++
+      let g = 0
+      for (const k of IMAGE_WEIGHTS) {
+        // combinedLabel without abstention, then each threshold (|f| < a → the nearest label).
+        const l = combinedLabel(terms, j, k, 0, out)
+        const v = Math.abs(out[0])
+        for (const a of ABSTAIN) {
+          if ((v < a ? terms.nearest[j] : l) === want) fc.right[g]++
+          g++
+        }
+      }
     }
   }
+  return byFamily
+}
+
+/**
+ * The (image weight, abstention) of the grids with the largest WORST family margin over the
+ * nearest label (maximin; ties → the better pooled accuracy, then the smaller weight).
+ */
+export function chooseMaximin(
+  counts: Map<Family, FamilyCounts>,
+  log: (s: string) => void,
+): { imageWeight: number; abstainBelow: number; worst: number; pooled: number } {
+  let best = { imageWeight: 0, abstainBelow: 0, worst: -Infinity, pooled: -Infinity }
+  let bestOfK = { worst: -Infinity, pooled: 0, a: 0 }
+  let g = 0
+  for (const k of IMAGE_WEIGHTS) {
+    for (const a of ABSTAIN) {
+      let worst = Infinity
+      let right = 0
+      let total = 0
+      for (const fc of counts.values()) {
+        worst = Math.min(worst, (fc.right[g] - fc.nearest) / Math.max(1, fc.uncertain))
+        right += fc.right[g]
+        total += fc.uncertain
+      }
+      const pooled = right / Math.max(1, total)
+      if (worst > bestOfK.worst) bestOfK = { worst, pooled, a }
+      if (a === ABSTAIN[ABSTAIN.length - 1]) {
+        log(
+          `    image weight ${k}: best worst-family margin ${(100 * bestOfK.worst).toFixed(2)} pt ` +
+            `(abstain below ${bestOfK.a}, pooled ${(100 * bestOfK.pooled).toFixed(2)} %)`,
+        )
+        bestOfK = { worst: -Infinity, pooled: 0, a: 0 }
+      }
+      if (worst > best.worst + 1e-9 || (Math.abs(worst - best.worst) <= 1e-9 && pooled > best.pooled)) {
+        best = { imageWeight: k, abstainBelow: a, worst, pooled }
+      }
+      g++
+    }
+  }
+  log(
+    `  maximin: image weight ${best.imageWeight}, abstain below ${best.abstainBelow} → worst family ` +
+      `${(100 * best.worst).toFixed(2)} pt over nearest, pooled ${(100 * best.pooled).toFixed(2)} % (training)`,
+  )
   return best
+}
+
+/** Colour features and truth of every 7th band cell, per case (they do not depend on the weights). */
+export function samplesPerCase(cases: readonly DevCase[]): Samples[] {
+  return cases.map((c) => collectSamples([c], RESOLVE_PARAMS, 7))
+}
+
+function concat(parts: readonly Samples[]): Samples {
+  const n = parts.reduce((a, p) => a + p.n, 0)
+  const x = new Float32Array(n * EVIDENCE_FEATURES)
+  const y = new Uint8Array(n)
+  let at = 0
+  for (const p of parts) {
+    x.set(p.x, at * EVIDENCE_FEATURES)
+    y.set(p.y, at)
+    at += p.n
+  }
+  return { x, y, n }
+}
+
+/**
+ * Fits everything on `train`: the logistic weights on every 7th band cell, then the image weight
+ * and the abstention threshold by the worst family's margin over the nearest label on ALL the
+ * training cases (maximin, not pooled accuracy: the safety net of issue #12).
+ */
+export function fitParams(
+  train: readonly DevCase[],
+  samples: readonly Samples[],
+  log: (s: string) => void,
+): ResolveParams {
+  const all = concat(samples)
+  const lr = fitLogistic(all)
+  log(`  logistic on ${all.n} cells: w=${JSON.stringify(lr.weights)} b=${lr.bias}`)
+  const fitted: ResolveParams = { ...RESOLVE_PARAMS, ...lr, imageWeight: 1, abstainBelow: 0 }
+  const t = performance.now()
+  const choice = chooseMaximin(gridCounts(train, fitted), log)
+  log(`  (${train.length} training cases in ${((performance.now() - t) / 1000).toFixed(0)} s)`)
+  return { ...fitted, imageWeight: choice.imageWeight, abstainBelow: choice.abstainBelow }
 }
 
 async function main(): Promise<void> {
@@ -175,11 +263,14 @@ async function main(): Promise<void> {
   const log = (s: string): void => void process.stderr.write(s + '\n')
   const cases = await loadDevCases(root, ids, longSide)
   const foldOf = (id: string): number => ids.indexOf(id) % folds
+  const samples = samplesPerCase(cases)
   const held: CaseResult[] = []
   for (let k = 0; k < folds; k++) {
     log(`fold ${k + 1}/${folds}`)
+    const train = cases.map((c, i) => i).filter((i) => foldOf(cases[i].id) !== k)
     const params = fitParams(
-      cases.filter((c) => foldOf(c.id) !== k),
+      train.map((i) => cases[i]),
+      train.map((i) => samples[i]),
       log,
     )
     for (const c of cases) if (foldOf(c.id) === k) held.push(runCase(c, params))
@@ -188,7 +279,7 @@ async function main(): Promise<void> {
   process.stdout.write(formatSummary(summarize(held)) + '\n')
   if (args.includes('--write')) {
     log('final fit on all images')
-    const params = fitParams(cases, log)
+    const params = fitParams(cases, samples, log)
     const file = path.join(repo, 'shared', 'labels', 'assist', 'params.ts')
     const text = await fsp.readFile(file, 'utf8')
     const start = text.indexOf('export const RESOLVE_PARAMS')
