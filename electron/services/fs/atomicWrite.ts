@@ -1,28 +1,32 @@
 /**
  * Crash-safe file replacement: the data goes to a temporary file in the target's directory, is
  * flushed to the disk (fsync), optionally read back and checked, renamed over the target (atomic on
- * POSIX and on NTFS), and the directory is flushed so the rename itself survives a power cut. A crash at any
- * instant leaves either the old file or the new one at the target, never a partial file; at worst a
- * stray temporary file, which `isTempName` recognises and `removeStaleTemps` deletes.
+ * POSIX and on NTFS), and the directory is flushed so the rename itself survives a power cut. A
+ * crash at any instant leaves either the old file or the new one at the target, never a partial
+ * file; at worst a stray temporary file, which `isTempName` recognises and `removeStaleTemps`
+ * deletes.
+ *
+ * Only the flushes, which wait for the disk, run on libuv's thread pool. The other calls (open, write
+ * and read of a file of a mask's size, fstat, close, link, rename) are made on the calling thread:
+ * each takes tens of microseconds (measured median ≤ 0.05 ms on ext4, under load too), while a trip
+ * through the thread pool waits for this thread to be scheduled again, measured at 5–10 ms per trip
+ * on a loaded two-core machine, and a write took five trips.
  */
 import { randomBytes } from 'node:crypto'
-import { constants as fsConstants, promises as fsp } from 'node:fs'
+import fs, { constants as fsConstants, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
 
-/** The file operations atomicWrite uses: injectable, so tests can simulate a full disk. */
+/** The file operations atomicWrite uses (on file descriptors): injectable, so tests can simulate a full disk. */
 export interface AtomicFs {
-  open(file: string, flags: number, mode: number): Promise<fsp.FileHandle>
-  write(fh: fsp.FileHandle, data: Uint8Array, offset: number, length: number): Promise<number>
+  open(file: string, flags: number, mode: number): Promise<number>
+  write(fd: number, data: Uint8Array, offset: number, length: number): Promise<number>
   /** Reads at `position` of the file (the read-back); resolves to the bytes read. */
-  read(
-    fh: fsp.FileHandle,
-    into: Uint8Array,
-    offset: number,
-    length: number,
-    position: number,
-  ): Promise<number>
-  fsync(fh: fsp.FileHandle): Promise<void>
+  read(fd: number, into: Uint8Array, offset: number, length: number, position: number): Promise<number>
+  fsync(fd: number): Promise<void>
+  /** The file's modification time (ms since the epoch). */
+  mtime(fd: number): Promise<number>
+  close(fd: number): Promise<void>
   /** A second name for a file (a hard link). */
   link(existing: string, name: string): Promise<void>
   rename(from: string, to: string): Promise<void>
@@ -31,14 +35,21 @@ export interface AtomicFs {
   fsyncDir(dir: string): Promise<void>
 }
 
+/** fs.fsync on the thread pool. */
+function fsyncOnPool(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())))
+}
+
 export const nodeAtomicFs: AtomicFs = {
-  open: (file, flags, mode) => fsp.open(file, flags, mode),
-  write: async (fh, data, offset, length) => (await fh.write(data, offset, length)).bytesWritten,
-  read: async (fh, into, offset, length, position) =>
-    (await fh.read(into, offset, length, position)).bytesRead,
-  fsync: (fh) => fh.sync(),
-  link: (existing, name) => fsp.link(existing, name),
-  rename: (from, to) => fsp.rename(from, to),
+  open: async (file, flags, mode) => fs.openSync(file, flags, mode),
+  write: async (fd, data, offset, length) => fs.writeSync(fd, data, offset, length),
+  read: async (fd, into, offset, length, position) => fs.readSync(fd, into, offset, length, position),
+  fsync: fsyncOnPool,
+  mtime: async (fd) => fs.fstatSync(fd).mtimeMs,
+  close: async (fd) => fs.closeSync(fd),
+  link: async (existing, name) => fs.linkSync(existing, name),
+  rename: async (from, to) => fs.renameSync(from, to),
+  // Removing a file frees its blocks (measured 1–3 ms on ext4): on the thread pool.
   unlink: (file) => fsp.unlink(file),
   fsyncDir,
 }
@@ -193,13 +204,13 @@ async function writeTemp(
   data: Uint8Array,
   options: AtomicWriteOptions,
 ): Promise<number> {
-  let fh: fsp.FileHandle | undefined
+  let fd: number | undefined
   let created = false
   /** An error of `whileFlushing`, passed on unchanged. */
   let callerError: { err: unknown } | undefined
   try {
     try {
-      fh = await ops.open(
+      fd = await ops.open(
         temp,
         (options.readBack ? fsConstants.O_RDWR : fsConstants.O_WRONLY) |
           fsConstants.O_CREAT |
@@ -209,11 +220,11 @@ async function writeTemp(
       created = true
       let at = 0
       while (at < data.length) {
-        const n = await ops.write(fh, data, at, data.length - at)
+        const n = await ops.write(fd, data, at, data.length - at)
         if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' })
         at += n
       }
-      const flushed = ops.fsync(fh)
+      const flushed = ops.fsync(fd)
       if (options.whileFlushing) {
         try {
           options.whileFlushing()
@@ -223,16 +234,12 @@ async function writeTemp(
       }
       await flushed
       if (callerError) throw callerError.err
-      const open = fh
-      const [stat] = await Promise.all([
-        open.stat(),
-        options.readBack ? readBack(ops, open, data, target) : undefined,
-      ])
-      return stat.mtimeMs
+      if (options.readBack) await readBack(ops, fd, data, target)
+      return await ops.mtime(fd)
     } finally {
-      const open = fh
-      fh = undefined
-      if (open) await open.close()
+      const open = fd
+      fd = undefined
+      if (open !== undefined) await ops.close(open)
     }
   } catch (err) {
     if (created) await ops.unlink(temp).catch(() => undefined)
@@ -246,11 +253,11 @@ async function writeTemp(
  * more than was sent: a regular file returns fewer bytes than asked only at its end, so a file of
  * the right length takes one read, and a longer one shows its extra byte.
  */
-async function readBack(ops: AtomicFs, fh: fsp.FileHandle, data: Uint8Array, target: string): Promise<void> {
+async function readBack(ops: AtomicFs, fd: number, data: Uint8Array, target: string): Promise<void> {
   const back = Buffer.allocUnsafe(data.length + 1)
   let at = 0
   while (at < data.length) {
-    const n = await ops.read(fh, back, at, back.length - at, at)
+    const n = await ops.read(fd, back, at, back.length - at, at)
     if (n <= 0) break
     at += n
   }
@@ -267,11 +274,11 @@ async function readBack(ops: AtomicFs, fh: fsp.FileHandle, data: Uint8Array, tar
 /** fsync on a directory, so that renames and creations in it are durable. */
 export async function fsyncDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return
-  const fh = await fsp.open(dir, fsConstants.O_RDONLY)
+  const fd = fs.openSync(dir, fsConstants.O_RDONLY)
   try {
-    await fh.sync()
+    await fsyncOnPool(fd)
   } finally {
-    await fh.close()
+    fs.closeSync(fd)
   }
 }
 

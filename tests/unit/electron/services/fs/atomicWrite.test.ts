@@ -50,9 +50,11 @@ describe('atomicWriteFile', () => {
     const calls: string[] = []
     const traced: AtomicFs = {
       open: (f, fl, m) => (calls.push('open'), nodeAtomicFs.open(f, fl, m)),
-      write: (fh, d, o, l) => (calls.push('write'), nodeAtomicFs.write(fh, d, o, l)),
-      read: (fh, d, o, l, p) => (calls.push('read'), nodeAtomicFs.read(fh, d, o, l, p)),
-      fsync: (fh) => (calls.push('fsync'), nodeAtomicFs.fsync(fh)),
+      write: (fd, d, o, l) => (calls.push('write'), nodeAtomicFs.write(fd, d, o, l)),
+      read: (fd, d, o, l, p) => (calls.push('read'), nodeAtomicFs.read(fd, d, o, l, p)),
+      fsync: (fd) => (calls.push('fsync'), nodeAtomicFs.fsync(fd)),
+      mtime: (fd) => (calls.push('mtime'), nodeAtomicFs.mtime(fd)),
+      close: (fd) => (calls.push('close'), nodeAtomicFs.close(fd)),
       link: (a, b) => (calls.push('link'), nodeAtomicFs.link(a, b)),
       rename: (a, b) => (calls.push('rename'), nodeAtomicFs.rename(a, b)),
       unlink: (f) => (calls.push('unlink'), nodeAtomicFs.unlink(f)),
@@ -71,8 +73,8 @@ describe('atomicWriteFile', () => {
     expect(await fsp.readFile(target, 'utf8')).toBe('second, longer')
     expect(verified).toEqual(['second, longer'])
     expect(calls).toEqual([
-      ...['open', 'write', 'fsync', 'rename', 'fsyncDir'],
-      ...['open', 'write', 'fsync', 'verify', 'rename', 'fsyncDir'],
+      ...['open', 'write', 'fsync', 'mtime', 'close', 'rename', 'fsyncDir'],
+      ...['open', 'write', 'fsync', 'mtime', 'close', 'verify', 'rename', 'fsyncDir'],
     ])
     expect(await listing()).toEqual(['a.bin'])
   })
@@ -82,7 +84,7 @@ describe('atomicWriteFile', () => {
     const data = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i & 0xff))
     const short: AtomicFs = {
       ...nodeAtomicFs,
-      write: (fh, d, o, l) => nodeAtomicFs.write(fh, d, o, Math.min(l, 777)),
+      write: (fd, d, o, l) => nodeAtomicFs.write(fd, d, o, Math.min(l, 777)),
     }
     await atomicWriteFile(target, data, { fs: short })
     expect((await fsp.readFile(target)).equals(data)).toBe(true)
@@ -145,8 +147,8 @@ describe('atomicWriteFile', () => {
     const reads: number[] = []
     const counted: AtomicFs = {
       ...nodeAtomicFs,
-      read: async (fh, into, o, l, p) => {
-        const n = await nodeAtomicFs.read(fh, into, o, l, p)
+      read: async (fd, into, o, l, p) => {
+        const n = await nodeAtomicFs.read(fd, into, o, l, p)
         reads.push(n)
         return n
       },
@@ -160,22 +162,22 @@ describe('atomicWriteFile', () => {
     // A disk that flips a bit, one that returns a byte more than was written, one that lost the end.
     const corrupt: AtomicFs = {
       ...nodeAtomicFs,
-      read: async (fh, into, o, l, p) => {
-        const n = await nodeAtomicFs.read(fh, into, o, l, p)
+      read: async (fd, into, o, l, p) => {
+        const n = await nodeAtomicFs.read(fd, into, o, l, p)
         if (n > 0) into[o] ^= 1
         return n
       },
     }
     const longer: AtomicFs = {
       ...nodeAtomicFs,
-      read: async (fh, into, o, l, p) => {
-        const n = await nodeAtomicFs.read(fh, into, o, l, p)
+      read: async (fd, into, o, l, p) => {
+        const n = await nodeAtomicFs.read(fd, into, o, l, p)
         return n === l - 1 ? (into.fill(0, o + n, o + l), l) : n
       },
     }
     const shorter: AtomicFs = {
       ...nodeAtomicFs,
-      read: async (fh, into, o, l, p) => Math.max(0, (await nodeAtomicFs.read(fh, into, o, l, p)) - 10),
+      read: async (fd, into, o, l, p) => Math.max(0, (await nodeAtomicFs.read(fd, into, o, l, p)) - 10),
     }
     for (const fs of [corrupt, longer, shorter]) {
       const err = await caught(atomicWriteFile(target, data, { fs, readBack: true }))
@@ -196,10 +198,10 @@ describe('atomicWriteFile', () => {
     let flushing = false
     const traced: AtomicFs = {
       ...nodeAtomicFs,
-      fsync: async (fh) => {
+      fsync: async (fd) => {
         calls.push('fsync started')
         flushing = true
-        await nodeAtomicFs.fsync(fh)
+        await nodeAtomicFs.fsync(fd)
         flushing = false
         calls.push('fsync done')
       },

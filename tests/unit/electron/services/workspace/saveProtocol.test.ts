@@ -91,10 +91,10 @@ describe('the save protocol', () => {
     const current: { ws?: Workspace } = {}
     const traced: AtomicFs = {
       ...nodeAtomicFs,
-      fsync: async (fh) => {
+      fsync: async (fd) => {
         // Flushing the temporary file: the pending row is not there yet.
         seen.push(`fsync, pending rows: ${pendingRows(current.ws!).length}`)
-        return nodeAtomicFs.fsync(fh)
+        return nodeAtomicFs.fsync(fd)
       },
       rename: async (from, to) => {
         // A second connection sees the pending row, with the hash of the file about to land.
@@ -146,8 +146,8 @@ describe('the save protocol', () => {
   it('a file that reads back differently is never renamed into place', async () => {
     const lying: AtomicFs = {
       ...nodeAtomicFs,
-      read: async (fh, into, offset, length, position) => {
-        const got = await nodeAtomicFs.read(fh, into, offset, length, position)
+      read: async (fd, into, offset, length, position) => {
+        const got = await nodeAtomicFs.read(fd, into, offset, length, position)
         if (got > 100) into[offset + 100] ^= 0x10
         return got
       },
