@@ -10,6 +10,9 @@
  * - open (index both sources, pair them) cold, and warm from the index cache, against the bare floor
  *   of a zip reader: open the zip, read its end record and central directory, walk it into offsets
  *   (target ≤ 3×); and the image folder's listing alone against the same floor (a bound of the open);
+ *   the same cold open with the images in a zip (43,885 stored entries `ISIC_xxxxxxx.jpg`, tiny
+ *   payloads) against the bare walk of both central directories (WSM_BENCH_SCALE_OPEN_ONLY=1 stops
+ *   the group after the open metrics);
  * - time from request to decoded pair for ~1000×750 and ~4300×2850 pairs, against reading the same
  *   bytes and sharp's decode of the same mask PNG (target ≤ 1.3×);
  * - the full scan (worker threads, one per core) in masks/s against one core's plain decode rate of
@@ -61,6 +64,8 @@ function sizeIndex(i: number): number {
 export interface Generated {
   masksZip: string
   imagesDir: string
+  /** The same images' names in a zip (stored, tiny payloads: the open never reads image bytes). */
+  imagesZip: string
   pairs: number
   maskPngs: Buffer[]
   megapixels: number
@@ -119,7 +124,16 @@ export async function generateScaleDataset(
   await fsp.utimes(imagesDir, past, past)
   await fsp.utimes(masksZip, past, past)
   log(`  ${pairs} image hard links in ${(performance.now() - started).toFixed(0)} ms`)
-  return { masksZip, imagesDir, pairs, maskPngs, megapixels: pixels / pairs / 1e6 }
+  started = performance.now()
+  // The second layout of the images, as the ISIC archive ships them: one zip, entries ISIC_xxxxxxx.jpg.
+  const imagesZip = path.join(dir, 'ISIC_images.zip')
+  const payload = prepareEntry(Buffer.from([0xff, 0xd8, 0xff, 0xd9]), { compress: false })
+  const images = await ZipWriter.create(imagesZip)
+  for (let i = 0; i < pairs; i++) await images.addPrepared(`${idOf(i)}.jpg`, payload)
+  await images.close()
+  await fsp.utimes(imagesZip, past, past)
+  log(`  zip of ${pairs} images (stored, 4-byte payloads) in ${(performance.now() - started).toFixed(0)} ms`)
+  return { masksZip, imagesDir, imagesZip, pairs, maskPngs, megapixels: pixels / pairs / 1e6 }
 }
 
 /**
@@ -154,22 +168,16 @@ async function centralDirectoryFloorOnce(zipPath: string): Promise<number> {
 
 /**
  * Cold open against its floor, measured the same way: `rounds` rounds (after one warm-up round), each
- * running the floor, the image folder's listing alone and a cold open (fresh objects, no index
- * cache) one after the other, in an order rotated every round, so that load changes and the garbage
- * of the previous call fall on all three alike. Medians per kind. (No forced collection between calls:
- * measured, a gc() before each call adds its unfinished sweeping and the heap's regrowth to the call,
- * 3.3 → 11.5 ms CPU for the floor and 33.5 → 72.3 ms for the open.)
+ * running the given kinds (the floor first, the cold open last: fresh objects, no index cache) one
+ * after the other, in an order rotated every round, so that load changes and the garbage of the
+ * previous call fall on all alike. Medians per kind, wall and CPU time. (No forced collection between
+ * calls: measured, a gc() before each call adds its unfinished sweeping and the heap's regrowth to the
+ * call, 3.3 → 11.5 ms CPU for the floor and 33.5 → 72.3 ms for the open.)
  */
-async function measureOpen(
-  g: Generated,
+async function measureRounds(
+  kinds: (() => Promise<unknown>)[],
   rounds: number,
-): Promise<{ floor: number; listing: number; cold: number; ratios: number[]; cpu: number[] }> {
-  const sources = { masks: g.masksZip, images: [g.imagesDir] }
-  const kinds: (() => Promise<unknown>)[] = [
-    () => centralDirectoryFloorOnce(g.masksZip),
-    () => fsp.readdir(g.imagesDir),
-    async () => (await Dataset.open(sources)).close(),
-  ]
+): Promise<{ wall: number[]; cpu: number[]; ratios: number[] }> {
   const times: number[][] = kinds.map(() => [])
   // CPU time of the whole process (the listing runs on a libuv thread): robust to the machine's load.
   const cpuTimes: number[][] = kinds.map(() => [])
@@ -188,10 +196,47 @@ async function measureOpen(
     }
   }
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]
-  const [floor, listing, cold] = times.map(median)
   // Per round, open / floor of the same round: how much the ratio moves within one run.
-  const ratios = times[2].map((t, r) => t / times[0][r])
-  return { floor, listing, cold, ratios, cpu: cpuTimes.map(median) }
+  const last = kinds.length - 1
+  const ratios = times[last].map((t, r) => t / times[0][r])
+  return { wall: times.map(median), cpu: cpuTimes.map(median), ratios }
+}
+
+/** The images in a folder: floor (masks zip), the folder's listing alone, the cold open. */
+async function measureOpen(
+  g: Generated,
+  rounds: number,
+): Promise<{ floor: number; listing: number; cold: number; ratios: number[]; cpu: number[] }> {
+  const sources = { masks: g.masksZip, images: [g.imagesDir] }
+  const { wall, cpu, ratios } = await measureRounds(
+    [
+      () => centralDirectoryFloorOnce(g.masksZip),
+      () => fsp.readdir(g.imagesDir),
+      async () => (await Dataset.open(sources)).close(),
+    ],
+    rounds,
+  )
+  const [floor, listing, cold] = wall
+  return { floor, listing, cold, ratios, cpu }
+}
+
+/**
+ * The images in a zip: floor = the bare walk of both central directories (masks and images, side by
+ * side as the open reads them), the cold open.
+ */
+async function measureOpenZips(
+  g: Generated,
+  rounds: number,
+): Promise<{ floor: number; cold: number; ratios: number[]; cpu: number[] }> {
+  const sources = { masks: g.masksZip, images: [g.imagesZip] }
+  const { wall, cpu, ratios } = await measureRounds(
+    [
+      () => Promise.all([centralDirectoryFloorOnce(g.masksZip), centralDirectoryFloorOnce(g.imagesZip)]),
+      async () => (await Dataset.open(sources)).close(),
+    ],
+    rounds,
+  )
+  return { floor: wall[0], cold: wall[1], ratios, cpu }
 }
 
 /** One core's plain decode rate (masks/s) over the zip's mix of masks (bytes already in memory). */
@@ -271,6 +316,33 @@ export async function benchDatasetScale(
       note: `index cache ${warmHits ? 'hit' : 'MISSED'} for both sources; same floor`,
     },
   )
+
+  // The second layout: the images in a zip too (as the ISIC archive ships them).
+  const zips = await measureOpenZips(g, 15)
+  zips.ratios.sort((a, b) => a - b)
+  log(`  open cold (images zip) / floor per round: ${zips.ratios.map((x) => x.toFixed(1)).join(' ')}`)
+  metrics.push(
+    {
+      name: 'scale_open_cold_zips_ms',
+      value: zips.cold,
+      unit: 'ms',
+      floor: zips.floor,
+      ratio: zips.cold / zips.floor,
+      note: `${pairs} pairs, the images in a zip of ${pairs} stored entries: both zip indexes + pairing, fresh objects, no index cache; floor = the same bare walk over BOTH zips (open each, read its end record and central directory, walk it into offsets; the two side by side), median of 15 rounds, alternating`,
+    },
+    {
+      name: 'scale_open_cold_zips_cpu_ms',
+      value: zips.cpu[1],
+      unit: 'ms',
+      floor: zips.cpu[0],
+      ratio: zips.cpu[1] / zips.cpu[0],
+      note: "the same cold opens (images in a zip) in CPU time of the whole process; floor = the same two-zip floor runs' CPU time",
+    },
+  )
+  if (process.env.WSM_BENCH_SCALE_OPEN_ONLY === '1') {
+    log('  (WSM_BENCH_SCALE_OPEN_ONLY=1: pair open, scan and triage skipped)')
+    return metrics
+  }
 
   // ---- pair open --------------------------------------------------------------------------------
   const ds = await Dataset.open(sources, { cacheDir, prefetchBytes: 0 })
