@@ -23,9 +23,9 @@ export interface ResolveParams {
 
 /** Fitted by `npx jiti bench/assist/fit.ts --write`. */
 export const RESOLVE_PARAMS: ResolveParams = {
-  weights: [-0.0588, 0.1677, -0.1437, 0.0388, 0.024, 0.2037, 0.0144, -0.1514, -0.062, 6.1136, 0.6171],
+  weights: [-0.1177, 0.3354, -0.2875, 0.0776, 0.0479, 0.4074, 0.0287, -0.3029, -0.124, 6.1136, 0.6171],
   bias: 0.0913,
   strayTheta: 0.8,
-  imageWeight: 1,
+  imageWeight: 0,
   abstainBelow: 0,
 }

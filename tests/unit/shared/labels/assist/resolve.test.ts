@@ -16,6 +16,11 @@ import { synthesizePair } from '../../../../../electron/services/demo/synthesize
 import type { SyntheticPair } from '../../../../../electron/services/demo/synthesize'
 
 const U = 255
+/**
+ * The image weighed in full, no abstention: the machinery the fit weighs (the shipped RESOLVE_PARAMS
+ * may hold the image back entirely when the fit finds that safest).
+ */
+const IMAGE_ON = { ...RESOLVE_PARAMS, imageWeight: 1, abstainBelow: 0 }
 
 /** Byte equality of two typed arrays (vitest's deep equality is slow on large ones). */
 function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
@@ -195,7 +200,7 @@ describe('proposeResolution', () => {
       expect(sameBytes(geo, nearest), `synthetic ${JSON.stringify(opts)}`).toBe(true)
     }
     // …and the image does change it when weighed (the equality above is not vacuous).
-    const withImage = proposeResolution(rgbImage(p), p.mask).labels
+    const withImage = proposeResolution(rgbImage(p), p.mask, {}, IMAGE_ON).labels
     expect(sameBytes(withImage, nearest)).toBe(false)
   })
 
@@ -229,8 +234,8 @@ describe('proposeResolution', () => {
     }
     const image = { width: W, height: H, data, channels: 3 as const }
     const map = { width: W, height: H, data: mask }
-    const withImage = proposeResolution(image, map)
-    const geometric = proposeResolution(image, map, { imageWeight: 0 })
+    const withImage = proposeResolution(image, map, {}, IMAGE_ON)
+    const geometric = proposeResolution(image, map, { imageWeight: 0 }, IMAGE_ON)
     const lesionIn = (labels: Uint8Array, y: number): number =>
       labels.subarray(y * W, (y + 1) * W).reduce((n, v) => n + v, 0)
     for (let y = 0; y < H; y++) {
@@ -266,6 +271,8 @@ describe('proposeResolution', () => {
     const { labels } = proposeResolution(
       { width: W, height: H, data, channels: 3 },
       { width: W, height: H, data: mask },
+      {},
+      IMAGE_ON,
     )
     expect(labels[20 * W + 62]).toBe(1)
     expect(labels[60 * W + 90]).toBe(0)
