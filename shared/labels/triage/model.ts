@@ -2,7 +2,8 @@
  * The fitted triage model (written by bench/triage/bench.ts with WSM_TRIAGE_WRITE_MODEL=1; do not edit
  * by hand). Fitted on 2640 weak maps of 44 real dev images (../shared/isic-dev), right
  * and corrupted: score ramps from the right maps' 0.5 and 0.995 quantiles (reasons from
- * 0.9), non-negative logistic weights. The reported quality comes from held-out folds, not from this fit.
+ * 0.9), non-negative logistic weights; the pair heads' logits combined by log-sum-exp
+ * (bench/triage/fit.ts PAIR_HEADS). The reported quality comes from held-out folds, not from this fit.
  */
 import type { TriageModel } from './score'
 
@@ -24,6 +25,9 @@ export const TRIAGE_MODEL: TriageModel = {
     edgeOutside: [0, 0.3442],
     edgeInDepth: [0.0212, 0.198],
     edgeOutDepth: [0, 0.06736],
+    edgeShiftIn: [0.1176, 0.3211],
+    edgeShiftOut: [-0.1176, 0.203],
+    fillLow: [-0.9374, -0.5983],
     weakSeparation: [-2.475, -0.547],
     attachedLike: [0.02469, 0.5551],
     attachedSkin: [0.03954, 0.355],
@@ -55,6 +59,9 @@ export const TRIAGE_MODEL: TriageModel = {
     edgeOutside: [0.0967, 0.3442],
     edgeInDepth: [0.1155, 0.198],
     edgeOutDepth: [0.0194, 0.06736],
+    edgeShiftIn: [0.2221, 0.3211],
+    edgeShiftOut: [0.01885, 0.203],
+    fillLow: [-0.7456, -0.5983],
     weakSeparation: [-0.8772, -0.547],
     attachedLike: [0.2204, 0.5551],
     attachedSkin: [0.1998, 0.355],
@@ -71,25 +78,35 @@ export const TRIAGE_MODEL: TriageModel = {
     uncertainShare: [0.7844, 0.9878],
   },
   pair: {
-    bias: -2.629,
+    bias: -2.776,
     weights: {
-      notSkinOutside: 2.522,
-      lowShare: 1.077,
-      outerRing: 0.8182,
-      outerHigh: 0.1248,
-      innerHigh: 1.141,
-      edgeOutside: 0.443,
-      edgeOutDepth: 0.03366,
-      attachedLike: 1.612,
-      attachedSkin: 0.1476,
-      mainBorderShare: 1.59,
-      otherBorderShare: 1.035,
-      otherComponentShare: 3.277,
-      otherPossibleShare: 1.336,
-      thinOther: 0.1771,
-      thinLesion: 1.363,
-      holeShare: 3.489,
-      uncertainShare: 0.6536,
+      notSkinOutside: 2.694,
+      lowShare: 0.7368,
+      outerRing: 1.014,
+      innerHigh: 0.2706,
+      edgeOutside: 0.3735,
+      edgeOutDepth: 0.02642,
+      edgeShiftIn: 0.07434,
+      fillLow: 1.862,
+      attachedLike: 1.854,
+      mainBorderShare: 1.692,
+      otherBorderShare: 1.066,
+      otherComponentShare: 3.227,
+      otherPossibleShare: 1.362,
+      thinOther: 0.156,
+      thinLesion: 1.252,
+      holeShare: 3.424,
+      uncertainShare: 0.3086,
+    },
+  },
+  pairHeads: {
+    overextends: {
+      bias: -2.348,
+      weights: {
+        innerRing: 1.795,
+        edgeShiftIn: 1.147,
+        fillLow: 1.444,
+      },
     },
   },
   mask: {

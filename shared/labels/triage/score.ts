@@ -50,6 +50,10 @@ export const EVIDENCE: readonly Evidence[] = [
   { name: 'edgeOutside', reason: 'misaligned', image: true, get: (_, i) => i?.edgeOutside ?? 0 },
   { name: 'edgeInDepth', reason: 'misaligned', image: true, get: (_, i) => i?.edgeInDepth ?? 0 },
   { name: 'edgeOutDepth', reason: 'misaligned', image: true, get: (_, i) => i?.edgeOutDepth ?? 0 },
+  // A dilated map: the image's edge lies well inside the region, which holds much skin.
+  { name: 'edgeShiftIn', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.edgeShift : 0) },
+  { name: 'edgeShiftOut', reason: 'misaligned', image: true, get: (_, i) => i?.edgeShift ?? 0 },
+  { name: 'fillLow', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.lesionFill : 0) },
   { name: 'weakSeparation', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.separation : 0) },
   {
     name: 'attachedLike',
@@ -81,7 +85,19 @@ export const EVIDENCE: readonly Evidence[] = [
   { name: 'uncertainShare', reason: 'uncertain-large', image: false, get: (m) => m.uncertainShare },
 ]
 
-/** A fitted model: a ramp per evidence, and logistic weights with and without the image. */
+/** One logistic combination: bias + Σ weight · ramp(evidence). */
+export interface TriageHead {
+  bias: number
+  weights: Record<string, number>
+}
+
+/**
+ * A fitted model: a ramp per evidence, and logistic weights with and without the image. With the
+ * image, `pair` is fitted against every kind of error and each of `pairHeads` against one kind
+ * the shared combination ranks poorly (a dilated lesion: its evidence is weak and would be
+ * outweighed); the score is σ of the log-sum-exp of their logits (a soft maximum: any head that
+ * is sure makes the pair suspicious).
+ */
 export interface TriageModel {
   /** Longer side of the grid the model was fitted on. */
   gridSide: number
@@ -89,8 +105,9 @@ export interface TriageModel {
   ramps: Record<string, readonly [number, number]>
   /** Ramps of the reasons' sub-scores (stricter: a reason shows only where right maps rarely go). */
   reasonRamps: Record<string, readonly [number, number]>
-  pair: { bias: number; weights: Record<string, number> }
-  mask: { bias: number; weights: Record<string, number> }
+  pair: TriageHead
+  pairHeads?: Record<string, TriageHead>
+  mask: TriageHead
 }
 
 export interface TriageMeasures {
@@ -135,21 +152,36 @@ export function measurePair(
   return measureGrid(grid, image)
 }
 
-/** The score of measured evidence under a model: σ(bias + Σ weight · ramp(evidence)). */
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z))
+
+/**
+ * The score of measured evidence under a model: σ(bias + Σ weight · ramp(evidence)), with the image
+ * σ(log Σ exp(logit)) over the pair's heads.
+ */
 export function scoreEvidence(
   evidence: Record<string, number>,
   model: TriageModel,
   withImage: boolean,
 ): number {
-  const part = withImage ? model.pair : model.mask
-  let z = part.bias
-  for (const [name, w] of Object.entries(part.weights)) {
+  if (!withImage) return sigmoid(headLogit(evidence, model, model.mask))
+  const logits = [headLogit(evidence, model, model.pair)]
+  for (const h of Object.values(model.pairHeads ?? {})) logits.push(headLogit(evidence, model, h))
+  const top = Math.max(...logits)
+  let sum = 0
+  for (const z of logits) sum += Math.exp(z - top)
+  return sigmoid(top + Math.log(sum))
+}
+
+/** A head's logit: bias + Σ weight · ramp(evidence). */
+export function headLogit(evidence: Record<string, number>, model: TriageModel, head: TriageHead): number {
+  let z = head.bias
+  for (const [name, w] of Object.entries(head.weights)) {
     const v = evidence[name]
     const r = model.ramps[name]
     if (v === undefined || !r || w === 0) continue
     z += w * ramp(v, r[0], r[1])
   }
-  return 1 / (1 + Math.exp(-z))
+  return z
 }
 
 /** The result for measures under a model (reasons with their sub-scores and regions). */

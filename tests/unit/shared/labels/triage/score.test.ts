@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { scoreMask, scorePair } from '../../../../../shared/labels/triage/score'
+import {
+  scoreEvidence,
+  scoreMask,
+  scorePair,
+  type TriageModel,
+} from '../../../../../shared/labels/triage/score'
 import {
   TRIAGE_REASON_CODES,
   type TriageReasonCode,
@@ -190,5 +195,33 @@ describe('reason regions', () => {
     const cx = region.x + region.w / 2
     const cy = region.y + region.h / 2
     expect(Math.hypot(cx - 120, cy - 90)).toBeGreaterThan(48)
+  })
+})
+
+describe('scoreEvidence with pair heads', () => {
+  const model: TriageModel = {
+    gridSide: 64,
+    ramps: { a: [0, 1], b: [0, 1] },
+    reasonRamps: { a: [0, 1], b: [0, 1] },
+    pair: { bias: -2, weights: { a: 4 } },
+    pairHeads: { extra: { bias: -2, weights: { b: 4 } } },
+    mask: { bias: -1, weights: { a: 2 } },
+  }
+  const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z))
+
+  it('is σ of the log-sum-exp of the heads’ logits with the image', () => {
+    expect(scoreEvidence({ a: 0.5, b: 0 }, model, true)).toBeCloseTo(
+      sigmoid(Math.log(Math.exp(0) + Math.exp(-2))),
+      12,
+    )
+    // A head that is sure makes the pair suspicious even when the shared one is not.
+    expect(scoreEvidence({ a: 0, b: 1 }, model, true)).toBeGreaterThan(0.85)
+    expect(scoreEvidence({ a: 0, b: 0 }, model, true)).toBeLessThan(0.25)
+  })
+
+  it('ignores the pair heads without the image, and is the shared head alone without any', () => {
+    expect(scoreEvidence({ a: 0, b: 1 }, model, false)).toBeCloseTo(sigmoid(-1), 12)
+    const single: TriageModel = { ...model, pairHeads: undefined }
+    expect(scoreEvidence({ a: 0.5, b: 1 }, single, true)).toBeCloseTo(sigmoid(0), 12)
   })
 })
