@@ -125,6 +125,13 @@ export const IMAGE_WEIGHTS = [0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1]
 /** Abstention thresholds tried per fold: below this confidence, the nearest label (0 = never). */
 export const ABSTAIN = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
 
+/**
+ * The image is weighed only when its worst family gains at least this much (fraction) on the
+ * training folds. Without it, folds whose best training margin was +0.00–0.01 point took the image
+ * and lost 0.002–0.019 point held-out in 4 of 8 families (2026-12-07 run).
+ */
+export const MIN_GAIN = 0.0005
+
 /** Per family: uncertain pixels, nearest-label right, and right per (image weight, abstention). */
 interface FamilyCounts {
   uncertain: number
@@ -189,6 +196,19 @@ export function chooseMaximin(
         total += fc.uncertain
       }
       const pooled = right / Math.max(1, total)
+      if (k > 0 && worst < MIN_GAIN) {
+        // Not a clear enough win on the training folds to risk the held-out ones (see MIN_GAIN).
+        if (worst > bestOfK.worst) bestOfK = { worst, pooled, a }
+        if (a === ABSTAIN[ABSTAIN.length - 1]) {
+          log(
+            `    image weight ${k}: best worst-family margin ${(100 * bestOfK.worst).toFixed(3)} pt ` +
+              `(abstain below ${bestOfK.a}, pooled ${(100 * bestOfK.pooled).toFixed(2)} %) < ${100 * MIN_GAIN} pt`,
+          )
+          bestOfK = { worst: -Infinity, pooled: 0, a: 0 }
+        }
+        g++
+        continue
+      }
       if (worst > bestOfK.worst) bestOfK = { worst, pooled, a }
       if (a === ABSTAIN[ABSTAIN.length - 1]) {
         log(
