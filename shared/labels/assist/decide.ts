@@ -8,9 +8,9 @@
  * of the two sides (certain cells next to the band, taken at the cell's nearest certain cell of each
  * side), and its distance to the nearest pigment (certain lesion, or band cells nearer the lesion
  * colour than the skin colour), in resolution-independent units. The weights (params.ts) are fitted
- * on real dermoscopy by bench/assist/fit.ts, which also chooses how much the colour terms may pull
- * away from the geometry (a shrink factor chosen on held-out folds: the safety net where the image
- * says little). Hair cells get the geometric terms only.
+ * on real dermoscopy by bench/assist/fit.ts, which also chooses how much the image may pull away
+ * from the geometry (params.imageWeight and params.abstainBelow, by the worst family's margin over
+ * the nearest label: the safety net, applied in resolve.ts). Hair cells get the geometric terms only.
  *
  * Uncertain components that touch no certain lesion (stray blobs on the skin) stay background unless
  * clearly lesion-coloured; components that touch no background stay lesion.

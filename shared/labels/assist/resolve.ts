@@ -8,9 +8,12 @@
  *    between the two certain sides (the geometric prior: t > 0.5 is the nearest certain label) and
  *    the cell's colour against the two sides' local colours and its distance to the pigment;
  *    weights fitted on real dermoscopy (params.ts, by bench/assist/fit.ts on folds by image).
- * 3. Write-back: each uncertain pixel takes the sign of f = 2·P(lesion) − 1: on a coarse grid,
- *    the band's geometry redone per pixel from exact full-resolution distances (up to 13 Mpx of
- *    region), the cell's image term kept; otherwise f interpolated bilinearly from the cells. Its
+ * 3. Per pixel (resolutionTerms): the geometry from exact full-resolution distances (up to 13 Mpx
+ *    of region), its sign the nearest certain label's with distance.ts's tie rule, and the cell's
+ *    image term; beyond that region size, the cells' f interpolated bilinearly.
+ * 4. Combination (combinedLabel): z = imageWeight·z_image + z_geometry; the label is the sign of z
+ *    — the nearest label where z = 0 or where the confidence |f| = |tanh(z/2)| is below
+ *    params.abstainBelow (the safety net; imageWeight 0 gives the nearest label exactly). The
  *    confidence is |f| (0–255).
  *
  * Pure TypeScript on typed arrays; deterministic (no randomness, fixed iteration orders).
