@@ -402,14 +402,23 @@ export async function decodeMaskPngAsync(bytes: Uint8Array, file?: string): Prom
 }
 
 /**
- * True when the PNG decodes (as decodeMaskPngAsync would, the inflate on the thread pool) to exactly
- * the samples of `map`. An 8-bit, non-interlaced PNG is compared row by row where it was inflated and
- * unfiltered, without compacting it into a map of its own; any other is decoded, then compared.
- * Decoding errors throw as in decodeMaskPngAsync.
+ * True when the PNG decodes (as decodeMaskPng would) to exactly the samples of `map`. An 8-bit,
+ * non-interlaced PNG is compared row by row where it was inflated and unfiltered, without
+ * compacting it into a map of its own; any other is decoded, then compared. Decoding errors throw as
+ * in decodeMaskPng.
  */
+export function maskPngEquals(bytes: Uint8Array, map: LabelMap, file?: string): boolean {
+  const png = parseMaskPng(bytes, file)
+  return inflatedEquals(png, inflateImageData(png.idat, png.expected, file), map, file)
+}
+
+/** maskPngEquals with the inflate on libuv's thread pool; the same result and errors. */
 export async function maskPngEqualsAsync(bytes: Uint8Array, map: LabelMap, file?: string): Promise<boolean> {
   const png = parseMaskPng(bytes, file)
-  const raw = await inflateImageDataAsync(png.idat, png.expected, file)
+  return inflatedEquals(png, await inflateImageDataAsync(png.idat, png.expected, file), map, file)
+}
+
+function inflatedEquals(png: ParsedMaskPng, raw: Buffer, map: LabelMap, file: string | undefined): boolean {
   const { width, height, data } = map
   if (png.width !== width || png.height !== height || data.length !== width * height) return false
   if (png.bitDepth !== 8 || png.interlaced) {

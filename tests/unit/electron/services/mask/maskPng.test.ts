@@ -12,6 +12,7 @@ import {
   decodeMaskPngAsync,
   encodeMaskPng,
   encodeMaskPngAsync,
+  maskPngEquals,
   maskPngEqualsAsync,
   readPngHeader,
   vocPalette,
@@ -425,7 +426,13 @@ describe('encodeMaskPng', () => {
     await expect(decodeMaskPngAsync(cut)).rejects.toMatchObject({ code: syncCode })
   })
 
-  it('maskPngEqualsAsync: true exactly when the PNG decodes to the map, for every kind of PNG', async () => {
+  it('maskPngEquals (sync and async): true exactly when the PNG decodes to the map, for every kind of PNG', async () => {
+    // Both forms must agree: the save checks with the synchronous one, on a PNG it just encoded.
+    const equals = async (png: Buffer, map: LabelMap): Promise<boolean> => {
+      const sync = maskPngEquals(png, map)
+      expect(await maskPngEqualsAsync(png, map)).toBe(sync)
+      return sync
+    }
     const png8 = await sharp(Buffer.from(randomMap(37, 11, 12).data), {
       raw: { width: 37, height: 11, channels: 1 },
     })
@@ -456,23 +463,24 @@ describe('encodeMaskPng', () => {
     for (const png of pngs) {
       const decoded = decodeMaskPng(png)
       const map = { width: decoded.width, height: decoded.height, data: decoded.data.slice() }
-      expect(await maskPngEqualsAsync(png, map)).toBe(true)
+      expect(await equals(png, map)).toBe(true)
       // An unaligned view of the same labels.
       const backing = new Uint8Array(map.data.length + 1)
       backing.set(map.data, 1)
-      expect(await maskPngEqualsAsync(png, { ...map, data: backing.subarray(1) })).toBe(true)
+      expect(await equals(png, { ...map, data: backing.subarray(1) })).toBe(true)
       for (const at of [0, map.data.length >> 1, map.data.length - 1]) {
         const other = map.data.slice()
         other[at] = other[at] === 1 ? 0 : 1
-        expect(await maskPngEqualsAsync(png, { ...map, data: other })).toBe(false)
+        expect(await equals(png, { ...map, data: other })).toBe(false)
       }
-      expect(await maskPngEqualsAsync(png, { width: map.height, height: map.width, data: map.data })).toBe(
+      expect(await equals(png, { width: map.height, height: map.width, data: map.data })).toBe(
         map.width === map.height,
       )
     }
     const cut = pngs[0].subarray(0, pngs[0].length - 30)
     const code = await decodeMaskPngAsync(cut).catch((err: CodedError) => err.code)
     await expect(maskPngEqualsAsync(cut, blobMap(430, 285))).rejects.toMatchObject({ code })
+    expect(() => maskPngEquals(cut, blobMap(430, 285))).toThrow(expect.objectContaining({ code }))
   })
 
   it('encodes correctly one after another and at once, whatever size came before (the reused filter buffer)', async () => {
