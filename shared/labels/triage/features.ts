@@ -3,49 +3,17 @@
  * image on the same grid. Each is a plain number whose meaning is stated where it is computed;
  * score.ts turns them into sub-scores in [0, 1].
  */
-import { nearestSite } from '../assist/distance'
+import { indexDistance2, nearestSite } from '../assist/distance'
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../codes'
-import { components, type Component } from './components'
+import { components } from './components'
 import type { LabelGrid } from './grid'
 import { boxBlur3, colourStats, mahalanobis2, SKIN_D2 } from './colour'
 import { edgeOffset } from './edgeOffset'
+import { rectOf, type CellRect, type Region } from './maskMeasures'
 import type { TriageImage } from './types'
 
-/** A rectangle in grid cells. */
-export interface CellRect {
-  x: number
-  y: number
-  w: number
-  h: number
-}
-
-export interface MaskMeasures {
-  /** (lesion + uncertain / 2) share of the image. */
-  lesionShare: number
-  /** Uncertain pixels / (lesion + uncertain pixels); 0 without either. */
-  uncertainShare: number
-  /** Area of the lesion region's components other than the largest, over the region's area. */
-  otherComponentShare: number
-  /** Significant components apart from the largest (at least 2 % of it and 3 cells). */
-  otherComponents: number
-  /** Frame cells of the largest component / frame cells of the grid. */
-  mainBorderShare: number
-  /** Frame cells of the other components / frame cells of the grid. */
-  otherBorderShare: number
-  /** Share of the certain lesion an opening of radius 1.5 cells removes: strokes, spikes, specks. */
-  thinLesion: number
-  /** Area of the non-background components other than the largest, over the largest's area. */
-  otherPossibleShare: number
-  /** Of the other non-background components of 4+ cells, the largest empty share of its bounding box. */
-  thinOther: number
-  /** Enclosed non-lesion area (not reaching the frame) over the lesion region's area. */
-  holeShare: number
-  regions: {
-    otherComponent?: CellRect
-    border?: CellRect
-    hole?: CellRect
-  }
-}
+// The mask measures live in maskMeasures.ts (one implementation for this score and the scan's).
+export { lesionRegion, maskMeasures, type CellRect, type MaskMeasures, type Region } from './maskMeasures'
 
 export interface ImageMeasures {
   /**
@@ -108,176 +76,6 @@ export interface ImageMeasures {
   regions: { disagreement?: CellRect; offEdge?: CellRect }
 }
 
-const rectOf = (c: Component): CellRect => ({ x: c.x0, y: c.y0, w: c.x1 - c.x0 + 1, h: c.y1 - c.y0 + 1 })
-
-/** The lesion region: certain lesion plus the uncertain cells nearer to it than to certain background. */
-export interface Region {
-  inside: Uint8Array
-  area: number
-  components: { id: Int32Array; list: Component[] }
-}
-
-export function lesionRegion(grid: LabelGrid): Region {
-  const { width, height, label } = grid
-  const n = width * height
-  const lesion = new Uint8Array(n)
-  const background = new Uint8Array(n)
-  let nl = 0
-  let nb = 0
-  for (let i = 0; i < n; i++) {
-    if (label[i] === LABEL_LESION) {
-      lesion[i] = 1
-      nl++
-    } else if (label[i] === LABEL_BACKGROUND) {
-      background[i] = 1
-      nb++
-    }
-  }
-  const inside = new Uint8Array(n)
-  if (nl === 0) {
-    // Only uncertain and background: the uncertain cells are the candidate lesion.
-    for (let i = 0; i < n; i++) inside[i] = label[i] === LABEL_UNCERTAIN ? 1 : 0
-  } else if (nb === 0) {
-    for (let i = 0; i < n; i++) inside[i] = label[i] === LABEL_BACKGROUND ? 0 : 1
-  } else {
-    const nearL = nearestSite(width, height, lesion)
-    const nearB = nearestSite(width, height, background)
-    for (let i = 0; i < n; i++) {
-      if (label[i] === LABEL_LESION) inside[i] = 1
-      else if (label[i] === LABEL_UNCERTAIN)
-        inside[i] = dist2(width, i, nearL[i]) <= dist2(width, i, nearB[i]) ? 1 : 0
-    }
-  }
-  let area = 0
-  for (let i = 0; i < n; i++) area += inside[i]
-  return { inside, area, components: components(width, height, inside) }
-}
-
-function dist2(width: number, a: number, b: number): number {
-  const ay = (a / width) | 0
-  const by = (b / width) | 0
-  const dx = a - ay * width - (b - by * width)
-  const dy = ay - by
-  return dx * dx + dy * dy
-}
-
-export function maskMeasures(grid: LabelGrid, region: Region): MaskMeasures {
-  const { width, height, lesion, uncertain } = grid
-  const n = width * height
-  let sl = 0
-  let su = 0
-  for (let i = 0; i < n; i++) {
-    sl += lesion[i]
-    su += uncertain[i]
-  }
-  const frame = width > 1 && height > 1 ? 2 * (width + height) - 4 : n
-  const list = region.components.list
-  const main = list[0]
-  const minArea = main ? Math.max(3, 0.02 * main.area) : Infinity
-  let otherArea = 0
-  let otherComponents = 0
-  let otherBorder = 0
-  let otherRect: CellRect | undefined
-  for (let k = 1; k < list.length; k++) {
-    const c = list[k]
-    otherArea += c.area
-    otherBorder += c.borderCells
-    if (c.area >= minArea) {
-      otherComponents++
-      if (!otherRect) otherRect = rectOf(c)
-    }
-  }
-  // Border cells of the region, for where.
-  let border: CellRect | undefined
-  if (main && (main.borderCells > 0 || otherBorder > 0)) {
-    let x0 = width
-    let y0 = height
-    let x1 = -1
-    let y1 = -1
-    for (let i = 0; i < n; i++) {
-      if (!region.inside[i]) continue
-      const y = (i / width) | 0
-      const x = i - y * width
-      if (x !== 0 && y !== 0 && x !== width - 1 && y !== height - 1) continue
-      if (x < x0) x0 = x
-      if (x > x1) x1 = x
-      if (y < y0) y0 = y
-      if (y > y1) y1 = y
-    }
-    border = { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 }
-  }
-  // Holes: components of the complement that do not reach the frame.
-  const outside = new Uint8Array(n)
-  for (let i = 0; i < n; i++) outside[i] = region.inside[i] ? 0 : 1
-  const comp = components(width, height, outside)
-  let holeArea = 0
-  let hole: CellRect | undefined
-  for (const c of comp.list) {
-    if (c.borderCells > 0) continue
-    holeArea += c.area
-    if (!hole) hole = rectOf(c)
-  }
-  // Components of everything not background (lesion or uncertain): uncertain clutter counts too.
-  const certain = new Uint8Array(n)
-  for (let i = 0; i < n; i++) certain[i] = grid.label[i] === LABEL_LESION ? 1 : 0
-  const possible = new Uint8Array(n)
-  for (let i = 0; i < n; i++) possible[i] = grid.label[i] === LABEL_BACKGROUND ? 0 : 1
-  const pc = components(width, height, possible).list
-  let otherPossible = 0
-  let thinOther = 0
-  for (let k = 1; k < pc.length; k++) {
-    const c = pc[k]
-    otherPossible += c.area
-    const bw = c.x1 - c.x0 + 1
-    const bh = c.y1 - c.y0 + 1
-    // Thin: little area for its extent (a stroke, a ruler), counted when at least 4 cells.
-    if (c.area >= 4) thinOther = Math.max(thinOther, 1 - c.area / (bw * bh))
-  }
-  const area = Math.max(1, region.area)
-  return {
-    thinLesion: thinShare(width, height, certain, 1.5),
-    otherPossibleShare: pc.length > 0 ? otherPossible / pc[0].area : 0,
-    thinOther,
-    lesionShare: (sl + su / 2) / n,
-    uncertainShare: sl + su > 0 ? su / (sl + su) : 0,
-    otherComponentShare: otherArea / area,
-    otherComponents,
-    mainBorderShare: main ? main.borderCells / frame : 0,
-    otherBorderShare: otherBorder / frame,
-    holeShare: holeArea / area,
-    // Where: the first sizeable lesion component apart from the main one, else the largest stray
-    // component of lesion or uncertain (the clutter many-components also counts).
-    regions: { otherComponent: otherRect ?? (pc.length > 1 ? rectOf(pc[1]) : undefined), border, hole },
-  }
-}
-
-/** Share of `set` removed by a morphological opening with a disc of radius r (exact distances). */
-function thinShare(width: number, height: number, set: Uint8Array, r: number): number {
-  const n = width * height
-  let total = 0
-  const notSet = new Uint8Array(n)
-  for (let i = 0; i < n; i++) {
-    total += set[i]
-    notSet[i] = set[i] ? 0 : 1
-  }
-  if (total === 0 || total === n) return 0
-  const r2 = r * r
-  const nearOut = nearestSite(width, height, notSet)
-  const eroded = new Uint8Array(n)
-  let any = 0
-  for (let i = 0; i < n; i++) {
-    if (set[i] && dist2(width, i, nearOut[i]) > r2) {
-      eroded[i] = 1
-      any = 1
-    }
-  }
-  if (!any) return 1
-  const nearIn = nearestSite(width, height, eroded)
-  let kept = 0
-  for (let i = 0; i < n; i++) if (set[i] && dist2(width, i, nearIn[i]) <= r2) kept++
-  return 1 - kept / total
-}
-
 const SECTORS = 12
 
 /**
@@ -303,10 +101,10 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
   const across = new Int32Array(n)
   for (let i = 0; i < n; i++) {
     if (inside[i]) {
-      sd[i] = 0.5 - Math.sqrt(dist2(width, i, nearOut[i]))
+      sd[i] = 0.5 - Math.sqrt(indexDistance2(width, i, nearOut[i]))
       across[i] = nearOut[i]
     } else {
-      sd[i] = Math.sqrt(dist2(width, i, nearIn[i])) - 0.5
+      sd[i] = Math.sqrt(indexDistance2(width, i, nearIn[i])) - 0.5
       across[i] = nearIn[i]
     }
   }
@@ -420,7 +218,7 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
   const sums = new Float64Array((SECTORS + 1) * bins)
   const counts = new Float64Array((SECTORS + 1) * bins)
   const weight = new Float64Array(SECTORS)
-  const main = region.components.list[0]
+  const main = region.list[0]
   const cx = main.sx / main.area
   const cy = main.sy / main.area
   const sectorOf = new Int8Array(n).fill(-1)

@@ -75,3 +75,37 @@ export function upscale(map: LabelMap, f: number): LabelMap {
   }
   return { width, height, data }
 }
+
+/**
+ * Weak maps with what the mask-only measures look at: a lesion disc with its band, stray blobs of
+ * lesion and uncertain, a hole, lesion along the frame, thin strokes (deterministic from `seed`).
+ */
+export function clutteredMap(seed: number): LabelMap {
+  let s = seed * 2654435761
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / (1 << 24)
+  const blobs = Array.from({ length: Math.floor(rnd() * 6) }, () => ({
+    x: rnd() * 120,
+    y: rnd() * 90,
+    r: 1 + rnd() * 8,
+    v: rnd() < 0.6 ? 1 : rnd() < 0.5 ? 255 : 0,
+  }))
+  const stroke = rnd() < 0.5 ? Math.floor(rnd() * 90) : -1
+  const frameSide = rnd() < 0.4
+  const cx = 30 + rnd() * 60
+  const cy = 25 + rnd() * 40
+  const r = 4 + rnd() * 30
+  const hole = rnd() < 0.5 ? r / 3 : 0
+  return discMap({
+    cx,
+    cy,
+    r,
+    band: 1 + rnd() * 5,
+    extra: (x, y) => {
+      if (Math.hypot(x - cx, y - cy) < hole) return 0
+      for (const b of blobs) if (Math.hypot(x - b.x, y - b.y) < b.r) return b.v
+      if (y === stroke || y === stroke + 1) return 1
+      if (frameSide && x < 6 && y > 30) return 1
+      return null
+    },
+  })
+}
