@@ -68,6 +68,16 @@ function weightedMedian(values: readonly number[], weights: readonly number[]): 
   return values[idx[idx.length - 1]]
 }
 
+/**
+ * The sector (0 … sectors − 1, by angle around (cx, cy) from −π) of the boundary cell `j`
+ * (row-major on a grid `width` wide).
+ */
+export function boundarySector(j: number, width: number, cx: number, cy: number, sectors: number): number {
+  const jy = (j / width) | 0
+  const a = Math.atan2(jy - cy, j - jy * width - cx)
+  return Math.min(sectors - 1, Math.floor(((a + Math.PI) / (2 * Math.PI)) * sectors))
+}
+
 export function edgeOffset(inp: EdgeOffsetInput): EdgeOffset {
   const { width, height, inside, area, sd, across, f, edge, cx, cy, rEq, T } = inp
   const n = width * height
@@ -80,11 +90,7 @@ export function edgeOffset(inp: EdgeOffsetInput): EdgeOffset {
     if (inside[i] && f[i] > FILL_LEVEL) filled++
     const k = Math.floor(sd[i]) + T
     if (k < 0 || k >= bins) continue
-    const j = across[i]
-    const jy = (j / width) | 0
-    const jx = j - jy * width
-    const a = Math.atan2(jy - cy, jx - cx)
-    const s = Math.min(SECTORS - 1, Math.floor(((a + Math.PI) / (2 * Math.PI)) * SECTORS))
+    const s = boundarySector(across[i], width, cx, cy, SECTORS)
     sums[s * bins + k] += f[i]
     counts[s * bins + k]++
     if (edge[i]) weight[s]++

@@ -8,7 +8,7 @@ import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../codes'
 import { components } from './components'
 import type { LabelGrid } from './grid'
 import { boxBlur3, colourStats, mahalanobis2, SKIN_D2 } from './colour'
-import { edgeOffset } from './edgeOffset'
+import { boundarySector, edgeOffset } from './edgeOffset'
 import { rectOf, type CellRect, type Region } from './maskMeasures'
 import type { TriageImage } from './types'
 
@@ -225,11 +225,7 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
   for (let i = 0; i < n; i++) {
     const k = Math.floor(sd[i]) + T
     if (k < 0 || k >= bins) continue
-    const j = across[i]
-    const jy = (j / width) | 0
-    const jx = j - jy * width
-    const a = Math.atan2(jy - cy, jx - cx)
-    const s = Math.min(SECTORS - 1, Math.floor(((a + Math.PI) / (2 * Math.PI)) * SECTORS))
+    const s = boundarySector(across[i], width, cx, cy, SECTORS)
     sectorOf[i] = s
     sums[s * bins + k] += f[i]
     counts[s * bins + k]++

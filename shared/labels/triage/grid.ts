@@ -34,12 +34,7 @@ export interface LabelGrid {
 export function reduceToGrid(map: LabelMap, width: number, height: number): LabelGrid {
   const { width: mw, height: mh, data } = map
   checkGrid(mw, mh, width, height)
-  const n = width * height
-  const f = scratch.f64(2 * n + width + height)
-  const lesionCount = f.subarray(0, n)
-  const uncertainCount = f.subarray(n, 2 * n)
-  const perCell = f.subarray(2 * n, 2 * n + width)
-  const rowsPerCell = f.subarray(2 * n + width)
+  const { lesionCount, uncertainCount, rows: rowsPerCell, cols: perCell } = counts(width, height)
   const stride = Math.max(1, Math.floor(Math.min(mw / width, mh / height) / 4))
   // Sampled columns: from each cell's first column, every stride-th one inside the cell.
   const start = cellStarts(mw, width)
@@ -98,11 +93,7 @@ export function reduceRunsToGrid(runs: LabelRuns, width: number, height: number)
   const { width: mw, height: mh, rowStart, x0, x1, value } = runs
   checkGrid(mw, mh, width, height)
   const n = width * height
-  const f = scratch.f64(2 * n + height + width)
-  const lesionCount = f.subarray(0, n)
-  const uncertainCount = f.subarray(n, 2 * n)
-  const rowsIn = f.subarray(2 * n, 2 * n + height)
-  const colsIn = f.subarray(2 * n + height)
+  const { lesionCount, uncertainCount, rows: rowsIn, cols: colsIn } = counts(width, height)
   // Whole cells covered, as +1 at the first and −1 past the last (one spare column per row); then
   // the column → cell table and the cells' column spans.
   const m = n + height
@@ -124,25 +115,18 @@ export function reduceRunsToGrid(runs: LabelRuns, width: number, height: number)
       const b = x1[r]
       const c0 = cellOfX[a]
       const c1 = cellOfX[b - 1]
-      if (value[r] === LABEL_LESION) {
-        if (c0 === c1) {
-          lesionCount[row + c0] += b - a
-          continue
-        }
-        lesionCount[row + c0] += start[c0 + 1] - a
-        lesionCount[row + c1] += b - start[c1]
-        lesionFull[diffRow + c0 + 1]++
-        lesionFull[diffRow + c1]--
-      } else {
-        if (c0 === c1) {
-          uncertainCount[row + c0] += b - a
-          continue
-        }
-        uncertainCount[row + c0] += start[c0 + 1] - a
-        uncertainCount[row + c1] += b - start[c1]
-        uncertainFull[diffRow + c0 + 1]++
-        uncertainFull[diffRow + c1]--
+      // The runs are of lesion or uncertain (analysis.ts keeps no background run).
+      const lesion = value[r] === LABEL_LESION
+      const count = lesion ? lesionCount : uncertainCount
+      if (c0 === c1) {
+        count[row + c0] += b - a
+        continue
       }
+      count[row + c0] += start[c0 + 1] - a
+      count[row + c1] += b - start[c1]
+      const full = lesion ? lesionFull : uncertainFull
+      full[diffRow + c0 + 1]++
+      full[diffRow + c1]--
     }
     y = yEnd
   }
@@ -159,6 +143,18 @@ export function reduceRunsToGrid(runs: LabelRuns, width: number, height: number)
   }
   for (let cx = 0; cx < width; cx++) colsIn[cx] = start[cx + 1] - start[cx]
   return finishGrid(mw, mh, width, height, lesionCount, uncertainCount, rowsIn, colsIn)
+}
+
+/** Zeroed (pooled) pixel counts per cell of each label, and the pixels counted per grid row and column. */
+function counts(width: number, height: number) {
+  const n = width * height
+  const f = scratch.f64(2 * n + height + width)
+  return {
+    lesionCount: f.subarray(0, n),
+    uncertainCount: f.subarray(n, 2 * n),
+    rows: f.subarray(2 * n, 2 * n + height),
+    cols: f.subarray(2 * n + height),
+  }
 }
 
 function checkGrid(mw: number, mh: number, width: number, height: number): void {

@@ -65,6 +65,14 @@ function thinByDefinition(grid: LabelGrid): number {
   return 1 - kept / total
 }
 
+/** Cluttered maps 1 to 80, each reduced to grids of the given sizes. */
+function* clutteredGrids(...sizes: [number, number][]) {
+  for (let seed = 1; seed <= 80; seed++) {
+    const map = clutteredMap(seed)
+    for (const [w, h] of sizes) yield { seed, w, h, grid: reduceToGrid(map, w, h) }
+  }
+}
+
 /** The bounding box of the region's cells on the grid's frame, by its definition. */
 function frameBoxByDefinition(grid: LabelGrid, inside: Uint8Array) {
   const { width, height } = grid
@@ -86,21 +94,15 @@ function frameBoxByDefinition(grid: LabelGrid, inside: Uint8Array) {
 describe('lesionRegion', () => {
   it('is the region by its definition on cluttered maps (80 maps, 2 grids), with its components', () => {
     let split = 0
-    for (let seed = 1; seed <= 80; seed++) {
-      for (const [w, h] of [
-        [32, 24],
-        [40, 30],
-      ]) {
-        const grid = reduceToGrid(clutteredMap(seed), w, h)
-        const region = lesionRegion(grid)
-        const want = regionByDefinition(grid)
-        // Typed arrays compared as bytes (toEqual walks them element by element, slowly).
-        expect(Buffer.from(region.inside).equals(Buffer.from(want)), `seed ${seed}, ${w}×${h}`).toBe(true)
-        expect(region.area).toBe(want.reduce((a, b) => a + b, 0))
-        expect(region.list).toEqual(componentList(w, h, want))
-        // Some uncertain cells fall outside: the nearer side is really decided.
-        if (grid.label.some((v, i) => v === 255 && !want[i])) split++
-      }
+    for (const { seed, w, h, grid } of clutteredGrids([32, 24], [40, 30])) {
+      const region = lesionRegion(grid)
+      const want = regionByDefinition(grid)
+      // Typed arrays compared as bytes (toEqual walks them element by element, slowly).
+      expect(Buffer.from(region.inside).equals(Buffer.from(want)), `seed ${seed}, ${w}×${h}`).toBe(true)
+      expect(region.area).toBe(want.reduce((a, b) => a + b, 0))
+      expect(region.list).toEqual(componentList(w, h, want))
+      // Some uncertain cells fall outside: the nearer side is really decided.
+      if (grid.label.some((v, i) => v === 255 && !want[i])) split++
     }
     expect(split).toBeGreaterThan(40)
   })
@@ -201,19 +203,13 @@ describe('maskMeasures', () => {
   it('gives the opening’s share and the frame box by their definitions on cluttered maps (80 maps, 2 grids)', () => {
     let thin = 0
     let border = 0
-    for (let seed = 1; seed <= 80; seed++) {
-      for (const [w, h] of [
-        [32, 24],
-        [120, 90],
-      ]) {
-        const grid = reduceToGrid(clutteredMap(seed), w, h)
-        const region = lesionRegion(grid)
-        const m = maskMeasures(grid, region)
-        expect(m.thinLesion, `seed ${seed}, ${w}×${h}`).toBe(thinByDefinition(grid))
-        expect(m.regions.border).toEqual(frameBoxByDefinition(grid, region.inside))
-        if (m.thinLesion > 0 && m.thinLesion < 1) thin++
-        if (m.regions.border) border++
-      }
+    for (const { seed, w, h, grid } of clutteredGrids([32, 24], [120, 90])) {
+      const region = lesionRegion(grid)
+      const m = maskMeasures(grid, region)
+      expect(m.thinLesion, `seed ${seed}, ${w}×${h}`).toBe(thinByDefinition(grid))
+      expect(m.regions.border).toEqual(frameBoxByDefinition(grid, region.inside))
+      if (m.thinLesion > 0 && m.thinLesion < 1) thin++
+      if (m.regions.border) border++
     }
     expect(thin).toBeGreaterThan(40)
     expect(border).toBeGreaterThan(20)
