@@ -30,23 +30,22 @@ function handZip(records: { name: Buffer; utf8: boolean; data: Buffer }[]): { zi
   for (const r of records) {
     const crc = crc32(r.data) >>> 0
     const flags = r.utf8 ? 0x0800 : 0
+    // The fields both headers share, from "version needed" on: at 4 in the local one, 6 in the central.
+    const shared = (h: Buffer, at: number) => {
+      h.writeUInt16LE(10, at)
+      h.writeUInt16LE(flags, at + 2)
+      h.writeUInt32LE(crc, at + 10)
+      h.writeUInt32LE(r.data.length, at + 14)
+      h.writeUInt32LE(r.data.length, at + 18)
+      h.writeUInt16LE(r.name.length, at + 22)
+    }
     const lh = Buffer.alloc(30)
     lh.writeUInt32LE(0x04034b50, 0)
-    lh.writeUInt16LE(10, 4)
-    lh.writeUInt16LE(flags, 6)
-    lh.writeUInt32LE(crc, 14)
-    lh.writeUInt32LE(r.data.length, 18)
-    lh.writeUInt32LE(r.data.length, 22)
-    lh.writeUInt16LE(r.name.length, 26)
+    shared(lh, 4)
     const ch = Buffer.alloc(46)
     ch.writeUInt32LE(0x02014b50, 0)
     ch.writeUInt16LE(20, 4)
-    ch.writeUInt16LE(10, 6)
-    ch.writeUInt16LE(flags, 8)
-    ch.writeUInt32LE(crc, 16)
-    ch.writeUInt32LE(r.data.length, 20)
-    ch.writeUInt32LE(r.data.length, 24)
-    ch.writeUInt16LE(r.name.length, 28)
+    shared(ch, 6)
     ch.writeUInt32LE(offset, 42)
     locals.push(lh, r.name, r.data)
     centrals.push(ch, r.name)
