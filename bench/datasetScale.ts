@@ -28,7 +28,7 @@ import sharp from 'sharp'
 import { Dataset } from '../electron/services/dataset'
 import { encodeGreyMaskPng, synthesizePair } from '../electron/services/demo/demoDataset'
 import { decodeMaskPng } from '../electron/services/mask/maskPng'
-import { scanMasks } from '../electron/services/scan/maskScan'
+import { scanMasks, type ScanOptions } from '../electron/services/scan/maskScan'
 import { runScorePass, type TriageItem } from '../electron/services/triage/scorePass'
 import { ZipWriter, prepareEntry, type PreparedEntry } from '../electron/services/zip/zipWriter'
 import { ZipReader } from '../electron/services/zip/zipReader'
@@ -394,24 +394,8 @@ export async function benchDatasetScale(
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
     const plain = plainDecodeRate(g.maskPngs, pairs)
     const workers = cores
-    /** Wall time and CPU time (all threads of the process) of one scan. */
-    const scanOnce = async (indices: number[] | undefined, transport: 'read' | 'transfer') => {
-      let problems = 0
-      const cpu = process.cpuUsage()
-      const t = performance.now()
-      await scanMasks(ds, {
-        indices,
-        workers,
-        transport,
-        onResult: (r) => {
-          if (r.code !== null) problems++
-        },
-      })
-      const ms = performance.now() - t
-      const used = process.cpuUsage(cpu)
-      if (problems > 0) throw new Error(`bench: the scan found ${problems} problems in generated data`)
-      return { ms, cpuUs: (used.user + used.system) / (indices?.length ?? pairs) }
-    }
+    const scanOnce = (indices: number[] | undefined, transport: 'read' | 'transfer') =>
+      scanCost(ds, { indices, workers, transport }, indices?.length ?? pairs)
     const subset = Array.from({ length: Math.min(pairs, 4000) }, (_, i) => i)
     // Interleaved, twice each: the machine's load changes over time.
     const runs: Record<'read' | 'transfer', number[]> = { read: [], transfer: [] }
@@ -466,24 +450,21 @@ export async function benchDatasetScale(
   return metrics
 }
 
-/** CPU time of the whole process (all threads) per mask of one scan of `indices`, and its wall time. */
+/**
+ * CPU time of the whole process (all threads) per mask of one scan of `total` masks, its wall time,
+ * and the masks it scored for triage.
+ */
 async function scanCost(
   ds: Dataset,
-  indices: number[] | undefined,
+  opts: Omit<ScanOptions, 'onResult'>,
   total: number,
-  workers: number,
-  triage: boolean,
 ): Promise<{ cpuUs: number; ms: number; scored: number }> {
   let problems = 0
   let scored = 0
   const cpu = process.cpuUsage()
   const t = performance.now()
-  // As the workspace's statistics scan runs it (statsScan.ts defaultScanner): masks only.
   await scanMasks(ds, {
-    indices,
-    workers,
-    checkImages: false,
-    triage,
+    ...opts,
     onResult: (r) => {
       if (r.code !== null) problems++
       if (r.triage) scored++
@@ -514,9 +495,11 @@ async function benchTriage(
   // amortizes as the app's scan does.
   const alone: Awaited<ReturnType<typeof scanCost>>[] = []
   const withScore: Awaited<ReturnType<typeof scanCost>>[] = []
+  // As the workspace's statistics scan runs it (statsScan.ts defaultScanner): masks only.
+  const statsScan = (triage: boolean) => scanCost(ds, { workers, checkImages: false, triage }, pairs)
   for (let k = 0; k < 2; k++) {
-    alone.push(await scanCost(ds, undefined, pairs, workers, false))
-    const r = await scanCost(ds, undefined, pairs, workers, true)
+    alone.push(await statsScan(false))
+    const r = await statsScan(true)
     if (r.scored !== pairs) throw new Error(`bench: ${pairs - r.scored} masks got no score`)
     withScore.push(r)
   }
