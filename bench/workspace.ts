@@ -12,7 +12,7 @@
  *
  * WSM_BENCH_SCAN_N sets the number of masks of the scan benchmark (default 2000: with fewer, the
  * workers' start and warm-up dominate), WSM_BENCH_LIST_N the number of pairs of the listing
- * benchmark (default 43,885).
+ * benchmark (default 43,885); WSM_BENCH_SAVE_ONLY=1 stops the group after the save metrics.
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -190,6 +190,7 @@ export async function benchWorkspace(work: string): Promise<Metric[]> {
   } finally {
     await ws.close()
   }
+  if (process.env.WSM_BENCH_SAVE_ONLY === '1') return metrics
 
   // ---- statistics scan ------------------------------------------------------------------------------
   const n = Math.max(16, Number(process.env.WSM_BENCH_SCAN_N ?? 2000) || 2000)
