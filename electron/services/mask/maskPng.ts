@@ -412,12 +412,7 @@ export function maskPngEquals(bytes: Uint8Array, map: LabelMap, file?: string): 
   return inflatedEquals(png, inflateImageData(png.idat, png.expected, file), map, file)
 }
 
-/** maskPngEquals with the inflate on libuv's thread pool; the same result and errors. */
-export async function maskPngEqualsAsync(bytes: Uint8Array, map: LabelMap, file?: string): Promise<boolean> {
-  const png = parseMaskPng(bytes, file)
-  return inflatedEquals(png, await inflateImageDataAsync(png.idat, png.expected, file), map, file)
-}
-
+/** Compares inflated image data with `map` (see maskPngEquals). */
 function inflatedEquals(png: ParsedMaskPng, raw: Buffer, map: LabelMap, file: string | undefined): boolean {
   const { width, height, data } = map
   if (png.width !== width || png.height !== height || data.length !== width * height) return false
