@@ -20,7 +20,7 @@ import { atomicWriteFile, fsError, type AtomicFs, type AtomicWriteResult } from 
 import { sha256Hex } from '../fs/hash'
 import { decodeMaskPngAsync, encodeMaskPngAsync, maskPngEquals, type MaskPngFormat } from '../mask/maskPng'
 import { readMaskPngFormat } from '../mask/pngFormat'
-import { countTransitions, maskStatsWithRuns, transitionsBetweenRuns } from '../mask/maskStats'
+import { countTransitions, saveStatsWithRuns } from '../mask/maskStats'
 import type { LabelRuns } from '../../../shared/labels/analysis'
 import { iso, statsParams, type PendingPayload } from './rows'
 import { sqliteError } from './sqlite'
@@ -103,12 +103,15 @@ export class MaskSaver {
     let transitions: Transition[]
     try {
       await turn()
-      ;({ stats, runs } = maskStatsWithRuns(map, target))
-      await turn()
-      transitions =
-        'runs' in previous
-          ? transitionsBetweenRuns(previous.runs, runs)
-          : countTransitions(previous.map.data, map.data)
+      // One pass (saveStatsWithRuns): values checked, labels counted, runs and components found
+      // and, given the previous mask's runs, the transitions merged in as the runs are found.
+      if ('runs' in previous) {
+        ;({ stats, runs, transitions } = saveStatsWithRuns(map, target, previous.runs))
+      } else {
+        ;({ stats, runs } = saveStatsWithRuns(map, target))
+        await turn()
+        transitions = countTransitions(previous.map.data, map.data)
+      }
     } catch (err) {
       await encoding.catch(() => undefined)
       throw err
