@@ -208,6 +208,8 @@ async function writeTemp(
   let created = false
   /** An error of `whileFlushing`, passed on unchanged. */
   let callerError: { err: unknown } | undefined
+  /** The first error of the write, kept over a later close error. */
+  let failed: { err: unknown } | undefined
   try {
     try {
       fd = await ops.open(
@@ -236,10 +238,17 @@ async function writeTemp(
       if (callerError) throw callerError.err
       if (options.readBack) await readBack(ops, fd, data, target)
       return await ops.mtime(fd)
+    } catch (err) {
+      failed = { err }
+      throw err
     } finally {
       const open = fd
       fd = undefined
-      if (open !== undefined) await ops.close(open)
+      if (open !== undefined) {
+        // A close that fails after an earlier error must not replace it: the first error says why.
+        if (failed) await ops.close(open).catch(() => undefined)
+        else await ops.close(open)
+      }
     }
   } catch (err) {
     if (created) await ops.unlink(temp).catch(() => undefined)

@@ -68,6 +68,9 @@ export async function mtimeNsOf(p: string): Promise<{ size: number; mtimeNs: str
 
 // ---- zip -----------------------------------------------------------------------------------------
 
+/** The least payload bytes of one zip record: its 5 Float64 columns (its name may be empty). */
+const ZIP_RECORD_MIN_BYTES = 5 * 8
+
 export async function loadZipTable(
   cacheDir: string,
   zipPath: string,
@@ -89,6 +92,9 @@ export async function loadZipTable(
     return undefined
   }
   const count = h.count as number
+  // A record takes at least its 5 numeric columns (40 bytes): a count the payload cannot hold (or a
+  // negative one) is a bad cache, ignored before any allocation sized by it.
+  if (count < 0 || count > parsed.payload.length / ZIP_RECORD_MIN_BYTES) return undefined
   const namesBytes = h.namesBytes
   if (!Number.isSafeInteger(namesBytes) || (namesBytes as number) > parsed.payload.length) return undefined
   const nameBytes = parsed.payload.subarray(0, namesBytes as number)

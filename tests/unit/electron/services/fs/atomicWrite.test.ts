@@ -106,6 +106,26 @@ describe('atomicWriteFile', () => {
     expect(await fsp.readFile(target, 'utf8')).toBe('old')
   })
 
+  it('keeps the first error when the close after it fails too; a close failing alone still fails the write', async () => {
+    const target = path.join(dir, 'close.bin')
+    await atomicWriteFile(target, Buffer.from('old'))
+    const closeFails = (base: AtomicFs): AtomicFs => ({
+      ...base,
+      close: async (fd) => {
+        await nodeAtomicFs.close(fd)
+        throw Object.assign(new Error('EIO: simulated close'), { code: 'EIO' })
+      },
+    })
+    const first = await caught(
+      atomicWriteFile(target, Buffer.from('new'), { fs: closeFails(failing('write', 'ENOSPC')) }),
+    )
+    expect(first.code).toBe('disk-full')
+    const alone = await caught(atomicWriteFile(target, Buffer.from('new'), { fs: closeFails(nodeAtomicFs) }))
+    expect(alone.code).toBe('io-error')
+    expect(await fsp.readFile(target, 'utf8')).toBe('old')
+    expect((await fsp.readdir(dir)).filter(isTempName)).toEqual([])
+  })
+
   it('maps read-only and permission errors to read-only, others to io-error', async () => {
     const target = path.join(dir, 'ro.bin')
     expect(

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { mkdtemp, readdir, rm, unlink, utimes, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, unlink, utimes, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -87,6 +87,47 @@ describe('zip index cache', () => {
     }
     // Atomic writes leave no temporary files behind.
     expect((await readdir(cache)).filter((f) => f.endsWith('.tmp'))).toEqual([])
+  })
+})
+
+describe('zip index cache with a crafted header', () => {
+  /** Rewrites the cache file's JSON header, keeping its payload. */
+  async function rewriteHeader(file: string, change: (h: Record<string, unknown>) => void): Promise<void> {
+    const buf = await readFile(file)
+    const len = buf.readUInt32LE(8)
+    const align8 = (n: number) => (n + 7) & ~7
+    const header = JSON.parse(buf.toString('utf8', 12, 12 + len)) as Record<string, unknown>
+    change(header)
+    const json = Buffer.from(JSON.stringify(header), 'utf8')
+    const payload = buf.subarray(align8(12 + len))
+    const out = Buffer.alloc(align8(12 + json.length) + payload.length)
+    buf.copy(out, 0, 0, 8)
+    out.writeUInt32LE(json.length, 8)
+    json.copy(out, 12)
+    payload.copy(out, align8(12 + json.length))
+    await writeFile(file, out)
+  }
+
+  it('ignores a negative or huge entry count (no RangeError) and rereads the zip', async () => {
+    const cache = path.join(dir, 'crafted-cache')
+    const mask = greyPng(wsmMap(8, 4))
+    const zip = await writeZip(path.join(dir, 'crafted.zip'), [
+      [`m/${id(1)}.png`, mask],
+      [`m/${id(2)}.png`, mask],
+    ])
+    const first = await names(zip, cache)
+    expect(first.fromCache).toBe(false)
+    const file = cacheFileFor(cache, 'zip', zip)
+    for (const count of [-1, 2 ** 40, Number.MAX_SAFE_INTEGER]) {
+      await rewriteHeader(file, (h) => {
+        expect(h.count).toBeTypeOf('number')
+        h.count = count
+      })
+      const again = await names(zip, cache)
+      expect(again).toEqual(first)
+      // The reread wrote a good cache again.
+      expect((await names(zip, cache)).fromCache).toBe(true)
+    }
   })
 })
 
