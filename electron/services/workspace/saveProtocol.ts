@@ -32,9 +32,12 @@ const SQL = {
   allPending: `SELECT pair_id, sha256, payload FROM pending_saves`,
   dropPending: `DELETE FROM pending_saves WHERE pair_id = ?`,
   newRow: `INSERT INTO pairs (id) VALUES (?)`,
+  // The old mask's triage score goes with it: the pair reads "not scored yet" (and counts as
+  // unscored for the next pass) until the rescore of the new mask commits (triageScores.ts).
   corrected: `UPDATE pairs SET status = 'corrected', note = ?, curator = ?, updated_at = ?, mask_sha256 = ?, mask_size = ?,
                 mask_mtime = ?, width = ?, height = ?, background = ?, lesion = ?, uncertain = ?, lesion_components = ?,
-                uncertain_components = ?, uncertain_fraction = ?, scan_error = NULL
+                uncertain_components = ?, uncertain_fraction = ?, scan_error = NULL,
+                triage_score = NULL, triage_reasons = NULL, triage_key = NULL, triage_image = NULL
               WHERE id = ?`,
 } as const
 

@@ -18,13 +18,22 @@ import type { StatsScanOptions, StatsScanProgress, StatsScanResult } from './typ
 const SCAN_BATCH = 512
 const SCAN_FLUSH_MS = 1000
 
+/** The row holds an image score keyed by the mask whose key prefix ('s:<scan_fp>|') is bound here. */
+const KEEPS_IMAGE_SCORE = `(triage_image = 1 AND instr(triage_key, ?) = 1)`
+
 const SQL = {
   rows: `SELECT id, idx, scan_fp, mask_sha256, scan_error, uncertain_fraction FROM pairs WHERE idx IS NOT NULL`,
   // The mask-only triage score comes with the statistics, keyless: the image pass (triageScores.ts)
-  // sees no key for this mask and refines it.
+  // sees no key for this mask and refines it; a mask without a score gets no image flag either. An
+  // image score keyed by this same mask ('s:<scan_fp>|…', the first parameter of each CASE) is
+  // kept: the pass checks the rest of its key (image, model) and rescores only if those changed.
+  // Parameters: see setStatsParams.
   setStats: `UPDATE pairs SET width = ?, height = ?, background = ?, lesion = ?, uncertain = ?, lesion_components = ?,
                uncertain_components = ?, uncertain_fraction = ?, scan_fp = ?, scan_error = ?,
-               triage_score = ?, triage_reasons = ?, triage_key = NULL, triage_image = 0
+               triage_score = CASE WHEN ${KEEPS_IMAGE_SCORE} THEN triage_score ELSE ? END,
+               triage_reasons = CASE WHEN ${KEEPS_IMAGE_SCORE} THEN triage_reasons ELSE ? END,
+               triage_key = CASE WHEN ${KEEPS_IMAGE_SCORE} THEN triage_key END,
+               triage_image = CASE WHEN ${KEEPS_IMAGE_SCORE} THEN triage_image WHEN ? IS NULL THEN NULL ELSE 0 END
              WHERE id = ? AND mask_sha256 IS NULL`,
   setUnreadable: `UPDATE pairs SET width = NULL, height = NULL, background = NULL, lesion = NULL, uncertain = NULL,
                     lesion_components = NULL, uncertain_components = NULL, uncertain_fraction = NULL, scan_fp = ?, scan_error = ?,
@@ -134,7 +143,7 @@ export async function runStatsScan(
         const problem = r.problem?.code ?? null
         if (r.stats) {
           const t = r.triage
-          setStats.run(...statsParams(r.stats), fp, problem, t ? t.score : null, t ? t.reasons : null, id)
+          setStats.run(...setStatsParams(r.stats, fp, problem, t, id))
         } else setUnreadable.run(fp, problem ?? 'internal', id)
       }
     })
@@ -169,4 +178,18 @@ export async function runStatsScan(
   if (flushError !== undefined) throw flushError
   flush()
   return { ...state, aborted: state.done < state.toScan }
+}
+
+/** The parameters of SQL.setStats, in the order of its placeholders. */
+function setStatsParams(
+  stats: MaskStats,
+  fp: string | null,
+  problem: string | null,
+  triage: ScanTriage | undefined,
+  id: string,
+): unknown[] {
+  const prefix = fp === null ? null : `s:${fp}|`
+  const score = triage ? triage.score : null
+  const reasons = triage ? triage.reasons : null
+  return [...statsParams(stats), fp, problem, prefix, score, prefix, reasons, prefix, prefix, score, id]
 }

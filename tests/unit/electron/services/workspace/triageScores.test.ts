@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TRIAGE_REASON_CODES } from '../../../../../shared/labels/triage/types'
+import { defaultScanner } from '../../../../../electron/services/workspace/statsScan'
 import { TriageRoom } from '../../../../../electron/services/workspace/triageScores'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { makeSources, resolveUncertain, type Sources } from './fixtures'
@@ -135,8 +136,17 @@ describe('Workspace triage pass', () => {
     const current = await ws.readCurrentMask(id)
     // The uncertain band resolved to lesion: a different mask, so a different score.
     const saved = await ws.saveMask(id, resolveUncertain(current.map, 1, Number.MAX_SAFE_INTEGER))
+    // Until the rescore commits, the old mask's score is gone: the pair is not scored yet.
+    expect(ws.triage(id)).toBeNull()
+    expect(
+      ws.store.db
+        .prepare('SELECT triage_score, triage_reasons, triage_key, triage_image FROM pairs WHERE id = ?')
+        .get(id),
+    ).toEqual({ triage_score: null, triage_reasons: null, triage_key: null, triage_image: null })
+    expect(ws.triageAll().map((p) => p.id)).not.toContain(id)
     await ws.triageSettled()
     expect(keyOf(id)!.startsWith(`c:${saved.sha256}|f:`)).toBe(true)
+    expect(ws.triage(id)!.withImage).toBe(true)
     const after = ws.triage(id)!
     expect(after.score).not.toBe(before.score)
     expect(await ws.startTriagePass({ workers: 0 })).toMatchObject({ done: 0, toScore: 0 })
@@ -174,6 +184,58 @@ describe('Workspace triage pass', () => {
       expect(keyOf(id)!.startsWith(`c:${last.sha256}|f:`)).toBe(true)
     } finally {
       spy.mockRestore()
+    }
+  })
+
+  it('a rescan of the same source mask keeps its image score (keyed by that mask); a changed key is replaced', async () => {
+    await ws.startTriagePass({ workers: 0 })
+    const [id, other] = sources.ids
+    const key = keyOf(id)!
+    const scoreOf = (pair: string) => ws.triage(pair)!
+    const before = scoreOf(id)
+    expect(before.withImage).toBe(true)
+    // Forget both pairs' statistics (same files, same fingerprints): the scan analyses them again.
+    // The other pair's stored key is made to name another mask: its image score must go.
+    ws.store.db.prepare('UPDATE pairs SET uncertain_fraction = NULL WHERE id IN (?, ?)').run(id, other)
+    ws.store.db.prepare(`UPDATE pairs SET triage_key = 's:elsewhere|' || triage_key WHERE id = ?`).run(other)
+    const scan = await ws.startStatsScan({ workers: 0 })
+    expect(scan.done).toBe(2)
+    expect(keyOf(id)).toBe(key)
+    expect(scoreOf(id)).toEqual(before)
+    expect(keyOf(other)).toBeNull()
+    expect(scoreOf(other).withImage).toBe(false)
+    expect(ws.store.db.prepare('SELECT triage_image FROM pairs WHERE id = ?').pluck().get(other)).toBe(0)
+  })
+
+  it('a mask analysed without a score gets no image flag next to its missing score', async () => {
+    const dir = path.join(root, 'ws-noscore')
+    await (
+      await Workspace.create(dir, { masks: sources.masks, images: [sources.images], curator: 'ana' })
+    ).close()
+    const noScore = await Workspace.open(dir, {
+      scanner: (dataset, request) =>
+        defaultScanner(dataset, {
+          ...request,
+          onResult: (r) => request.onResult({ ...r, triage: undefined }),
+        }),
+    })
+    try {
+      await noScore.startStatsScan({ workers: 0 })
+      const rows = noScore.store.db
+        .prepare('SELECT uncertain_fraction, triage_score, triage_image FROM pairs WHERE idx IS NOT NULL')
+        .all() as {
+        uncertain_fraction: number | null
+        triage_score: number | null
+        triage_image: number | null
+      }[]
+      expect(rows).toHaveLength(5)
+      for (const r of rows) {
+        expect(r.uncertain_fraction).not.toBeNull()
+        expect(r.triage_score).toBeNull()
+        expect(r.triage_image).toBeNull()
+      }
+    } finally {
+      await noScore.close()
     }
   })
 
