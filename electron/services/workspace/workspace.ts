@@ -402,7 +402,8 @@ export class Workspace implements WorkspaceContext {
 
   /**
    * Off the save's critical path: the saved mask is rescored after the commit; a failure there
-   * leaves the old score (the next pass retries it) and never fails the save. Rescores run one at a
+   * leaves the pair unscored (the save cleared the old score; the next pass retries it) and never
+   * fails the save. Rescores run one at a
    * time (each decodes the mask and the image on a worker: several at once would compete with the
    * curator's next pair on two cores), and a pair already waiting is not queued twice — its
    * rescore reads the newest mask when it starts.
