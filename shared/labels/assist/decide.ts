@@ -32,6 +32,8 @@ export interface GridDecision {
   band: Uint8Array
   zImage: Float32Array
   contrast: Float32Array
+  /** Band coordinate t of the uncertain cells (0 on the background side, 1 on the lesion side). */
+  t: Float32Array
   /** Uncertain cells of stray blobs on the skin taken as lesion by their colour (params.strayTheta). */
   strayLesion: Uint8Array
   /** Per cell, the nearest certain lesion / background cell (null when a side has none). */
@@ -200,6 +202,7 @@ export function decideGrid(
     band: bandFlag,
     zImage,
     contrast,
+    t: new Float32Array(n),
     strayLesion: new Uint8Array(n),
     nl: null,
     nb: null,
@@ -325,7 +328,7 @@ export function decideGrid(
   }
 
   const contact = componentContacts(lab, cw, ch)
-  const t = new Float32Array(n)
+  const { t } = result
   const band = new Float32Array(n)
   const uu = new Float32Array(n)
   const sideL = new Float32Array(3 * n)

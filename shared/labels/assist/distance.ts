@@ -14,19 +14,23 @@
 export function nearestSite(width: number, height: number, site: Uint8Array): Int32Array {
   const n = width * height
   if (site.length !== n) throw new RangeError(`site mask has ${site.length} entries, expected ${n}`)
-  // Pass 1: per column, the row of the nearest site (-1 when the column has none).
+  // Pass 1: per column, the row of the nearest site (-1 when the column has none), swept row by row
+  // over all columns at once (a column-by-column walk strides the whole image: cache misses).
   const colRow = new Int32Array(n)
-  for (let x = 0; x < width; x++) {
-    let last = -1
-    for (let y = 0, i = x; y < height; y++, i += width) {
-      if (site[i] !== 0) last = y
-      colRow[i] = last
+  const last = new Int32Array(width).fill(-1)
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, i++) {
+      if (site[i] !== 0) last[x] = y
+      colRow[i] = last[x]
     }
-    let below = -1
-    for (let y = height - 1, i = x + (height - 1) * width; y >= 0; y--, i -= width) {
-      if (site[i] !== 0) below = y
+  }
+  const below = last.fill(-1)
+  for (let y = height - 1; y >= 0; y--) {
+    for (let x = 0, i = y * width; x < width; x++, i++) {
+      if (site[i] !== 0) below[x] = y
+      const b = below[x]
       const above = colRow[i]
-      if (below >= 0 && (above < 0 || below - y < y - above)) colRow[i] = below
+      if (b >= 0 && (above < 0 || b - y < y - above)) colRow[i] = b
     }
   }
   // Pass 2: per row, the lower envelope of f(q) + (x − q)² over the columns q that have a site.

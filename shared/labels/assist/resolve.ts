@@ -10,7 +10,9 @@
  *    weights fitted on real dermoscopy (params.ts, by bench/assist/fit.ts on folds by image).
  * 3. Per pixel (resolutionTerms): the geometry from exact full-resolution distances (up to 13 Mpx
  *    of region), its sign the nearest certain label's with distance.ts's tie rule, and the cell's
- *    image term; beyond that region size, the cells' f interpolated bilinearly.
+ *    image term; beyond that region size (two transforms would cost too much memory), the nearest
+ *    label from one full-resolution transform and the cells' geometry and image terms interpolated
+ *    bilinearly, still apart — so imageWeight 0 gives the nearest label exactly at any size.
  * 4. Combination (combinedLabel): z = imageWeight·z_image + z_geometry; the label is the sign of z
  *    — the nearest label where z = 0 or where the confidence |f| = |tanh(z/2)| is below
  *    params.abstainBelow (the safety net; imageWeight 0 gives the nearest label exactly). The
@@ -21,6 +23,7 @@
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../codes'
 import type { LabelMap } from '../codes'
 import { decideGrid, geometricMagnitude } from './decide'
+import type { GridDecision } from './decide'
 import { indexDistance2, nearestSite } from './distance'
 import { buildGrid, uncertainBox } from './grid'
 import type { WorkGrid } from './grid'
@@ -71,6 +74,59 @@ function regionHasLesion(map: LabelMap, grid: WorkGrid): boolean {
     if (row.includes(LABEL_LESION)) return true
   }
   return false
+}
+
+/**
+ * The nearest certain pixel of every pixel of the grid's region from one exact full-resolution
+ * transform (-1 everywhere when the region has none), with the region's sites coded 2 = lesion,
+ * 1 = background, 0 = uncertain: `site[near[r]] === 2` is exactly resolveNearestLabel's answer,
+ * ties included (the same transform over the same candidates — every candidate lies inside the
+ * region, see nearestIsLesion). One transform instead of fullResSites' two, for regions too large
+ * for those.
+ */
+function fullResNearest(map: LabelMap, grid: WorkGrid): { site: Uint8Array; near: Int32Array } {
+  const { rx0, ry0, rw, rh } = grid
+  const W = map.width
+  const code = new Uint8Array(256).fill(1)
+  code[LABEL_UNCERTAIN] = 0
+  code[LABEL_LESION] = 2
+  const src = map.data
+  const site = new Uint8Array(rw * rh)
+  for (let y = 0; y < rh; y++) {
+    for (let x = 0, i = (ry0 + y) * W + rx0, r = y * rw; x < rw; x++, i++, r++) site[r] = code[src[i]]
+  }
+  return { site, near: nearestSite(rw, rh, site) }
+}
+
+/**
+ * The cells' terms to interpolate where the region is too large for full-resolution geometry: the
+ * geometry's decision 2·P − 1 (certain cells ±1; band cells from the band coordinate, its sign the
+ * cell's nearest side; other uncertain cells their fixed answer, 0 for stray blobs taken as lesion
+ * by their colour) and the image's log-odds (band cells, and those stray blobs), kept apart so the
+ * image weight scales the image alone.
+ */
+function cellTerms(
+  grid: WorkGrid,
+  dec: GridDecision,
+  params: ResolveParams,
+  stray: number,
+): { geo: Float32Array; img: Float32Array } {
+  const n = grid.cw * grid.ch
+  const geo = new Float32Array(n)
+  const img = new Float32Array(n)
+  for (let c = 0; c < n; c++) {
+    const v = grid.lab[c]
+    if (v === LABEL_LESION) geo[c] = 1
+    else if (v === LABEL_BACKGROUND) geo[c] = -1
+    else if (dec.band[c] !== 0) {
+      const t = dec.t[c]
+      const mag = geometricMagnitude(params, t, dec.contrast[c])
+      geo[c] = Math.tanh((t > 0.5 ? mag : -mag) / 2)
+      img[c] = dec.zImage[c]
+    } else if (dec.strayLesion[c] !== 0) img[c] = stray
+    else geo[c] = dec.f[c]
+  }
+  return { geo, img }
 }
 
 /**
@@ -164,6 +220,68 @@ export interface ResolutionTerms {
 const logOdds = (v: number): number => Math.log((1 + v) / (1 - v))
 
 /**
+ * The terms of a region too large for full-resolution geometry (resolutionTerms): the nearest label
+ * from one full-resolution transform; the cells' geometry (its magnitude kept where it agrees with
+ * that label, 0 where it does not) and image terms, interpolated bilinearly. The image term stays
+ * apart, so image weight 0 gives the nearest label exactly.
+ */
+function interpolatedTerms(
+  map: LabelMap,
+  grid: WorkGrid,
+  dec: GridDecision,
+  params: ResolveParams,
+  stray: number,
+  terms: ResolutionTerms,
+): void {
+  const { rect, index, zImage, zGeo, nearest } = terms
+  const { s, rx0, ry0, cw, ch, rw } = grid
+  const W = map.width
+  const src = map.data
+  const { site, near } = fullResNearest(map, grid)
+  const { geo, img } = cellTerms(grid, dec, params, stray)
+  const uncertain = LABEL_UNCERTAIN
+  // Per column of rect: its two cells and weight.
+  const cx0 = new Int32Array(rect.width)
+  const cx1 = new Int32Array(rect.width)
+  const cax = new Float32Array(rect.width)
+  for (let x = 0; x < rect.width; x++) {
+    const gx = (rect.x + x - rx0 + 0.5) / s - 0.5
+    const x0 = Math.max(0, Math.min(cw - 1, Math.floor(gx)))
+    cx0[x] = x0
+    cx1[x] = Math.min(cw - 1, x0 + 1)
+    cax[x] = Math.max(0, Math.min(1, gx - x0))
+  }
+  let j = 0
+  for (let y = rect.y; y < rect.y + rect.height; y++) {
+    const gy = (y - ry0 + 0.5) / s - 0.5
+    const y0 = Math.max(0, Math.min(ch - 1, Math.floor(gy)))
+    const row0 = y0 * cw
+    const row1 = Math.min(ch - 1, y0 + 1) * cw
+    const ay = Math.max(0, Math.min(1, gy - y0))
+    for (let x = 0, i = y * W + rect.x, r = (y - ry0) * rw + rect.x - rx0; x < rect.width; x++, i++, r++) {
+      if (src[i] !== uncertain) continue
+      index[j] = i
+      const q = near[r]
+      const lesion = q >= 0 && site[q] === 2
+      const x0 = cx0[x]
+      const x1 = cx1[x]
+      const ax = cax[x]
+      const g0 = geo[row0 + x0] + (geo[row0 + x1] - geo[row0 + x0]) * ax
+      const g1 = geo[row1 + x0] + (geo[row1 + x1] - geo[row1 + x0]) * ax
+      const g = g0 + (g1 - g0) * ay
+      const i0 = img[row0 + x0] + (img[row0 + x1] - img[row0 + x0]) * ax
+      const i1 = img[row1 + x0] + (img[row1 + x1] - img[row1 + x0]) * ax
+      const v = Math.min(0.999, lesion ? g : -g)
+      const mag = v > 0 ? logOdds(v) : 0
+      nearest[j] = lesion ? 1 : 0
+      zGeo[j] = lesion ? mag : -mag
+      zImage[j] = i0 + (i1 - i0) * ay
+      j++
+    }
+  }
+}
+
+/**
  * The image and geometry terms of every uncertain pixel of `map` (resolve.ts steps 1–2 and the
  * per-pixel geometry). Throws RangeError when the image and the map do not match.
  */
@@ -196,7 +314,7 @@ export function resolutionTerms(
   if (count === 0) return terms
   const work = workGrid(image, map, rect, opts)
   const { grid } = work
-  const { s, rx0, ry0, cw, ch, rw } = grid
+  const { s, rx0, ry0, cw, rw } = grid
   stats.scale = s
   const t1 = performance.now()
   stats.ms.grid = t1 - t0
@@ -207,9 +325,11 @@ export function resolutionTerms(
   stats.ms.evidence = dec.evidenceMs
 
   // Per pixel: the nearest lesion and background pixels of the region at full resolution (at s = 1
-  // the grid's own); beyond FULL_GEOMETRY_MAX_PIXELS of region, the cells' decision interpolated.
+  // the grid's own). Beyond fullGeometryMaxPixels of region (memory: two transforms), the nearest
+  // label from one full-resolution transform and the cells' geometry and image terms interpolated,
+  // the geometry's magnitude kept where it agrees with that label (0 where it does not).
   // (A coarse grid may see one side only where the pixels see both, and the other way round.)
-  const full = s === 1 || rw * grid.rh <= FULL_GEOMETRY_MAX_PIXELS
+  const full = s === 1 || rw * grid.rh <= option(opts.fullGeometryMaxPixels, FULL_GEOMETRY_MAX_PIXELS, 0)
   const sites =
     s === 1
       ? dec.nl !== null && dec.nb !== null
@@ -218,29 +338,29 @@ export function resolutionTerms(
       : full
         ? fullResSites(map, grid)
         : null
-  const { f } = dec
-  const oneSide = full ? sites === null : dec.nl === null
+  const stray = logOdds(0.25)
+  if (!full) {
+    interpolatedTerms(map, grid, dec, params, stray, terms)
+    stats.ms.write = performance.now() - t1 - dec.evidenceMs
+    return terms
+  }
+  const oneSide = sites === null
   const onlyLesion = oneSide && regionHasLesion(map, grid)
   const sure = logOdds(0.5)
-  const stray = logOdds(0.25)
   let j = 0
   for (let y = rect.y; y < rect.y + rect.height; y++) {
     const cellRow = Math.floor((y - ry0) / s) * cw
-    const gy = (y - ry0 + 0.5) / s - 0.5
-    const y0 = Math.max(0, Math.min(ch - 1, Math.floor(gy)))
-    const y1 = Math.min(ch - 1, y0 + 1)
-    const ay = Math.max(0, Math.min(1, gy - y0))
     for (let x = rect.x, i = y * W + rect.x; x < rect.x + rect.width; x++, i++) {
       if (src[i] !== LABEL_UNCERTAIN) continue
       index[j] = i
       const cell = cellRow + Math.floor((x - rx0) / s)
+      const r = (y - ry0) * rw + (x - rx0)
       if (oneSide) {
         // One side only in the region: everything to it (background when there is none).
-        const l = full ? (onlyLesion ? 1 : 0) : f[cell] > 0 ? 1 : 0
+        const l = onlyLesion ? 1 : 0
         nearest[j] = l
         zGeo[j] = l === 1 ? sure : -sure
       } else if (sites !== null) {
-        const r = (y - ry0) * rw + (x - rx0)
         const ql = sites.nl[r]
         const qb = sites.nb[r]
         const lesion = nearestIsLesion(rw, r, ql, qb)
@@ -257,17 +377,6 @@ export function resolutionTerms(
         } else {
           zGeo[j] = lesion ? sure : -sure
         }
-      } else {
-        // Region too large for full-resolution geometry: the cells' decision, interpolated.
-        const gx = (x - rx0 + 0.5) / s - 0.5
-        const x0 = Math.max(0, Math.min(cw - 1, Math.floor(gx)))
-        const x1 = Math.min(cw - 1, x0 + 1)
-        const ax = Math.max(0, Math.min(1, gx - x0))
-        const a = f[y0 * cw + x0] * (1 - ax) + f[y0 * cw + x1] * ax
-        const b = f[y1 * cw + x0] * (1 - ax) + f[y1 * cw + x1] * ax
-        const v = Math.max(-0.999, Math.min(0.999, a * (1 - ay) + b * ay))
-        nearest[j] = v > 0 ? 1 : 0
-        zGeo[j] = logOdds(v)
       }
       j++
     }
@@ -299,8 +408,7 @@ export function combinedLabel(
  * Proposes a label for every uncertain pixel of `map` from `image`. Certain pixels are copied
  * unchanged; the result holds only 0 and 1 where the map held 255. Throws RangeError when the
  * image and the map do not match. `params` overrides the fitted parameters (for fitting them).
- * With `imageWeight: 0` the labels are exactly resolveNearestLabel's (up to regions beyond
- * FULL_GEOMETRY_MAX_PIXELS at s > 1, decided on the grid).
+ * With `imageWeight: 0` the labels are exactly resolveNearestLabel's, whatever the region's size.
  */
 export function proposeResolution(
   image: AssistImage,

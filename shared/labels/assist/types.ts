@@ -13,6 +13,13 @@ export interface ResolveOptions {
   scale?: number
   /** Largest working grid, in cells (default 1.1 M). */
   maxWorkPixels?: number
+  /**
+   * Largest region (pixels) whose band geometry is redone per pixel from two exact
+   * full-resolution transforms when the grid is coarse (default 13 M); beyond it the grid's terms
+   * are interpolated and the label's sign comes from one full-resolution transform. Lowering it
+   * keeps tests of that path small.
+   */
+  fullGeometryMaxPixels?: number
   /** Widest dark line to ignore as hair, in image pixels (default max(4, 0.006·min side)). */
   hairWidth?: number
   /** How far from the band certain pixels teach the side colours (default max(6, 0.012·min side)). */

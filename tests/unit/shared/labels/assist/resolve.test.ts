@@ -204,6 +204,67 @@ describe('proposeResolution', () => {
     expect(sameBytes(withImage, nearest)).toBe(false)
   })
 
+  it('with the image weight 0, is exactly the nearest certain label beyond the full-geometry size too', () => {
+    // fullGeometryMaxPixels: 0 sends every coarse grid down the path of regions too large for two
+    // full-resolution transforms (over 13 Mpx by default), where the cells' terms are interpolated.
+    const big = { fullGeometryMaxPixels: 0 }
+    const p = pair(320, 240, 11)
+    const maps: [string, LabelMap, AssistImage][] = [
+      ...tieMaps().map(([name, map]): [string, LabelMap, AssistImage] => [name, map, discImage(map)]),
+      ['synthetic', p.mask, rgbImage(p)],
+    ]
+    for (const [name, map, image] of maps) {
+      const nearest = resolveNearestLabel(map)
+      for (const scale of [2, 3, 5]) {
+        const geo = proposeResolution(image, map, { ...big, scale, imageWeight: 0 })
+        expect(sameBytes(geo.labels, nearest), `${name} cells of ${scale}`).toBe(true)
+        expect(geo.stats.scale).toBe(scale)
+        // The shipped parameters (image weight 0) give the same.
+        const shipped = proposeResolution(
+          image,
+          map,
+          { ...big, scale },
+          { ...RESOLVE_PARAMS, imageWeight: 0 },
+        )
+        expect(sameBytes(shipped.labels, nearest), `${name} cells of ${scale}, weight 0 in params`).toBe(true)
+      }
+    }
+    // The image still pulls there when weighed (the equality above is not vacuous)…
+    const withImage = proposeResolution(rgbImage(p), p.mask, { ...big, scale: 2 }, IMAGE_ON).labels
+    expect(sameBytes(withImage, resolveNearestLabel(p.mask))).toBe(false)
+    // …and the confidence still says where the band's middle is: sure near the sides, unsure between.
+    const geo = proposeResolution(rgbImage(p), p.mask, { ...big, scale: 2, imageWeight: 0 })
+    expect(geo.stats.unsure).toBeGreaterThan(0)
+    expect(geo.stats.unsure).toBeLessThan(geo.stats.uncertain)
+  })
+
+  it('beyond the full-geometry size, the image moves the edge only as far as it is weighed', () => {
+    // The map and image of the next test, on a coarse grid down the large-region path.
+    const W = 40
+    const H = 30
+    const data = new Uint8Array(W * H * 3)
+    const mask = new Uint8Array(W * H).fill(U)
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const i = y * W + x
+        data.set(x < 13 ? [90, 50, 40] : [220, 170, 150], 3 * i)
+        if (x < 4) mask[i] = 1
+        else if (x >= W - 4) mask[i] = 0
+      }
+    }
+    const image = { width: W, height: H, data, channels: 3 as const }
+    const map = { width: W, height: H, data: mask }
+    const opts = { scale: 2, fullGeometryMaxPixels: 0 }
+    const lesion = (labels: Uint8Array): number => labels.reduce((n, v) => n + v, 0)
+    const geometric = proposeResolution(image, map, { ...opts, imageWeight: 0 }, IMAGE_ON)
+    expect(lesion(geometric.labels)).toBe(20 * H)
+    const full = proposeResolution(image, map, opts, IMAGE_ON)
+    expect(lesion(full.labels)).toBeLessThan(20 * H)
+    const half = proposeResolution(image, map, { ...opts, imageWeight: 0.5 }, IMAGE_ON)
+    expect(lesion(half.labels)).toBeLessThanOrEqual(20 * H)
+    expect(lesion(half.labels)).toBeGreaterThanOrEqual(lesion(full.labels))
+  })
+
   it('does not fall below the nearest-label baseline on synthetic pairs (quality guard)', () => {
     for (const [seed, opts] of [
       [11, {}],
