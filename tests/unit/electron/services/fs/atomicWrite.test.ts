@@ -10,6 +10,7 @@ import {
   removeStaleTemps,
   type AtomicFs,
 } from '../../../../../electron/services/fs/atomicWrite'
+import { caught } from '../../../../support/datasetFixtures'
 
 let dir: string
 
@@ -20,16 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true })
 })
-
-async function caught(p: Promise<unknown>): Promise<CodedError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof CodedError) return err
-    throw err
-  }
-  throw new Error('expected a CodedError')
-}
 
 function failing(step: keyof AtomicFs, code: string): AtomicFs {
   return {

@@ -3,12 +3,12 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CodedError } from '../../../../../shared/api/errors'
 import { encodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { nodeAtomicFs, type AtomicFs } from '../../../../../electron/services/fs/atomicWrite'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { Workspace, type OpenWorkspaceOptions } from '../../../../../electron/services/workspace/workspace'
 import { drawMask, formatOf, hashTree, makeSources, resolveUncertain, type Sources } from './fixtures'
+import { caught } from '../../../../support/datasetFixtures'
 
 let root: string
 let sources: Sources
@@ -34,16 +34,6 @@ async function reopen(dir: string, options: OpenWorkspaceOptions = {}): Promise<
 
 async function closeAll(): Promise<void> {
   while (open.length) await open.pop()!.close()
-}
-
-async function caught(p: Promise<unknown>): Promise<CodedError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof CodedError) return err
-    throw err
-  }
-  throw new Error('expected a CodedError')
 }
 
 /** chattr +i: not even root may create, delete or rename entries (a real read-only folder). */

@@ -7,13 +7,13 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CodedError } from '../../../../../shared/api/errors'
 import type { LabelMap } from '../../../../../shared/labels/codes'
 import { isTempName, nodeAtomicFs, type AtomicFs } from '../../../../../electron/services/fs/atomicWrite'
 import { sha256Hex } from '../../../../../electron/services/fs/hash'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { makeSources, resolveUncertain, type Sources } from './fixtures'
+import { caught } from '../../../../support/datasetFixtures'
 
 let root: string
 let sources: Sources
@@ -47,16 +47,6 @@ function pendingRows(ws: Workspace): { pair_id: string; sha256: string }[] {
   } finally {
     db.close()
   }
-}
-
-async function caught(p: Promise<unknown>): Promise<CodedError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof CodedError) return err
-    throw err
-  }
-  throw new Error('expected a CodedError')
 }
 
 /** After a refused save: the old file, the old state, no pending row, no temporary file. */

@@ -18,6 +18,7 @@ import {
   type ZipIndex,
 } from '../../../../../electron/services/zip/zipReader'
 import { openFileSource } from '../../../../../electron/services/sources/fileSource'
+import { caught } from '../../../../support/datasetFixtures'
 
 /**
  * A zip of stored entries written by hand, each name as the given bytes with or without the UTF-8
@@ -129,15 +130,6 @@ async function writeZip(label: string, buf: Buffer): Promise<string> {
   const file = tmpFile(label)
   await writeFile(file, buf)
   return file
-}
-
-async function caught(p: Promise<unknown>): Promise<CodedError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(CodedError)
-  return err as CodedError
 }
 
 async function expectCode(
