@@ -66,6 +66,17 @@ export function challengeMap(width: number, height: number): LabelMap {
   return { width, height, data }
 }
 
+/** A 200×150 truth: one ellipse of lesion. */
+export function ellipseTruth(): LabelMap {
+  const W = 200
+  const H = 150
+  const data = new Uint8Array(W * H)
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) data[y * W + x] = ((x - 95) / 55) ** 2 + ((y - 70) / 40) ** 2 <= 1 ? 1 : 0
+  }
+  return { width: W, height: H, data }
+}
+
 export function greyPng(map: LabelMap): Buffer {
   return encodeMaskPng(map, { colorType: 0, bitDepth: 8, interlaced: false })
 }
@@ -201,6 +212,11 @@ export async function caught(p: Promise<unknown> | (() => unknown)): Promise<Cod
   }
   expect(err).toBeInstanceOf(CodedError)
   return err as CodedError
+}
+
+/** The code of the CodedError `p` rejects with (a test failure when it resolves or throws anything else). */
+export async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
+  return (await caught(p)).code
 }
 
 export async function expectCode(

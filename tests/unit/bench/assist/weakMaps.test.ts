@@ -6,19 +6,9 @@ import { isicDevRoot, listIsicDev } from '../../../../bench/assist/isicDev'
 import { loadDevCases, runCase } from '../../../../bench/assist/realEval'
 import { strayUncertain } from '../../../../shared/labels/assist/evaluate'
 import type { LabelMap } from '../../../../shared/labels/codes'
+import { ellipseTruth } from '../../../support/datasetFixtures'
 
 const U = 255
-
-/** A 200×150 truth: one ellipse of lesion. */
-function ellipseTruth(): LabelMap {
-  const W = 200
-  const H = 150
-  const data = new Uint8Array(W * H)
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) data[y * W + x] = ((x - 95) / 55) ** 2 + ((y - 70) / 40) ** 2 <= 1 ? 1 : 0
-  }
-  return { width: W, height: H, data }
-}
 
 function count(map: LabelMap, v: number): number {
   return map.data.reduce((n, x) => n + (x === v ? 1 : 0), 0)

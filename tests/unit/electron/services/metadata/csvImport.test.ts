@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CodedError } from '../../../../../shared/api/errors'
+import { codeOf } from '../../../../support/datasetFixtures'
 import {
   idColumnOf,
   importMetadataCsv,
@@ -139,20 +139,10 @@ describe('importMetadataCsv', () => {
     expect(idColumnOf(['id', 'name'])).toBe(-1)
   })
 
-  const code = async (p: Promise<unknown>): Promise<string> => {
-    try {
-      await p
-    } catch (err) {
-      expect(err).toBeInstanceOf(CodedError)
-      return (err as CodedError).code
-    }
-    throw new Error('no error')
-  }
-
   it('refuses files with no id column, and files that are not CSV, before writing anything', async () => {
     const sink = memorySink(['ISIC_0000001'])
     expect(
-      await code(importMetadataCsv(await file('noid.csv', 'name,diagnosis\nISIC_0000001,nevus\n'), sink)),
+      await codeOf(importMetadataCsv(await file('noid.csv', 'name,diagnosis\nISIC_0000001,nevus\n'), sink)),
     ).toBe('metadata-no-id-column')
     const png = Buffer.from(
       encodeMaskPng(
@@ -160,23 +150,23 @@ describe('importMetadataCsv', () => {
         { colorType: 0, bitDepth: 8, interlaced: false },
       ),
     )
-    expect(await code(importMetadataCsv(await file('mask.png', png), sink))).toBe('metadata-not-csv')
+    expect(await codeOf(importMetadataCsv(await file('mask.png', png), sink))).toBe('metadata-not-csv')
     expect(
-      await code(
+      await codeOf(
         importMetadataCsv(
           await file('latin1.csv', Buffer.from('isic_id,site\nISIC_0000001,t\xeate\n', 'latin1')),
           sink,
         ),
       ),
     ).toBe('metadata-not-csv')
-    expect(await code(importMetadataCsv(await file('empty.csv', ''), sink))).toBe('metadata-not-csv')
+    expect(await codeOf(importMetadataCsv(await file('empty.csv', ''), sink))).toBe('metadata-not-csv')
     expect(
-      await code(importMetadataCsv(await file('quote.csv', 'isic_id,x\nISIC_0000001,"open\n'), sink)),
+      await codeOf(importMetadataCsv(await file('quote.csv', 'isic_id,x\nISIC_0000001,"open\n'), sink)),
     ).toBe('metadata-not-csv')
     expect(
-      await code(importMetadataCsv(await file('ragged.csv', 'isic_id,x\nISIC_0000001,a,b\n'), sink)),
+      await codeOf(importMetadataCsv(await file('ragged.csv', 'isic_id,x\nISIC_0000001,a,b\n'), sink)),
     ).toBe('metadata-not-csv')
-    expect(await code(importMetadataCsv(path.join(dir, 'missing.csv'), sink))).toBe('not-found')
+    expect(await codeOf(importMetadataCsv(path.join(dir, 'missing.csv'), sink))).toBe('not-found')
     expect(sink.batches).toEqual([])
   })
 })

@@ -5,26 +5,18 @@
  * crash the whole process) — and no result follows the abort.
  */
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { runScorePass, stopWorkers, type TriageItem } from '../../../../../electron/services/triage/scorePass'
 import { TriageRoom } from '../../../../../electron/services/workspace/triageScores'
-import { Workspace } from '../../../../../electron/services/workspace/workspace'
-import { makeSources } from '../workspace/fixtures'
+import type { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { makeWorkspace } from '../workspace/fixtures'
 
 let root: string
 let ws: Workspace
 
 beforeEach(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-scorepass-'))
-  const sources = await makeSources(path.join(root, 'src'))
-  ws = await Workspace.create(path.join(root, 'ws'), {
-    masks: sources.masks,
-    images: [sources.images],
-    curator: 'ana',
-  })
+  ;({ root, ws } = await makeWorkspace('wsm-scorepass-'))
   await ws.startStatsScan({ workers: 0 })
 })
 

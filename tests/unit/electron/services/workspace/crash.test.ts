@@ -7,22 +7,19 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { buildChildBundle } from '../../../../support/childBundle'
 import { findInvalidLabel } from '../../../../../shared/labels/codes'
 import { decodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { isTempName } from '../../../../../electron/services/fs/atomicWrite'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
-import { makeSources, type MaskSpec } from './fixtures'
+import { makeKillRig, type KillRig, type MaskSpec } from './fixtures'
 
 const KILLS = 30
 const here = path.dirname(fileURLToPath(import.meta.url))
-let root: string
-let outDir: string
+let rig: KillRig
 let childJs: string
 let dir: string
 
@@ -34,21 +31,13 @@ const SPECS: MaskSpec[] = [
 ]
 
 beforeAll(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-crash-'))
-  ;({ file: childJs, dir: outDir } = await buildChildBundle(
-    path.join(here, 'support', 'saveLoop.ts'),
-    'crash-save-loop',
-  ))
-  const sources = await makeSources(path.join(root, 'src'), { specs: SPECS })
-  dir = path.join(root, 'ws')
-  const ws = await Workspace.create(dir, { masks: sources.masks, images: [sources.images], curator: 'setup' })
-  await ws.close()
+  rig = await makeKillRig('wsm-crash-', path.join(here, 'support', 'saveLoop.ts'), 'crash-save-loop', {
+    specs: SPECS,
+  })
+  ;({ childJs, dir } = rig)
 })
 
-afterAll(async () => {
-  await fsp.rm(root, { recursive: true, force: true })
-  await fsp.rm(outDir, { recursive: true, force: true })
-})
+afterAll(() => rig.dispose())
 
 function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex')

@@ -3,16 +3,14 @@
  * metadata and problem filters, value counts kept by re-imports, the metadata of exported pairs.
  */
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DASHBOARD_BINS } from '../../../../../shared/workspace/dashboard'
 import { CurationSession } from '../../../../../electron/services/session'
-import { Workspace } from '../../../../../electron/services/workspace/workspace'
-import { makeSources, type Sources } from './fixtures'
+import type { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { makeWorkspace } from './fixtures'
 
 let root: string
-let sources: Sources
 let ws: Workspace
 
 async function csv(name: string, text: string): Promise<string> {
@@ -22,13 +20,7 @@ async function csv(name: string, text: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-dash-'))
-  sources = await makeSources(path.join(root, 'src'))
-  ws = await Workspace.create(path.join(root, 'ws'), {
-    masks: sources.masks,
-    images: [sources.images],
-    curator: 'ana',
-  })
+  ;({ root, ws } = await makeWorkspace('wsm-dash-'))
   await ws.startStatsScan()
   // The scan stores each pair's mask-only triage score; the score histogram test sets its own.
   ws.store.db.prepare(`UPDATE pairs SET triage_score = NULL`).run()

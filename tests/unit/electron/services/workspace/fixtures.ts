@@ -5,11 +5,14 @@
  */
 import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
 import yazl from 'yazl'
 import type { LabelMap } from '../../../../../shared/labels/codes'
 import { encodeMaskPng, type MaskPngFormat } from '../../../../../electron/services/mask/maskPng'
+import { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { buildChildBundle } from '../../../../support/childBundle'
 
 export interface MaskSpec {
   id: string
@@ -116,6 +119,57 @@ export async function makeSources(
     await fsp.writeFile(masks, await zipBuffer(entries))
   }
   return { root, masks, images, ids: specs.map((s) => s.id), specs }
+}
+
+/** A fresh temporary folder (named from `prefix`) with sources under `src` and a workspace in `ws` made from them by 'ana'. */
+export async function makeWorkspace(
+  prefix: string,
+): Promise<{ root: string; sources: Sources; ws: Workspace }> {
+  const root = await fsp.mkdtemp(path.join(os.tmpdir(), prefix))
+  const sources = await makeSources(path.join(root, 'src'))
+  const ws = await Workspace.create(path.join(root, 'ws'), {
+    masks: sources.masks,
+    images: [sources.images],
+    curator: 'ana',
+  })
+  return { root, sources, ws }
+}
+
+/** What a kill test's child works on: its bundle, and a closed workspace `dir` made by 'setup'. */
+export interface KillRig {
+  root: string
+  outDir: string
+  childJs: string
+  dir: string
+  ids: string[]
+  /** Removes the temporary folder and the child's bundle. */
+  dispose(): Promise<void>
+}
+
+/** Bundles the child script `child` (as `name`) and creates a workspace from fresh sources, then closes it. */
+export async function makeKillRig(
+  prefix: string,
+  child: string,
+  name: string,
+  options: { specs?: readonly MaskSpec[] } = {},
+): Promise<KillRig> {
+  const root = await fsp.mkdtemp(path.join(os.tmpdir(), prefix))
+  const { file: childJs, dir: outDir } = await buildChildBundle(child, name)
+  const sources = await makeSources(path.join(root, 'src'), options)
+  const dir = path.join(root, 'ws')
+  const ws = await Workspace.create(dir, { masks: sources.masks, images: [sources.images], curator: 'setup' })
+  await ws.close()
+  return {
+    root,
+    outDir,
+    childJs,
+    dir,
+    ids: sources.ids,
+    dispose: async () => {
+      await fsp.rm(root, { recursive: true, force: true })
+      await fsp.rm(outDir, { recursive: true, force: true })
+    },
+  }
 }
 
 /** SHA-256 of every file under `dir`, by relative path (to prove nothing was written there). */

@@ -4,40 +4,31 @@
  */
 import { spawn } from 'node:child_process'
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { buildChildBundle } from '../../../../support/childBundle'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
-import { makeSources } from './fixtures'
+import { makeKillRig, type KillRig } from './fixtures'
 
 const KILLS = 6
 const ROWS = 60_000
 const here = path.dirname(fileURLToPath(import.meta.url))
+let rig: KillRig
 let root: string
-let outDir: string
 let childJs: string
 let dir: string
 let ids: string[]
 
 beforeAll(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-metacrash-'))
-  ;({ file: childJs, dir: outDir } = await buildChildBundle(
+  rig = await makeKillRig(
+    'wsm-metacrash-',
     path.join(here, 'support', 'metadataImportChild.ts'),
     'metadata-import-child',
-  ))
-  const sources = await makeSources(path.join(root, 'src'))
-  ids = sources.ids
-  dir = path.join(root, 'ws')
-  const ws = await Workspace.create(dir, { masks: sources.masks, images: [sources.images], curator: 'setup' })
-  await ws.close()
+  )
+  ;({ root, childJs, dir, ids } = rig)
 })
 
-afterAll(async () => {
-  await fsp.rm(root, { recursive: true, force: true })
-  await fsp.rm(outDir, { recursive: true, force: true })
-})
+afterAll(() => rig.dispose())
 
 /** A CSV whose values depend on the row, so values from part of the file differ from the whole's. */
 async function writeCsv(tag: string): Promise<{ file: string; final: Map<string, Record<string, string>> }> {

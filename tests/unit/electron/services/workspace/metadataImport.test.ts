@@ -4,17 +4,16 @@
  * held up by it), and the queue filter's values capped at the most frequent ones.
  */
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CallResult } from '../../../../../shared/api/contract'
 import { dispatch } from '../../../../../shared/api/dispatch'
 import type { Result } from '../../../../../shared/api/result'
-import { CodedError } from '../../../../../shared/api/errors'
 import { createApiHandlers } from '../../../../../electron/services/api'
 import { CurationSession } from '../../../../../electron/services/session'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
-import { makeSources, type Sources } from './fixtures'
+import { codeOf } from '../../../../support/datasetFixtures'
+import { makeWorkspace, type Sources } from './fixtures'
 
 let root: string
 let sources: Sources
@@ -46,24 +45,8 @@ function snapshot(): unknown {
   }
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).toBeInstanceOf(CodedError)
-    return (err as CodedError).code
-  }
-  throw new Error('no error')
-}
-
 beforeAll(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-metaimport-'))
-  sources = await makeSources(path.join(root, 'src'))
-  ws = await Workspace.create(path.join(root, 'ws'), {
-    masks: sources.masks,
-    images: [sources.images],
-    curator: 'ana',
-  })
+  ;({ root, sources, ws } = await makeWorkspace('wsm-metaimport-'))
   await ws.importMetadata([
     await csv(
       'v1.csv',

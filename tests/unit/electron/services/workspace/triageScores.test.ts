@@ -5,27 +5,20 @@
  * score and filters by reason and score bounds.
  */
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TRIAGE_REASON_CODES } from '../../../../../shared/labels/triage/types'
 import { defaultScanner } from '../../../../../electron/services/workspace/statsScan'
 import { TriageRoom } from '../../../../../electron/services/workspace/triageScores'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
-import { makeSources, resolveUncertain, type Sources } from './fixtures'
+import { makeWorkspace, resolveUncertain, type Sources } from './fixtures'
 
 let root: string
 let sources: Sources
 let ws: Workspace
 
 beforeEach(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-triage-'))
-  sources = await makeSources(path.join(root, 'src'))
-  ws = await Workspace.create(path.join(root, 'ws'), {
-    masks: sources.masks,
-    images: [sources.images],
-    curator: 'ana',
-  })
+  ;({ root, sources, ws } = await makeWorkspace('wsm-triage-'))
   await ws.startStatsScan({ workers: 0 })
 })
 
