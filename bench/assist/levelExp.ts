@@ -194,6 +194,39 @@ async function load0(): Promise<Band[]> {
 const LEVELS = Array.from({ length: 19 }, (_, i) => 0.05 * (i + 1))
 
 /** Tile index per cell for tile size T (cells), by nearest lesion site. */
+/** The image's oracle level: the one of LEVELS with the most right answers (ties: the first). */
+function bestImageLevel(b: Band): number {
+  let bl = 0.5
+  let bo = -1
+  for (const l of LEVELS) {
+    let c = 0
+    for (let i = 0; i < b.n; i++) if ((b.t[i] > l ? 1 : 0) === b.y[i]) c++
+    if (c > bo) {
+      bo = c
+      bl = l
+    }
+  }
+  return bl
+}
+
+/**
+ * Gauss-Jordan elimination with partial pivoting, in place, on the m x (m+1)
+ * augmented rows `a` = [A | v]: afterwards row p holds only its pivot a[p][p]
+ * and the right-hand side a[p][m], so x[p] = a[p][m] / a[p][p].
+ */
+function gaussJordan(a: number[][], m: number): void {
+  for (let c = 0; c < m; c++) {
+    let piv = c
+    for (let r = c + 1; r < m; r++) if (Math.abs(a[r][c]) > Math.abs(a[piv][c])) piv = r
+    ;[a[c], a[piv]] = [a[piv], a[c]]
+    for (let r = 0; r < m; r++) {
+      if (r === c) continue
+      const f = a[r][c] / a[c][c]
+      for (let q = c; q <= m; q++) a[r][q] -= f * a[c][q]
+    }
+  }
+}
+
 function tiles(b: Band, T: number): { tile: Int32Array; keys: number[]; tx: number[]; ty: number[] } {
   const map = new Map<number, number>()
   const tile = new Int32Array(b.n)
@@ -378,16 +411,7 @@ async function main(): Promise<void> {
     const X: number[][] = []
     const Y: number[] = []
     for (const b of bands) {
-      let bl = 0.5
-      let bo = -1
-      for (const l of LEVELS) {
-        let c = 0
-        for (let i = 0; i < b.n; i++) if ((b.t[i] > l ? 1 : 0) === b.y[i]) c++
-        if (c > bo) {
-          bo = c
-          bl = l
-        }
-      }
+      const bl = bestImageLevel(b)
       const lo = [0, 0]
       const hi = [0, 0]
       const mid = [0, 0]
@@ -425,16 +449,7 @@ async function main(): Promise<void> {
       for (let p = 0; p < m; p++) A[p * m + p] += 1e-3
       // solve by simple Gauss
       const a = Array.from({ length: m }, (_, p) => [...A.slice(p * m, p * m + m), v[p]])
-      for (let c = 0; c < m; c++) {
-        let piv = c
-        for (let r = c + 1; r < m; r++) if (Math.abs(a[r][c]) > Math.abs(a[piv][c])) piv = r
-        ;[a[c], a[piv]] = [a[piv], a[c]]
-        for (let r = 0; r < m; r++) {
-          if (r === c) continue
-          const f = a[r][c] / a[c][c]
-          for (let q = c; q <= m; q++) a[r][q] -= f * a[c][q]
-        }
-      }
+      gaussJordan(a, m)
       const w = a.map((r, p) => r[m] / r[p])
       out(`fold ${k} w=${w.map((x) => x.toFixed(3)).join(',')}`)
       bands.forEach((b, j) => {
@@ -620,16 +635,7 @@ async function main(): Promise<void> {
             g[j] += 1e-3 * N * w[j]
           }
           const a = Array.from({ length: G }, (_, r) => [...H.slice(r * G, r * G + G), g[r]])
-          for (let c = 0; c < G; c++) {
-            let piv = c
-            for (let r = c + 1; r < G; r++) if (Math.abs(a[r][c]) > Math.abs(a[piv][c])) piv = r
-            ;[a[c], a[piv]] = [a[piv], a[c]]
-            for (let r = 0; r < G; r++) {
-              if (r === c) continue
-              const f = a[r][c] / a[c][c]
-              for (let q = c; q <= G; q++) a[r][q] -= f * a[c][q]
-            }
-          }
+          gaussJordan(a, G)
           for (let j = 0; j < G; j++) w[j] -= a[j][G] / a[j][j]
         }
         if (kImg === 1) out(`fold ${k} w=${Array.from(w, (v) => v.toFixed(2)).join(',')}`)
@@ -694,16 +700,7 @@ async function main(): Promise<void> {
   )
   // Oracles
   const oracleImg = (b: Band): Uint8Array => {
-    let bl = 0.5
-    let bo = -1
-    for (const l of LEVELS) {
-      let c = 0
-      for (let i = 0; i < b.n; i++) if ((b.t[i] > l ? 1 : 0) === b.y[i]) c++
-      if (c > bo) {
-        bo = c
-        bl = l
-      }
-    }
+    const bl = bestImageLevel(b)
     return byLevel(b, () => bl)
   }
   out(row('oracle per image', score(bands, oracleImg)))
