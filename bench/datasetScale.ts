@@ -33,6 +33,7 @@ import { runScorePass, type TriageItem } from '../electron/services/triage/score
 import { ZipWriter, prepareEntry, type PreparedEntry } from '../electron/services/zip/zipWriter'
 import { ZipReader } from '../electron/services/zip/zipReader'
 import { findEocd, parseEocd, EOCD_SEARCH_LEN } from '../electron/services/zip/zipFormat'
+import { alternateRounds, median } from './fixtures'
 import type { Metric } from './index'
 import { medianMs } from './pairOpen'
 
@@ -178,28 +179,11 @@ async function measureRounds(
   kinds: (() => Promise<unknown>)[],
   rounds: number,
 ): Promise<{ wall: number[]; cpu: number[]; ratios: number[] }> {
-  const times: number[][] = kinds.map(() => [])
-  // CPU time of the whole process (the listing runs on a libuv thread): robust to the machine's load.
-  const cpuTimes: number[][] = kinds.map(() => [])
-  for (let r = -1; r < rounds; r++) {
-    for (let j = 0; j < kinds.length; j++) {
-      const k = (j + Math.max(0, r)) % kinds.length
-      const c = process.cpuUsage()
-      const t = performance.now()
-      await kinds[k]()
-      const wall = performance.now() - t
-      const used = process.cpuUsage(c)
-      if (r >= 0) {
-        times[k].push(wall)
-        cpuTimes[k].push((used.user + used.system) / 1000)
-      }
-    }
-  }
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]
+  const { wall, cpu } = await alternateRounds(kinds, rounds)
   // Per round, open / floor of the same round: how much the ratio moves within one run.
   const last = kinds.length - 1
-  const ratios = times[last].map((t, r) => t / times[0][r])
-  return { wall: times.map(median), cpu: cpuTimes.map(median), ratios }
+  const ratios = wall[last].map((t, r) => t / wall[0][r])
+  return { wall: wall.map(median), cpu: cpu.map(median), ratios }
 }
 
 /** The images in a folder: floor (masks zip), the folder's listing alone, the cold open. */

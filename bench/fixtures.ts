@@ -50,3 +50,40 @@ export async function tinyWorkspace(
   await (await Workspace.create(dir, { masks, images: [images], curator: 'bench' })).close()
   return { dir, masks, images }
 }
+
+/** The median of `values` (the upper one of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+}
+
+/**
+ * Runs `kinds` against each other: `rounds` rounds after one warm-up round (not recorded), each
+ * running every kind once in an order rotated every round, so that load changes and the garbage of
+ * the previous call fall on all kinds alike. `before` (untimed) runs before each call when given.
+ * Per kind, the wall time (ms) of each round and its CPU time (ms, user + system of the whole
+ * process, all threads: robust to the machine's load), in round order.
+ */
+export async function alternateRounds(
+  kinds: (() => Promise<unknown>)[],
+  rounds: number,
+  before?: () => Promise<unknown>,
+): Promise<{ wall: number[][]; cpu: number[][] }> {
+  const wall: number[][] = kinds.map(() => [])
+  const cpu: number[][] = kinds.map(() => [])
+  for (let r = -1; r < rounds; r++) {
+    for (let j = 0; j < kinds.length; j++) {
+      const k = (j + Math.max(0, r)) % kinds.length
+      if (before) await before()
+      const c = process.cpuUsage()
+      const t = performance.now()
+      await kinds[k]()
+      const elapsed = performance.now() - t
+      const used = process.cpuUsage(c)
+      if (r >= 0) {
+        wall[k].push(elapsed)
+        cpu[k].push((used.user + used.system) / 1000)
+      }
+    }
+  }
+  return { wall, cpu }
+}

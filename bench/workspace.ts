@@ -24,7 +24,7 @@ import { atomicWriteFile } from '../electron/services/fs/atomicWrite'
 import { decodeMaskPng, encodeMaskPng, type MaskPngFormat } from '../electron/services/mask/maskPng'
 import { openSqlite } from '../electron/services/workspace/sqlite'
 import { Workspace, type PairQuery } from '../electron/services/workspace/workspace'
-import { tinyWorkspace, zipOf } from './fixtures'
+import { alternateRounds, median, tinyWorkspace, zipOf } from './fixtures'
 import type { Metric } from './index'
 
 const SAVE_W = 4300
@@ -57,11 +57,6 @@ function drawMask(width: number, height: number, seed: number): LabelMap {
   return { width, height, data }
 }
 
-function median(times: number[]): number {
-  const s = [...times].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
-
 /** Rounds of the save benchmark (each: one save, one floor encode, in an order rotated per round). */
 const SAVE_ROUNDS = 15
 
@@ -77,25 +72,11 @@ async function alternate(
   kinds: (() => Promise<unknown>)[],
   settle: () => Promise<unknown>,
 ): Promise<{ wall: number[]; cpu: number[]; ratios: number[] }> {
-  const wall: number[][] = kinds.map(() => [])
-  const cpu: number[][] = kinds.map(() => [])
   const gc = (globalThis as { gc?: () => void }).gc
-  for (let r = -1; r < rounds; r++) {
-    for (let j = 0; j < kinds.length; j++) {
-      const k = (j + Math.max(0, r)) % kinds.length
-      await settle()
-      gc?.()
-      const c = process.cpuUsage()
-      const t = performance.now()
-      await kinds[k]()
-      const elapsed = performance.now() - t
-      const used = process.cpuUsage(c)
-      if (r >= 0) {
-        wall[k].push(elapsed)
-        cpu[k].push((used.user + used.system) / 1000)
-      }
-    }
-  }
+  const { wall, cpu } = await alternateRounds(kinds, rounds, async () => {
+    await settle()
+    gc?.()
+  })
   return { wall: wall.map(median), cpu: cpu.map(median), ratios: wall[0].map((t, r) => t / wall[1][r]) }
 }
 
