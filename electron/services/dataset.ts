@@ -89,6 +89,33 @@ export interface DatasetReport {
  */
 export type ChallengeMode = 'refuse' | 'convert' | 'as-is'
 
+/**
+ * A source mask under a ChallengeMode: `challenge` says whether it is in the challenge convention
+ * (isChallengeConvention). 'refuse' throws `challenge-convention`, 'convert' returns a converted copy
+ * (255 → 1) with its counts, 'as-is' (or a weak map) returns the map and counts given.
+ */
+export function applyChallengeMode(
+  map: LabelMap,
+  counts: LabelCounts,
+  challenge: boolean,
+  mode: ChallengeMode,
+  file: string,
+): { map: LabelMap; counts: LabelCounts } {
+  if (!challenge || mode === 'as-is') return { map, counts }
+  if (mode === 'refuse') {
+    throw new CodedError(
+      'challenge-convention',
+      `${file}: this mask looks like an ISIC challenge mask (0 background, 255 lesion, no 1 pixels); ` +
+        'read as a weak map it would be all uncertain. Convert it (255 → 1) or open it as stored.',
+      file,
+    )
+  }
+  return {
+    map: convertChallengeMask(map, file),
+    counts: { ...counts, lesion: counts.uncertain, uncertain: 0 },
+  }
+}
+
 /** PairData plus what the image header says (stored size; EXIF orientation reported, never applied). */
 export interface DatasetPair extends PairData {
   image: PairData['image'] & { width: number; height: number; orientation?: number }
@@ -332,32 +359,22 @@ export class Dataset {
   async openPair(index: number, opts: { challenge?: ChallengeMode } = {}): Promise<DatasetPair> {
     this.check(index)
     const loaded = await this.cache.getOrLoad(index, () => this.load(index))
-    const mode = opts.challenge ?? 'refuse'
-    let mask = loaded.mask
-    let counts = loaded.counts
-    if (loaded.challenge) {
-      if (mode === 'refuse') {
-        throw new CodedError(
-          'challenge-convention',
-          `${loaded.maskFile}: this mask looks like an ISIC challenge mask (0 background, 255 lesion, no 1 pixels); ` +
-            'read as a weak map it would be all uncertain. Convert it (255 → 1) or open it as stored.',
-          loaded.maskFile,
-        )
-      }
-      if (mode === 'convert') {
-        mask = { ...convertChallengeMask(mask, loaded.maskFile), name: mask.name }
-        counts = { ...counts, lesion: counts.uncertain, uncertain: 0 }
-      }
-    }
+    const { map: mask, counts } = applyChallengeMode(
+      loaded.mask,
+      loaded.counts,
+      loaded.challenge,
+      opts.challenge ?? 'refuse',
+      loaded.maskFile,
+    )
     return {
       index,
       id: loaded.id,
       total: this.size,
       image: loaded.image,
-      mask,
+      mask: mask === loaded.mask ? loaded.mask : { ...mask, name: loaded.mask.name },
       counts,
       challengeConvention: loaded.challenge,
-      converted: loaded.challenge && mode === 'convert',
+      converted: loaded.challenge && opts.challenge === 'convert',
     }
   }
 

@@ -244,7 +244,11 @@ export class CurationSession {
     const key = `${state.updatedAt ?? ''}:${state.corrected}`
     const hit = this.thumbs.get(id)
     if (hit && hit.key === key) return { mime: 'image/jpeg', bytes: hit.bytes }
-    const [{ map }, image] = await Promise.all([w.readCurrentMask(id), w.dataset.readImageBytes(state.index)])
+    // A challenge-convention source mask is shown as what it means (255 → lesion).
+    const [{ map }, image] = await Promise.all([
+      w.readCurrentMask(id, { challenge: 'convert' }),
+      w.dataset.readImageBytes(state.index),
+    ])
     const bytes = await makeThumbnail(image.bytes, map)
     this.thumbs.delete(id)
     this.thumbs.set(id, { key, bytes })

@@ -5,6 +5,7 @@
  * (scoreFromBytes). Never throws: an unreadable image gives the mask-only score with reason
  * `image-unreadable`; an unreadable mask gives an error result (the pair keeps no score).
  */
+import { convertChallengeMask, isChallengeConvention } from '../../../shared/labels/analysis'
 import { readLabelMap } from '../mask/labelMap'
 import { readLocated, type SourceLocation } from '../sources/fileSource'
 import type { ZipReader } from '../zip/zipReader'
@@ -43,11 +44,16 @@ export async function scoreItem(
   const base = { index: item.index, id: item.id, key: item.key }
   const imageRead = readLocated(item.image, zips).catch(() => null)
   try {
-    const { map } = readLabelMap(await readLocated(item.mask, zips), item.maskFile)
+    const { map, counts } = readLabelMap(await readLocated(item.mask, zips), item.maskFile)
+    // A challenge-convention mask (0 / 255 lesion) is scored as what it means, never as all uncertain.
+    const challenge = isChallengeConvention(map, counts)
     const image = await imageRead
-    const r = await scoreFromBytes(map, image)
+    const r = await scoreFromBytes(challenge ? convertChallengeMask(map, item.maskFile) : map, image)
     const withImage = !r.reasons.some((x) => x.code === 'image-unreadable')
-    return { ...base, score: r.score, reasons: r.reasons, withImage }
+    const reasons: TriageReason[] = challenge
+      ? [{ code: 'challenge-convention', score: 1 }, ...r.reasons]
+      : r.reasons
+    return { ...base, score: r.score, reasons, withImage }
   } catch (err) {
     await imageRead
     return { ...base, error: err instanceof Error ? err.message : String(err) }

@@ -116,7 +116,9 @@ export async function runStatsScan(
   for (const r of candidates) {
     const fp = fingerprints.get(r.idx as number) ?? null
     const analysed = r.uncertain_fraction !== null || r.scan_error !== null
-    if (fp !== null && r.scan_fp === fp && analysed) continue
+    // Before challengeStats, a challenge-convention mask's 255s were recorded as uncertain: scan again.
+    const stale = r.scan_error === 'challenge-convention' && (r.uncertain_fraction ?? 0) > 0
+    if (fp !== null && r.scan_fp === fp && analysed && !stale) continue
     indices.push(r.idx as number)
   }
   indices.sort((a, b) => a - b)
@@ -143,7 +145,8 @@ export async function runStatsScan(
         const problem = r.problem?.code ?? null
         if (r.stats) {
           const t = r.triage
-          setStats.run(...setStatsParams(r.stats, fp, problem, t, id))
+          const stats = problem === 'challenge-convention' ? challengeStats(r.stats) : r.stats
+          setStats.run(...setStatsParams(stats, fp, problem, t, id))
         } else setUnreadable.run(fp, problem ?? 'internal', id)
       }
     })
@@ -181,6 +184,21 @@ export async function runStatsScan(
 }
 
 /** The parameters of SQL.setStats, in the order of its placeholders. */
+/**
+ * The statistics of a challenge-convention mask (0 background / 255 lesion, recorded with that problem)
+ * as what the mask means: its 255 pixels are lesion, it has no uncertain pixel. Read as a weak map it
+ * would count as all uncertain and fill the uncertain histogram and the pixels left to decide.
+ */
+export function challengeStats(s: MaskStats): MaskStats {
+  return {
+    ...s,
+    lesion: s.lesion + s.uncertain,
+    uncertain: 0,
+    lesionComponents: s.uncertainComponents,
+    uncertainComponents: 0,
+  }
+}
+
 function setStatsParams(
   stats: MaskStats,
   fp: string | null,

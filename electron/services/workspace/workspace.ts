@@ -22,6 +22,7 @@
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
+import { isChallengeConvention } from '../../../shared/labels/analysis'
 import type { LabelMap } from '../../../shared/labels/codes'
 import {
   isPairStatus,
@@ -30,7 +31,7 @@ import {
   type ReviewProgress,
   type WorkspaceEvent,
 } from '../../../shared/workspace/review'
-import type { Dataset } from '../dataset'
+import { applyChallengeMode, type ChallengeMode, type Dataset } from '../dataset'
 import { fsError } from '../fs/atomicWrite'
 import { readLabelMap } from '../mask/labelMap'
 import { LOCK_FILE, type WorkspaceLock } from './lock'
@@ -253,9 +254,11 @@ export class Workspace implements WorkspaceContext {
 
   /**
    * The current mask of a pair: the corrected one if any, else the source, decoded exactly (stored
-   * grey values or palette indices) and checked (labels only).
+   * grey values or palette indices) and checked (labels only). A source mask in the ISIC challenge
+   * convention (0 / 255 lesion) is refused with `challenge-convention` unless `challenge` says to
+   * convert it (255 → 1) or take it as stored: never read as "all uncertain" by accident.
    */
-  async readCurrentMask(id: string): Promise<CurrentMask> {
+  async readCurrentMask(id: string, opts: { challenge?: ChallengeMode } = {}): Promise<CurrentMask> {
     const { index } = this.dataset.find(id)
     if (this.store.row(id)?.mask_sha256) {
       const file = this.maskFile(id)
@@ -269,8 +272,15 @@ export class Workspace implements WorkspaceContext {
       return { map, format, origin: 'corrected', file }
     }
     const { bytes, file } = await this.dataset.readMaskBytes(index)
-    const { map, format } = readLabelMap(bytes, file)
-    return { map, format, origin: 'source', file }
+    const read = readLabelMap(bytes, file)
+    const { map } = applyChallengeMode(
+      read.map,
+      read.counts,
+      isChallengeConvention(read.map, read.counts),
+      opts.challenge ?? 'refuse',
+      file,
+    )
+    return { map, format: read.format, origin: 'source', file }
   }
 
   /** How many pairs of the dataset have an audit event after `seq` (the team sync badge). */

@@ -27,6 +27,11 @@ export const TRIAGE_REASON_CODES = [
   'uncertain-large',
   /** The assisted resolution was not confident (reported by the caller; not computed here). */
   'assist-low-confidence',
+  /**
+   * The mask is in the ISIC challenge convention (0 background / 255 lesion), not a weak map: scored
+   * as converted (255 → lesion); it needs converting before it is curated (given by the caller).
+   */
+  'challenge-convention',
 ] as const
 
 export type TriageReasonCode = (typeof TRIAGE_REASON_CODES)[number]
