@@ -18,7 +18,9 @@ function parseFraction(name: string, value: string | undefined): number | undefi
  *
  * One transaction: every pair changes, or none. With a fraction filter, only pairs whose current
  * status is in --from (default: unreviewed) are selected, so earlier decisions are never overridden
- * by a bulk rule; --ids names pairs explicitly and applies whatever their status.
+ * by a bulk rule, and pairs whose source mask has a scan problem (wrong size, challenge convention…)
+ * and no corrected mask are left out, said on stderr; --ids names pairs explicitly and applies
+ * whatever their status.
  */
 export async function reviewCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -68,7 +70,29 @@ export async function reviewCommand(args: string[]): Promise<number> {
     checkWhere(workspace, where)
     const selected =
       ids ??
-      workspace.listIds({ status: from, uncertainMin: min, uncertainMax: max, scoreMin, metadata: where })
+      workspace.listIds({
+        status: from,
+        uncertainMin: min,
+        uncertainMax: max,
+        scoreMin,
+        metadata: where,
+        withoutProblem: true,
+      })
+    if (ids === undefined) {
+      const problems =
+        workspace.listIds({
+          status: from,
+          uncertainMin: min,
+          uncertainMax: max,
+          scoreMin,
+          metadata: where,
+        }).length - selected.length
+      if (problems > 0) {
+        process.stderr.write(
+          `note: ${problems} pairs whose mask has a problem were left out (see wsm-curator scan; name them with --ids to decide them)\n`,
+        )
+      }
+    }
     if (byFraction) {
       const { unscanned } = workspace.stats()
       if (unscanned > 0) {

@@ -18,6 +18,11 @@ export interface PairFilter {
   metadata?: readonly MetadataCondition[]
   /** Only pairs whose source mask the scan found this problem in (its code). */
   problem?: string
+  /**
+   * Leave out pairs whose source mask has a scan problem (wrong size, challenge convention…) and no
+   * corrected mask: what a bulk decision by rule must not decide.
+   */
+  withoutProblem?: boolean
   /** Only pairs whose triage score has this reason (a code of TRIAGE_REASON_CODES). */
   reason?: string
   /** Inclusive bounds on the triage score (pairs not yet scored never match). */
@@ -70,6 +75,7 @@ export function pairWhere(filter: PairFilter): { where: string; params: unknown[
     conds.push('scan_error = ?')
     params.push(filter.problem)
   }
+  if (filter.withoutProblem === true) conds.push('(scan_error IS NULL OR mask_size IS NOT NULL)')
   if (filter.reason !== undefined) {
     conds.push(`EXISTS (SELECT 1 FROM json_each(triage_reasons) WHERE json_extract(value, '$.code') = ?)`)
     params.push(filter.reason)

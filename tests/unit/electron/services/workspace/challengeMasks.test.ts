@@ -11,9 +11,11 @@ import path from 'node:path'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { countLabels, type LabelMap } from '../../../../../shared/labels/codes'
+import { reviewCommand } from '../../../../../electron/cli/commands/review'
 import { resolvePairs } from '../../../../../electron/services/assist/batchResolve'
 import { encodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { runCommand } from '../../../../support/cli'
 import { caught } from '../../../../support/datasetFixtures'
 import { drawMask } from './fixtures'
 
@@ -133,5 +135,18 @@ describe('challenge-convention masks in a workspace', () => {
     expect(t.reasons.some((r) => r.code === 'uncertain-large')).toBe(false)
     expect(ws.triage(WEAK)!.reasons.some((r) => r.code === 'challenge-convention')).toBe(false)
     expect(ws.listPairs({ reason: 'challenge-convention' }).items.map((p) => p.id)).toEqual([CHALLENGE])
+  })
+
+  it('a bulk decision by rule leaves it out (its uncertain fraction is 0 now) and says so; --ids decides it', async () => {
+    const dir = ws.dir
+    await ws.close()
+    const rule = await runCommand(reviewCommand, [dir, '--set', 'accepted', '--uncertain-max', '1'])
+    expect(rule.out).toMatch(/set 1 pairs to accepted/)
+    expect(rule.err).toMatch(/1 pairs whose mask has a problem were left out/)
+    const named = await runCommand(reviewCommand, [dir, '--set', 'rejected', '--ids', CHALLENGE])
+    expect(named.out).toMatch(/set 1 pairs to rejected/)
+    ws = await Workspace.open(dir)
+    expect(ws.pairState(WEAK).status).toBe('accepted')
+    expect(ws.pairState(CHALLENGE).status).toBe('rejected')
   })
 })
