@@ -129,17 +129,18 @@ function componentContacts(lab: Uint8Array, cw: number, ch: number): Uint8Array 
   const comp = new Int32Array(n).fill(-1)
   const contact = new Uint8Array(n)
   const stack = new Int32Array(n)
-  const members: number[] = []
+  // The cells of the component being filled, in visiting order (members[0..count)).
+  const members = new Int32Array(n)
   for (let seed = 0; seed < n; seed++) {
     if (lab[seed] !== LABEL_UNCERTAIN || comp[seed] >= 0) continue
     let top = 0
     stack[top++] = seed
     comp[seed] = seed
-    members.length = 0
+    let count = 0
     let bits = 0
     while (top > 0) {
       const i = stack[--top]
-      members.push(i)
+      members[count++] = i
       const y = Math.floor(i / cw)
       const x = i - y * cw
       for (let k = 0; k < 4; k++) {
@@ -158,7 +159,7 @@ function componentContacts(lab: Uint8Array, cw: number, ch: number): Uint8Array 
         }
       }
     }
-    for (const i of members) contact[i] = bits
+    for (let m = 0; m < count; m++) contact[members[m]] = bits
   }
   return contact
 }
@@ -166,6 +167,11 @@ function componentContacts(lab: Uint8Array, cw: number, ch: number): Uint8Array 
 /**
  * Decides every uncertain cell of the grid. `hairCells` = widest hair in cells, `ringCells` = how far
  * from the band the side colours are learnt.
+ *
+ * `geometryOnly` (the image weight is 0, resolve.ts): only what the geometric terms and the fixed
+ * answers need — band flags, t, contrast (the side colours, hence the hair), the stray-blob colour
+ * rule — bit for bit as in the full decision; the band cells' own colours, the pigment transform and
+ * the image log-odds are skipped (zImage stays 0, and a band cell's f is its geometric part alone).
  */
 export function decideGrid(
   grid: WorkGrid,
@@ -174,7 +180,9 @@ export function decideGrid(
   ringCells: number,
   unitCells: number,
   collect?: (cell: number, features: Float32Array, t: number) => void,
+  geometryOnly = false,
 ): GridDecision {
+  if (geometryOnly && collect) throw new RangeError('collect needs the image features: not geometry-only')
   const t0 = performance.now()
   const { cw, ch, lab, r, g, b } = grid
   const n = cw * ch
@@ -242,7 +250,11 @@ export function decideGrid(
   for (let c = 0; c < n; c++) unc[c] = lab[c] === LABEL_UNCERTAIN ? 1 : 0
   const near = boxSum(unc, cw, ch, ringCells)
 
-  // Colours smoothed over 3×3 hair-free cells (the cell's own when all 9 are hair), near the band.
+  // Uncertain components: bit 1 = touches certain lesion, bit 2 = background (3: the band).
+  const contact = componentContacts(lab, cw, ch)
+
+  // Colours smoothed over 3×3 hair-free cells (the cell's own when all 9 are hair), near the band
+  // (geometry-only: not the band cells', which only the image terms read).
   const sr = new Float32Array(n)
   const sg = new Float32Array(n)
   const sb = new Float32Array(n)
@@ -250,6 +262,7 @@ export function decideGrid(
     for (let x = 0; x < cw; x++) {
       const c = y * cw + x
       if (near[c] <= 0) continue
+      if (geometryOnly && lab[c] === LABEL_UNCERTAIN && contact[c] === 3) continue
       let a0 = 0
       let a1 = 0
       let a2 = 0
@@ -327,7 +340,6 @@ export function decideGrid(
     }
   }
 
-  const contact = componentContacts(lab, cw, ch)
   const { t } = result
   const band = new Float32Array(n)
   const uu = new Float32Array(n)
@@ -353,6 +365,19 @@ export function decideGrid(
     t[c] = dB / (dB + dL)
     mean(L, ql, mL)
     mean(B, qb, mB)
+    const bits = contact[c]
+    if (geometryOnly && bits === 3) {
+      // The contrast as the full decision computes it (evidenceFeatures' feature 4, from the side
+      // colours stored as float32), and the geometric part of the log-odds.
+      const e0 = Math.fround(mL[0]) - Math.fround(mB[0])
+      const e1 = Math.fround(mL[1]) - Math.fround(mB[1])
+      const e2 = Math.fround(mL[2]) - Math.fround(mB[2])
+      contrast[c] = (Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2) + 1e-6) / 100
+      bandFlag[c] = 1
+      widths.push(dB + dL)
+      f[c] = Math.tanh(geometricLogOdds(params, t[c], contrast[c]) / 2)
+      continue
+    }
     for (let j = 0; j < 3; j++) {
       sideL[3 * c + j] = mL[j]
       sideB[3 * c + j] = mB[j]
@@ -363,7 +388,6 @@ export function decideGrid(
     const dd = d0 * d0 + d1 * d1 + d2 * d2
     const u = dd > 1e-6 ? ((sr[c] - mB[0]) * d0 + (sg[c] - mB[1]) * d1 + (sb[c] - mB[2]) * d2) / dd : 0.5
     uu[c] = u
-    const bits = contact[c]
     if (bits === 3) {
       band[c] = 1
       bandFlag[c] = 1
@@ -378,8 +402,8 @@ export function decideGrid(
       if (stray) result.strayLesion[c] = 1
     }
   }
-  const np = nearestSite(cw, ch, pig)
-  for (let c = 0; c < n; c++) {
+  const np = geometryOnly ? null : nearestSite(cw, ch, pig)
+  for (let c = 0; np !== null && c < n; c++) {
     if (!band[c]) continue
     const y = Math.floor(c / cw)
     const x = c - y * cw

@@ -35,16 +35,11 @@ export function uncertainBox(map: LabelMap): { rect: AssistRect; count: number }
   let count = 0
   for (let y = 0; y < H; y++) {
     const row = y * W
-    let first = -1
-    let last = -1
-    for (let x = 0; x < W; x++) {
-      if (data[row + x] === LABEL_UNCERTAIN) {
-        if (first < 0) first = x
-        last = x
-        count++
-      }
-    }
+    // First and last uncertain pixel of the row by the engine's byte search; counted between them.
+    const first = data.subarray(row, row + W).indexOf(LABEL_UNCERTAIN)
     if (first < 0) continue
+    const last = data.subarray(row, row + W).lastIndexOf(LABEL_UNCERTAIN)
+    for (let x = first; x <= last; x++) if (data[row + x] === LABEL_UNCERTAIN) count++
     if (first < x0) x0 = first
     if (last > x1) x1 = last
     if (y < y0) y0 = y
@@ -89,6 +84,7 @@ export function buildGrid(
     }
     return { rx0, ry0, rw, rh, s, cw, ch, r, g, b, lab }
   }
+  // Integer sums (exact in the float32 planes too: s²·255 < 2²⁴), cell by cell along each row.
   const nU = new Uint32Array(nc)
   const nL = new Uint32Array(nc)
   const nAll = new Uint32Array(nc)
@@ -96,15 +92,27 @@ export function buildGrid(
     const o = Math.floor(y / s) * cw
     let p = ((ry0 + y) * W + rx0) * C
     let i = (ry0 + y) * W + rx0
-    for (let x = 0; x < rw; x++, p += C, i++) {
-      const c = o + Math.floor(x / s)
-      r[c] += src[p]
-      g[c] += src[p + 1]
-      b[c] += src[p + 2]
-      nAll[c]++
-      const v = data[i]
-      if (v === LABEL_UNCERTAIN) nU[c]++
-      else if (v === LABEL_LESION) nL[c]++
+    for (let x0 = 0, c = o; x0 < rw; x0 += s, c++) {
+      const x1 = Math.min(rw, x0 + s)
+      let sr = 0
+      let sg = 0
+      let sb = 0
+      let u = 0
+      let l = 0
+      for (let x = x0; x < x1; x++, p += C, i++) {
+        sr += src[p]
+        sg += src[p + 1]
+        sb += src[p + 2]
+        const v = data[i]
+        if (v === LABEL_UNCERTAIN) u++
+        else if (v === LABEL_LESION) l++
+      }
+      r[c] += sr
+      g[c] += sg
+      b[c] += sb
+      nAll[c] += x1 - x0
+      nU[c] += u
+      nL[c] += l
     }
   }
   for (let c = 0; c < nc; c++) {

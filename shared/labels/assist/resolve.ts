@@ -283,13 +283,16 @@ function interpolatedTerms(
 
 /**
  * The image and geometry terms of every uncertain pixel of `map` (resolve.ts steps 1–2 and the
- * per-pixel geometry). Throws RangeError when the image and the map do not match.
+ * per-pixel geometry). Throws RangeError when the image and the map do not match. `geometryOnly`
+ * (for an image weight of 0): zGeo, nearest and stats exactly as otherwise, but the image's own
+ * log-odds are not computed (zImage holds 0 except on stray blobs taken as lesion by their colour).
  */
 export function resolutionTerms(
   image: AssistImage,
   map: LabelMap,
   opts: ResolveOptions = {},
   params: ResolveParams = RESOLVE_PARAMS,
+  geometryOnly = false,
 ): ResolutionTerms {
   const t0 = performance.now()
   validate(image, map)
@@ -319,7 +322,15 @@ export function resolutionTerms(
   const t1 = performance.now()
   stats.ms.grid = t1 - t0
 
-  const dec = decideGrid(grid, params, work.hairCells, work.ringCells, work.unitCells)
+  const dec = decideGrid(
+    grid,
+    params,
+    work.hairCells,
+    work.ringCells,
+    work.unitCells,
+    undefined,
+    geometryOnly,
+  )
   stats.hairCells = dec.hairCells
   stats.bandWidth = dec.bandWidth * s
   stats.ms.evidence = dec.evidenceMs
@@ -417,13 +428,14 @@ export function proposeResolution(
   params: ResolveParams = RESOLVE_PARAMS,
 ): Proposal {
   const t0 = performance.now()
-  const terms = resolutionTerms(image, map, opts, params)
+  const k = Math.min(1, option(opts.imageWeight, 1, 0)) * params.imageWeight
+  // With the image weighed 0 its log-odds cannot change a label or a confidence: not computed.
+  const terms = resolutionTerms(image, map, opts, params, k === 0 && opts.imageTerms !== 'always')
   const { rect, stats, index } = terms
   const labels = map.data.slice()
   const confidence = new Uint8Array(rect.width * rect.height).fill(255)
   const decision = new Int8Array(rect.width * rect.height)
   const t1 = performance.now()
-  const k = Math.min(1, option(opts.imageWeight, 1, 0)) * params.imageWeight
   const W = map.width
   const out = new Float64Array(1)
   let toLesion = 0

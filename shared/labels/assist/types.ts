@@ -29,6 +29,11 @@ export interface ResolveOptions {
    * 0 = geometry alone (the nearest certain label, up to ties).
    */
   imageWeight?: number
+  /**
+   * Internal (tests, fitting): 'always' computes the image's log-odds even when their weight is 0,
+   * where by default they are skipped (they cannot change the labels or the confidence then).
+   */
+  imageTerms?: 'auto' | 'always'
 }
 
 export interface AssistRect {

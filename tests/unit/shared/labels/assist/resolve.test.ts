@@ -3,6 +3,7 @@ import {
   proposalPatch,
   proposalRunPatch,
   proposeResolution,
+  resolutionTerms,
   UNSURE_BELOW,
 } from '../../../../../shared/labels/assist/resolve'
 import type { AssistImage, ResolveOptions } from '../../../../../shared/labels/assist/resolve'
@@ -310,6 +311,80 @@ describe('proposeResolution', () => {
     // Near the decided edge the proposal is unsure; far from it, sure.
     expect(withImage.stats.unsure).toBeGreaterThan(0)
     expect(withImage.confidence[15 * withImage.rect.width + 4]).toBeGreaterThanOrEqual(UNSURE_BELOW)
+  })
+
+  /** The satellite map of the stray-blob test: a lesion square, a blob over a dark spot, one over skin. */
+  function strayCase(): [LabelMap, AssistImage] {
+    const W = 120
+    const H = 80
+    const data = new Uint8Array(W * H * 3)
+    const mask = new Uint8Array(W * H)
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const i = y * W + x
+        const inLesion = x >= 10 && x < 40 && y >= 20 && y < 50
+        const spot = (x - 62) ** 2 + (y - 20) ** 2 < 25
+        data.set(inLesion || spot ? [90, 55, 45] : [215, 165, 145], 3 * i)
+        if (inLesion) mask[i] = 1
+        if ((x - 62) ** 2 + (y - 20) ** 2 < 64 || (x - 90) ** 2 + (y - 60) ** 2 < 64) mask[i] = U
+        // A band around the square too, so that the map has band cells as well as stray blobs.
+        else if (!inLesion && x >= 6 && x < 44 && y >= 16 && y < 54) mask[i] = U
+      }
+    }
+    return [
+      { width: W, height: H, data: mask },
+      { width: W, height: H, data, channels: 3 },
+    ]
+  }
+
+  it('with the image weight 0, skips the image terms and still gives the full computation byte for byte', () => {
+    const p = pair(320, 240, 11)
+    const [strayMap, strayImage] = strayCase()
+    const cases: [string, LabelMap, AssistImage][] = [
+      ...tieMaps().map(([name, map]): [string, LabelMap, AssistImage] => [name, map, discImage(map)]),
+      ['synthetic', p.mask, rgbImage(p)],
+      ['stray blobs', strayMap, strayImage],
+    ]
+    // fullGeometryMaxPixels: 0 sends the coarse grids down the path of regions over 13 Mpx.
+    const variants: ResolveOptions[] = [
+      {},
+      { scale: 2 },
+      { scale: 3 },
+      { scale: 2, fullGeometryMaxPixels: 0 },
+      { scale: 3, fullGeometryMaxPixels: 0 },
+      { scale: 5, fullGeometryMaxPixels: 0 },
+    ]
+    const shipped = { ...RESOLVE_PARAMS, imageWeight: 0 }
+    let unsure = 0
+    for (const [name, map, image] of cases) {
+      for (const opts of variants) {
+        const tag = `${name} ${JSON.stringify(opts)}`
+        const full = proposeResolution(image, map, { ...opts, imageTerms: 'always' }, shipped)
+        for (const fast of [
+          proposeResolution(image, map, opts, shipped),
+          proposeResolution(image, map, { ...opts, imageWeight: 0 }, IMAGE_ON),
+        ]) {
+          expect(sameBytes(fast.labels, full.labels), `${tag} labels`).toBe(true)
+          expect(sameBytes(fast.confidence, full.confidence), `${tag} confidence`).toBe(true)
+          expect(sameBytes(fast.decision, full.decision), `${tag} decision`).toBe(true)
+          expect({ ...fast.stats, ms: null }, tag).toEqual({ ...full.stats, ms: null })
+        }
+        unsure += full.stats.unsure
+      }
+    }
+    // Not vacuous: the confidence varies (unsure pixels exist), the fast path did skip the image's
+    // log-odds (0 on the band, where the full terms hold the colour evidence), and a lesion-coloured
+    // stray blob is still unsure at weight 0 (its colour is read either way).
+    expect(unsure).toBeGreaterThan(0)
+    const fullTerms = resolutionTerms(rgbImage(p), p.mask, {}, shipped)
+    const fastTerms = resolutionTerms(rgbImage(p), p.mask, {}, shipped, true)
+    expect(fullTerms.zImage.some((z) => z !== 0)).toBe(true)
+    expect(fastTerms.zImage.every((z) => z === 0)).toBe(true)
+    expect(sameBytes(fastTerms.zGeo, fullTerms.zGeo)).toBe(true)
+    const stray = proposeResolution(strayImage, strayMap, {}, shipped)
+    const at = (x: number, y: number): number => (y - stray.rect.y) * stray.rect.width + (x - stray.rect.x)
+    expect(stray.confidence[at(62, 20)]).toBe(0)
+    expect(stray.confidence[at(90, 60)]).toBeGreaterThanOrEqual(UNSURE_BELOW)
   })
 
   it('resolves a stray blob on the skin by its colour', () => {
