@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { CodedError } from '../../../shared/api/errors'
 import { Workspace } from '../../services/workspace/workspace'
 import { UsageError } from '../util'
 
@@ -50,10 +51,37 @@ export async function initCommand(args: string[]): Promise<number> {
         `  masks:  ${summary.masksSource}\n` +
         summary.imageSources.map((s) => `  images: ${s}\n`).join('') +
         (summary.masksWithoutImage ? `  ${summary.masksWithoutImage} masks have no image\n` : '') +
+        (await challengeNote(workspace)) +
         `next: wsm-curator stats ${dir}   (computes the mask statistics)\n`,
     )
   } finally {
     await workspace.close()
   }
   return 0
+}
+
+/** Masks looked at when a workspace is created, spread over the dataset. */
+const SAMPLE_MASKS = 5
+
+/**
+ * A warning when the masks look like ISIC challenge masks (0 background / 255 lesion) rather than
+ * weak maps: a few masks spread over the dataset are decoded (never the whole set). Empty otherwise.
+ */
+async function challengeNote(workspace: Workspace): Promise<string> {
+  const n = workspace.dataset.size
+  const count = Math.min(n, SAMPLE_MASKS)
+  const picks = Array.from({ length: count }, (_, k) => Math.floor((k * n) / count))
+  let challenge = 0
+  for (const i of picks) {
+    try {
+      await workspace.readCurrentMask(workspace.dataset.idAt(i))
+    } catch (err) {
+      if (err instanceof CodedError && err.code === 'challenge-convention') challenge++
+    }
+  }
+  if (challenge === 0) return ''
+  return (
+    `  warning: ${challenge} of ${picks.length} masks looked at are ISIC challenge masks (0 background / 255 lesion), ` +
+    'not weak maps (0/1/255): the editor offers to convert each one, resolve and review rules leave them out\n'
+  )
 }

@@ -81,7 +81,11 @@ export async function statsCommand(args: string[]): Promise<number> {
     lines.push(
       `statistics: ${stats.scanned} pairs scanned` +
         (stats.scanFailed ? `, ${stats.scanFailed} unreadable` : '') +
-        (stats.scanProblems ? `, ${stats.scanProblems} with a problem (see wsm-curator scan)` : '') +
+        (stats.scanProblems
+          ? `, ${stats.scanProblems} with a problem (${Object.entries(stats.scanProblemCodes)
+              .map(([code, n]) => `${code} ${n}`)
+              .join(', ')}; see wsm-curator scan)`
+          : '') +
         (stats.unscanned ? `, ${stats.unscanned} not yet scanned` : ''),
     )
     if (scan?.aborted) lines.push('  (scan interrupted: run stats again to continue)')

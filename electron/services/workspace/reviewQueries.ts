@@ -27,6 +27,8 @@ const SQL = {
                FROM pairs WHERE idx IS NOT NULL`,
   histogram: `SELECT min(${HISTOGRAM_BINS - 1}, CAST(uncertain_fraction * ${HISTOGRAM_BINS} AS INTEGER)) AS bin, count(*) AS n
               FROM pairs WHERE idx IS NOT NULL AND uncertain_fraction IS NOT NULL GROUP BY bin`,
+  problemCodes: `SELECT scan_error AS code, count(*) AS n FROM pairs
+                 WHERE idx IS NOT NULL AND scan_error IS NOT NULL GROUP BY scan_error ORDER BY n DESC, code`,
   statesWhere: (where: string) => `SELECT * FROM pairs WHERE ${where} ORDER BY id`,
   idsWhere: (where: string) => `SELECT id FROM pairs WHERE ${where} ORDER BY id`,
   events: (where: string) => `SELECT * FROM events ${where} ORDER BY seq DESC LIMIT ?`,
@@ -179,10 +181,12 @@ export class ReviewQueries {
     const histogram = new Array<number>(HISTOGRAM_BINS).fill(0)
     const bins = this.#ctx.store.statement(SQL.histogram).all() as { bin: number; n: number }[]
     for (const b of bins) histogram[b.bin] = b.n
+    const codes = this.#ctx.store.statement(SQL.problemCodes).all() as { code: string; n: number }[]
     return {
       ...progress,
       scanned: agg.scanned,
       scanProblems: agg.problems,
+      scanProblemCodes: Object.fromEntries(codes.map((c) => [c.code, c.n])),
       scanFailed: agg.failed,
       unscanned: progress.total - agg.scanned - agg.failed,
       uncertainHistogram: histogram,

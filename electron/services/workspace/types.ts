@@ -96,6 +96,8 @@ export interface WorkspaceStats extends ReviewProgress {
   scanned: number
   /** Pairs whose source mask has a problem (unreadable, invalid values, challenge convention…). */
   scanProblems: number
+  /** The same pairs by problem code, most frequent first. */
+  scanProblemCodes: Record<string, number>
   /** Pairs whose source mask could not be analysed at all (no statistics). */
   scanFailed: number
   /** Pairs not analysed yet. */

@@ -11,7 +11,9 @@ import path from 'node:path'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { countLabels, type LabelMap } from '../../../../../shared/labels/codes'
+import { initCommand } from '../../../../../electron/cli/commands/init'
 import { reviewCommand } from '../../../../../electron/cli/commands/review'
+import { statsCommand } from '../../../../../electron/cli/commands/stats'
 import { resolvePairs } from '../../../../../electron/services/assist/batchResolve'
 import { encodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
@@ -148,5 +150,21 @@ describe('challenge-convention masks in a workspace', () => {
     ws = await Workspace.open(dir)
     expect(ws.pairState(WEAK).status).toBe('accepted')
     expect(ws.pairState(CHALLENGE).status).toBe('rejected')
+  })
+
+  it('init warns when the masks looked at are challenge masks; stats names the problem codes', async () => {
+    const made = await runCommand(initCommand, [
+      path.join(root, 'ws2'),
+      '--masks',
+      path.join(root, 'masks'),
+      '--images',
+      path.join(root, 'images'),
+    ])
+    expect(made.out).toMatch(/warning: 1 of 2 masks looked at are ISIC challenge masks/)
+    const stats = await runCommand(statsCommand, [path.join(root, 'ws2')])
+    expect(stats.out).toMatch(/1 with a problem \(challenge-convention 1; see wsm-curator scan\)/)
+    expect(stats.out).toMatch(/uncertain pixels left: (\d+)/)
+    const json = await runCommand(statsCommand, [path.join(root, 'ws2'), '--json'])
+    expect(JSON.parse(json.out).scanProblemCodes).toEqual({ 'challenge-convention': 1 })
   })
 })
