@@ -34,7 +34,7 @@ export async function claimBatch(client: pg.Client, curator: string, size: numbe
       room > 0
         ? await client.query<{ pair_id: string }>(
             `WITH picked AS (
-               SELECT id FROM pairs WHERE first_curator IS NULL
+               SELECT id FROM pairs WHERE first_curator IS NULL AND second_curator IS DISTINCT FROM $1
                ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
              upd AS (UPDATE pairs SET first_curator = $1 FROM picked WHERE pairs.id = picked.id RETURNING pairs.id)
              INSERT INTO assignments (pair_id, role, curator, assigned_by)

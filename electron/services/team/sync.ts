@@ -151,9 +151,12 @@ async function pushChunk(
     const decided = rows
       .filter((r) => (DECIDED_STATUSES as readonly string[]).includes(r.state.status))
       .map((r) => r.change.id)
-    // A decision on a pair nobody holds makes this curator its first reviewer.
+    // A decision on a pair nobody holds makes this curator its first reviewer — unless the lead made
+    // them its second reviewer already (first and second are never the same curator: the CHECK would
+    // roll the whole chunk back, on every sync).
     await client.query(
-      `WITH c AS (UPDATE pairs SET first_curator = $1 WHERE id = ANY($2::text[]) AND first_curator IS NULL RETURNING id)
+      `WITH c AS (UPDATE pairs SET first_curator = $1
+                  WHERE id = ANY($2::text[]) AND first_curator IS NULL AND second_curator IS DISTINCT FROM $1 RETURNING id)
        INSERT INTO assignments (pair_id, role, curator, assigned_by) SELECT id, 'first', $1, $1 FROM c ON CONFLICT DO NOTHING`,
       [me.curator, decided],
     )

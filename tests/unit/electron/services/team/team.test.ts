@@ -168,6 +168,31 @@ suite(title, () => {
     ])
   })
 
+  it('a curator made second reviewer of a pair nobody reviewed first can decide it: the sync goes through', async () => {
+    const t = await team(['bob'], { batch: 2, doubleReview: 0 })
+    const id = sources.ids[30]
+    await withClient(t.url, async (client) => {
+      expect(await assignPairs(client, 'lead', [id], 'bob', 'second')).toBe(1)
+    })
+    await inWorkspace(t.dirs.bob, async (ws) => {
+      await ws.saveMask(id, resolved((await ws.readCurrentMask(id)).map, 2))
+    })
+    // Every other pair has a first reviewer: bob's claim can only reach this one.
+    const [lead] = await t.q<{ name: string }>("SELECT name FROM curators WHERE name <> 'bob'")
+    await t.q('UPDATE pairs SET first_curator = $1 WHERE first_curator IS NULL AND id <> $2', [lead.name, id])
+    // Before the fix the push (and the claim) broke CHECK (second_curator <> first_curator): the chunk
+    // rolled back on every sync.
+    const synced = await syncTeam(t.dirs.bob)
+    expect(synced.pushed).toBe(1)
+    expect(synced.assigned).toEqual([])
+    const rows = await t.q('SELECT first_curator, second_curator FROM pairs WHERE id = $1', [id])
+    expect(rows).toEqual([{ first_curator: null, second_curator: 'bob' }])
+    const decisions = await t.q("SELECT role, status FROM decisions WHERE pair_id = $1 AND curator = 'bob'", [
+      id,
+    ])
+    expect(decisions).toEqual([{ role: 'second', status: 'corrected' }])
+  })
+
   it('keeps the second review blind: the second curator receives ids and roles, nothing of the first', async () => {
     const t = await team(['ann', 'bob'], { batch: 4, doubleReview: 1 })
     const a1 = await syncTeam(t.dirs.ann)
