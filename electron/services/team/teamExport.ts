@@ -18,6 +18,7 @@ import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
 import { runExport, type ExportOptions, type ExportSummary } from '../export'
 import { readLabelMap } from '../mask/labelMap'
 import { Workspace } from '../workspace/workspace'
+import { computeAgreements } from './agreementJob'
 import { withClient } from './connection'
 import { TeamLocal } from './localState'
 import { DECIDED_STATUSES, LATEST_DECISIONS } from './queries'
@@ -42,6 +43,7 @@ export async function teamFinalState(
     fs: string | null
     fm: string | null
     sc: string | null
+    sid: string | null
     needs: boolean | null
     jaccard: number | null
     adj_lead: string | null
@@ -51,11 +53,13 @@ export async function teamFinalState(
   }>(
     `WITH latest AS (${LATEST_DECISIONS})
      SELECT p.id AS pair_id, f.curator AS fc, f.status AS fs, f.mask_sha256 AS fm, p.second_curator AS sc,
-            a.needs_adjudication AS needs, a.jaccard, j.lead AS adj_lead, j.status AS adj_status,
+            s.id AS sid, a.needs_adjudication AS needs, a.jaccard, j.lead AS adj_lead, j.status AS adj_status,
             j.mask_sha256 AS adj_mask, j.taken
      FROM pairs p
      LEFT JOIN latest f ON f.pair_id = p.id AND f.curator = p.first_curator AND f.status = ANY($1::text[])
-     LEFT JOIN agreements a ON a.pair_id = p.id
+     LEFT JOIN latest s ON s.pair_id = p.id AND s.curator = p.second_curator AND s.status = ANY($1::text[])
+     -- Only an agreement scored on the current decisions of both counts (a changed one is stale).
+     LEFT JOIN agreements a ON a.pair_id = p.id AND a.first_decision = f.id AND a.second_decision = s.id
      LEFT JOIN adjudications j ON j.pair_id = p.id
      WHERE f.pair_id IS NOT NULL OR j.pair_id IS NOT NULL
      ORDER BY p.id`,
@@ -73,7 +77,9 @@ export async function teamFinalState(
         review: 'adjudicated',
         note: `team: adjudicated by ${r.adj_lead} (took ${r.taken}; reviews by ${r.fc} and ${r.sc})`,
       })
-    } else if (r.needs) {
+    } else if (r.needs || (r.sid !== null && r.needs === null)) {
+      // Disagreeing reviews, or a second review whose agreement with the first is not scored on
+      // their current decisions: held back, never exported as a single or agreed review.
       awaiting.push(r.pair_id)
     } else if (r.fc !== null && r.fs !== null && isPairStatus(r.fs)) {
       const double = r.needs === false
@@ -104,7 +110,14 @@ export async function exportTeam(leadDir: string, options: ExportOptions): Promi
   if (!me) throw new CodedError('team-not-found', `the workspace ${leadDir} has not joined a team`)
   const lead = await Workspace.open(leadDir, { readOnly: true })
   const sources = lead.config.sources
-  await lead.close()
+  try {
+    // The lead scores the double reviews decided since its last sync first (it needs the source
+    // masks, hence the workspace), so none is exported on an agreement that is stale.
+    if (me.role === 'lead')
+      await withClient(me.url, async (client) => computeAgreements(client, lead, await readTeam(client)))
+  } finally {
+    await lead.close()
+  }
   const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-team-export-'))
   try {
     const dir = path.join(scratch, 'ws')

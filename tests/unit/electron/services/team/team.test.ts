@@ -21,7 +21,7 @@ import {
 } from '../../../../../electron/services/team/adjudication'
 import { assignPairs } from '../../../../../electron/services/team/claims'
 import { withClient } from '../../../../../electron/services/team/connection'
-import { exportTeam } from '../../../../../electron/services/team/teamExport'
+import { exportTeam, teamFinalState } from '../../../../../electron/services/team/teamExport'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { teamStatus } from '../../../../../electron/services/team/status'
 import { syncTeam } from '../../../../../electron/services/team/sync'
@@ -495,5 +495,33 @@ suite(title, () => {
         [ids[2], 'lead', 'corrected'],
       ].sort(),
     )
+  })
+  it('team export never ships a pair on a stale agreement: a changed first review is scored again (or held back)', async () => {
+    const t = await team(['ann', 'bob'], { batch: 2, doubleReview: 1 })
+    const ids = (await syncTeam(t.dirs.ann)).assigned.map((x) => x.id)
+    await inWorkspace(t.dirs.ann, async (ws) => {
+      for (const id of ids) await ws.saveMask(id, resolved((await ws.readCurrentMask(id)).map, 0))
+    })
+    await syncTeam(t.dirs.ann)
+    await syncTeam(t.dirs.bob)
+    await inWorkspace(t.dirs.bob, async (ws) => {
+      for (const id of ids) await ws.saveMask(id, resolved((await ws.readCurrentMask(id)).map, 0))
+    })
+    await syncTeam(t.dirs.bob)
+    await syncTeam(t.lead) // scores both pairs: agreed
+    expect((await teamStatus(t.url)).adjudicationPending).toBe(0)
+    // ann changes her mind on ids[0] after the lead's last sync.
+    await inWorkspace(t.dirs.ann, async (ws) => ws.setStatuses([ids[0]], 'rejected'))
+    await syncTeam(t.dirs.ann)
+    const summary = await exportTeam(t.lead, {
+      out: path.join(root, `export-stale${dbCount}`),
+      status: 'any',
+    })
+    expect(summary.awaitingAdjudication).toEqual([ids[0]])
+    // A member's export (no scoring of its own) holds back what is not scored on current decisions.
+    await inWorkspace(t.dirs.ann, async (ws) => ws.setStatuses([ids[1]], 'flagged'))
+    await syncTeam(t.dirs.ann)
+    const q = await withClient(t.url, async (client) => teamFinalState(client))
+    expect(q.awaiting.sort()).toEqual([...ids].sort())
   })
 })
