@@ -41,8 +41,10 @@ export class TeamRoom {
     },
   ) {}
 
+  /** True when the workspace recorded a membership (team.sqlite may hold only its client id). */
   get joined(): boolean {
-    return existsSync(path.join(this.workspace.dir, TEAM_FILE))
+    if (!existsSync(path.join(this.workspace.dir, TEAM_FILE))) return false
+    return this.#local((local) => local.membership() !== null)
   }
 
   #local<T>(fn: (local: TeamLocal) => T): T {

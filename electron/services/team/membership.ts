@@ -36,6 +36,28 @@ async function sourceHashes(ws: Workspace, ids: readonly string[]): Promise<stri
   return out
 }
 
+/**
+ * The workspace's client id, written to its team.sqlite BEFORE the server hears of it: the server
+ * keys a curator (and the lead) to this id, so a kill between the server's COMMIT and the membership
+ * record must not leave the server with an id the workspace forgot (join would then say
+ * `team-curator-taken`, init `team-exists`, for good). The file holds no membership until then.
+ */
+function persistedClientId(dir: string): string {
+  const clientId = workspaceClientId(dir)
+  TeamLocal.open(dir, { create: true, clientId }).close()
+  return clientId
+}
+
+/** The membership recorded in the workspace's team.sqlite, or null. */
+function membershipOf(dir: string) {
+  const local = TeamLocal.open(dir)
+  try {
+    return local.membership()
+  } finally {
+    local.close()
+  }
+}
+
 export interface InitResult {
   teamId: string
   pairs: number
@@ -57,18 +79,29 @@ export async function initTeam(
   const stored = withoutPassword(url)
   const ws = await Workspace.open(dir, { readOnly: true })
   try {
-    const lead = checkCuratorName(options.lead ?? ws.curator)
+    let lead = checkCuratorName(options.lead ?? ws.curator)
     const ids = ws.listIds()
     const hashes = await sourceHashes(ws, ids)
-    const teamId = randomBytes(12).toString('hex')
-    const clientId = workspaceClientId(dir)
+    let teamId = randomBytes(12).toString('hex')
+    const clientId = persistedClientId(dir)
+    const recorded = membershipOf(dir) !== null
     await withClient(url, async (client) => {
       await migrate(client)
       await inTransaction(client, async () => {
         await client.query('LOCK TABLE team IN EXCLUSIVE MODE')
-        const existing = await client.query('SELECT id FROM team')
-        if (existing.rowCount)
+        const existing = await client.query<{ id: string; lead: string; client_id: string | null }>(
+          'SELECT t.id, t.lead, c.client_id FROM team t LEFT JOIN curators c ON c.name = t.lead AND c.is_lead',
+        )
+        if (existing.rowCount) {
+          // This workspace published it and was stopped before recording the membership (a kill
+          // between the server's COMMIT and team.sqlite): record it now.
+          if (existing.rows[0].client_id === clientId && !recorded) {
+            teamId = existing.rows[0].id
+            lead = existing.rows[0].lead
+            return
+          }
           throw new CodedError('team-exists', 'this database already holds a team (one team per database)')
+        }
         await client.query(
           'INSERT INTO team (id, lead, batch_size, double_review, jaccard_threshold) VALUES ($1, $2, $3, $4, $5)',
           [teamId, lead, batch, doubleReview, options.jaccardThreshold ?? DEFAULT_JACCARD_THRESHOLD],
@@ -128,7 +161,7 @@ export async function joinTeam(
   const stored = withoutPassword(url)
   const ws = options.workspace ?? (await Workspace.open(dir, { readOnly: true }))
   try {
-    const clientId = workspaceClientId(dir)
+    const clientId = persistedClientId(dir)
     const { teamId, pairs } = await withClient(url, async (client) => {
       await migrate(client)
       const team = await readTeam(client)

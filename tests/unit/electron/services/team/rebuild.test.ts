@@ -175,8 +175,11 @@ suite(title, () => {
     expect(err.code).toBe('team-curator-taken')
     expect(err.message).toContain('dee')
     expect(((await thrown(joinTeam(other, t.url, 'lead'))) as CodedError).code).toBe('team-curator-taken')
-    // Nothing recorded for the refused workspace.
-    expect(() => TeamLocal.open(other).membership()).toThrow()
+    // No membership recorded for the refused workspace (only its client id, kept before any server
+    // call so that a kill after the server's COMMIT cannot lose it).
+    const refused = TeamLocal.open(other)
+    expect(refused.membership()).toBeNull()
+    refused.close()
     const curators = await t.q<{ name: string }>('SELECT name FROM curators ORDER BY name')
     expect(curators.map((c) => c.name)).toEqual(['dee', 'lead'])
   })

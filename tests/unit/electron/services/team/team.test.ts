@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CodedError } from '../../../../../shared/api/errors'
@@ -80,6 +81,48 @@ suite(title, () => {
     const local = TeamLocal.open(t.dirs.ann)
     expect(local.membership()).toMatchObject({ curator: 'ann', role: 'curator' })
     local.close()
+  })
+
+  it('a kill between the server COMMIT and the membership record never locks a workspace out (init or join)', async () => {
+    const url = await server.createDatabase(`team${++dbCount}`)
+    const base = path.join(root, `k${dbCount}`)
+    const lead = await makeWorkspace(base, 'lead', sources)
+    const ann = await makeWorkspace(base, 'ann', sources)
+    /** What such a kill leaves: team.sqlite with its client id and no membership. */
+    const forget = (dir: string) => {
+      const db = new Database(path.join(dir, 'team.sqlite'))
+      db.prepare("DELETE FROM meta WHERE key <> 'clientId'").run()
+      db.close()
+    }
+    // The client id is on disk before the server is contacted: an unreachable server leaves it there.
+    await thrown(joinTeam(ann, 'postgres://wsm@127.0.0.1:1/nowhere', 'ann'))
+    const local = TeamLocal.open(ann)
+    const annId = local.clientId()
+    expect(local.membership()).toBeNull()
+    local.close()
+    await initTeam(lead, url, { batch: 4, doubleReview: 0 })
+    forget(lead)
+    const again = await initTeam(lead, url)
+    expect(again.pairs).toBe(N)
+    expect(((await thrown(initTeam(lead, url))) as CodedError).code).toBe('team-exists')
+    await joinTeam(ann, url, 'ann')
+    const rows = await server.query(
+      'SELECT client_id FROM curators WHERE name = $1',
+      ['ann'],
+      `team${dbCount}`,
+    )
+    expect(rows.rows).toEqual([{ client_id: annId }])
+    forget(ann)
+    await joinTeam(ann, url, 'ann')
+    for (const [dir, role] of [
+      [lead, 'lead'],
+      [ann, 'curator'],
+    ] as const) {
+      const l = TeamLocal.open(dir)
+      expect(l.membership()?.role).toBe(role)
+      l.close()
+    }
+    expect((await syncTeam(ann)).assigned.length).toBe(4)
   })
 
   it('migrates once when two programs initialise at the same moment (advisory lock)', async () => {
