@@ -115,6 +115,14 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE curators ADD COLUMN client_id text;
   `,
+  // 3: a decision is keyed by its event's time too: a workspace restored from a backup numbers its
+  // new events from where the backup stopped, so (client, pair, seq) can come again with another
+  // decision — which ON CONFLICT DO NOTHING dropped. A re-push of the same event still conflicts.
+  `
+  ALTER TABLE decisions DROP CONSTRAINT decisions_pkey;
+  CREATE UNIQUE INDEX decisions_event ON decisions
+    (client_id, pair_id, event_seq, (coalesce(decided_at, 'epoch'::timestamptz)));
+  `,
 ]
 
 /** The schema version this program writes. */

@@ -60,7 +60,7 @@ export function eventMark(e: { id: string; at: string }): string {
  * cursor's seq must be the one recorded with it. A rebuild keeps the seqs (opening.ts salvage), but
  * an events table renumbered or restored from an older copy would otherwise make every later
  * decision with a seq at or under the cursor never pushed. A re-push from 0 is harmless: decisions
- * are keyed by (client, pair, event seq) and `ON CONFLICT DO NOTHING`. With `fix`, a stale cursor is
+ * are keyed by (client, pair, event seq, event time) and `ON CONFLICT DO NOTHING`. With `fix`, a stale cursor is
  * reset and a cursor written before marks existed adopts the mark of its event.
  */
 export function trustedCursor(ws: Workspace, local: TeamLocal, fix = false): number {

@@ -21,6 +21,7 @@ import {
   adjudicationQueue,
 } from '../../../../../electron/services/team/adjudication'
 import { assignPairs } from '../../../../../electron/services/team/claims'
+import { LATEST_DECISIONS } from '../../../../../electron/services/team/queries'
 import { withClient } from '../../../../../electron/services/team/connection'
 import { exportTeam, teamFinalState } from '../../../../../electron/services/team/teamExport'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
@@ -123,6 +124,36 @@ suite(title, () => {
       l.close()
     }
     expect((await syncTeam(ann)).assigned.length).toBe(4)
+  })
+
+  it('a workspace restored from a backup numbers events again: its new decisions still reach the server', async () => {
+    const t = await team(['ann'], { batch: 4, doubleReview: 0 })
+    const [x] = (await syncTeam(t.dirs.ann)).assigned.map((a) => a.id)
+    const backup = `${t.dirs.ann}-backup`
+    await fsp.cp(t.dirs.ann, backup, { recursive: true })
+    await inWorkspace(t.dirs.ann, async (ws) => ws.setStatuses([x], 'rejected'))
+    await syncTeam(t.dirs.ann)
+    // The backup comes back: the next event on x gets the same seq as the 'rejected' one.
+    await fsp.rm(t.dirs.ann, { recursive: true })
+    await fsp.rename(backup, t.dirs.ann)
+    await inWorkspace(t.dirs.ann, async (ws) => ws.setStatuses([x], 'accepted'))
+    expect((await syncTeam(t.dirs.ann)).pushed).toBe(1)
+    const rows = await t.q<{ status: string; event_seq: string }>(
+      'SELECT status, event_seq FROM decisions WHERE pair_id = $1 ORDER BY decided_at',
+      [x],
+    )
+    expect(rows.map((r) => r.status)).toEqual(['rejected', 'accepted'])
+    expect(rows[0].event_seq).toBe(rows[1].event_seq)
+    const latest = await t.q<{ status: string }>(
+      `WITH latest AS (${LATEST_DECISIONS}) SELECT status FROM latest WHERE pair_id = $1`,
+      [x],
+    )
+    expect(latest).toEqual([{ status: 'accepted' }])
+    // A re-push of the same events from scratch still adds nothing.
+    const db = new Database(path.join(t.dirs.ann, 'team.sqlite'))
+    db.prepare("DELETE FROM meta WHERE key IN ('cursor', 'cursorMark')").run()
+    db.close()
+    expect((await syncTeam(t.dirs.ann)).pushed).toBe(0)
   })
 
   it('migrates once when two programs initialise at the same moment (advisory lock)', async () => {
