@@ -150,16 +150,23 @@ export class TeamRoom {
     return this.state()
   }
 
-  #url(): { url: string; curator: string } {
+  #url(): { url: string; curator: string; role: 'lead' | 'curator' } {
     const m = this.#local((local) => local.membership())
     if (!m)
       throw new CodedError('team-not-found', 'this workspace has not joined a team (wsm-curator team join)')
-    return { url: m.url, curator: m.curator }
+    return { url: m.url, curator: m.curator, role: m.role }
   }
 
-  status() {
-    const { url } = this.#url()
-    return teamStatus(url, { open: this.workspace })
+  /**
+   * The team's status. Only the lead's program scores agreements (it downloads both reviewers'
+   * masks); a curator's never does, and receives no per-pair row of a pair they reviewed (it would
+   * show them the other reviewer's decision: the blind rule), only the totals.
+   */
+  async status() {
+    const { url, curator, role } = this.#url()
+    if (role === 'lead') return teamStatus(url, { open: this.workspace })
+    const s = await teamStatus(url)
+    return { ...s, scored: s.scored.filter((x) => x.firstCurator !== curator && x.secondCurator !== curator) }
   }
 
   async queue() {

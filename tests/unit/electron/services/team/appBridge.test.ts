@@ -97,6 +97,18 @@ suite(`the app's team calls${postgresSkipReason ? ` (skipped: ${postgresSkipReas
     } finally {
       await lead.close()
     }
+
+    // A curator's team view: the totals, but no per-pair row of a pair they reviewed (it would show
+    // the other reviewer's decision).
+    const bobAgain = await Workspace.open(bobDir)
+    try {
+      const h = createTeamHandlers(() => bobAgain, { autoSync: false })
+      const status = await h['team:status']()
+      expect(status).toMatchObject({ decided: 2, doubleReviewed: 2 })
+      expect(status.scored).toEqual([])
+    } finally {
+      await bobAgain.close()
+    }
   })
 
   it('syncs by itself while the workspace is open, and stops when it is no longer the current one', async () => {
