@@ -19,6 +19,7 @@ import { crc32 } from 'node:zlib'
 import { CodedError } from '../../../shared/api/errors'
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../../shared/labels/codes'
 import { fsError } from '../fs/atomicWrite'
+import { sha256Hex } from '../fs/hash'
 import { readImageHeader } from '../images/imageHeader'
 import { checkMaskSize, readLabelMap } from '../mask/labelMap'
 import { encodeMaskPng, readPngHeader } from '../mask/maskPng'
@@ -72,12 +73,17 @@ export interface PreparedPair {
   written: MaskWritten
   image: PreparedFile
   mask: PreparedFile
+  /**
+   * SHA-256 of the corrected mask file as read (null for a source mask): the caller checks it against
+   * the row's, since a save renames the new file before its row commits.
+   */
+  readSha256: string | null
 }
 
 export type PairOutcome =
   | PreparedPair
   /** isic-challenge + refuse: the mask holds uncertain pixels (found while decoding). */
-  | { kind: 'uncertain-pixels'; uncertain: number }
+  | { kind: 'uncertain-pixels'; uncertain: number; readSha256: string | null }
 
 const GREY8 = { colorType: 0, bitDepth: 8, interlaced: false } as const
 
@@ -168,7 +174,11 @@ export async function preparePairFiles(
   } else {
     const policy = job.policy ?? 'refuse'
     if (counts.uncertain > 0 && policy === 'refuse')
-      return { kind: 'uncertain-pixels', uncertain: counts.uncertain }
+      return {
+        kind: 'uncertain-pixels',
+        uncertain: counts.uncertain,
+        readSha256: job.corrected ? sha256Hex(maskBytes) : null,
+      }
     const lut = new Uint8Array(256)
     lut[LABEL_BACKGROUND] = 0
     lut[LABEL_LESION] = 255
@@ -185,6 +195,7 @@ export async function preparePairFiles(
         ? { background: counts.background, lesion: counts.lesion + counts.uncertain, uncertain: 0 }
         : { background: counts.background + counts.uncertain, lesion: counts.lesion, uncertain: 0 }
   }
+  const maskFile = prepared(out, job.crc)
   return {
     kind: 'written',
     width,
@@ -193,6 +204,7 @@ export async function preparePairFiles(
     uncertainAssigned: assigned,
     written,
     image: prepared(imageBytes, job.crc),
-    mask: prepared(out, job.crc),
+    mask: maskFile,
+    readSha256: !job.corrected ? null : out === maskBytes ? maskFile.sha256 : sha256Hex(maskBytes),
   }
 }

@@ -366,7 +366,11 @@ async function preparePair(
       (err: unknown) => ({ ok: false as const, err }),
     )
     const after = workspace.pairState(id)
-    if (sameState(before, after)) {
+    // A save renames its new file before the row commits: a corrected mask read in between is not
+    // the row's (same state, other bytes). Its SHA-256 against the row's tells, read in the same tick.
+    const rowSha = after.corrected ? (workspace.store.row(id)?.mask_sha256 ?? null) : null
+    const bytesMatch = !result.ok || !job.corrected || result.value.readSha256 === rowSha
+    if (sameState(before, after) && bytesMatch) {
       // A problem with the files themselves (the state did not move while they were read).
       if (!result.ok) throw result.err
       outcome = result.value
@@ -375,7 +379,10 @@ async function preparePair(
       break
     }
     if (attempt === READ_ATTEMPTS) {
-      throw new CodedError('io-error', `${id} kept changing while it was being exported; try again`)
+      throw new CodedError(
+        'io-error',
+        `${id} kept changing while it was being exported (its state, or its corrected mask file is not the one its row records); try again`,
+      )
     }
     known = after
   }

@@ -27,7 +27,7 @@ import {
   type ManifestPair,
 } from '../../../../../electron/services/export'
 import { CSV_COLUMNS, parseCsv } from '../../../../../electron/services/export/format'
-import { decodeMaskPng } from '../../../../../electron/services/mask/maskPng'
+import { decodeMaskPng, encodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { ZipReader } from '../../../../../electron/services/zip/zipReader'
@@ -739,6 +739,38 @@ describe('many pairs: reused buffers, batched zip writes, a correction saved mea
       expect(row).toMatchObject({ status: 'corrected', curator: 'dee', mask: { origin: 'corrected' } })
       expect((await readExportFile(out, row.mask.file)).equals(good)).toBe(true)
       expect((await verifyExport(out)).ok).toBe(true)
+    } finally {
+      await w.close()
+    }
+  })
+  it('a corrected mask file that is not the one its row records (a save between rename and commit) is never exported as it', async () => {
+    const src = await makeRepeatedSources(path.join(dir, 'src3'), 6)
+    const w = await Workspace.create(path.join(dir, 'ws3'), { masks: src.masks, images: [src.images] })
+    try {
+      const target = src.ids[3]
+      const current = await w.readCurrentMask(target)
+      const edit = (k: number): LabelMap => ({
+        ...current.map,
+        data: current.map.data.map((v, i) => (v === 255 ? ((i + k) % 2 ? 1 : 0) : v)),
+      })
+      await w.saveMask(target, edit(0))
+      await w.setStatuses(
+        src.ids.filter((id) => id !== target),
+        'accepted',
+      )
+      // Another save's new file, renamed into place, its row not committed (yet): other bytes, same row.
+      const other = encodeMaskPng(edit(1), {
+        colorType: 0,
+        bitDepth: 8,
+        interlaced: false,
+      })
+      await fsp.writeFile(w.maskFile(target), other)
+      const out = path.join(dir, 'out', 'between.zip')
+      const err = await runExport(w, { out }).catch((e: unknown) => e as CodedError)
+      expect(err).toBeInstanceOf(CodedError)
+      expect((err as CodedError).code).toBe('io-error')
+      expect((err as CodedError).message).toContain(target)
+      expect(await exists(out)).toBe(false)
     } finally {
       await w.close()
     }
