@@ -9,6 +9,7 @@ import { components } from './components'
 import type { LabelGrid } from './grid'
 import { boxBlur3, colourStats, mahalanobis2, SKIN_D2 } from './colour'
 import { boundarySector, edgeOffset } from './edgeOffset'
+import { ringProfile, type RingProfile } from './ringProfile'
 import { rectOf, type CellRect, type Region } from './maskMeasures'
 import type { TriageImage } from './types'
 
@@ -73,6 +74,8 @@ export interface ImageMeasures {
   edgeShift: number
   /** Share of the region whose colour is lesion at all (edgeOffset.ts). */
   lesionFill: number
+  /** Thin rings across the boundary, normalised per image and summarised over sectors (ringProfile.ts). */
+  ring: RingProfile
   regions: { disagreement?: CellRect; offEdge?: CellRect }
 }
 
@@ -470,7 +473,10 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
     T,
   })
 
+  const ring = ringProfile({ width, height, sd, across, f, edge: edgeCells, cx, cy, rEq })
+
   return {
+    ring,
     edgeShift: offset.shift,
     lesionFill: offset.fill,
     skinInside: insideCount > 0 ? skinInside / insideCount : 0,

@@ -54,6 +54,26 @@ export const EVIDENCE: readonly Evidence[] = [
   { name: 'edgeShiftIn', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.edgeShift : 0) },
   { name: 'edgeShiftOut', reason: 'misaligned', image: true, get: (_, i) => i?.edgeShift ?? 0 },
   { name: 'fillLow', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.lesionFill : 0) },
+  // Thin rings across the boundary (ringProfile.ts): little contrast across it (dilated or eroded),
+  // skin just inside (dilated), lesion just outside (eroded).
+  { name: 'ringFlatNear', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.ring.contrastNear : 0) },
+  { name: 'ringFlatWide', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.ring.contrastWide : 0) },
+  { name: 'ringInnerSkin', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.ring.innerNear : 0) },
+  {
+    name: 'ringInnerSkinShare',
+    reason: 'misaligned',
+    image: true,
+    get: (_, i) => i?.ring.innerSkinShare ?? 0,
+  },
+  { name: 'ringOuterLesion', reason: 'misaligned', image: true, get: (_, i) => i?.ring.outerNear ?? 0 },
+  { name: 'ringOuterLesionWide', reason: 'misaligned', image: true, get: (_, i) => i?.ring.outerWide ?? 0 },
+  {
+    name: 'ringOuterLesionShare',
+    reason: 'misaligned',
+    image: true,
+    get: (_, i) => i?.ring.outerLesionShare ?? 0,
+  },
+  { name: 'ringMidHigh', reason: 'misaligned', image: true, get: (_, i) => i?.ring.midNear ?? 0 },
   { name: 'weakSeparation', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.separation : 0) },
   {
     name: 'attachedLike',
