@@ -67,7 +67,7 @@ export async function recover(ctx: WorkspaceContext, saver: MaskSaver): Promise<
       continue
     }
     if (st.size === r.mask_size && st.mtimeMs === r.mask_mtime) continue
-    const bytes = await fsp.readFile(file)
+    const bytes = await readMaskFile(file)
     const hash = sha256Hex(bytes)
     if (hash === r.mask_sha256) {
       ctx.store.statement(SQL.touch).run(st.size, st.mtimeMs, r.id)
@@ -77,12 +77,24 @@ export async function recover(ctx: WorkspaceContext, saver: MaskSaver): Promise<
   }
   for (const id of onDisk) {
     if (!ctx.inDataset(id)) continue
-    const bytes = await fsp.readFile(ctx.maskFile(id))
+    const bytes = await readMaskFile(ctx.maskFile(id))
     await adoptFile(ctx, id, bytes, sha256Hex(bytes), 'adopted')
   }
 }
 
-/** Takes a mask file found in masks/ as the pair's corrected mask, or quarantines it if unusable. */
+/** A file of masks/, read; a failure is the file system's (`io-error`, `read-only`…), never `internal`. */
+async function readMaskFile(file: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(file)
+  } catch (err) {
+    throw fsError(err, file, 'read')
+  }
+}
+
+/**
+ * Takes a mask file found in masks/ as the pair's corrected mask, or quarantines it if the file itself
+ * is unusable (not a PNG of labels, or not the source's size).
+ */
 async function adoptFile(
   ctx: WorkspaceContext,
   id: string,
@@ -91,11 +103,21 @@ async function adoptFile(
   kind: 'adopted' | 'mask-changed',
 ): Promise<void> {
   const file = ctx.maskFile(id)
+  // The source's size, to check the file against. A source that cannot be read right now (a drive
+  // gone, a pair no longer in the dataset) says nothing about the file: leave it, decide next time.
+  let header: { width: number; height: number }
+  try {
+    const source = await ctx.dataset.readMaskBytes(ctx.dataset.find(id).index)
+    header = readMaskPngFormat(source.bytes, source.file).header
+  } catch (err) {
+    ctx.notices.push(
+      `${id}: ${file} was left as it is: its source mask could not be read to check it against (${err instanceof Error ? err.message : err}); it is checked again at the next open`,
+    )
+    return
+  }
   let stats: MaskStats
   try {
     const { map } = readLabelMap(bytes, file)
-    const source = await ctx.dataset.readMaskBytes(ctx.dataset.find(id).index)
-    const { header } = readMaskPngFormat(source.bytes, source.file)
     if (header.width !== map.width || header.height !== map.height) {
       throw new CodedError(
         'mask-size',

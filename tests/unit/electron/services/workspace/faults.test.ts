@@ -371,6 +371,37 @@ describe('reconciling masks/ on opening', () => {
     expect(ws2.notices.join('\n')).toMatch(/removed 2 temporary file/)
   })
 
+  it('a corrected mask whose source cannot be read at open is left as it is, not quarantined', async () => {
+    const src = await makeSources(path.join(root, `src-folder-${n}`), { masksAs: 'folder' })
+    const ws = await Workspace.create(path.join(root, `ws-${n++}`), {
+      masks: src.masks,
+      images: [src.images],
+      curator: 'ana',
+    })
+    open.push(ws)
+    const id = 'ISIC_0000002'
+    const source = (await ws.readCurrentMask(id)).map
+    const saved = await ws.saveMask(id, resolveUncertain(source, 1, 2))
+    const dir = ws.dir
+    await closeAll()
+    // Edited outside the app (so the open checks it), while its source mask is away (a drive not
+    // mounted, a folder being synced): the pair is not in the dataset this time.
+    const edited = encodeMaskPng(resolveUncertain(source, 0, 3), formatOf('palette'))
+    await fsp.writeFile(saved.file, edited)
+    const sourceFile = path.join(src.masks, 'ISIC_WSM_labels', `${id}.png`)
+    await fsp.rename(sourceFile, `${sourceFile}.away`)
+    const ws2 = await reopen(dir)
+    expect((await fsp.readFile(saved.file)).equals(edited)).toBe(true)
+    expect(ws2.notices.join('\n')).toMatch(/was left as it is/)
+    await expect(fsp.readdir(path.join(dir, 'cache', 'quarantine'))).rejects.toThrow()
+    await closeAll()
+    // The source is back: the edited file is recorded as the new version, nothing lost.
+    await fsp.rename(`${sourceFile}.away`, sourceFile)
+    const ws3 = await reopen(dir)
+    expect(ws3.pairState(id)).toMatchObject({ status: 'corrected', corrected: true })
+    expect(ws3.events(id)[0]).toMatchObject({ kind: 'mask-changed' })
+  })
+
   it('records a corrected mask edited outside the app', async () => {
     const ws = await fresh()
     const id = 'ISIC_0000005'
