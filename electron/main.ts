@@ -75,6 +75,10 @@ function hardenSessions(): void {
     contents.on('will-navigate', (event, url) => {
       if (!isAppUrl(url, devUrl)) event.preventDefault()
     })
+    // The app has no frames: any subframe navigation (an injected iframe) is refused, whatever the CSP.
+    contents.on('will-frame-navigate', (details) => {
+      if (!details.isMainFrame) details.preventDefault()
+    })
     contents.on('will-attach-webview', (event) => event.preventDefault())
     contents.setWindowOpenHandler(() => ({ action: 'deny' }))
     // The renderer refuses to unload while a mask has unsaved changes; ask the curator.

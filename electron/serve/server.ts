@@ -70,8 +70,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return sendError(res, 421, { code: 'forbidden-path', message: 'unexpected Host header' })
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-    if (url.pathname.startsWith('/api/'))
-      return handleApi(req, res, decodeURIComponent(url.pathname.slice(5)))
+    if (url.pathname.startsWith('/api/')) {
+      let name: string
+      try {
+        name = decodeURIComponent(url.pathname.slice(5))
+      } catch {
+        req.resume()
+        return sendError(res, 400, { code: 'bad-request', message: 'malformed call name' })
+      }
+      return handleApi(req, res, name)
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendError(res, 405, { code: 'bad-request', message: 'method not allowed' })
     }

@@ -191,6 +191,12 @@ describe('serve bridge', () => {
     expect(garbage.status).toBe(400)
   })
 
+  it('a malformed call name is bad-request (400), not an internal error', async () => {
+    const res = await request({ method: 'POST', path: '/api/%ZZ', headers: { [TOKEN_HEADER]: TOKEN } })
+    expect(res.status).toBe(400)
+    expect(decodeWire(res.body)).toMatchObject({ ok: false, error: { code: 'bad-request' } })
+  })
+
   it('refuses methods other than POST on the API', async () => {
     const res = await request({ method: 'GET', path: '/api/app:info', headers: { [TOKEN_HEADER]: TOKEN } })
     expect(res.status).toBe(405)
