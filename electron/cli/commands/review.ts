@@ -68,30 +68,13 @@ export async function reviewCommand(args: string[]): Promise<number> {
   const workspace = await Workspace.open(positionals[0], { curator: values.curator })
   try {
     checkWhere(workspace, where)
-    const selected =
-      ids ??
-      workspace.listIds({
-        status: from,
-        uncertainMin: min,
-        uncertainMax: max,
-        scoreMin,
-        metadata: where,
-        withoutProblem: true,
-      })
-    if (ids === undefined) {
-      const problems =
-        workspace.listIds({
-          status: from,
-          uncertainMin: min,
-          uncertainMax: max,
-          scoreMin,
-          metadata: where,
-        }).length - selected.length
-      if (problems > 0) {
-        process.stderr.write(
-          `note: ${problems} pairs whose mask has a problem were left out (see wsm-curator scan; name them with --ids to decide them)\n`,
-        )
-      }
+    const rule = { status: from, uncertainMin: min, uncertainMax: max, scoreMin, metadata: where }
+    const selected = ids ?? workspace.listIds({ ...rule, withoutProblem: true })
+    const problems = ids === undefined ? workspace.listIds(rule).length - selected.length : 0
+    if (problems > 0) {
+      process.stderr.write(
+        `note: ${problems} pairs whose mask has a problem were left out (see wsm-curator scan; name them with --ids to decide them)\n`,
+      )
     }
     if (byFraction) {
       const { unscanned } = workspace.stats()
