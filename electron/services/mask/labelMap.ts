@@ -8,7 +8,7 @@ import { CodedError } from '../../../shared/api/errors'
 import { invalidValuesError } from '../../../shared/labels/analysis'
 import { countLabels, type LabelCounts, type LabelMap } from '../../../shared/labels/codes'
 import type { ImageHeader } from '../images/imageHeader'
-import { decodeMaskPng, type MaskPngFormat } from './maskPng'
+import { decodeMaskPng, decodeMaskPngAsync, type MaskPngFormat } from './maskPng'
 
 /** Decodes a mask file into an exact label map and checks its values; gives its PNG format too. */
 export function readLabelMap(
@@ -16,6 +16,18 @@ export function readLabelMap(
   file: string,
 ): { map: LabelMap; counts: LabelCounts; format: MaskPngFormat } {
   const decoded = decodeMaskPng(bytes, file)
+  const map: LabelMap = { width: decoded.width, height: decoded.height, data: decoded.data }
+  const counts = countLabels(map.data)
+  if (counts.invalid > 0) throw invalidValuesError(map, counts.invalid, file)
+  return { map, counts, format: decoded.format }
+}
+
+/** readLabelMap with the inflate on libuv's thread pool: the same result and errors. */
+export async function readLabelMapAsync(
+  bytes: Uint8Array,
+  file: string,
+): Promise<{ map: LabelMap; counts: LabelCounts; format: MaskPngFormat }> {
+  const decoded = await decodeMaskPngAsync(bytes, file)
   const map: LabelMap = { width: decoded.width, height: decoded.height, data: decoded.data }
   const counts = countLabels(map.data)
   if (counts.invalid > 0) throw invalidValuesError(map, counts.invalid, file)

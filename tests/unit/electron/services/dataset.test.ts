@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
+import { crc32, deflateSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Dataset } from '../../../../electron/services/dataset'
 import { scanMasks } from '../../../../electron/services/scan/maskScan'
@@ -218,6 +219,28 @@ describe('files that are not regular files', () => {
   )
 })
 
+/** A grey 8-bit PNG whose header declares width×height, with only the start of its zero rows. */
+function pngClaiming(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4)
+    len.writeUInt32BE(data.length)
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(body))
+    return Buffer.concat([len, body, crc])
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr[8] = 8 // bit depth; colour type 0, compression 0, filter 0, interlace 0
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(64 * 1024))),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
 describe('openPair checks', () => {
   let ds: Dataset
   const W = 40
@@ -245,6 +268,7 @@ describe('openPair checks', () => {
       ['exif6-rotated-mask', greyPng(wsmMap(H, W)), await jpeg(W, H, 6)],
       ['png-image', fine, await pngImage(W, H), 'png'],
       ['zip-crc-mismatch', fine, img],
+      ['mask-size-huge', pngClaiming(16384, 16383), img],
     ]
     const masks: [string, Uint8Array, boolean?][] = []
     const images: [string, Uint8Array][] = []
@@ -284,6 +308,12 @@ describe('openPair checks', () => {
   ] as const)('refuses with %s, naming the file', async (code) => {
     const err = await expectCode(ds.openPair(at(code)), code)
     expect(err.message + (err.file ?? '')).toContain(id(cases[code]))
+  })
+
+  it('refuses a mask whose header declares the wrong size before inflating it (its data is only a start)', async () => {
+    // The IDAT holds a few KB of a 268 Mpx image: inflating first said png-truncated.
+    const err = await expectCode(ds.openPair(at('mask-size-huge')), 'mask-size')
+    expect(err.message).toContain('16384')
   })
 
   it('keeps working after failures: good pairs open, grey and palette alike', async () => {
