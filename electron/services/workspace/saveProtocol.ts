@@ -6,7 +6,8 @@
  *   3. commit the pair's new state, its audit event and the removal of the pending row together.
  *
  * While the temporary file of step 2 is being flushed, the PNG is checked to decode to the labels
- * and step 1 commits (two flushes at once); the rename waits for both and for the read back.
+ * (on a worker thread, mask/pngCheck.ts) and step 1 commits (two flushes at once); the rename waits
+ * for both, for the read back and for the check.
  *
  * A crash at any instant leaves the old file or the new one; `recoverPending` (on reopening, or
  * before the next mutation after a failed record) finishes or forgets each pending save according
@@ -18,7 +19,8 @@ import type { LabelMap } from '../../../shared/labels/codes'
 import type { MaskStats, PairState, PairStatus, Transition } from '../../../shared/workspace/review'
 import { atomicWriteFile, fsError, type AtomicFs, type AtomicWriteResult } from '../fs/atomicWrite'
 import { sha256Hex } from '../fs/hash'
-import { decodeMaskPngAsync, encodeMaskPngAsync, maskPngEquals, type MaskPngFormat } from '../mask/maskPng'
+import { decodeMaskPngAsync, encodeMaskPngAsync, type MaskPngFormat } from '../mask/maskPng'
+import { maskPngEqualsOffThread } from '../mask/pngCheck'
 import { readMaskPngFormat } from '../mask/pngFormat'
 import { countTransitions, saveStatsWithRuns } from '../mask/maskStats'
 import type { LabelRuns } from '../../../shared/labels/analysis'
@@ -131,26 +133,28 @@ export class MaskSaver {
       bytes: png.length,
     }
     this.#lastSaved = undefined
-    // While the temporary file's flush runs (thread pool), this thread checks that the PNG decodes
-    // to exactly `map` and then commits the pending row (SQLite's own flush); the file is read back
-    // and compared byte for byte with that PNG after its flush. The rename waits for all of it: it
-    // is the instant the target changes, so the pending row is durable before it, and a crash leaves
-    // the old file (and at most a stray temporary file, removed on reopening) or the new one with
-    // its pending row. The check inflates on this thread, not on the thread pool: measured, the
-    // pool's inflate cost more CPU in all (its start and hand-back) and gained no time, since this
-    // thread waits for the flush anyway; a failed check leaves no pending row.
+    // While the temporary file's flush runs (thread pool), the check that the PNG decodes to exactly
+    // `map` starts on a worker thread (mask/pngCheck.ts) and this thread commits the pending row
+    // (SQLite's own flush); the file is read back and compared byte for byte with the PNG after its
+    // flush, and the rename waits for the check's answer. The rename waits for all of it:
+    // it is the instant the target changes, so the pending row is durable before it, and a crash
+    // leaves the old file (and at most a stray temporary file, removed on reopening) or the new one
+    // with its pending row. A failed check leaves the old file, and the pending row is forgotten.
     let committed = false
+    let checking: Promise<boolean> | undefined
     const writing = atomicWriteFile(target, png, {
       fs: this.#fs,
       readBack: true,
       freeOldLater: true,
       whileFlushing: () => {
-        checkLabels(maskPngEquals(png, map, target), target)
+        checking = maskPngEqualsOffThread(png, map, target)
+        checking.catch(() => undefined)
         ctx.store.write('prepare the save', () => {
           ctx.store.statement(SQL.pending).run(id, hash, JSON.stringify(payload), payload.at)
         })
         committed = true
       },
+      verify: async () => checkLabels((await checking) === true, target),
     })
     let written: AtomicWriteResult
     try {
