@@ -16,6 +16,7 @@ import { findInvalidLabel } from '../../../shared/labels/codes'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { synthesizePair, validatePairSpec } from './synthesize'
 import type { DemoPairSpec } from './synthesize'
+import { makeFolder } from '../fs/paths'
 
 export { lowResFactor, synthesizePair } from './synthesize'
 export type { DemoPairSpec, SyntheticPair } from './synthesize'
@@ -145,8 +146,8 @@ export async function generateDemoDataset(
   const imagesDir = path.join(dir, 'images')
   const truthDir = path.join(dir, 'truth')
   const masksZip = path.join(dir, DEMO_MASKS_ZIP)
-  await fsp.mkdir(imagesDir, { recursive: true })
-  await fsp.mkdir(truthDir, { recursive: true })
+  await makeFolder(imagesDir)
+  await makeFolder(truthDir)
 
   const maskPngs: Buffer[] = new Array(pairs.length)
   const pending: Promise<void>[] = []

@@ -13,7 +13,7 @@ import { constants as fsConstants, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
 import { fsError, fsyncDir } from '../fs/atomicWrite'
-import { isWithin } from '../fs/paths'
+import { isWithin, makeFolder } from '../fs/paths'
 import { ZipWriter, prepareEntry } from '../zip/zipWriter'
 import { IMAGES_DIR, MASKS_DIR } from './format'
 
@@ -138,7 +138,7 @@ export interface ExportSink {
 export async function openSink(out: string, container: Container): Promise<ExportSink> {
   const parent = path.dirname(out)
   try {
-    await fsp.mkdir(parent, { recursive: true })
+    await makeFolder(parent)
   } catch (err) {
     throw fsError(err, parent, 'create the folder')
   }

@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 
 /** The path module whose rules apply: the host's, or `path.win32` / `path.posix` in tests. */
@@ -16,4 +17,33 @@ export function isWithin(inner: string, outer: string, flavour: PathFlavour = pa
   if (rel === '') return true
   if (flavour.isAbsolute(rel)) return false
   return rel !== '..' && !rel.startsWith('..' + flavour.sep)
+}
+
+/**
+ * `mkdir -p`: creates `dir` and the folders above it that are missing. Not Node's `recursive` mode,
+ * which loops forever where mkdir answers ENOENT under a parent that exists (/proc, sysfs, some FUSE
+ * file systems): here the missing folders are found by walking up, then made one by one, and the
+ * first failure is thrown as it came (ENOENT, EACCES, ENOTDIR…). A folder made meanwhile by someone
+ * else is fine.
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  const missing: string[] = []
+  for (let at = path.resolve(dir); ;) {
+    try {
+      await fsp.stat(at)
+      break
+    } catch (err) {
+      const up = path.dirname(at)
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || up === at) throw err
+      missing.push(at)
+      at = up
+    }
+  }
+  for (const folder of missing.reverse()) {
+    try {
+      await fsp.mkdir(folder)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+  }
 }

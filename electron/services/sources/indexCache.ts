@@ -21,6 +21,7 @@ import path from 'node:path'
 import { sha256Hex } from '../fs/hash'
 import { entryName, type EntryTable } from '../zip/zipFormat'
 import type { TableIndex } from '../zip/zipReader'
+import { makeFolder } from '../fs/paths'
 
 const MAGIC = Buffer.from('WSMIDX1\n', 'latin1')
 const VERSION = 1
@@ -286,7 +287,7 @@ async function writeCacheFile(file: string, header: object, payload: Buffer): Pr
   payload.copy(out, start)
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
   try {
-    await fsp.mkdir(path.dirname(file), { recursive: true })
+    await makeFolder(path.dirname(file))
     await fsp.writeFile(tmp, out)
     await fsp.rename(tmp, file)
     return true

@@ -13,7 +13,7 @@ import { CodedError } from '../../../shared/api/errors'
 import { isPairStatus } from '../../../shared/workspace/review'
 import { Dataset, type DatasetSources } from '../dataset'
 import { fsError } from '../fs/atomicWrite'
-import { isWithin } from '../fs/paths'
+import { isWithin, makeFolder } from '../fs/paths'
 import { WorkspaceLock } from './lock'
 import {
   CACHE_DIR,
@@ -123,8 +123,8 @@ export async function createWorkspace<W>(
   let db: SqliteDatabase | undefined
   try {
     try {
-      await fsp.mkdir(path.join(abs, MASKS_DIR), { recursive: true })
-      await fsp.mkdir(path.join(abs, CACHE_DIR), { recursive: true })
+      await makeFolder(path.join(abs, MASKS_DIR))
+      await makeFolder(path.join(abs, CACHE_DIR))
     } catch (err) {
       throw fsError(err, abs, 'create the workspace folder')
     }

@@ -6,6 +6,7 @@
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { atomicWriteFile } from '../fs/atomicWrite'
+import { makeFolder } from '../fs/paths'
 
 export const RECENT_KEY = 'recentWorkspaces'
 export const RECENT_MAX = 10
@@ -41,7 +42,7 @@ export class RecentWorkspaces {
       const { doc, list } = await this.#read()
       const next = change(list)
       doc[RECENT_KEY] = next
-      await fsp.mkdir(path.dirname(this.file), { recursive: true })
+      await makeFolder(path.dirname(this.file))
       await atomicWriteFile(this.file, Buffer.from(JSON.stringify(doc, null, 2) + '\n'))
       return next
     })

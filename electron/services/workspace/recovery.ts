@@ -16,6 +16,7 @@ import { readMaskPngFormat } from '../mask/pngFormat'
 import { CACHE_DIR, MASK_FILE, MASKS_DIR, QUARANTINE_DIR, statsParams, type PairRow } from './rows'
 import type { MaskSaver } from './saveProtocol'
 import type { WorkspaceContext } from './store'
+import { makeFolder } from '../fs/paths'
 
 const SQL = {
   recorded: `SELECT id, status, mask_sha256, mask_size, mask_mtime FROM pairs WHERE mask_sha256 IS NOT NULL`,
@@ -33,7 +34,7 @@ const SQL = {
 
 export async function recover(ctx: WorkspaceContext, saver: MaskSaver): Promise<void> {
   const masksDir = path.join(ctx.dir, MASKS_DIR)
-  await fsp.mkdir(masksDir, { recursive: true }).catch((err: unknown) => {
+  await makeFolder(masksDir).catch((err: unknown) => {
     throw fsError(err, masksDir, 'create')
   })
   const removed = await removeStaleTemps(masksDir)
@@ -182,7 +183,7 @@ async function quarantine(ctx: WorkspaceContext, file: string): Promise<string> 
     `${path.basename(file, '.png')}.${new Date().toISOString().replace(/[:.]/g, '-')}.${randomBytes(3).toString('hex')}.png`,
   )
   try {
-    await fsp.mkdir(dir, { recursive: true })
+    await makeFolder(dir)
     await fsp.rename(file, dest)
   } catch (err) {
     throw fsError(err, file, 'move aside')

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, promises as fsp, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, promises as fsp, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -496,6 +496,15 @@ describe('safety', () => {
     await fsp.rm(beside)
     expect(await exists(path.join(wsDir, 'export'))).toBe(false)
   })
+
+  it.skipIf(!existsSync('/proc/self'))(
+    'an output whose folders cannot be made (under /proc) fails with a code, instead of hanging (skipped: no /proc)',
+    async () => {
+      expect(await codeOf(runExport(ws, { out: '/proc/wsm-no-such/export' }))).toMatch(
+        /^(not-found|io-error)$/,
+      )
+    },
+  )
 
   it('cancel: nothing under the final name, no partial left', async () => {
     for (const out of [path.join(root, 'out', 'cancelled'), path.join(root, 'out', 'cancelled.zip')]) {

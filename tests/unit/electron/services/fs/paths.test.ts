@@ -1,6 +1,8 @@
+import { existsSync, promises as fsp } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { isWithin } from '../../../../../electron/services/fs/paths'
+import { isWithin, makeFolder } from '../../../../../electron/services/fs/paths'
 
 describe('isWithin', () => {
   it('posix: itself and children are inside; parents, siblings and ..-segments are not', () => {
@@ -30,4 +32,28 @@ describe('isWithin', () => {
     expect(isWithin('\\\\?\\C:\\Very\\Long\\ws\\masks', '\\\\?\\C:\\Very\\Long\\ws', w)).toBe(true)
     expect(isWithin('C:\\Données\\espace de travail\\x', 'C:\\Données\\espace de travail', w)).toBe(true)
   })
+})
+
+describe('makeFolder', () => {
+  it('makes the missing folders, accepts existing ones, and fails on a file in the way', async () => {
+    const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-mkdir-'))
+    try {
+      const deep = path.join(root, 'a', 'b', 'c')
+      await makeFolder(deep)
+      expect((await fsp.stat(deep)).isDirectory()).toBe(true)
+      await makeFolder(deep)
+      await makeFolder(root)
+      await fsp.writeFile(path.join(root, 'file'), 'x')
+      await expect(makeFolder(path.join(root, 'file', 'sub'))).rejects.toMatchObject({ code: 'ENOTDIR' })
+    } finally {
+      await fsp.rm(root, { recursive: true, force: true })
+    }
+  })
+
+  it.skipIf(!existsSync('/proc/self'))(
+    "fails under /proc, where mkdir says ENOENT below an existing parent (Node's recursive mode loops forever there) (skipped: no /proc on this system)",
+    async () => {
+      await expect(makeFolder('/proc/wsm-no-such/dir')).rejects.toMatchObject({ code: 'ENOENT' })
+    },
+  )
 })
