@@ -23,18 +23,57 @@ export interface ToolSettings {
 export interface SessionListener {
   labelsChanged(rect: Rect | null): void
   stateChanged(state: { canUndo: boolean; canRedo: boolean; dirty: boolean; uncertain: number }): void
+  /**
+   * The proposal on preview was applied (one undo step) because the curator edited on: painted,
+   * filled, resolved, undid or redid while it was shown. Not called for acceptPreview()/discardPreview().
+   */
+  previewApplied?(): void
 }
+
+/**
+ * What the map held when a save was asked for (savePoint()), handed back to markSaved() once the
+ * file is written: edits made while the save was in flight stay unsaved.
+ */
+export interface SavePoint {
+  readonly version: number
+  readonly state: number
+  /** Taken in the middle of a stroke (the file holds part of it). */
+  readonly inStroke: boolean
+}
+
+/** No state of the map: the file on disk holds none the history can reach (e.g. a converted map). */
+const NO_STATE = -1
 
 /**
  * The model of one open pair: its label map and its undo history, outside Vue's reactivity. Tools
  * are pure functions returning patches; the session applies each patch to the map, stages it in the
  * history (a drag is one undo step) and reports the dirty rectangle so the view redraws only that.
+ *
+ * Saved or not: every state of the map along the history has an id (a new step makes a new one;
+ * undo and redo walk back to the ids they reach), and the session remembers the id the file on
+ * disk holds. The mask is dirty when the map's state is not that one, so undoing an edit back to
+ * the saved state is clean again, and an aborted stroke or discarded proposal after a save (which
+ * wrote it) is dirty. A save taken mid-stroke holds the stroke's id only while the stroke changes
+ * nothing more.
+ *
+ * Read-only (a workspace opened read-only): every edit is refused, so nothing can be left unsaved.
  */
 export class EditorSession implements PaintTarget {
   private uncertain: number
-  private dirty: boolean
   private previewing = false
-  private dirtyBeforeStroke = false
+  /** Bumped by every change of the map's bytes (edits, aborts, undo, redo, preview levels). */
+  private edits = 0
+  /** The id of the map's state; `back`/`fwd`: the ids undo and redo lead to (this session's steps). */
+  private stateId = 0
+  private back: number[] = []
+  private fwd: number[] = []
+  private nextId = 1
+  /** The id the open stroke's state takes when it is committed; null: no stroke open. */
+  private strokeId: number | null = null
+  private strokeChanged = false
+  /** The state the file on disk holds. */
+  private savedId: number
+  readonly readOnly: boolean
 
   constructor(
     readonly id: string,
@@ -47,19 +86,27 @@ export class EditorSession implements PaintTarget {
       initiallyDirty?: boolean
       /** The map's uncertain pixel count when known (the main process counted it): no rescan. */
       uncertain?: number
+      /** Refuse every edit (the workspace is open read-only: nothing could be saved). */
+      readOnly?: boolean
     } = {},
   ) {
     this.uncertain = opts.uncertain ?? countLabels(map.data).uncertain
-    this.dirty = opts.initiallyDirty ?? false
+    this.savedId = opts.initiallyDirty ? NO_STATE : this.stateId
+    this.readOnly = opts.readOnly ?? false
     this.emit()
   }
 
   get isDirty(): boolean {
-    return this.dirty
+    return this.currentState() !== this.savedId
   }
 
   get uncertainCount(): number {
     return this.uncertain
+  }
+
+  /** Changes with every change of the map's bytes: a result computed from older bytes is stale. */
+  get version(): number {
+    return this.edits
   }
 
   // ---- PaintTarget (driven by the pointer) -----------------------------------------------------------
@@ -72,13 +119,15 @@ export class EditorSession implements PaintTarget {
     return this.settings().brushSize
   }
 
+  /** Starts a drag; a proposal on preview is applied first (one undo step), a lost stroke committed. */
   beginStroke(at: Point): void {
-    this.dirtyBeforeStroke = this.dirty
-    this.history.beginStroke()
+    if (this.readOnly) return
+    this.openStroke()
     this.strokeTo(at, at)
   }
 
   strokeTo(from: Point, to: Point): void {
+    if (this.strokeId === null || this.previewing) return
     const s = this.settings()
     const label = s.tool === 'eraser' ? 0 : s.label
     const patch = paintBrush(
@@ -89,49 +138,61 @@ export class EditorSession implements PaintTarget {
     if (!patch) return
     this.apply(patch)
     this.history.stage(patch)
+    this.emitCountsOnly()
   }
 
   commitStroke(): void {
-    this.history.commitStroke()
+    if (this.strokeId === null) return
+    const step = this.history.commitStroke()
+    if (step) this.moveTo(this.strokeId)
+    this.strokeId = null
+    this.previewing = false
     this.emit()
   }
 
+  /** Escape: the map gets back the exact bytes from before the stroke (and their saved state). */
   abortStroke(): void {
+    if (this.strokeId === null) return
     const rect = this.history.abortStroke(this.map)
+    this.strokeId = null
+    this.previewing = false
     this.afterBulkChange(rect)
-    // The bytes are back as they were before the stroke, and so is their saved-or-not state.
-    this.dirty = this.dirtyBeforeStroke
-    this.emit()
   }
 
   fillAt(at: Point): void {
+    if (this.readOnly) return
     const s = this.settings()
-    this.record(floodFill(this.map, { seed: at }, { label: s.label, onlyUncertain: s.onlyUncertain }))
+    this.record(() => floodFill(this.map, { seed: at }, { label: s.label, onlyUncertain: s.onlyUncertain }))
   }
 
   fillPolygon(points: Point[]): void {
+    if (this.readOnly) return
     const s = this.settings()
-    this.record(fillPolygon(this.map, { points }, { label: s.label, onlyUncertain: s.onlyUncertain }))
+    this.record(() => fillPolygon(this.map, { points }, { label: s.label, onlyUncertain: s.onlyUncertain }))
   }
 
   // ---- one-shot edits and history -------------------------------------------------------------------
 
   resolveAll(label: CertainLabel): void {
-    this.record(resolveUncertain(this.map, { label }))
+    if (this.readOnly) return
+    this.record(() => resolveUncertain(this.map, { label }))
   }
 
   /**
    * Shows a ready-made patch (the assisted proposal) on the map as a preview: applied, but held
    * as an open stroke, so acceptPreview() makes it ONE undo step and discardPreview() restores the
-   * exact bytes from before.
+   * exact bytes from before. `basedOn`: the version() the proposal was computed from; when the map
+   * changed since (the curator painted while it was computed) the proposal is refused (false), as
+   * it would write its values over those edits.
    */
-  previewProposal(patch: Patch): void {
-    this.dirtyBeforeStroke = this.dirty
-    this.history.beginStroke()
+  previewProposal(patch: Patch, basedOn?: number): boolean {
+    if (this.readOnly || (basedOn !== undefined && basedOn !== this.edits)) return false
+    this.openStroke()
     this.apply(patch)
     this.history.stage(patch)
     this.previewing = true
     this.emit()
+    return true
   }
 
   /**
@@ -146,65 +207,127 @@ export class EditorSession implements PaintTarget {
     this.history.beginStroke()
     const rect = applyPatch(this.map, patch, 'redo')
     this.history.stage(patch)
+    this.changed()
     this.listener.labelsChanged(unionRect(undone, rect))
   }
 
   get inPreview(): boolean {
-    return this.previewing && this.history.inStroke
+    return this.previewing && this.strokeId !== null
   }
 
   acceptPreview(): void {
     if (!this.inPreview) return
-    this.previewing = false
     this.commitStroke()
   }
 
   discardPreview(): void {
     if (!this.inPreview) return
-    this.previewing = false
     this.abortStroke()
   }
 
   undo(): void {
-    this.afterBulkChange(this.history.undo(this.map))
+    this.commitOpen()
+    if (this.history.undoDepth === 0) {
+      this.emit()
+      return
+    }
+    const rect = this.history.undo(this.map)
+    this.fwd.push(this.stateId)
+    // A step from an earlier visit of the pair: a state this session has not seen.
+    this.stateId = this.back.pop() ?? this.nextId++
+    this.afterBulkChange(rect)
   }
 
   redo(): void {
-    this.afterBulkChange(this.history.redo(this.map))
+    this.commitOpen()
+    if (this.history.redoDepth === 0) {
+      this.emit()
+      return
+    }
+    const rect = this.history.redo(this.map)
+    this.back.push(this.stateId)
+    this.stateId = this.fwd.pop() ?? this.nextId++
+    this.afterBulkChange(rect)
   }
 
-  /** The current map was saved: it is now the clean state. */
-  markSaved(): void {
-    this.dirty = false
+  /** What a save started now writes; hand it to markSaved() once the file is written. */
+  savePoint(): SavePoint {
+    return {
+      version: this.edits,
+      state: this.currentState(),
+      inStroke: this.strokeId !== null && this.strokeChanged,
+    }
+  }
+
+  /**
+   * The map as it was at `at` (default: now) is on disk. Edits made since stay unsaved; a save
+   * taken mid-stroke counts only if the stroke changes nothing more (an abort after it is unsaved).
+   */
+  markSaved(at: SavePoint = this.savePoint()): void {
+    this.savedId = at.version !== this.edits && at.inStroke ? NO_STATE : at.state
     this.emit()
   }
 
-  private record(patch: Patch | null): void {
+  private currentState(): number {
+    return this.strokeId !== null && this.strokeChanged ? this.strokeId : this.stateId
+  }
+
+  /** Opens a stroke in the history, committing one left open (a lost pointer-up, a preview). */
+  private openStroke(): void {
+    this.commitOpen()
+    this.history.beginStroke()
+    this.strokeId = this.nextId++
+    this.strokeChanged = false
+  }
+
+  /** Commits an open stroke; a proposal on preview so applied is told to the UI. */
+  private commitOpen(): void {
+    if (this.strokeId === null) return
+    const wasPreview = this.inPreview
+    this.commitStroke()
+    if (wasPreview) this.listener.previewApplied?.()
+  }
+
+  /** A new step: the state the stroke or edit made; the redo steps are gone. */
+  private moveTo(id: number): void {
+    this.back.push(this.stateId)
+    this.stateId = id
+    this.fwd = []
+  }
+
+  private record(make: () => Patch | null): void {
+    this.commitOpen()
+    const patch = make()
     if (!patch) return
     this.apply(patch)
-    this.history.record(patch)
+    if (this.history.record(patch)) this.moveTo(this.nextId++)
     this.emit()
   }
 
   /** Applies a patch to the map and keeps the uncertain count without rescanning the map. */
-  private apply(patch: Patch | null): void {
-    if (!patch) return
+  private apply(patch: Patch): void {
     const rect = applyPatch(this.map, patch, 'redo')
     let delta = 0
     for (let i = 0; i < patch.after.length; i++) {
       delta += (patch.after[i] === LABEL_UNCERTAIN ? 1 : 0) - (patch.before[i] === LABEL_UNCERTAIN ? 1 : 0)
     }
     this.uncertain += delta
-    this.dirty = true
+    this.changed()
     this.listener.labelsChanged(rect)
-    if (!this.history.inStroke) this.emit()
-    else this.emitCountsOnly()
+  }
+
+  /** The map's bytes changed; inside a stroke saved midway, the file no longer holds its end. */
+  private changed(): void {
+    this.edits++
+    if (this.strokeId === null) return
+    if (this.strokeChanged && this.savedId === this.strokeId) this.savedId = NO_STATE
+    this.strokeChanged = true
   }
 
   private afterBulkChange(rect: Rect | null): void {
     if (rect) {
+      this.edits++
       this.uncertain = countLabels(this.map.data).uncertain
-      this.dirty = true
       this.listener.labelsChanged(rect)
     }
     this.emit()
@@ -221,7 +344,12 @@ export class EditorSession implements PaintTarget {
     if (this.countsTimer !== null) return
     this.countsTimer = setTimeout(() => {
       this.countsTimer = null
-      this.listener.stateChanged({ canUndo: true, canRedo: false, dirty: true, uncertain: this.uncertain })
+      this.listener.stateChanged({
+        canUndo: true,
+        canRedo: false,
+        dirty: this.isDirty,
+        uncertain: this.uncertain,
+      })
     }, COUNTS_INTERVAL_MS)
   }
 
@@ -233,7 +361,7 @@ export class EditorSession implements PaintTarget {
     this.listener.stateChanged({
       canUndo: this.history.canUndo,
       canRedo: this.history.canRedo,
-      dirty: this.dirty,
+      dirty: this.isDirty,
       uncertain: this.uncertain,
     })
   }

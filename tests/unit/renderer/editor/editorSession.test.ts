@@ -11,8 +11,12 @@ afterEach(() => {
   open = null
 })
 
-function editor(picture: string, settings: Parameters<typeof openInEditor>[1] = {}): EditHarness {
-  open = openInEditor(parseMap(picture), settings)
+function editor(
+  picture: string,
+  settings: Parameters<typeof openInEditor>[1] = {},
+  opts: Parameters<typeof openInEditor>[2] = {},
+): EditHarness {
+  open = openInEditor(parseMap(picture), settings, opts)
   return open
 }
 
@@ -370,4 +374,167 @@ describe('EditorSession driven by the pointer', () => {
     h.keyboard.press('Shift+B')
     check()
   })
+
+  it('an edit undone back to the state on disk is clean again; redo past it is unsaved', () => {
+    const h = editor('???? \n ????')
+    h.pointer.drag([0, 0], [3, 0])
+    expect(h.session.isDirty).toBe(true)
+    h.keyboard.press('Ctrl+z')
+    expect(last(h).dirty).toBe(false)
+    h.keyboard.press('Ctrl+y')
+    expect(last(h).dirty).toBe(true)
+    h.session.markSaved()
+    h.pointer.drag([0, 1], [3, 1])
+    h.keyboard.press('Ctrl+z')
+    expect(last(h).dirty).toBe(false)
+    // Undo past the save, then a new edit: the saved state is out of reach, whatever comes next.
+    h.keyboard.press('Ctrl+z')
+    h.pointer.click(2, 1)
+    expect(last(h).dirty).toBe(true)
+    h.keyboard.press('Ctrl+z')
+    expect(last(h).dirty).toBe(true)
+  })
+
+  it('a mask converted on open is unsaved until saved, whatever is undone', () => {
+    const h = editor('???? \n ????', {}, { initiallyDirty: true })
+    expect(h.session.isDirty).toBe(true)
+    h.keyboard.press('Shift+L').press('Ctrl+z')
+    expect(last(h).dirty).toBe(true)
+    h.session.markSaved()
+    expect(last(h).dirty).toBe(false)
+  })
+
+  it('edits made while a save is in flight stay unsaved once it lands', () => {
+    const h = editor('???? \n ????')
+    h.pointer.drag([0, 0], [3, 0])
+    const point = h.session.savePoint()
+    // The save goes out; the curator paints on before it answers.
+    h.pointer.drag([0, 1], [1, 1])
+    h.session.markSaved(point)
+    expect(h.session.isDirty).toBe(true)
+    expect(last(h).dirty).toBe(true)
+    // Undoing the later stroke is back at what the file holds.
+    h.keyboard.press('Ctrl+z')
+    expect(last(h).dirty).toBe(false)
+    // A save with nothing after it: clean.
+    h.keyboard.press('Ctrl+y')
+    h.session.markSaved(h.session.savePoint())
+    expect(h.session.isDirty).toBe(false)
+  })
+
+  it('a save during a drag then Escape: the file holds the stroke, so the map restored is unsaved', () => {
+    const h = editor('???? \n ????')
+    const before = h.map.data.slice()
+    h.pointer.down(0, 0).move(3, 0)
+    h.session.markSaved(h.session.savePoint())
+    expect(last(h).dirty).toBe(false)
+    h.keyboard.press('Escape')
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    expect(last(h)).toMatchObject({ dirty: true, canUndo: false })
+    h.pointer.up(3, 0)
+  })
+
+  it('a save during a drag that goes on: the end of the stroke is unsaved', () => {
+    const h = editor('???? \n ????')
+    h.pointer.down(0, 0).move(1, 0)
+    h.session.markSaved(h.session.savePoint())
+    h.pointer.move(3, 1).up(3, 1)
+    expect(last(h).dirty).toBe(true)
+    // A save taken mid-stroke with later paint in flight: unsaved too.
+    h.pointer.down(0, 1)
+    const point = h.session.savePoint()
+    h.pointer.move(1, 1).up(1, 1)
+    h.session.markSaved(point)
+    expect(h.session.isDirty).toBe(true)
+    // A save mid-stroke with nothing after it: the committed stroke is what is on disk.
+    h.pointer.down(2, 1).move(2, 1)
+    h.session.markSaved(h.session.savePoint())
+    h.pointer.up(2, 1)
+    expect(h.session.isDirty).toBe(false)
+  })
+
+  it('a proposal saved on preview then discarded: the restored map is unsaved (the file holds the proposal)', () => {
+    const h = editor('???? \n ?##?')
+    const before = h.map.data.slice()
+    h.session.previewProposal(rowProposal(h, [0, 1, 1, 0]))
+    h.session.markSaved(h.session.savePoint())
+    expect(last(h).dirty).toBe(false)
+    h.session.discardPreview()
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    expect(h.session.isDirty).toBe(true)
+    expect(last(h)).toMatchObject({ dirty: true, uncertain: 6 })
+    // Saved on preview and applied: clean, one undo step.
+    h.session.previewProposal(rowProposal(h, [0, 1, 1, 0]))
+    h.session.markSaved()
+    h.session.acceptPreview()
+    expect(h.session.isDirty).toBe(false)
+    expect(h.session.history.undoDepth).toBe(1)
+  })
+
+  it('a proposal computed from older bytes is refused: it would write over the edits made meanwhile', () => {
+    const h = editor('???? \n ????')
+    const asked = h.session.version
+    const proposal = rowProposal(h, [0, 1, 1, 0])
+    // The curator paints while the proposal is computed.
+    h.pointer.drag([0, 0], [1, 0])
+    const painted = h.map.data.slice()
+    expect(h.session.previewProposal(proposal, asked)).toBe(false)
+    expect(h.session.inPreview).toBe(false)
+    expect(firstDiff(h.map.data, painted)).toBe(-1)
+    expect(last(h).uncertain).toBe(6)
+    // Computed from the bytes on screen: shown.
+    expect(h.session.previewProposal(rowProposal(h, [0, 0, 1, 0], 1), h.session.version)).toBe(true)
+    expect(drawMap(h.map)).toBe(pic('##?? \n ..#.'))
+  })
+
+  it('painting on a proposal on preview applies it first (one step, told to the UI); Escape then drops only the paint', () => {
+    const h = editor('???? \n ????')
+    h.session.previewProposal(rowProposal(h, [0, 1, 1, 0]))
+    const proposed = h.map.data.slice()
+    h.pointer.down(0, 1).move(3, 1)
+    expect(h.calls).toEqual(['previewApplied'])
+    expect(h.session.inPreview).toBe(false)
+    h.keyboard.press('Escape')
+    expect(firstDiff(h.map.data, proposed)).toBe(-1)
+    h.pointer.up(3, 1)
+    expect(h.session.history.undoDepth).toBe(1)
+    expect(last(h)).toMatchObject({ dirty: true, uncertain: 4 })
+    // A fill on a preview applies it the same way, and is a step of its own.
+    h.keyboard.press('Ctrl+z')
+    h.session.previewProposal(rowProposal(h, [0, 1, 1, 0]))
+    h.keyboard.press('k')
+    h.pointer.click(0, 1)
+    expect(h.calls).toEqual(['previewApplied', 'previewApplied'])
+    expect(drawMap(h.map)).toBe(pic('.##. \n ####'))
+    expect(h.session.history.undoDepth).toBe(2)
+    expect(last(h).uncertain).toBe(0)
+  })
+
+  it('read-only: no tool, resolve or proposal changes the map; it stays clean', () => {
+    const h = editor('??#. \n ????', {}, { readOnly: true })
+    const before = h.map.data.slice()
+    h.pointer.drag([0, 0], [3, 1])
+    h.keyboard.press('k')
+    h.pointer.click(0, 1)
+    h.keyboard.press('l')
+    h.pointer.drag([0, 0], [3, 0], [3, 1], [0, 1])
+    h.keyboard.press('Shift+L').press('Shift+B')
+    expect(h.session.previewProposal(rowProposal(h, [0, 1, 1, 0]))).toBe(false)
+    expect(firstDiff(h.map.data, before)).toBe(-1)
+    expect(h.session.isDirty).toBe(false)
+    expect(h.session.history.canUndo).toBe(false)
+    expect(h.redraws).toEqual([])
+  })
 })
+
+/** A proposal for row `y` (every pixel of it 255 before), with the given values after. */
+function rowProposal(h: EditHarness, after: number[], y = 0): Patch {
+  const b = new PatchBuilder(h.map.width, h.map.height)
+  const at = b.add(0, y, after.length)
+  b.before.set(
+    after.map(() => 255),
+    at,
+  )
+  b.after.set(after, at)
+  return b.finish() as Patch
+}

@@ -145,7 +145,7 @@ export interface EditHarness {
   redraws: (Rect | null)[]
   /** Dialogs shown by actions, latest last (null: closed). */
   dialogs: (DialogName | null)[]
-  /** Calls made to the review loop and the view by actions. */
+  /** Calls made to the review loop and the view by actions (and `previewApplied` by the session). */
   calls: string[]
   dispose(): void
 }
@@ -154,7 +154,11 @@ export interface EditHarness {
  * A pair open in the editor: `map` (changed in place by edits), a fresh history, the tool settings
  * from the real editor store (brush, lesion, size 1, only over uncertain pixels unless told).
  */
-export function openInEditor(map: LabelMap, settings: Partial<EditorSettings> = {}): EditHarness {
+export function openInEditor(
+  map: LabelMap,
+  settings: Partial<EditorSettings> = {},
+  opts: { readOnly?: boolean; initiallyDirty?: boolean } = {},
+): EditHarness {
   vi.stubGlobal('window', new EventTarget())
   setActivePinia(createPinia())
   const editor = useEditorStore()
@@ -173,7 +177,12 @@ export function openInEditor(map: LabelMap, settings: Partial<EditorSettings> = 
       brushSize: editor.brushSize,
       onlyUncertain: editor.onlyUncertain,
     }),
-    { labelsChanged: (r) => redraws.push(r), stateChanged: (s) => states.push(s) },
+    {
+      labelsChanged: (r) => redraws.push(r),
+      stateChanged: (s) => states.push(s),
+      previewApplied: () => calls.push('previewApplied'),
+    },
+    opts,
   )
   const surface = new Surface()
   const controller = new PointerController(surface as unknown as PointerSurface, session)
