@@ -7,8 +7,8 @@ export function modelSource(model: TriageModel, samples: number, images: number)
  * The fitted triage model (written by bench/triage/bench.ts with WSM_TRIAGE_WRITE_MODEL=1; do not edit
  * by hand). Fitted on ${samples} weak maps of ${images} real dev images (../shared/isic-dev), right
  * and corrupted: score ramps from the right maps' ${RAMP_LO} and ${RAMP_HI} quantiles (reasons from
- * ${REASON_RAMP_LO}), non-negative logistic weights; the pair heads' logits combined by log-sum-exp
- * (bench/triage/fit.ts PAIR_HEADS). The reported quality comes from held-out folds, not from this fit.
+ * ${REASON_RAMP_LO}), non-negative logistic weights; the largest of the pair heads' logits
+ * decides (bench/triage/fit.ts PAIR_HEADS). The reported quality comes from held-out folds, not from this fit.
  */
 import type { TriageModel } from './score'
 

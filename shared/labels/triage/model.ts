@@ -2,8 +2,8 @@
  * The fitted triage model (written by bench/triage/bench.ts with WSM_TRIAGE_WRITE_MODEL=1; do not edit
  * by hand). Fitted on 2640 weak maps of 44 real dev images (../shared/isic-dev), right
  * and corrupted: score ramps from the right maps' 0.5 and 0.995 quantiles (reasons from
- * 0.9), non-negative logistic weights; the pair heads' logits combined by log-sum-exp
- * (bench/triage/fit.ts PAIR_HEADS). The reported quality comes from held-out folds, not from this fit.
+ * 0.9), non-negative logistic weights; the largest of the pair heads' logits
+ * decides (bench/triage/fit.ts PAIR_HEADS). The reported quality comes from held-out folds, not from this fit.
  */
 import type { TriageModel } from './score'
 

@@ -74,7 +74,10 @@ describe('Workspace triage pass', () => {
     const all = ws.triageAll()
     expect(all.map((t) => t.score)).toEqual([...all.map((t) => t.score)].sort((a, b) => b - a))
     const listed = ws.listPairs({ sort: 'score', order: 'desc' }).items.map((i) => i.id)
-    expect(listed).toEqual(all.map((t) => t.id))
+    // Equal scores (rounded to 3 decimals) are listed by id in the sort's direction.
+    expect(listed).toEqual(
+      [...all].sort((a, b) => b.score - a.score || b.id.localeCompare(a.id)).map((t) => t.id),
+    )
     const mid = all[2].score
     expect(ws.listIds({ scoreMin: mid }).sort()).toEqual(
       all

@@ -209,14 +209,24 @@ describe('scoreEvidence with pair heads', () => {
   }
   const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z))
 
-  it('is σ of the log-sum-exp of the heads’ logits with the image', () => {
-    expect(scoreEvidence({ a: 0.5, b: 0 }, model, true)).toBeCloseTo(
-      sigmoid(Math.log(Math.exp(0) + Math.exp(-2))),
-      12,
-    )
+  it('is σ of the strongest head’s logit with the image', () => {
+    expect(scoreEvidence({ a: 0.5, b: 0 }, model, true)).toBeCloseTo(sigmoid(0), 12)
+    expect(scoreEvidence({ a: 0.25, b: 0.75 }, model, true)).toBeCloseTo(sigmoid(1), 12)
     // A head that is sure makes the pair suspicious even when the shared one is not.
     expect(scoreEvidence({ a: 0, b: 1 }, model, true)).toBeGreaterThan(0.85)
     expect(scoreEvidence({ a: 0, b: 0 }, model, true)).toBeLessThan(0.25)
+  })
+
+  it('does not add up heads that agree: many equal heads score as one', () => {
+    const many: TriageModel = {
+      ...model,
+      pairHeads: Object.fromEntries(
+        Array.from({ length: 10 }, (_, k) => [`h${k}`, { bias: -2, weights: { a: 4 } }]),
+      ),
+    }
+    const one: TriageModel = { ...model, pairHeads: undefined }
+    for (const a of [0, 0.3, 0.8])
+      expect(scoreEvidence({ a, b: 0 }, many, true)).toBe(scoreEvidence({ a, b: 0 }, one, true))
   })
 
   it('ignores the pair heads without the image, and is the shared head alone without any', () => {
