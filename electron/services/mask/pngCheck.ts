@@ -1,38 +1,49 @@
 /**
- * A save's check that the PNG it encoded decodes to exactly the labels saved (`maskPngEquals`), on
- * a worker thread kept for the process.
+ * A save's PNG, encoded and then checked to decode to exactly the labels saved (`maskPngEquals`),
+ * on a worker thread kept for the process, while the calling thread computes the statistics.
  *
  * Why a worker: the check inflates the whole image (12 Mpx for an ISIC mask) and Node's zlib always
  * allocates its output afresh. In the main process's heap, an allocation that size sets off V8's
  * external-memory marking: measured in the save benchmark, allocating one 12 MB buffer per save
  * (even untouched) cost 12–14 ms of CPU, against ~1.5 ms when the buffer was reused. In the worker's
- * small heap the same allocation costs little, and the check runs while the temporary file is
- * flushed and the pending row commits instead of before. The labels go to the worker as a copy in
- * shared memory (reused from check to check), so the check compares against the map as it was when
- * the check started.
+ * small heap the same work costs less, and it overlaps the statistics, the write and the commit of
+ * the pending row. The labels go to the worker as a copy in shared memory (reused from save to
+ * save), taken when the encoding starts: the PNG and its check both come from that copy.
  *
  * Whenever the worker is unavailable (it failed to start or died, e.g. a bundle without its file)
- * the check runs on the calling thread instead, with the same result and errors.
+ * the encoding and the check run here instead (the encode's deflate on the thread pool), with the
+ * same results and errors.
  */
 import { Worker } from 'node:worker_threads'
 import { CodedError } from '../../../shared/api/errors'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { asarUnpackedPath } from '../fs/asarPath'
-import { maskPngEquals } from './maskPng'
+import { encodeMaskPngAsync, maskPngEquals, type MaskPngFormat } from './maskPng'
 import workerPath from './pngCheckWorker?modulePath'
-import type { CheckReply, CheckRequest } from './pngCheckWorker'
+import type { EncodeReply, EncodeRequest, WorkerError } from './pngCheckWorker'
+
+export interface CheckedEncoding {
+  /** The PNG: what `encodeMaskPng(map, format, { valuesChecked: true })` gives. */
+  png: Promise<Buffer>
+  /** True when that PNG decodes to exactly the labels (false: it must not be used). */
+  same: Promise<boolean>
+}
+
+/** Tests only: the check compares the PNG with the labels with this one changed, so it must fail. */
+export const pngCheckFaults: { flipAfterEncode?: number } = {}
 
 interface Pending {
-  resolve(same: boolean): void
-  reject(err: unknown): void
-  /** Runs the check on this thread (the worker died before answering). */
+  png(bytes: Uint8Array): void
+  same(same: boolean): void
+  error(err: Error): void
+  /** Finishes on this thread (the worker died before answering). */
   here(): void
 }
 
 /**
- * Shared memory for the labels of one check, kept for the next one (a check of an ISIC mask copies
- * 12 MB into it; a fresh buffer each time would cost what the worker is there to avoid). Taken
- * while a check uses it: a check started meanwhile gets a buffer of its own.
+ * Shared memory for the labels of one save, kept for the next one (a save of an ISIC mask copies 12
+ * MB into it; a fresh buffer each time would cost what the worker is there to avoid). Taken while a
+ * save uses it: a save started meanwhile gets a buffer of its own.
  */
 let spareShared: SharedArrayBuffer | undefined
 /** Shared buffers larger than this are not kept. */
@@ -54,10 +65,14 @@ function releaseShared(buffer: SharedArrayBuffer): void {
 }
 
 let worker: Worker | undefined
-/** Set once the worker could not be started: every later check runs on the calling thread. */
+/** Set once the worker could not be started: every later save encodes and checks here. */
 let unavailable = false
 let nextId = 1
 const pending = new Map<number, Pending>()
+
+function errorFrom(e: WorkerError): Error {
+  return e.code !== undefined ? new CodedError(e.code, e.message, e.file) : new Error(e.message)
+}
 
 function startWorker(): Worker | undefined {
   if (worker !== undefined) return worker
@@ -70,18 +85,20 @@ function startWorker(): Worker | undefined {
     unavailable = true
     return undefined
   }
-  w.on('message', (reply: CheckReply) => {
+  w.on('message', (reply: EncodeReply) => {
     const p = pending.get(reply.id)
     if (p === undefined) return
+    if ('png' in reply) {
+      p.png(reply.png)
+      return
+    }
     pending.delete(reply.id)
     if (pending.size === 0) w.unref()
-    if ('same' in reply) p.resolve(reply.same)
-    else if (reply.error.code !== undefined) {
-      p.reject(new CodedError(reply.error.code, reply.error.message, reply.error.file))
-    } else p.reject(new Error(reply.error.message))
+    if ('same' in reply) p.same(reply.same)
+    else p.error(errorFrom(reply.error))
   })
-  // A worker that fails (its file missing, out of memory) answers nothing more: its checks are
-  // done here, and later ones too if it never started.
+  // A worker that fails (its file missing, out of memory) answers nothing more: its saves finish
+  // here, and later ones too if it never started.
   let started = false
   w.on('error', () => {
     if (worker === w && !started) unavailable = true
@@ -100,54 +117,106 @@ function startWorker(): Worker | undefined {
   return w
 }
 
+/** The encoding and its check on this thread (the deflate on the thread pool). */
+function encodeCheckedHere(
+  map: LabelMap,
+  format: MaskPngFormat,
+  file: string | undefined,
+  flip: number | undefined,
+): CheckedEncoding {
+  const png = encodeMaskPngAsync(map, format, { valuesChecked: true })
+  const same = png.then((bytes) => maskPngEquals(bytes, flip === undefined ? map : flipped(map, flip), file))
+  return { png, same }
+}
+
+function flipped(map: LabelMap, at: number): LabelMap {
+  const data = map.data.slice()
+  data[at] = data[at] === 0 ? 1 : 0
+  return { ...map, data }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(err: unknown): void } {
+  let resolve!: (value: T) => void
+  let reject!: (err: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
 /**
- * True when `png` decodes (as decodeMaskPng would) to exactly the samples of `map`; decoding errors
- * reject as maskPngEquals throws them. `map` must not change until the promise settles.
+ * Encodes `map` in `format` (its values already checked: the caller discards the PNG otherwise) and
+ * checks that the PNG decodes to exactly `map`. `map` must not change until `same` settles.
  */
-export function maskPngEqualsOffThread(png: Uint8Array, map: LabelMap, file?: string): Promise<boolean> {
-  const here = (): boolean => maskPngEquals(png, map, file)
+export function encodeCheckedOffThread(map: LabelMap, format: MaskPngFormat, file?: string): CheckedEncoding {
+  const flip = pngCheckFaults.flipAfterEncode
   const w = startWorker()
-  if (w === undefined) return new Promise((resolve) => resolve(here()))
+  if (w === undefined) return encodeCheckedHere(map, format, file, flip)
   const id = nextId++
-  // The labels go over in shared memory (one copy; a structured clone of 12 MB measured ~8 ms).
   const shared = takeShared(map.data.length)
   const labels = new Uint8Array(shared, 0, map.data.length)
   labels.set(map.data)
-  const request: CheckRequest = { id, png, width: map.width, height: map.height, data: labels, file }
-  const settled =
-    <T>(settle: (value: T) => void) =>
-    (value: T) => {
-      releaseShared(shared)
-      settle(value)
-    }
-  return new Promise<boolean>((resolveCheck, rejectCheck) => {
-    const resolve = settled(resolveCheck)
-    const reject = settled(rejectCheck)
-    const onThisThread = (): void => {
-      try {
-        resolve(here())
-      } catch (err) {
-        reject(err)
+  const png = deferred<Buffer>()
+  const same = deferred<boolean>()
+  let gotPng: Buffer | undefined
+  const done = (): void => releaseShared(shared)
+  pending.set(id, {
+    png: (bytes) => {
+      gotPng = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      png.resolve(gotPng)
+    },
+    same: (answer) => {
+      done()
+      same.resolve(answer)
+    },
+    error: (err) => {
+      done()
+      png.reject(err)
+      same.reject(err)
+    },
+    here: () => {
+      done()
+      if (gotPng === undefined) {
+        const h = encodeCheckedHere(map, format, file, flip)
+        h.png.then(png.resolve, png.reject)
+        h.same.then(same.resolve, same.reject)
+        return
       }
-    }
-    pending.set(id, { resolve, reject, here: onThisThread })
-    w.ref()
-    try {
-      w.postMessage(request)
-    } catch {
-      pending.delete(id)
-      if (pending.size === 0) w.unref()
-      onThisThread()
-    }
+      try {
+        same.resolve(maskPngEquals(gotPng, flip === undefined ? map : flipped(map, flip), file))
+      } catch (err) {
+        same.reject(err)
+      }
+    },
   })
+  const request: EncodeRequest = {
+    id,
+    width: map.width,
+    height: map.height,
+    data: labels,
+    format,
+    file,
+    flipAfterEncode: flip,
+  }
+  w.ref()
+  try {
+    w.postMessage(request)
+  } catch {
+    pending.delete(id)
+    if (pending.size === 0) w.unref()
+    done()
+    return encodeCheckedHere(map, format, file, flip)
+  }
+  return { png: png.promise, same: same.promise }
 }
 
-/** True while the check worker is running (tests: the checks really leave this thread). */
+/** True while the worker is running (tests: the work really leaves this thread). */
 export function pngCheckWorkerRunning(): boolean {
   return worker !== undefined
 }
 
-/** Stops the check worker (tests, shutdown); a later check starts a new one. */
+/** Stops the worker (tests, shutdown); a later save starts a new one. */
 export async function stopPngCheckWorker(): Promise<void> {
   const w = worker
   worker = undefined

@@ -1,36 +1,59 @@
 /**
- * Worker thread of `pngCheck.ts`: decodes a just-encoded mask PNG and compares it with the labels it
- * was encoded from (`maskPngEquals`), so that the 12 Mpx of inflated image data are allocated in this
- * thread's small heap rather than in the main process's.
+ * Worker thread of `pngCheck.ts`: encodes a save's labels (from shared memory) into its PNG, hands
+ * the PNG back, then decodes it and compares it with those labels (`maskPngEquals`), so that the 12
+ * Mpx of filtered and inflated image data are allocated in this thread's small heap rather than in
+ * the main process's.
  */
 import { parentPort } from 'node:worker_threads'
 import { CodedError, type ErrorCode } from '../../../shared/api/errors'
-import { maskPngEquals } from './maskPng'
+import { encodeMaskPng, maskPngEquals, type MaskPngFormat } from './maskPng'
 
-export interface CheckRequest {
+export interface EncodeRequest {
   id: number
-  png: Uint8Array
   width: number
   height: number
+  /** The labels, over shared memory: read only. */
   data: Uint8Array
+  format: MaskPngFormat
   file?: string
+  /** Tests: the check compares the PNG with the labels with this one changed, so it must fail. */
+  flipAfterEncode?: number
 }
 
-export type CheckReply =
-  { id: number; same: boolean } | { id: number; error: { code?: ErrorCode; message: string; file?: string } }
+export type WorkerError = { code?: ErrorCode; message: string; file?: string }
 
-parentPort?.on('message', (m: CheckRequest) => {
-  let reply: CheckReply
+/** First the PNG, then the check's answer; or an error instead of either. */
+export type EncodeReply =
+  { id: number; png: Uint8Array } | { id: number; same: boolean } | { id: number; error: WorkerError }
+
+function errorOf(err: unknown): WorkerError {
+  return err instanceof CodedError
+    ? { code: err.code, message: err.message, file: err.file }
+    : { message: err instanceof Error ? err.message : String(err) }
+}
+
+parentPort?.on('message', (m: EncodeRequest) => {
+  const port = parentPort
+  if (port === null) return
+  let labels = { width: m.width, height: m.height, data: m.data }
+  let png: Buffer
   try {
-    reply = {
-      id: m.id,
-      same: maskPngEquals(m.png, { width: m.width, height: m.height, data: m.data }, m.file),
-    }
+    // The values were checked by the caller's statistics (which discard this PNG otherwise).
+    png = encodeMaskPng(labels, m.format, { valuesChecked: true })
   } catch (err) {
-    reply =
-      err instanceof CodedError
-        ? { id: m.id, error: { code: err.code, message: err.message, file: err.file } }
-        : { id: m.id, error: { message: err instanceof Error ? err.message : String(err) } }
+    port.postMessage({ id: m.id, error: errorOf(err) } satisfies EncodeReply)
+    return
   }
-  parentPort?.postMessage(reply)
+  // A copy goes (tens of KB): this thread checks its own.
+  port.postMessage({ id: m.id, png } satisfies EncodeReply)
+  if (m.flipAfterEncode !== undefined) {
+    const data = m.data.slice()
+    data[m.flipAfterEncode] = data[m.flipAfterEncode] === 0 ? 1 : 0
+    labels = { ...labels, data }
+  }
+  try {
+    port.postMessage({ id: m.id, same: maskPngEquals(png, labels, m.file) } satisfies EncodeReply)
+  } catch (err) {
+    port.postMessage({ id: m.id, error: errorOf(err) } satisfies EncodeReply)
+  }
 })

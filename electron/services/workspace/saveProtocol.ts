@@ -5,9 +5,10 @@
  *   2. write the PNG atomically (temp file, fsync, read back and compare, rename, fsync the folder);
  *   3. commit the pair's new state, its audit event and the removal of the pending row together.
  *
- * While the temporary file of step 2 is being flushed, the PNG is checked to decode to the labels
- * (on a worker thread, mask/pngCheck.ts) and step 1 commits (two flushes at once); the rename waits
- * for both, for the read back and for the check.
+ * The PNG is encoded and checked to decode to the labels on a worker thread (mask/pngCheck.ts)
+ * while this thread computes the statistics, writes the file and, while the temporary file of step
+ * 2 is being flushed, commits step 1 (two flushes at once); the rename waits for both, for the read
+ * back and for the check.
  *
  * A crash at any instant leaves the old file or the new one; `recoverPending` (on reopening, or
  * before the next mutation after a failed record) finishes or forgets each pending save according
@@ -19,8 +20,8 @@ import type { LabelMap } from '../../../shared/labels/codes'
 import type { MaskStats, PairState, PairStatus, Transition } from '../../../shared/workspace/review'
 import { atomicWriteFile, fsError, type AtomicFs, type AtomicWriteResult } from '../fs/atomicWrite'
 import { sha256Hex } from '../fs/hash'
-import { decodeMaskPngAsync, encodeMaskPngAsync, type MaskPngFormat } from '../mask/maskPng'
-import { maskPngEqualsOffThread } from '../mask/pngCheck'
+import { decodeMaskPngAsync, type MaskPngFormat } from '../mask/maskPng'
+import { encodeCheckedOffThread } from '../mask/pngCheck'
 import { readMaskPngFormat } from '../mask/pngFormat'
 import { countTransitions, saveStatsWithRuns } from '../mask/maskStats'
 import type { LabelRuns } from '../../../shared/labels/analysis'
@@ -97,12 +98,14 @@ export class MaskSaver {
       )
     }
     // The CPU-heavy steps (tens of ms each on 12 Mpx) overlap or give the event loop a turn in
-    // between, so IPC and HTTP requests are served while a large mask is being saved: the deflate
-    // runs on the thread pool while this thread computes the statistics (which check the values:
-    // mask-values) and the transitions. The encoder need not check the values again: its PNG is
-    // used only once the statistics succeeded.
-    const encoding = encodeMaskPngAsync(map, format, { valuesChecked: true })
-    encoding.catch(() => undefined)
+    // between, so IPC and HTTP requests are served while a large mask is being saved: the PNG is
+    // encoded and then checked to decode to exactly `map` on a worker thread (mask/pngCheck.ts)
+    // while this thread computes the statistics (which check the values: mask-values) and the
+    // transitions, writes the file and commits the pending row. The encoder need not check the
+    // values again: its PNG is used only once the statistics succeeded.
+    const encoding = encodeCheckedOffThread(map, format, target)
+    encoding.png.catch(() => undefined)
+    encoding.same.catch(() => undefined)
     let stats: MaskStats
     let runs: LabelRuns
     let transitions: Transition[]
@@ -118,10 +121,10 @@ export class MaskSaver {
         transitions = countTransitions(previous.map.data, map.data)
       }
     } catch (err) {
-      await encoding.catch(() => undefined)
+      await encoding.png.catch(() => undefined)
       throw err
     }
-    const png = await encoding
+    const png = await encoding.png
     const hash = sha256Hex(png)
     const payload: PendingPayload = {
       at: Date.now(),
@@ -133,28 +136,24 @@ export class MaskSaver {
       bytes: png.length,
     }
     this.#lastSaved = undefined
-    // While the temporary file's flush runs (thread pool), the check that the PNG decodes to exactly
-    // `map` starts on a worker thread (mask/pngCheck.ts) and this thread commits the pending row
-    // (SQLite's own flush); the file is read back and compared byte for byte with the PNG after its
-    // flush, and the rename waits for the check's answer. The rename waits for all of it:
+    // While the temporary file's flush runs (thread pool), this thread commits the pending row
+    // (SQLite's own flush) and the worker checks the PNG; the file is read back and compared byte
+    // for byte with the PNG after its flush. The rename waits for all of it:
     // it is the instant the target changes, so the pending row is durable before it, and a crash
     // leaves the old file (and at most a stray temporary file, removed on reopening) or the new one
     // with its pending row. A failed check leaves the old file, and the pending row is forgotten.
     let committed = false
-    let checking: Promise<boolean> | undefined
     const writing = atomicWriteFile(target, png, {
       fs: this.#fs,
       readBack: true,
       freeOldLater: true,
       whileFlushing: () => {
-        checking = maskPngEqualsOffThread(png, map, target)
-        checking.catch(() => undefined)
         ctx.store.write('prepare the save', () => {
           ctx.store.statement(SQL.pending).run(id, hash, JSON.stringify(payload), payload.at)
         })
         committed = true
       },
-      verify: async () => checkLabels((await checking) === true, target),
+      verify: async () => checkLabels(await encoding.same, target),
     })
     let written: AtomicWriteResult
     try {

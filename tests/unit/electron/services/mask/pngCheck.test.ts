@@ -1,13 +1,13 @@
 /**
- * The save's PNG check on its worker thread: the same answers and errors as maskPngEquals on this
- * thread, and the same answer when the worker goes away in the middle of a check.
+ * A save's PNG encoded and checked on the worker thread: the bytes encodeMaskPng gives, a check that
+ * answers as maskPngEquals does, and the same results when the worker goes away in the middle.
  */
-import { afterAll, describe, expect, it } from 'vitest'
-import { CodedError } from '../../../../../shared/api/errors'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { LabelMap } from '../../../../../shared/labels/codes'
-import { encodeMaskPng, maskPngEquals, vocPalette } from '../../../../../electron/services/mask/maskPng'
+import { encodeMaskPng, vocPalette, type MaskPngFormat } from '../../../../../electron/services/mask/maskPng'
 import {
-  maskPngEqualsOffThread,
+  encodeCheckedOffThread,
+  pngCheckFaults,
   pngCheckWorkerRunning,
   stopPngCheckWorker,
 } from '../../../../../electron/services/mask/pngCheck'
@@ -25,66 +25,71 @@ function discMap(width: number, height: number): LabelMap {
   return { width, height, data }
 }
 
-const GREY8 = { colorType: 0, bitDepth: 8, interlaced: false } as const
+const FORMATS: MaskPngFormat[] = [
+  { colorType: 0, bitDepth: 8, interlaced: false },
+  { colorType: 3, bitDepth: 8, interlaced: false, palette: vocPalette() },
+  // Promoted to 8 bits (255 does not fit in 2).
+  { colorType: 0, bitDepth: 2, interlaced: false },
+]
 
+afterEach(() => {
+  delete pngCheckFaults.flipAfterEncode
+})
 afterAll(() => stopPngCheckWorker())
 
-describe('maskPngEqualsOffThread', () => {
-  it('answers as maskPngEquals does, on the worker thread', async () => {
+describe('encodeCheckedOffThread', () => {
+  it('gives the bytes of encodeMaskPng and a passed check, on the worker thread', async () => {
     const map = discMap(321, 207)
-    const pngs = [
-      encodeMaskPng(map, GREY8),
-      encodeMaskPng(map, { colorType: 3, bitDepth: 8, interlaced: false, palette: vocPalette() }),
-    ]
-    for (const png of pngs) {
-      expect(await maskPngEqualsOffThread(png, map)).toBe(true)
+    for (const format of FORMATS) {
+      const encoding = encodeCheckedOffThread(map, format, '/x/a.png')
       expect(pngCheckWorkerRunning()).toBe(true)
-      for (const at of [0, map.data.length >> 1, map.data.length - 1]) {
-        const other = map.data.slice()
-        other[at] = other[at] === 1 ? 0 : 1
-        const changed = { ...map, data: other }
-        expect(maskPngEquals(png, changed)).toBe(false)
-        expect(await maskPngEqualsOffThread(png, changed)).toBe(false)
-      }
-      // Labels in a view over a larger buffer (only the view's bytes count).
-      const backing = new Uint8Array(map.data.length + 7)
-      backing.set(map.data, 3)
-      expect(
-        await maskPngEqualsOffThread(png, { ...map, data: backing.subarray(3, 3 + map.data.length) }),
-      ).toBe(true)
-      expect(
-        await maskPngEqualsOffThread(png, { width: map.height, height: map.width, data: map.data }),
-      ).toBe(false)
+      expect(await encoding.png).toEqual(encodeMaskPng(map, format))
+      expect(await encoding.same).toBe(true)
+    }
+    // Labels in a view over a larger buffer (only the view's bytes count).
+    const backing = new Uint8Array(map.data.length + 7)
+    backing.set(map.data, 3)
+    const view = { ...map, data: backing.subarray(3, 3 + map.data.length) }
+    const encoding = encodeCheckedOffThread(view, FORMATS[0])
+    expect(await encoding.png).toEqual(encodeMaskPng(map, FORMATS[0]))
+    expect(await encoding.same).toBe(true)
+  })
+
+  it('fails the check when the PNG does not decode to the labels', async () => {
+    const map = discMap(200, 150)
+    for (const at of [0, map.data.length >> 1, map.data.length - 1]) {
+      pngCheckFaults.flipAfterEncode = at
+      const encoding = encodeCheckedOffThread(map, FORMATS[0])
+      expect(await encoding.png).toEqual(encodeMaskPng(map, FORMATS[0]))
+      expect(await encoding.same).toBe(false)
     }
   })
 
-  it('rejects a PNG that does not decode with the error maskPngEquals throws (code and file)', async () => {
-    const map = discMap(120, 80)
-    const cut = encodeMaskPng(map, GREY8).subarray(0, 60)
-    let here: CodedError | undefined
-    try {
-      maskPngEquals(cut, map, '/x/cut.png')
-    } catch (err) {
-      here = err as CodedError
-    }
-    expect(here).toBeInstanceOf(CodedError)
-    const there = await maskPngEqualsOffThread(cut, map, '/x/cut.png').catch((err: unknown) => err)
-    expect(there).toBeInstanceOf(CodedError)
-    expect(there).toMatchObject({ code: here?.code, message: here?.message, file: '/x/cut.png' })
+  it('rejects both promises with the encoder error', async () => {
+    const map = discMap(20, 10)
+    const bad = { colorType: 3, bitDepth: 8, interlaced: false } as MaskPngFormat // no palette
+    const encoding = encodeCheckedOffThread(map, bad)
+    await expect(encoding.png).rejects.toThrow(/palette/)
+    await expect(encoding.same).rejects.toThrow(/palette/)
   })
 
-  it('answers on this thread when the worker stops before answering, and starts a new one after', async () => {
-    // Large enough that the worker is still busy with the first check when it is stopped.
+  it('finishes on this thread when the worker stops before answering, and starts a new one after', async () => {
+    // Large enough that the worker is still busy when it is stopped.
     const map = discMap(3000, 2000)
-    const png = encodeMaskPng(map, GREY8)
-    const other = { ...map, data: map.data.slice() }
-    other.data[12345] = other.data[12345] === 0 ? 1 : 0
-    const checks = [maskPngEqualsOffThread(png, map), maskPngEqualsOffThread(png, other)]
+    const expected = encodeMaskPng(map, FORMATS[0])
+    const first = encodeCheckedOffThread(map, FORMATS[0])
+    pngCheckFaults.flipAfterEncode = 12345
+    const second = encodeCheckedOffThread(map, FORMATS[0])
+    delete pngCheckFaults.flipAfterEncode
     expect(pngCheckWorkerRunning()).toBe(true)
     await stopPngCheckWorker()
-    expect(await Promise.all(checks)).toEqual([true, false])
+    expect(await first.png).toEqual(expected)
+    expect(await second.png).toEqual(expected)
+    expect(await first.same).toBe(true)
+    expect(await second.same).toBe(false)
     expect(pngCheckWorkerRunning()).toBe(false)
-    expect(await maskPngEqualsOffThread(png, map)).toBe(true)
+    const again = encodeCheckedOffThread(map, FORMATS[0])
     expect(pngCheckWorkerRunning()).toBe(true)
+    expect(await again.same).toBe(true)
   })
 })

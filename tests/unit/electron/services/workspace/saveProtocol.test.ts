@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { LabelMap } from '../../../../../shared/labels/codes'
 import { isTempName, nodeAtomicFs, type AtomicFs } from '../../../../../electron/services/fs/atomicWrite'
 import { sha256Hex } from '../../../../../electron/services/fs/hash'
+import { pngCheckFaults } from '../../../../../electron/services/mask/pngCheck'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { makeSources, resolveUncertain, type Sources } from './fixtures'
@@ -114,22 +115,17 @@ describe('the save protocol', () => {
   })
 
   it('a PNG that does not decode to the labels is never renamed into place', async () => {
-    const tamper: { labels?: LabelMap } = {}
-    const tampering: AtomicFs = {
-      ...nodeAtomicFs,
-      // The encode has read the map by now and its check has not: change one label under it.
-      open: (file, flags, mode) => {
-        const labels = tamper.labels
-        if (labels) labels.data[0] = labels.data[0] === 0 ? 1 : 0
-        return nodeAtomicFs.open(file, flags, mode)
-      },
-    }
-    const { ws, source, first } = await withCorrected(tampering)
+    const { ws, source, first } = await withCorrected(nodeAtomicFs)
     const before = ws.pairState(ID)
-    tamper.labels = resolveUncertain(source, 0, 20)
-    const err = await caught(ws.saveMask(ID, tamper.labels))
-    expect(err.code).toBe('io-error')
-    expect(err.message).toMatch(/does not decode to the saved labels/)
+    // The check compares the encoded PNG with the labels with one label changed.
+    pngCheckFaults.flipAfterEncode = 0
+    try {
+      const err = await caught(ws.saveMask(ID, resolveUncertain(source, 0, 20)))
+      expect(err.code).toBe('io-error')
+      expect(err.message).toMatch(/does not decode to the saved labels/)
+    } finally {
+      delete pngCheckFaults.flipAfterEncode
+    }
     await unchanged(ws, first, before)
   })
 
