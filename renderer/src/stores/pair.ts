@@ -315,15 +315,14 @@ export const usePairStore = defineStore('pair', {
       readAhead.drop(id)
       const workspace = useWorkspaceStore()
       workspace.progress = progress
-      const queue = useQueueStore()
-      if (this.id === id)
-        queue.patchItem(this.position, {
-          status: state.status,
-          corrected: state.corrected,
-          uncertainFraction: state.uncertainFraction,
-          // A saved correction is a valid mask: the source's problem no longer applies.
-          ...(state.corrected ? { problem: null } : {}),
-        })
+      // By id: the queue may have changed (another filter) since the pair was opened.
+      useQueueStore().patchItem(id, {
+        status: state.status,
+        corrected: state.corrected,
+        uncertainFraction: state.uncertainFraction,
+        // A saved correction is a valid mask: the source's problem no longer applies.
+        ...(state.corrected ? { problem: null } : {}),
+      })
     },
   },
 })

@@ -49,11 +49,19 @@ export const useQueueStore = defineStore('queue', {
       const items = await this.loadPage(Math.floor(position / QUEUE_PAGE))
       return items?.[position % QUEUE_PAGE]?.id ?? null
     },
-    /** Updates one item in place after its status changed (no refetch of the page). */
-    patchItem(position: number, patch: Partial<QueueItem>) {
-      const items = this.pages.get(Math.floor(position / QUEUE_PAGE))
-      const item = items?.[position % QUEUE_PAGE]
-      if (item) Object.assign(item, patch)
+    /**
+     * Updates the item of pair `id` in place after its status changed (no refetch of the page); by
+     * id, not position: the queue may have changed since (another filter). Looks only through the
+     * pages seen (a few hundred items each).
+     */
+    patchItem(id: string, patch: Partial<QueueItem>) {
+      for (const items of this.pages.values()) {
+        const item = items.find((it) => it.id === id)
+        if (item) {
+          Object.assign(item, patch)
+          return
+        }
+      }
     },
   },
 })
