@@ -334,6 +334,31 @@ export const PREVIEW_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'assist-level-lesion',
 ])
 
+/**
+ * The actions a held key repeats (the key's auto-repeat): moving along the queue (navigations
+ * coalesce, only the latest runs), undo and redo, the brush size and the proposal's level. Every
+ * other action, decisions first of all, acts once per press: holding `a` must not accept the
+ * following pairs unseen.
+ */
+export const REPEATING_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'next',
+  'prev',
+  'undo',
+  'redo',
+  'brush-smaller',
+  'brush-larger',
+  'assist-level-skin',
+  'assist-level-lesion',
+])
+
+/** Whether an auto-repeated key event (`e.repeat`) may act again: only for REPEATING_ACTIONS. */
+export function repeatsWhenHeld(
+  e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'shiftKey' | 'altKey'>,
+): boolean {
+  const action = actionFor(e)
+  return action !== undefined && REPEATING_ACTIONS.has(action.name as ActionName)
+}
+
 /** The action of that name (the toolbar's buttons run actions by name). */
 export function actionNamed(name: ActionName): Action {
   return ACTIONS.find((a) => a.name === name) as Action

@@ -59,6 +59,15 @@ type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'error'
 
 /** The navigation in flight: decisions wait for it, so a key pressed mid-load acts on the pair it names. */
 let pendingOpen: Promise<boolean> = Promise.resolve(true)
+/**
+ * Navigations queue behind the one in flight, and only the latest queued one runs (holding → moves
+ * the target along without loading every pair on the way). `navTarget`: the position the latest
+ * queued navigation goes to, while one is queued or running.
+ */
+let navTicket = 0
+let navTarget: number | null = null
+/** Saves of the open pair tried in a row while the curator keeps editing during them. */
+const SETTLE_TRIES = 3
 
 /**
  * The review loop: which pair is open, its status, saving, and moving on. Navigation autosaves a
@@ -89,7 +98,13 @@ export const usePairStore = defineStore('pair', {
   },
   actions: {
     openAt(position: number, opts: { challenge?: 'convert' } = {}): Promise<boolean> {
-      const run = pendingOpen.then(() => this.load(position, opts))
+      const ticket = ++navTicket
+      navTarget = position
+      const run = pendingOpen
+        .then(() => (ticket === navTicket ? this.load(position, opts) : false))
+        .finally(() => {
+          if (ticket === navTicket) navTarget = null
+        })
       pendingOpen = run.catch(() => false)
       return run
     },
@@ -203,11 +218,14 @@ export const usePairStore = defineStore('pair', {
       if (next && this.position === position && next !== this.id) readAhead.start(next)
     },
 
+    /** One pair on from where the latest navigation goes (not from the pair still on screen). */
     next() {
-      return this.canNext ? this.openAt(this.position + 1) : Promise.resolve(false)
+      const from = navTarget ?? this.position
+      return from >= 0 && from < useQueueStore().total - 1 ? this.openAt(from + 1) : Promise.resolve(false)
     },
     prev() {
-      return this.canPrev ? this.openAt(this.position - 1) : Promise.resolve(false)
+      const from = navTarget ?? this.position
+      return from > 0 ? this.openAt(from - 1) : Promise.resolve(false)
     },
 
     async goTo(id: string): Promise<boolean> {

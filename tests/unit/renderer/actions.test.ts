@@ -7,6 +7,7 @@ import {
   indexByKey,
   keyName,
   PREVIEW_ACTIONS,
+  repeatsWhenHeld,
   type Action,
   type ActionName,
 } from '../../../renderer/src/actions'
@@ -27,6 +28,27 @@ describe('the action table', () => {
     expect(new Set(all).size).toBe(all.length)
     expect(indexByKey(ACTIONS).size).toBe(all.length)
     for (const a of ACTIONS) expect(a.keys.length, a.name).toBeGreaterThan(0)
+  })
+
+  it('a held key never repeats a decision, a dialog or a tool; moving on, undo and sizes repeat', () => {
+    for (const key of [
+      'a',
+      'r',
+      'f',
+      'n',
+      'g',
+      '?',
+      'Ctrl+s',
+      'u',
+      'Shift+L',
+      'Shift+B',
+      'Escape',
+      'Enter',
+      'x',
+    ])
+      expect(repeatsWhenHeld(keyEvent(key)), key).toBe(false)
+    for (const key of ['ArrowRight', 'ArrowLeft', 'Ctrl+z', 'Ctrl+y', '[', ']', ',', '.'])
+      expect(repeatsWhenHeld(keyEvent(key)), key).toBe(true)
   })
 
   it('refuses a table that binds one key twice', () => {
