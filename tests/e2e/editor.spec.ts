@@ -3,7 +3,7 @@ import path from 'node:path'
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../shared/labels/codes'
 import { decodeWire } from '../../shared/api/wire'
 import { count, savedMask, sourceMask, toPage, uncertainPoint } from './support/masks'
-import { E2E_DEMO_DIR, startServe, type ServeProcess } from './support/serve'
+import { E2E_DEMO_DIR, freshWorkspace, startServe, type ServeProcess } from './support/serve'
 
 let serve: ServeProcess
 const MASKS = () => path.join(E2E_DEMO_DIR, 'ISIC_WSM_labels.zip')
@@ -233,23 +233,120 @@ test('unsaved changes: leaving asks first, moving on autosaves, a failed save ke
   await expect(page.getByTestId('status')).toHaveText('corrected')
 })
 
-test('a read-only workspace refuses the save, says why, and keeps the edit', async ({ page }) => {
+test('a read-only workspace: editing is off with the reason shown, the save refused, moving on free', async ({
+  page,
+}) => {
   await serve.stop()
   serve = await startServe(serve.workspace, ['--read-only'])
   await page.goto(serve.url)
   await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
   const source = await sourceMask(MASKS(), 'ISIC_0000000')
-  await page.getByTestId('label-lesion').click()
+  await expect(page.getByTestId('read-only-reason')).toContainText('read-only')
+  for (const id of ['tool-brush', 'tool-fill', 'label-lesion', 'resolve-lesion', 'assist'])
+    await expect(page.getByTestId(id)).toBeDisabled()
+  const left = await remaining(page)
+  // A click with the brush (the default tool, lesion) and Shift+L change nothing.
   const p = await toPage(page, source, uncertainPoint(source, 3, 5))
   await page.mouse.click(p.x, p.y)
-  const left = await remaining(page)
+  await page.keyboard.press('Shift+L')
+  await expect(page.getByTestId('save-state')).toHaveText('source mask')
+  expect(await remaining(page)).toBe(left)
+  // Saving is refused and says why.
   await page.getByTestId('save').click()
   await expect(page.getByTestId('save-state')).toContainText('save failed')
   await expect(page.getByTestId('save-state')).toContainText('read-only')
-  // Moving on is refused too: the edit stays on screen.
+  // Nothing is left unsaved, so the curator is not trapped: moving on works.
   await page.getByTestId('next').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+})
+
+test('switching workspace saves the edit first; a failed save keeps the workspace and the edit', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
   await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(left))
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const a = uncertainPoint(source, 3, 5)
+  await page.getByTestId('label-lesion').click()
+  const p = await toPage(page, source, a)
+  await page.mouse.click(p.x, p.y)
+  await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
+  const left = await remaining(page)
+  const other = freshWorkspace()
+
+  // The save fails (the server never answers): the dialog says so, this workspace and the edit stay.
+  const isSave = (u: URL) => u.href.includes('pair%3AsaveMask')
+  await page.route(isSave, (route) => route.abort())
+  await page.getByTestId('workspace-button').click()
+  await page.getByTestId('ws-open-path').fill(other)
+  await page.getByTestId('ws-open').click()
+  await expect(page.getByTestId('ws-message')).toContainText('could not be saved')
+  await expect(page.getByTestId('workspace-dialog')).toBeVisible()
+  await expect(page.getByTestId('save-state')).toContainText('save failed')
+  expect(await remaining(page)).toBe(left)
+
+  // The save works: the edit is in the first workspace's file, then the other workspace opens.
+  await page.unroute(isSave)
+  await page.getByTestId('ws-open').click()
+  await expect(page.getByTestId('workspace-dialog')).toBeHidden()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await expect(page.getByTestId('save-state')).toHaveText('source mask')
+  expect(savedMask(serve.workspace, 'ISIC_0000000').data[a.y * source.width + a.x]).toBe(LABEL_LESION)
+})
+
+test('an edit made while a save is in flight stays unsaved, and moving on saves it', async ({ page }) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const a = uncertainPoint(source, 3, 0)
+  const b = uncertainPoint(source, 3, 40)
+  let release = (): void => {}
+  const held = new Promise<void>((r) => (release = r))
+  const isSave = (u: URL) => u.href.includes('pair%3AsaveMask')
+  await page.route(isSave, async (route) => {
+    await held
+    await route.continue()
+  })
+  await page.getByTestId('label-lesion').click()
+  const pa = await toPage(page, source, a)
+  await page.mouse.click(pa.x, pa.y)
+  await page.getByTestId('save').click()
+  await expect(page.getByTestId('save-state')).toHaveText('saving…')
+  // While the save is held, another edit.
+  const pb = await toPage(page, source, b)
+  await page.mouse.click(pb.x, pb.y)
+  release()
+  await expect(page.getByTestId('status')).toHaveText('corrected')
+  await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
+  const first = savedMask(serve.workspace, 'ISIC_0000000')
+  expect(first.data[a.y * source.width + a.x]).toBe(LABEL_LESION)
+  expect(first.data[b.y * source.width + b.x]).toBe(LABEL_UNCERTAIN)
+  await page.unroute(isSave)
+  // Moving on saves the later edit too.
+  await page.getByTestId('next').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+  expect(savedMask(serve.workspace, 'ISIC_0000000').data[b.y * source.width + b.x]).toBe(LABEL_LESION)
+})
+
+test('a held key: a decision acts once; a held → moves along and loads only the pair it stops at', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await page.getByTestId('editor-canvas').hover()
+  // Key-downs after the first are auto-repeats (KeyboardEvent.repeat).
+  for (let i = 0; i < 5; i++) await page.keyboard.down('a')
+  await page.keyboard.up('a')
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+  await expect(page.getByTestId('progress')).toContainText('1 / 12 reviewed')
+  await expect(page.getByTestId('status')).toHaveText('unreviewed')
+
+  for (let i = 0; i < 5; i++) await page.keyboard.down('ArrowRight')
+  await page.keyboard.up('ArrowRight')
+  await expect(page.getByTestId('pair-position')).toHaveText('7 / 12')
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000006')
+  await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', 'ISIC_0000006')
+  await expect(page.getByTestId('progress')).toContainText('1 / 12 reviewed')
 })
 
 test('assisted resolution: a preview at a chosen level, applied as one undo step, certain pixels untouched', async ({
@@ -320,4 +417,61 @@ test('assisted resolution: a preview at a chosen level, applied as one undo step
     if (source.data[i] === LABEL_UNCERTAIN && saved.data[i] !== 1)
       throw new Error(`band pixel ${i} is not lesion`)
   }
+})
+
+test('saving with a proposal on preview applies it; Escape after a save mid-stroke leaves the mask unsaved', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const sourceUncertain = count(source, LABEL_UNCERTAIN)
+
+  // Ctrl+S in the middle of a drag writes the stroke so far; Escape then restores the map from
+  // before it, which is no longer what the file holds: unsaved.
+  await page.getByTestId('label-lesion').click()
+  const p = await toPage(page, source, uncertainPoint(source, 3, 0))
+  await page.mouse.move(p.x, p.y)
+  await page.mouse.down()
+  await page.mouse.move(p.x + 5, p.y + 3, { steps: 3 })
+  await page.keyboard.press('Control+s')
+  await expect(page.getByTestId('save-state')).toHaveText('saved')
+  await page.keyboard.press('Escape')
+  await page.mouse.up()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
+  await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
+
+  // The toolbar's Save with a proposal on preview applies it (one undo step) and saves it.
+  await page.getByTestId('editor-canvas').hover()
+  await page.keyboard.press('u')
+  await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
+  await page.getByTestId('save').click()
+  await expect(page.getByTestId('assist-apply')).toBeHidden()
+  await expect(page.getByTestId('save-state')).toHaveText('saved')
+  await expect(page.getByTestId('assist-text')).toContainText('applied')
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  await expect(page.getByTestId('save-state')).toHaveText('saved')
+  expect(count(savedMask(serve.workspace, 'ISIC_0000000'), LABEL_UNCERTAIN)).toBe(0)
+
+  // Painting on a proposal on preview applies it first, and the banner says so; undo takes the
+  // paint back, then the proposal, each as one step.
+  await page.getByTestId('undo').click()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
+  await page.keyboard.press('u')
+  await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
+  await page.getByTestId('label-uncertain').click()
+  await page.getByTestId('only-uncertain').uncheck()
+  const q = await toPage(page, source, uncertainPoint(source, 3, 0))
+  await page.mouse.click(q.x, q.y)
+  await expect(page.getByTestId('assist-apply')).toBeHidden()
+  await expect(page.getByTestId('assist-text')).toContainText('you edited on')
+  expect(await remaining(page)).toBeGreaterThan(0)
+  await page.keyboard.press('Escape')
+  expect(await remaining(page)).toBeGreaterThan(0)
+  await page.getByTestId('undo').click()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  await page.getByTestId('undo').click()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
+  await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
 })

@@ -6,6 +6,7 @@ import { api } from '../api'
 import { invalidateThumbnail } from '../thumbnails'
 import { closeLater, decodeImage, imageBlob } from '../editor/decodeImage'
 import { EditorSession } from '../editor/editorSession'
+import { setPreviewMarks } from '../editor/overlay'
 import type { PreparedView } from '../editor/editorView'
 import { HistoryCache } from '../editor/historyCache'
 import { ReadAhead, type ReadyPair } from '../editor/readAhead'
@@ -95,6 +96,8 @@ export const usePairStore = defineStore('pair', {
     },
     canPrev: (s) => s.position > 0,
     canNext: (s) => s.position >= 0 && s.position < useQueueStore().total - 1,
+    /** The workspace is open read-only: no edit can be saved, so none is allowed. */
+    readOnly: () => useWorkspaceStore().info?.readOnly === true,
   },
   actions: {
     openAt(position: number, opts: { challenge?: 'convert' } = {}): Promise<boolean> {
@@ -112,7 +115,8 @@ export const usePairStore = defineStore('pair', {
     async load(position: number, opts: { challenge?: 'convert' }): Promise<boolean> {
       const queue = useQueueStore()
       if (position < 0 || position >= queue.total) return false
-      if (!(await this.saveIfDirty())) return false
+      if (!(await this.settle())) return false
+      const from = this.position
       const request = ++this.request
       const id = await queue.idAt(position)
       if (request !== this.request) return false
@@ -151,6 +155,18 @@ export const usePairStore = defineStore('pair', {
         }
         ready = { pair: r.value, image: decoded, blob, view: null }
       }
+      // Edits made to the pair on screen while this one was loading are saved before it goes.
+      if (loadedPair.value?.session.isDirty) {
+        const settled = await this.settle()
+        if (!settled || request !== this.request) {
+          readAhead.release(ready)
+          if (request === this.request) {
+            this.position = from
+            this.loading = false
+          }
+          return false
+        }
+      }
       const { pair, image, blob } = ready
       const editor = useEditorStore()
       const map = { width: pair.mask.width, height: pair.mask.height, data: pair.mask.data }
@@ -177,8 +193,13 @@ export const usePairStore = defineStore('pair', {
               else if (this.saveState === 'dirty') this.saveState = 'clean'
             }
           },
+          previewApplied: () => {
+            setPreviewMarks(null)
+            editor.assist = 'idle'
+            editor.assistText = 'proposal applied (one undo step): you edited on from it'
+          },
         },
-        { initiallyDirty: pair.converted, uncertain: pair.counts.uncertain },
+        { initiallyDirty: pair.converted, uncertain: pair.counts.uncertain, readOnly: this.readOnly },
       )
       closeLater(loadedPair.value?.image)
       loadedPair.value = markRaw({ id, image, blob, session, view: ready.view ?? undefined })
@@ -190,6 +211,8 @@ export const usePairStore = defineStore('pair', {
       this.saveState = pair.converted ? 'dirty' : 'clean'
       this.saveError = ''
       this.loading = false
+      // What the assist banner said was about the pair before (a proposal running for it is dropped).
+      if (editor.assist === 'idle') editor.assistText = ''
       // Once the pair is on screen: remember it, and get the neighbours ready.
       requestAnimationFrame(() =>
         setTimeout(() => {
@@ -237,23 +260,46 @@ export const usePairStore = defineStore('pair', {
       return this.openAt(r.value.position)
     },
 
+    /**
+     * Ends the assisted proposal on preview: applied (one undo step) or discarded (the exact bytes
+     * from before). Every save applies it first: what is saved is what is on screen.
+     */
+    endPreview(apply: boolean, text = apply ? 'proposal applied (one undo step)' : 'proposal discarded') {
+      const session = loadedPair.value?.session
+      if (apply) session?.acceptPreview()
+      else session?.discardPreview()
+      setPreviewMarks(null)
+      const editor = useEditorStore()
+      editor.assist = 'idle'
+      editor.assistText = text
+    },
+
     /** Saves the open mask when it changed; true when there is nothing left unsaved. */
     async saveIfDirty(): Promise<boolean> {
       const pair = loadedPair.value
       // Moving on with an assisted proposal on screen keeps it, as one undo step.
-      if (pair?.session.inPreview) {
-        pair.session.acceptPreview()
-        const editor = useEditorStore()
-        editor.assist = 'idle'
-        editor.assistText = ''
-      }
+      if (pair?.session.inPreview) this.endPreview(true, '')
       if (!pair || !pair.session.isDirty) return true
       return this.writeMask()
     },
 
-    /** Ctrl+S / the save button: after any navigation in flight. */
+    /**
+     * Saves until nothing is left unsaved (edits made while a save is in flight stay unsaved and
+     * are saved by the next try); false when a save fails or the curator keeps editing.
+     */
+    async settle(): Promise<boolean> {
+      for (let i = 0; i < SETTLE_TRIES; i++) {
+        if (!(await this.saveIfDirty())) return false
+        if (!loadedPair.value?.session.isDirty) return true
+      }
+      return false
+    },
+
+    /** Ctrl+S / the save button: after any navigation in flight; a proposal on preview is applied first. */
     async save(): Promise<boolean> {
       await pendingOpen
+      if (loadedPair.value?.session.inPreview)
+        this.endPreview(true, 'proposal applied (one undo step) and saved')
       return this.writeMask()
     },
 
@@ -266,6 +312,8 @@ export const usePairStore = defineStore('pair', {
         return false
       }
       const { map } = pair.session
+      // What this save writes: edits made while it is in flight stay unsaved.
+      const point = pair.session.savePoint()
       this.saveState = 'saving'
       const r = await api.call('pair:saveMask', {
         id: pair.id,
@@ -278,12 +326,12 @@ export const usePairStore = defineStore('pair', {
         this.saveError = `[${r.error.code}] ${r.error.message}`
         return false
       }
+      pair.session.markSaved(point)
       if (loadedPair.value === pair) {
-        pair.session.markSaved()
         this.state = r.value.state
         this.origin = 'corrected'
       }
-      this.saveState = 'saved'
+      this.saveState = pair.session.isDirty ? 'dirty' : 'saved'
       readAhead.drop(pair.id)
       invalidateThumbnail(pair.id)
       this.afterDecision(pair.id, r.value.state, r.value.progress)
