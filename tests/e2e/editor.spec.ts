@@ -475,3 +475,26 @@ test('saving with a proposal on preview applies it; Escape after a save mid-stro
   await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
   await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
 })
+
+test('after a filter change the autosaved pair status lands on its own row, not on the row at its old position', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const list = page.getByTestId('pair-list')
+  await list.locator('[data-index="3"]').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000003')
+  const source = await sourceMask(MASKS(), 'ISIC_0000003')
+  await page.getByTestId('label-lesion').click()
+  const p = await toPage(page, source, uncertainPoint(source, 3, 5))
+  await page.mouse.click(p.x, p.y)
+  await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
+  // Newest first: the edited pair is saved on the way to the new first pair.
+  await page.getByTestId('order').selectOption('desc')
+  await page.getByTestId('apply-filter').click()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000011')
+  await expect(list.locator('[data-index="8"]')).toContainText('ISIC_0000003')
+  await expect(list.locator('[data-index="8"]')).toHaveAttribute('data-status', 'corrected')
+  await expect(list.locator('[data-index="3"]')).toContainText('ISIC_0000008')
+  await expect(list.locator('[data-index="3"]')).toHaveAttribute('data-status', 'unreviewed')
+})
