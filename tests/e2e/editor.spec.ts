@@ -498,3 +498,64 @@ test('after a filter change the autosaved pair status lands on its own row, not 
   await expect(list.locator('[data-index="3"]')).toContainText('ISIC_0000008')
   await expect(list.locator('[data-index="3"]')).toHaveAttribute('data-status', 'unreviewed')
 })
+
+/** Holds the assist worker's script (so the first proposal waits) until the returned function is called. */
+async function holdAssistWorker(page: Page): Promise<() => void> {
+  let release = (): void => {}
+  const held = new Promise<void>((r) => (release = r))
+  await page.route(
+    (u) => u.pathname.includes('assist.worker'),
+    async (route) => {
+      await held
+      await route.continue()
+    },
+  )
+  return release
+}
+
+test('assist: a proposal computed while the curator painted is dropped, never written over the paint', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const release = await holdAssistWorker(page)
+  await page.getByTestId('editor-canvas').hover()
+  await page.keyboard.press('u')
+  await expect(page.getByTestId('assist-text')).toContainText('proposing')
+  // A lesion stroke while "proposing…".
+  const a = uncertainPoint(source, 3, 0)
+  await lesionStroke(page, source, a, { x: 4, y: 3 }, 6)
+  await expect.poll(() => remaining(page)).toBeLessThan(count(source, LABEL_UNCERTAIN))
+  const painted = await remaining(page)
+  release()
+  await expect(page.getByTestId('assist-text')).toContainText('dropped')
+  await expect(page.getByTestId('assist-apply')).toBeHidden()
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(painted))
+  // Saved: the stroke is in the file, the rest of the band still uncertain.
+  await page.getByTestId('save').click()
+  await expect(page.getByTestId('save-state')).toHaveText('saved')
+  const saved = savedMask(serve.workspace, 'ISIC_0000000')
+  expect(saved.data[a.y * source.width + a.x]).toBe(LABEL_LESION)
+  expect(count(saved, LABEL_UNCERTAIN)).toBe(painted)
+  // U again proposes from the bytes on screen.
+  await page.keyboard.press('u')
+  await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
+})
+
+test('assist: moving to another pair while it computes does not leave it running', async ({ page }) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const release = await holdAssistWorker(page)
+  await page.getByTestId('editor-canvas').hover()
+  await page.keyboard.press('u')
+  await expect(page.getByTestId('assist-text')).toContainText('proposing')
+  await page.keyboard.press('ArrowRight')
+  await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', 'ISIC_0000001')
+  release()
+  await expect(page.getByTestId('assist-banner')).toBeHidden()
+  await page.keyboard.press('u')
+  await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+})
