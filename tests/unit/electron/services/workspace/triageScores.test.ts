@@ -71,7 +71,12 @@ describe('Workspace triage pass', () => {
 
   it('lists by score (highest first, as triageAll) and filters by reason and score bounds', async () => {
     await ws.startTriagePass({ workers: 0 })
+    // The fixture's flat-coloured images give the five pairs one score: spread them (in an order
+    // that is not the ids') so that the listing's order is by score, not by the tie rule.
+    const spread = ws.store.db.prepare('UPDATE pairs SET triage_score = ? WHERE id = ?')
+    sources.ids.forEach((id, k) => spread.run([0.41, 0.93, 0.17, 0.66, 0.8][k], id))
     const all = ws.triageAll()
+    expect(new Set(all.map((t) => t.score)).size).toBe(5)
     expect(all.map((t) => t.score)).toEqual([...all.map((t) => t.score)].sort((a, b) => b - a))
     const listed = ws.listPairs({ sort: 'score', order: 'desc' }).items.map((i) => i.id)
     // Equal scores (rounded to 3 decimals) are listed by id in the sort's direction.
