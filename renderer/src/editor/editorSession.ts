@@ -91,6 +91,8 @@ export class EditorSession implements PaintTarget {
     } = {},
   ) {
     this.uncertain = opts.uncertain ?? countLabels(map.data).uncertain
+    // A stroke an earlier visit left open (the curator moved on mid-drag): a step before this state.
+    if (history.inStroke) history.commitStroke()
     this.savedId = opts.initiallyDirty ? NO_STATE : this.stateId
     this.readOnly = opts.readOnly ?? false
     this.emit()

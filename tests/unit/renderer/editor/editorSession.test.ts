@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { History } from '../../../../shared/labels/history'
 import { countLabels, LABEL_BACKGROUND, LABEL_LESION } from '../../../../shared/labels/codes'
 import { PatchBuilder, type Patch } from '../../../../shared/labels/patch'
 import { rethresholdRunPatch } from '../../../../shared/labels/assist/level'
@@ -508,6 +509,24 @@ describe('EditorSession driven by the pointer', () => {
     expect(drawMap(h.map)).toBe(pic('.##. \n ####'))
     expect(h.session.history.undoDepth).toBe(2)
     expect(last(h).uncertain).toBe(0)
+  })
+
+  it('a stroke an earlier visit left open is a step before this visit: undo past it is unsaved', () => {
+    const history = new History()
+    const first = editor('???? \n ????', {}, { history })
+    first.pointer.down(0, 0).move(3, 0)
+    first.dispose()
+    // The pair opened again (its history kept), the map as saved with the stroke in it.
+    const h = editor(drawMap(first.map), {}, { history })
+    expect(h.session.isDirty).toBe(false)
+    h.pointer.click(0, 1)
+    h.keyboard.press('Ctrl+z')
+    expect(last(h).dirty).toBe(false)
+    h.keyboard.press('Ctrl+z')
+    expect(drawMap(h.map)).toBe(pic('???? \n ????'))
+    expect(last(h).dirty).toBe(true)
+    h.keyboard.press('Ctrl+y')
+    expect(last(h).dirty).toBe(false)
   })
 
   it('read-only: no tool, resolve or proposal changes the map; it stays clean', () => {

@@ -157,7 +157,7 @@ export interface EditHarness {
 export function openInEditor(
   map: LabelMap,
   settings: Partial<EditorSettings> = {},
-  opts: { readOnly?: boolean; initiallyDirty?: boolean } = {},
+  opts: { readOnly?: boolean; initiallyDirty?: boolean; history?: History } = {},
 ): EditHarness {
   vi.stubGlobal('window', new EventTarget())
   setActivePinia(createPinia())
@@ -170,7 +170,7 @@ export function openInEditor(
   const session = new EditorSession(
     'ISIC_0000000',
     map,
-    new History(),
+    opts.history ?? new History(),
     () => ({
       tool: editor.tool,
       label: editor.label,
