@@ -412,6 +412,67 @@ export function maskPngEquals(bytes: Uint8Array, map: LabelMap, file?: string): 
   return inflatedEquals(png, inflateImageData(png.idat, png.expected, file), map, file)
 }
 
+/**
+ * True when the PNG is 8-bit greyscale, not interlaced, of size `width` × `height`, and its image
+ * data inflates to exactly `rows`: each row's filter byte 0 (None) followed by its samples, the
+ * layout of `grey8Rows`. So it decodes (as decodeMaskPng would) to exactly the samples in `rows`.
+ * Stricter than maskPngEquals (a PNG with other filter types answers false), and one comparison of
+ * the whole image instead of one per row. Decoding errors throw as in decodeMaskPng.
+ */
+export function maskPngEqualsRows(
+  bytes: Uint8Array,
+  rows: Uint8Array,
+  width: number,
+  height: number,
+  file?: string,
+): boolean {
+  const png = parseMaskPng(bytes, file)
+  if (png.width !== width || png.height !== height || png.colorType !== 0) return false
+  if (png.bitDepth !== 8 || png.interlaced || rows.length !== png.expected) return false
+  const raw = inflateImageData(png.idat, png.expected, file)
+  return raw.equals(rows)
+}
+
+/**
+ * Lays `map` out as the encoder filters an 8-bit image (each row: filter byte 0, then its samples)
+ * into `out` (at least `height × (width + 1)` bytes); returns the view of that length.
+ */
+export function grey8Rows(map: LabelMap, out: Uint8Array): Uint8Array {
+  const { width, height, data } = map
+  const stride = width + 1
+  const rows = out.subarray(0, height * stride)
+  for (let y = 0; y < height; y++) {
+    rows[y * stride] = 0
+    rows.set(data.subarray(y * width, (y + 1) * width), y * stride + 1)
+  }
+  return rows
+}
+
+/** True for the formats `encodeGrey8Rows` encodes: 8-bit greyscale. */
+export function isGrey8(format: MaskPngFormat): boolean {
+  return format.colorType === 0 && format.bitDepth === 8
+}
+
+/**
+ * encodeMaskPng for an 8-bit greyscale format from the map already laid out by `grey8Rows` (its
+ * values checked by the caller): the same bytes, without copying the image once more.
+ */
+export function encodeGrey8Rows(
+  rows: Uint8Array,
+  width: number,
+  height: number,
+  format: MaskPngFormat,
+): Buffer {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new CodedError('mask-size', `mask size ${width}×${height} is invalid`)
+  }
+  if (rows.length !== height * (width + 1)) {
+    throw new CodedError('mask-size', `mask rows have ${rows.length} bytes for ${width}×${height} pixels`)
+  }
+  if (!isGrey8(format)) throw new RangeError('encodeGrey8Rows needs an 8-bit greyscale format')
+  return assemble(width, height, 8, format, format.palette, deflateSync(rows, DEFLATE_OPTIONS))
+}
+
 /** Compares inflated image data with `map` (see maskPngEquals). */
 function inflatedEquals(png: ParsedMaskPng, raw: Buffer, map: LabelMap, file: string | undefined): boolean {
   const { width, height, data } = map

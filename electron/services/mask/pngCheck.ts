@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads'
 import { CodedError } from '../../../shared/api/errors'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { asarUnpackedPath } from '../fs/asarPath'
-import { encodeMaskPngAsync, maskPngEquals, type MaskPngFormat } from './maskPng'
+import { encodeMaskPngAsync, grey8Rows, isGrey8, maskPngEquals, type MaskPngFormat } from './maskPng'
 import workerPath from './pngCheckWorker?modulePath'
 import type { EncodeReply, EncodeRequest, WorkerError } from './pngCheckWorker'
 
@@ -154,9 +154,14 @@ export function encodeCheckedOffThread(map: LabelMap, format: MaskPngFormat, fil
   const w = startWorker()
   if (w === undefined) return encodeCheckedHere(map, format, file, flip)
   const id = nextId++
-  const shared = takeShared(map.data.length)
-  const labels = new Uint8Array(shared, 0, map.data.length)
-  labels.set(map.data)
+  // 8-bit grey (the ISIC masks) goes over in the encoder's row layout: the worker deflates it and
+  // compares the inflated image with it as they are, without another copy of the image.
+  const rows = isGrey8(format)
+  const size = rows ? map.height * (map.width + 1) : map.data.length
+  const shared = takeShared(size)
+  const labels = new Uint8Array(shared, 0, size)
+  if (rows) grey8Rows(map, labels)
+  else labels.set(map.data)
   const png = deferred<Buffer>()
   const same = deferred<boolean>()
   let gotPng: Buffer | undefined
@@ -195,6 +200,7 @@ export function encodeCheckedOffThread(map: LabelMap, format: MaskPngFormat, fil
     width: map.width,
     height: map.height,
     data: labels,
+    rows,
     format,
     file,
     flipAfterEncode: flip,

@@ -6,14 +6,24 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { CodedError, type ErrorCode } from '../../../shared/api/errors'
-import { encodeMaskPng, maskPngEquals, type MaskPngFormat } from './maskPng'
+import {
+  encodeGrey8Rows,
+  encodeMaskPng,
+  maskPngEquals,
+  maskPngEqualsRows,
+  type MaskPngFormat,
+} from './maskPng'
 
 export interface EncodeRequest {
   id: number
   width: number
   height: number
-  /** The labels, over shared memory: read only. */
+  /**
+   * The labels, over shared memory: read only. With `rows`, laid out by `grey8Rows` (8-bit grey:
+   * the encoder's own layout, deflated and compared as they are).
+   */
   data: Uint8Array
+  rows: boolean
   format: MaskPngFormat
   file?: string
   /** Tests: the check compares the PNG with the labels with this one changed, so it must fail. */
@@ -39,7 +49,9 @@ parentPort?.on('message', (m: EncodeRequest) => {
   let png: Buffer
   try {
     // The values were checked by the caller's statistics (which discard this PNG otherwise).
-    png = encodeMaskPng(labels, m.format, { valuesChecked: true })
+    png = m.rows
+      ? encodeGrey8Rows(m.data, m.width, m.height, m.format)
+      : encodeMaskPng(labels, m.format, { valuesChecked: true })
   } catch (err) {
     port.postMessage({ id: m.id, error: errorOf(err) } satisfies EncodeReply)
     return
@@ -48,11 +60,17 @@ parentPort?.on('message', (m: EncodeRequest) => {
   port.postMessage({ id: m.id, png } satisfies EncodeReply)
   if (m.flipAfterEncode !== undefined) {
     const data = m.data.slice()
-    data[m.flipAfterEncode] = data[m.flipAfterEncode] === 0 ? 1 : 0
+    const at = m.rows
+      ? Math.floor(m.flipAfterEncode / m.width) * (m.width + 1) + 1 + (m.flipAfterEncode % m.width)
+      : m.flipAfterEncode
+    data[at] = data[at] === 0 ? 1 : 0
     labels = { ...labels, data }
   }
   try {
-    port.postMessage({ id: m.id, same: maskPngEquals(png, labels, m.file) } satisfies EncodeReply)
+    const same = m.rows
+      ? maskPngEqualsRows(png, labels.data, m.width, m.height, m.file)
+      : maskPngEquals(png, labels, m.file)
+    port.postMessage({ id: m.id, same } satisfies EncodeReply)
   } catch (err) {
     port.postMessage({ id: m.id, error: errorOf(err) } satisfies EncodeReply)
   }

@@ -12,7 +12,10 @@ import {
   decodeMaskPngAsync,
   encodeMaskPng,
   encodeMaskPngAsync,
+  encodeGrey8Rows,
+  grey8Rows,
   maskPngEquals,
+  maskPngEqualsRows,
   readPngHeader,
   vocPalette,
   type MaskPngFormat,
@@ -473,6 +476,52 @@ describe('encodeMaskPng', () => {
     const cut = pngs[0].subarray(0, pngs[0].length - 30)
     const code = await decodeMaskPngAsync(cut).catch((err: CodedError) => err.code)
     expect(() => maskPngEquals(cut, blobMap(430, 285))).toThrow(expect.objectContaining({ code }))
+  })
+
+  it('encodeGrey8Rows gives the bytes of encodeMaskPng; maskPngEqualsRows checks them against the rows', async () => {
+    const withTrns: MaskPngFormat = { ...GREY8, transparency: Uint8Array.of(0, 0) }
+    for (const [map, format] of [
+      [blobMap(430, 285), GREY8],
+      [randomMap(37, 11, 31), withTrns],
+      [randomMap(1, 1, 32), GREY8],
+    ] as const) {
+      const rows = grey8Rows(map, new Uint8Array(map.height * (map.width + 1) + 5))
+      expect(rows.length).toBe(map.height * (map.width + 1))
+      const png = encodeGrey8Rows(rows, map.width, map.height, format)
+      expect(png).toEqual(encodeMaskPng(map, format))
+      expect(maskPngEqualsRows(png, rows, map.width, map.height)).toBe(true)
+      for (const at of [1, rows.length >> 1, rows.length - 1]) {
+        const other = rows.slice()
+        other[at] ^= 1
+        expect(maskPngEqualsRows(png, other, map.width, map.height)).toBe(false)
+      }
+      // A filter byte other than 0 in the expected rows, a wrong size.
+      const filtered = rows.slice()
+      filtered[0] = 2
+      expect(maskPngEqualsRows(png, filtered, map.width, map.height)).toBe(false)
+      expect(maskPngEqualsRows(png, rows, map.height, map.width)).toBe(map.width === map.height)
+    }
+    // Stricter than maskPngEquals: the same labels with Up-filtered rows, or in a palette PNG,
+    // answer false.
+    const map = randomMap(37, 11, 33)
+    const rows = grey8Rows(map, new Uint8Array(11 * 38))
+    const up = handPng(map, 8, 0, (y) => (y % 2 === 0 ? 0 : 2))
+    expect(maskPngEquals(up, map)).toBe(true)
+    expect(maskPngEqualsRows(up, rows, 37, 11)).toBe(false)
+    expect(maskPngEqualsRows(handPng(map, 8, 0), rows, 37, 11)).toBe(true)
+    const palette = handPng({ ...map, data: map.data.map((v) => (v === 255 ? 1 : v)) }, 8, 3)
+    const paletteRows = grey8Rows(
+      { ...map, data: map.data.map((v) => (v === 255 ? 1 : v)) },
+      new Uint8Array(11 * 38),
+    )
+    expect(maskPngEqualsRows(palette, paletteRows, 37, 11)).toBe(false)
+    expect(() => encodeGrey8Rows(rows, 37, 11, { colorType: 3, bitDepth: 8, interlaced: false })).toThrow(
+      RangeError,
+    )
+    expect(() => encodeGrey8Rows(rows, 36, 11, GREY8)).toThrow(expect.objectContaining({ code: 'mask-size' }))
+    const cut = encodeGrey8Rows(rows, 37, 11, GREY8).subarray(0, 50)
+    const code = await decodeMaskPngAsync(cut).catch((err: CodedError) => err.code)
+    expect(() => maskPngEqualsRows(cut, rows, 37, 11)).toThrow(expect.objectContaining({ code }))
   })
 
   it('encodes correctly one after another and at once, whatever size came before (the reused filter buffer)', async () => {
