@@ -138,10 +138,10 @@ export class MaskSaver {
     this.#lastSaved = undefined
     // While the temporary file's flush runs (thread pool), this thread commits the pending row
     // (SQLite's own flush) and the worker checks the PNG; the file is read back and compared byte
-    // for byte with the PNG after its flush. The rename waits for all of it:
-    // it is the instant the target changes, so the pending row is durable before it, and a crash
-    // leaves the old file (and at most a stray temporary file, removed on reopening) or the new one
-    // with its pending row. A failed check leaves the old file, and the pending row is forgotten.
+    // for byte with the PNG after its flush. The rename waits for all of it: it is the instant the
+    // target changes, so the pending row is durable before it, and a crash leaves the old file (and
+    // at most a stray temporary file, removed on reopening) or the new one with its pending row. A
+    // failed check leaves the old file, and the pending row is forgotten.
     let committed = false
     const writing = atomicWriteFile(target, png, {
       fs: this.#fs,
