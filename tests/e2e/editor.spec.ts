@@ -559,3 +559,28 @@ test('assist: moving to another pair while it computes does not leave it running
   await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
   await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
 })
+
+test('Escape during a lasso drawn over a proposal on preview drops the lasso and keeps the proposal', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  await page.getByTestId('editor-canvas').hover()
+  await page.keyboard.press('u')
+  await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
+  await page.getByTestId('tool-lasso').click()
+  const p = await toPage(page, source, { x: 2, y: 2 })
+  await page.mouse.move(p.x, p.y)
+  await page.mouse.down()
+  await page.mouse.move(p.x + 40, p.y, { steps: 3 })
+  await page.mouse.move(p.x + 40, p.y + 40, { steps: 3 })
+  await page.keyboard.press('Escape')
+  await page.mouse.up()
+  await expect(page.getByTestId('assist-apply')).toBeVisible()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  // The next Escape discards the proposal, as always.
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('assist-apply')).toBeHidden()
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(count(source, LABEL_UNCERTAIN)))
+})
