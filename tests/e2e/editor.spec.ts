@@ -584,3 +584,33 @@ test('Escape during a lasso drawn over a proposal on preview drops the lasso and
   await expect(page.getByTestId('assist-apply')).toBeHidden()
   await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(count(source, LABEL_UNCERTAIN)))
 })
+
+test('an edit made while moving on autosaves is saved too before the next pair shows', async ({ page }) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const a = uncertainPoint(source, 3, 0)
+  const b = uncertainPoint(source, 3, 40)
+  let release = (): void => {}
+  const held = new Promise<void>((r) => (release = r))
+  let saves = 0
+  const isSave = (u: URL) => u.href.includes('pair%3AsaveMask')
+  await page.route(isSave, async (route) => {
+    if (saves++ === 0) await held
+    await route.continue()
+  })
+  await page.getByTestId('label-lesion').click()
+  const pa = await toPage(page, source, a)
+  await page.mouse.click(pa.x, pa.y)
+  await page.getByTestId('next').click()
+  await expect(page.getByTestId('save-state')).toHaveText('saving…')
+  // While the autosave is held, another edit on the pair still on screen.
+  const pb = await toPage(page, source, b)
+  await page.mouse.click(pb.x, pb.y)
+  release()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+  expect(saves).toBe(2)
+  const saved = savedMask(serve.workspace, 'ISIC_0000000')
+  expect(saved.data[a.y * source.width + a.x]).toBe(LABEL_LESION)
+  expect(saved.data[b.y * source.width + b.x]).toBe(LABEL_LESION)
+})
