@@ -8,6 +8,8 @@ import { E2E_DEMO_DIR, freshWorkspace, startServe, type ServeProcess } from './s
 let serve: ServeProcess
 const MASKS = () => path.join(E2E_DEMO_DIR, 'ISIC_WSM_labels.zip')
 const shot = (page: Page, name: string) => page.screenshot({ path: `test-results/screenshots/${name}.png` })
+/** The save call's request (routes hold or fail it). */
+const isSave = (u: URL) => u.href.includes('pair%3AsaveMask')
 const remaining = async (page: Page) => Number(await page.getByTestId('uncertain-remaining').textContent())
 
 /** A lesion brush stroke from image pixel `at`, `by` page pixels long (brush size set when given). */
@@ -275,7 +277,6 @@ test('switching workspace saves the edit first; a failed save keeps the workspac
   const other = freshWorkspace()
 
   // The save fails (the server never answers): the dialog says so, this workspace and the edit stay.
-  const isSave = (u: URL) => u.href.includes('pair%3AsaveMask')
   await page.route(isSave, (route) => route.abort())
   await page.getByTestId('workspace-button').click()
   await page.getByTestId('ws-open-path').fill(other)
@@ -294,7 +295,20 @@ test('switching workspace saves the edit first; a failed save keeps the workspac
   expect(savedMask(serve.workspace, 'ISIC_0000000').data[a.y * source.width + a.x]).toBe(LABEL_LESION)
 })
 
-test('an edit made while a save is in flight stays unsaved, and moving on saves it', async ({ page }) => {
+/**
+ * Paints a lesion pixel `a`, starts a save with `trigger` (the Save button, or → which autosaves)
+ * while the first save request is held, paints `b` meanwhile, then lets the save through. Returns
+ * the two points, the source map and how many save requests were made.
+ */
+async function editDuringSave(
+  page: Page,
+  trigger: 'save' | 'next',
+): Promise<{
+  source: LabelMap
+  a: { x: number; y: number }
+  b: { x: number; y: number }
+  saves: () => number
+}> {
   await page.goto(serve.url)
   await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
   const source = await sourceMask(MASKS(), 'ISIC_0000000')
@@ -302,20 +316,24 @@ test('an edit made while a save is in flight stays unsaved, and moving on saves 
   const b = uncertainPoint(source, 3, 40)
   let release = (): void => {}
   const held = new Promise<void>((r) => (release = r))
-  const isSave = (u: URL) => u.href.includes('pair%3AsaveMask')
+  let saves = 0
   await page.route(isSave, async (route) => {
-    await held
+    if (saves++ === 0) await held
     await route.continue()
   })
   await page.getByTestId('label-lesion').click()
   const pa = await toPage(page, source, a)
   await page.mouse.click(pa.x, pa.y)
-  await page.getByTestId('save').click()
+  await page.getByTestId(trigger).click()
   await expect(page.getByTestId('save-state')).toHaveText('saving…')
-  // While the save is held, another edit.
+  // While the save is held, another edit on the pair still on screen.
   const pb = await toPage(page, source, b)
   await page.mouse.click(pb.x, pb.y)
   release()
+  return { source, a, b, saves: () => saves }
+}
+test('an edit made while a save is in flight stays unsaved, and moving on saves it', async ({ page }) => {
+  const { source, a, b } = await editDuringSave(page, 'save')
   await expect(page.getByTestId('status')).toHaveText('corrected')
   await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
   const first = savedMask(serve.workspace, 'ISIC_0000000')
@@ -586,30 +604,9 @@ test('Escape during a lasso drawn over a proposal on preview drops the lasso and
 })
 
 test('an edit made while moving on autosaves is saved too before the next pair shows', async ({ page }) => {
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
-  const a = uncertainPoint(source, 3, 0)
-  const b = uncertainPoint(source, 3, 40)
-  let release = (): void => {}
-  const held = new Promise<void>((r) => (release = r))
-  let saves = 0
-  const isSave = (u: URL) => u.href.includes('pair%3AsaveMask')
-  await page.route(isSave, async (route) => {
-    if (saves++ === 0) await held
-    await route.continue()
-  })
-  await page.getByTestId('label-lesion').click()
-  const pa = await toPage(page, source, a)
-  await page.mouse.click(pa.x, pa.y)
-  await page.getByTestId('next').click()
-  await expect(page.getByTestId('save-state')).toHaveText('saving…')
-  // While the autosave is held, another edit on the pair still on screen.
-  const pb = await toPage(page, source, b)
-  await page.mouse.click(pb.x, pb.y)
-  release()
+  const { source, a, b, saves } = await editDuringSave(page, 'next')
   await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000001')
-  expect(saves).toBe(2)
+  expect(saves()).toBe(2)
   const saved = savedMask(serve.workspace, 'ISIC_0000000')
   expect(saved.data[a.y * source.width + a.x]).toBe(LABEL_LESION)
   expect(saved.data[b.y * source.width + b.x]).toBe(LABEL_LESION)
