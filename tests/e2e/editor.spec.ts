@@ -8,6 +8,12 @@ import { E2E_DEMO_DIR, freshWorkspace, startServe, type ServeProcess } from './s
 let serve: ServeProcess
 const MASKS = () => path.join(E2E_DEMO_DIR, 'ISIC_WSM_labels.zip')
 const shot = (page: Page, name: string) => page.screenshot({ path: `test-results/screenshots/${name}.png` })
+/** Opens the app on its first pair and returns that pair's source mask. */
+async function openFirstPair(page: Page): ReturnType<typeof sourceMask> {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  return sourceMask(MASKS(), 'ISIC_0000000')
+}
 /** The save call's request (routes hold or fail it). */
 const isSave = (u: URL) => u.href.includes('pair%3AsaveMask')
 const remaining = async (page: Page) => Number(await page.getByTestId('uncertain-remaining').textContent())
@@ -43,9 +49,7 @@ test.afterEach(async () => {
 test('paint over the band, undo, redo, fill, save, reopen: the saved PNG is exact', async ({ page }) => {
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(e.message))
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const source = await openFirstPair(page)
   const sourceUncertain = count(source, LABEL_UNCERTAIN)
   await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
   await expect(page.getByTestId('status')).toHaveText('unreviewed')
@@ -210,9 +214,7 @@ test('the keyboard review loop: accept, reject, flag, note, go to, help', async 
 test('unsaved changes: leaving asks first, moving on autosaves, a failed save keeps the edit', async ({
   page,
 }) => {
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const source = await openFirstPair(page)
   await page.getByTestId('label-lesion').click()
   const p = await toPage(page, source, uncertainPoint(source, 3, 5))
   await page.mouse.click(p.x, p.y)
@@ -240,9 +242,7 @@ test('a read-only workspace: editing is off with the reason shown, the save refu
 }) => {
   await serve.stop()
   serve = await startServe(serve.workspace, ['--read-only'])
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const source = await openFirstPair(page)
   await expect(page.getByTestId('read-only-reason')).toContainText('read-only')
   for (const id of ['tool-brush', 'tool-fill', 'label-lesion', 'resolve-lesion', 'assist'])
     await expect(page.getByTestId(id)).toBeDisabled()
@@ -265,9 +265,7 @@ test('a read-only workspace: editing is off with the reason shown, the save refu
 test('switching workspace saves the edit first; a failed save keeps the workspace and the edit', async ({
   page,
 }) => {
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const source = await openFirstPair(page)
   const a = uncertainPoint(source, 3, 5)
   await page.getByTestId('label-lesion').click()
   const p = await toPage(page, source, a)
@@ -309,9 +307,7 @@ async function editDuringSave(
   b: { x: number; y: number }
   saves: () => number
 }> {
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const source = await openFirstPair(page)
   const a = uncertainPoint(source, 3, 0)
   const b = uncertainPoint(source, 3, 40)
   let release = (): void => {}
@@ -370,9 +366,7 @@ test('a held key: a decision acts once; a held → moves along and loads only th
 test('assisted resolution: a preview at a chosen level, applied as one undo step, certain pixels untouched', async ({
   page,
 }) => {
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const source = await openFirstPair(page)
   const sourceUncertain = count(source, LABEL_UNCERTAIN)
   await page.getByTestId('editor-canvas').hover()
 
@@ -440,9 +434,7 @@ test('assisted resolution: a preview at a chosen level, applied as one undo step
 test('saving with a proposal on preview applies it; Escape after a save mid-stroke leaves the mask unsaved', async ({
   page,
 }) => {
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const source = await openFirstPair(page)
   const sourceUncertain = count(source, LABEL_UNCERTAIN)
 
   // Ctrl+S in the middle of a drag writes the stroke so far; Escape then restores the map from
@@ -534,9 +526,7 @@ async function holdAssistWorker(page: Page): Promise<() => void> {
 test('assist: a proposal computed while the curator painted is dropped, never written over the paint', async ({
   page,
 }) => {
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const source = await openFirstPair(page)
   const release = await holdAssistWorker(page)
   await page.getByTestId('editor-canvas').hover()
   await page.keyboard.press('u')
@@ -581,9 +571,7 @@ test('assist: moving to another pair while it computes does not leave it running
 test('Escape during a lasso drawn over a proposal on preview drops the lasso and keeps the proposal', async ({
   page,
 }) => {
-  await page.goto(serve.url)
-  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
-  const source = await sourceMask(MASKS(), 'ISIC_0000000')
+  const source = await openFirstPair(page)
   await page.getByTestId('editor-canvas').hover()
   await page.keyboard.press('u')
   await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
