@@ -313,8 +313,11 @@ describe('proposeResolution', () => {
     expect(withImage.confidence[15 * withImage.rect.width + 4]).toBeGreaterThanOrEqual(UNSURE_BELOW)
   })
 
-  /** The satellite map of the stray-blob test: a lesion square, a blob over a dark spot, one over skin. */
-  function strayCase(): [LabelMap, AssistImage] {
+  /**
+   * A lesion square, an uncertain blob over a dark spot (a satellite lesion), one over plain skin,
+   * and with `band` an uncertain band around the square too (band cells as well as stray blobs).
+   */
+  function strayCase(band = true): [LabelMap, AssistImage] {
     const W = 120
     const H = 80
     const data = new Uint8Array(W * H * 3)
@@ -327,8 +330,7 @@ describe('proposeResolution', () => {
         data.set(inLesion || spot ? [90, 55, 45] : [215, 165, 145], 3 * i)
         if (inLesion) mask[i] = 1
         if ((x - 62) ** 2 + (y - 20) ** 2 < 64 || (x - 90) ** 2 + (y - 60) ** 2 < 64) mask[i] = U
-        // A band around the square too, so that the map has band cells as well as stray blobs.
-        else if (!inLesion && x >= 6 && x < 44 && y >= 16 && y < 54) mask[i] = U
+        else if (band && !inLesion && x >= 6 && x < 44 && y >= 16 && y < 54) mask[i] = U
       }
     }
     return [
@@ -390,26 +392,9 @@ describe('proposeResolution', () => {
   it('resolves a stray blob on the skin by its colour', () => {
     // Background everywhere but a certain lesion square; two uncertain blobs away from it, one over a
     // dark spot (a satellite lesion) and one over plain skin.
-    const W = 120
-    const H = 80
-    const data = new Uint8Array(W * H * 3)
-    const mask = new Uint8Array(W * H)
-    for (let y = 0; y < H; y++) {
-      for (let x = 0; x < W; x++) {
-        const i = y * W + x
-        const inLesion = x >= 10 && x < 40 && y >= 20 && y < 50
-        const spot = (x - 62) ** 2 + (y - 20) ** 2 < 25
-        data.set(inLesion || spot ? [90, 55, 45] : [215, 165, 145], 3 * i)
-        if (inLesion) mask[i] = 1
-        if ((x - 62) ** 2 + (y - 20) ** 2 < 64 || (x - 90) ** 2 + (y - 60) ** 2 < 64) mask[i] = U
-      }
-    }
-    const { labels } = proposeResolution(
-      { width: W, height: H, data, channels: 3 },
-      { width: W, height: H, data: mask },
-      {},
-      IMAGE_ON,
-    )
+    const [map, image] = strayCase(false)
+    const W = map.width
+    const { labels } = proposeResolution(image, map, {}, IMAGE_ON)
     expect(labels[20 * W + 62]).toBe(1)
     expect(labels[60 * W + 90]).toBe(0)
     expect(labels[20 * W + 69]).toBe(0)
