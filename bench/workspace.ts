@@ -1,9 +1,10 @@
 /**
  * Workspace benchmarks:
  * - saving a corrected 4300×2850 mask (the whole saveMask: statistics, transitions, encode, the
- *   decode-and-compare verification, pending row, temporary file written, fsynced and read back,
- *   rename, folder fsync, the record commit; both commits with synchronous=FULL) against sharp's PNG
- *   encode of the same buffer alone, in alternating rounds, wall time and CPU time;
+ *   decode-and-compare verification — these two on the save's worker thread —, pending row,
+ *   temporary file written, fsynced and read back, rename, folder fsync, the record commit; both
+ *   commits with synchronous=FULL) against sharp's PNG encode of the same buffer alone, in
+ *   alternating rounds, wall time and CPU time (of the whole process: the worker's included);
  * - the statistics scan (worker threads) in masks/s against one core's plain decode rate of the same
  *   masks × the workers used;
  * - opening a workspace of 43,885 pairs, against opening its Dataset alone;
