@@ -5,7 +5,7 @@
  * Why a worker: the check inflates the whole image (12 Mpx for an ISIC mask) and Node's zlib always
  * allocates its output afresh. In the main process's heap, an allocation that size sets off V8's
  * external-memory marking: measured in the save benchmark, allocating one 12 MB buffer per save
- * (even untouched) cost 12–14 ms of CPU, against ~1.5 ms when the buffer was reused. In the worker's
+ * (even untouched) cost 12–15 ms of CPU, against ~2 ms when a reused one was filled. In the worker's
  * small heap the same work costs less, and it overlaps the statistics, the write and the commit of
  * the pending row. The labels go to the worker as a copy in shared memory (reused from save to
  * save), taken when the encoding starts: the PNG and its check both come from that copy.
