@@ -13,7 +13,7 @@ import path from 'node:path'
 import { TRIAGE_MODEL } from '../../../shared/labels/triage/model'
 import type { TriageReason } from '../../../shared/labels/triage/types'
 import type { PairTriage, TriagePassProgress, TriagePassResult } from '../../../shared/workspace/triage'
-import { runScorePass, type TriageItem, type TriageItemResult } from '../triage/scorePass'
+import { RescoreWorker, runScorePass, type TriageItem, type TriageItemResult } from '../triage/scorePass'
 import { sha256Hex } from '../fs/hash'
 import { sourceFingerprints } from './fingerprints'
 import { MASKS_DIR } from './rows'
@@ -56,6 +56,7 @@ export interface TriagePassOptions {
 
 export class TriageRoom {
   readonly #ctx: WorkspaceContext
+  readonly #rescorer = new RescoreWorker()
 
   constructor(ctx: WorkspaceContext) {
     this.#ctx = ctx
@@ -128,8 +129,9 @@ export class TriageRoom {
   }
 
   /**
-   * Rescores one pair (after a save) on a worker thread of its own: the Electron main process only
-   * starts it (the score's ~20–60 ms of CPU would delay its IPC). The key's mask part is read from
+   * Rescores one pair (after a save) on the rescoring worker thread, kept between saves (see
+   * RescoreWorker): the Electron main process only posts the item (the score's ~20–60 ms of CPU
+   * would delay its IPC). The key's mask part is read from
    * the row, and recording checks it again, so a result for a mask replaced meanwhile is dropped.
    */
   async rescore(id: string): Promise<void> {
@@ -147,7 +149,12 @@ export class TriageRoom {
       row.mask_sha256 !== null,
       `${row.mask_key}|${imageKey ?? 'i:?'}|m:${TRIAGE_MODEL_TAG}`,
     )
-    await runScorePass([item], { workers: 1, onResult: (r) => this.record([r]) })
+    this.record([await this.#rescorer.score(item)])
+  }
+
+  /** Stops the rescoring worker (after the rescores in hand). */
+  close(): Promise<void> {
+    return this.#rescorer.close()
   }
 
   #item(id: string, index: number, corrected: boolean, key: string): TriageItem {

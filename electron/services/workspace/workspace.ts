@@ -522,6 +522,7 @@ export class Workspace implements WorkspaceContext {
     await this.#metadata.stopImports()
     await this.#queue.catch(() => undefined)
     await this.triageSettled()
+    await this.#triage.close()
     try {
       if (!this.readOnly) releaseWritable(this.#db)
     } finally {

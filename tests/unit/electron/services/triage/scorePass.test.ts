@@ -7,7 +7,12 @@
 import { promises as fsp } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { runScorePass, stopWorkers, type TriageItem } from '../../../../../electron/services/triage/scorePass'
+import {
+  RescoreWorker,
+  runScorePass,
+  stopWorkers,
+  type TriageItem,
+} from '../../../../../electron/services/triage/scorePass'
 import { TriageRoom } from '../../../../../electron/services/workspace/triageScores'
 import type { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { makeWorkspace } from '../workspace/fixtures'
@@ -78,5 +83,34 @@ describe('stopWorkers', () => {
     expect(terminate.mock.contexts).toEqual([stubborn])
     expect(await politeExit).toBe(0)
     expect(await stubbornExit).toBe(1)
+  })
+})
+
+describe('RescoreWorker (the rescoring after saves)', () => {
+  it('scores items one after another on ONE kept thread, as the pass does; close stops it; the next item starts another', async () => {
+    const { items } = await new TriageRoom(ws).stale()
+    const expected = new Map<string, number | undefined>()
+    await runScorePass(items, { workers: 0, onResult: (r) => expected.set(r.id, r.score) })
+    const spawned = vi.spyOn(Worker.prototype, 'postMessage')
+    const rescorer = new RescoreWorker(60_000)
+    const first = await Promise.all(items.map((item) => rescorer.score(item)))
+    expect(first.map((r) => [r.id, r.score])).toEqual(items.map((i) => [i.id, expected.get(i.id)]))
+    expect(rescorer.alive).toBe(true)
+    const threads = new Set(spawned.mock.contexts.map((w) => (w as Worker).threadId))
+    expect(threads.size).toBe(1)
+    await rescorer.close()
+    expect(rescorer.alive).toBe(false)
+    const again = await rescorer.score(items[0])
+    expect(again.score).toBe(expected.get(items[0].id))
+    await rescorer.close()
+  })
+
+  it('exits by itself after its idle time', async () => {
+    const { items } = await new TriageRoom(ws).stale()
+    const rescorer = new RescoreWorker(50)
+    await rescorer.score(items[0])
+    expect(rescorer.alive).toBe(true)
+    for (let i = 0; i < 200 && rescorer.alive; i++) await new Promise((r) => setTimeout(r, 25))
+    expect(rescorer.alive).toBe(false)
   })
 })
