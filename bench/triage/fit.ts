@@ -100,6 +100,11 @@ const DILATION_EVIDENCE = [
  * and 0.026 from 0.890 (more than the 0.01 any other kind may lose): every head is kept at
  * HEAD_OFFSET. Then, on the same three folds, the heads' maximum instead of their log-sum-exp:
  * 0.766 (0.876), every other kind within 0.005; without the shared head 0.760 (0.869).
+ * Tried since and not kept (bench/README.md, "A finer look around the lesion"): measures of a
+ * second, twice finer decode around the lesion in the dilation head (three folds: dilate 0.774,
+ * erode 0.801; held-out dilate 0.771, erode 0.796, at three times the image pass's cost), and
+ * each head's bias set from a percentile of its logit on right maps instead of HEAD_OFFSET
+ * (dilate 0.711–0.750).
  */
 export const PAIR_HEADS: Record<string, HeadSpec> = Object.fromEntries(
   CORRUPTIONS.map((kind) => [
