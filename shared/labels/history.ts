@@ -17,6 +17,12 @@ import { copyBytes } from './scan'
 export interface HistoryOptions {
   /** Byte budget for the undo and redo steps (patchBytes); default 256 MiB. */
   maxBytes?: number
+  /**
+   * Called after the bytes the history holds may have grown (a step recorded, a patch staged in a
+   * stroke): an owner keeping several histories under one budget (the editor's HistoryCache)
+   * checks it there. It may clear other histories, never this one.
+   */
+  onGrow?: (history: History) => void
 }
 
 export const DEFAULT_HISTORY_BYTES = 256 * 1024 * 1024
@@ -27,9 +33,13 @@ export class History {
   private redoSteps: Patch[] = []
   private staged: Patch[] | null = null
   private stepBytes = 0
+  /** Bytes of the open stroke's staged patches (patchBytes). */
+  private stagedBytes = 0
+  private readonly onGrow: ((history: History) => void) | undefined
 
   constructor(opts: HistoryOptions = {}) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_HISTORY_BYTES
+    this.onGrow = opts.onGrow
   }
 
   get canUndo(): boolean {
@@ -48,6 +58,11 @@ export class History {
   /** Bytes held by the undo and redo steps (not counting a stroke in progress). */
   get bytes(): number {
     return this.stepBytes
+  }
+
+  /** Bytes the history holds: its steps and the patches staged in an open stroke. */
+  get heldBytes(): number {
+    return this.stepBytes + this.stagedBytes
   }
 
   get undoDepth(): number {
@@ -69,8 +84,13 @@ export class History {
    * stroke the patch is recorded as a step of its own.
    */
   stage(patch: Patch): void {
-    if (this.staged === null) this.record(patch)
-    else this.staged.push(patch)
+    if (this.staged === null) {
+      this.record(patch)
+      return
+    }
+    this.staged.push(patch)
+    this.stagedBytes += patchBytes(patch)
+    this.onGrow?.(this)
   }
 
   /**
@@ -80,6 +100,7 @@ export class History {
   commitStroke(): Patch | null {
     const staged = this.staged
     this.staged = null
+    this.stagedBytes = 0
     if (staged === null || staged.length === 0) return null
     const merged = mergePatches(staged)
     if (merged !== null) this.push(merged)
@@ -90,6 +111,7 @@ export class History {
   abortStroke(map: LabelMap): Rect | null {
     const staged = this.staged
     this.staged = null
+    this.stagedBytes = 0
     if (staged === null) return null
     let dirty: Rect | null = null
     for (let i = staged.length - 1; i >= 0; i--) dirty = unionRect(dirty, applyPatch(map, staged[i], 'undo'))
@@ -131,6 +153,7 @@ export class History {
     this.redoSteps = []
     this.staged = null
     this.stepBytes = 0
+    this.stagedBytes = 0
   }
 
   private push(step: Patch): void {
@@ -143,6 +166,7 @@ export class History {
       this.stepBytes -= patchBytes(this.undoSteps[drop++])
     }
     if (drop > 0) this.undoSteps.splice(0, drop)
+    this.onGrow?.(this)
   }
 }
 

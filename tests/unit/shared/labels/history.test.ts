@@ -238,6 +238,48 @@ describe('History', () => {
     history.clear()
     expect(history.canUndo || history.canRedo || history.inStroke).toBe(false)
     expect(history.bytes).toBe(0)
+    expect(history.heldBytes).toBe(0)
+  })
+
+  it('holds the bytes of its steps and of an open stroke, and says when they may have grown', () => {
+    const map = filledMap(10, 4, 255)
+    const grew: History[] = []
+    const history = new History({ onGrow: (h) => grew.push(h) })
+    const one = setPixels(map, [0, 1, 2], 1)
+    applyPatch(map, one, 'redo')
+    history.record(one)
+    expect(history.heldBytes).toBe(patchBytes(one))
+    expect(grew).toEqual([history])
+    // A stroke: each staged patch counts at once (an owner keeping several histories can act
+    // before pointer-up), and the merged step replaces them at commit.
+    history.beginStroke()
+    const a = setPixels(map, [10, 11], 0)
+    applyPatch(map, a, 'redo')
+    history.stage(a)
+    const b = setPixels(map, [11, 12], 1)
+    applyPatch(map, b, 'redo')
+    history.stage(b)
+    expect(grew).toHaveLength(3)
+    expect(history.bytes).toBe(patchBytes(one))
+    expect(history.heldBytes).toBe(patchBytes(one) + patchBytes(a) + patchBytes(b))
+    const merged = history.commitStroke()!
+    expect(history.heldBytes).toBe(patchBytes(one) + patchBytes(merged))
+    expect(grew).toHaveLength(4)
+    // Undo and redo move steps between the stacks: the bytes held stay, nothing grows.
+    history.undo(map)
+    history.redo(map)
+    expect(history.heldBytes).toBe(patchBytes(one) + patchBytes(merged))
+    expect(grew).toHaveLength(4)
+    // An aborted stroke gives its staged bytes back.
+    history.beginStroke()
+    const c = setPixels(map, [20, 21, 22, 23], 0)
+    applyPatch(map, c, 'redo')
+    history.stage(c)
+    history.abortStroke(map)
+    expect(history.heldBytes).toBe(patchBytes(one) + patchBytes(merged))
+    // An edit that changes nothing records nothing and does not grow.
+    expect(history.record(setPixels(map, [30], map.data[30]))).toBe(false)
+    expect(grew).toHaveLength(5)
   })
 })
 
