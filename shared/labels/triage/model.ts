@@ -35,6 +35,7 @@ export const TRIAGE_MODEL: TriageModel = {
     ringOuterLesion: [0.1571, 1.198],
     ringOuterLesionWide: [0.07203, 0.7758],
     ringOuterLesionShare: [0, 0.9404],
+    ringEdgeDropLow: [-0.5852, -0.04055],
     ringMidHigh: [0.2419, 1.628],
     weakSeparation: [-2.475, -0.547],
     attachedLike: [0.02469, 0.5551],
@@ -77,6 +78,7 @@ export const TRIAGE_MODEL: TriageModel = {
     ringOuterLesion: [0.4422, 1.198],
     ringOuterLesionWide: [0.2711, 0.7758],
     ringOuterLesionShare: [0.3333, 0.9404],
+    ringEdgeDropLow: [-0.1985, -0.04055],
     ringMidHigh: [0.5455, 1.628],
     weakSeparation: [-0.8772, -0.547],
     attachedLike: [0.2204, 0.5551],
@@ -182,12 +184,12 @@ export const TRIAGE_MODEL: TriageModel = {
       },
     },
     dilate: {
-      bias: -3.042,
+      bias: -3.125,
       weights: {
-        bandLowNarrow: 1.618,
-        fillLow: 0.3415,
-        ringFlatNear: 1.532,
-        ringInnerSkinShare: 1.442,
+        bandLowNarrow: 1.176,
+        ringFlatNear: 0.5811,
+        ringInnerSkinShare: 1.368,
+        ringEdgeDropLow: 1.678,
       },
     },
     'part-missing': {

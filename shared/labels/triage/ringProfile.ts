@@ -52,6 +52,12 @@ export interface RingProfile {
   innerSkinShare: number
   /** Share of the boundary whose outer near ring is above 0.5 (more lesion than skin). */
   outerLesionShare: number
+  /**
+   * Median over sectors of the lesion→skin drop of f across the boundary itself over the steepest
+   * drop along the normal (DROP_U0…DROP_U1): ≈ 1 where the boundary is the image's edge, low where
+   * the edge lies elsewhere (a dilated map: well inside); 1 when nothing was measured.
+   */
+  edgeDropRatio: number
 }
 
 const SECTORS = 16
@@ -69,6 +75,17 @@ export const RING_WIDTH = 0.1
 const MIN_SPAN = 0.25
 
 const binOf = (u: number): number => Math.floor((u - U0) / BIN)
+
+/**
+ * The normal profile for edgeDropRatio: the rings' bins from DROP_U0 to DROP_U1 radii; a drop across
+ * the edge between two bins is the mean of the DROP_SIDE bins before it minus that of the DROP_SIDE
+ * bins after it (0.1 radius on each side).
+ */
+const DROP_U0 = -0.6
+const DROP_U1 = 0.4
+const DROP_K0 = Math.round((DROP_U0 - U0) / BIN)
+const DROP_K1 = Math.round((DROP_U1 - U0) / BIN)
+const DROP_SIDE = 2
 
 /** Weighted median of the finite values with positive weight; NaN when there are none. */
 function weightedMedian(values: ArrayLike<number>, weights: ArrayLike<number>): number {
@@ -141,6 +158,36 @@ export function ringProfile(inp: RingProfileInput): RingProfile {
     const m = weightedMedian(v, weight)
     return Number.isFinite(m) ? m : 0
   }
+  // Per sector, the profile over [DROP_U0, DROP_U1) (an empty bin takes the previous one's, leading
+  // empty bins the first filled one's), the drop across each bin edge, and the drop across the
+  // boundary (u = 0) over the largest. Measured on the rings' bins: no further pass over the cells.
+  const ratio = new Float64Array(SECTORS).fill(NaN)
+  const nb = DROP_K1 - DROP_K0
+  const p = new Float64Array(nb)
+  const atBoundary = binOf(0 + 1e-9) - DROP_K0
+  for (let s = 0; s < SECTORS; s++) {
+    if (weight[s] === 0) continue
+    const base = s * NB + DROP_K0
+    let last = NaN
+    for (let k = 0; k < nb && !Number.isFinite(last); k++)
+      if (counts[base + k] > 0) last = sums[base + k] / counts[base + k]
+    if (!Number.isFinite(last)) continue
+    for (let k = 0; k < nb; k++) {
+      const c = counts[base + k]
+      p[k] = c > 0 ? sums[base + k] / c : last
+      last = p[k]
+    }
+    let best = -Infinity
+    let atB = 0
+    for (let j = DROP_SIDE; j <= nb - DROP_SIDE; j++) {
+      let d = 0
+      for (let q = 1; q <= DROP_SIDE; q++) d += p[j - q] - p[j + q - 1]
+      if (d > best) best = d
+      if (j === atBoundary) atB = d
+    }
+    if (best > 0) ratio[s] = Math.max(0, atB) / best
+  }
+  const dropMedian = weightedMedian(ratio, weight)
   const inNear = ring(-RING_WIDTH, 0)
   const outNear = ring(0, RING_WIDTH)
   const inWide = ring(-2 * RING_WIDTH, -RING_WIDTH)
@@ -154,5 +201,6 @@ export function ringProfile(inp: RingProfileInput): RingProfile {
     midNear: median(inNear.map((v, s) => (v + outNear[s]) / 2)),
     innerSkinShare: share(inWide, (x) => x < 0.5),
     outerLesionShare: share(outNear, (x) => x > 0.5),
+    edgeDropRatio: Number.isFinite(dropMedian) ? dropMedian : 1,
   }
 }

@@ -74,6 +74,13 @@ export const EVIDENCE: readonly Evidence[] = [
     image: true,
     get: (_, i) => i?.ring.outerLesionShare ?? 0,
   },
+  // The image's edge off the boundary: the drop across the boundary is a small part of the steepest.
+  {
+    name: 'ringEdgeDropLow',
+    reason: 'misaligned',
+    image: true,
+    get: (_, i) => (i ? -i.ring.edgeDropRatio : 0),
+  },
   { name: 'ringMidHigh', reason: 'misaligned', image: true, get: (_, i) => i?.ring.midNear ?? 0 },
   { name: 'weakSeparation', reason: 'misaligned', image: true, get: (_, i) => (i ? -i.separation : 0) },
   {

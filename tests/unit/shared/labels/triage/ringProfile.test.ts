@@ -40,6 +40,15 @@ describe('ring profile: the image across the mask boundary, normalised per image
     expect(dilated.midNear).toBeLessThan(exact.midNear - 0.25)
   })
 
+  it("finds the image's steepest drop at a right boundary and well inside a dilated one", () => {
+    // edgeDropRatio: the lesion→skin drop across the boundary over the steepest along the normal.
+    expect(exact.edgeDropRatio).toBeGreaterThan(0.8)
+    expect(dilated.edgeDropRatio).toBeLessThan(0.3)
+    expect(dilated.edgeDropRatio).toBeLessThan(exact.edgeDropRatio - 0.5)
+    const ratioAt = (r: number): number => ringsOf(r).edgeDropRatio
+    expect(ratioAt(R * 1.15)).toBeLessThan(exact.edgeDropRatio)
+  })
+
   it('sees lesion on both sides of an eroded boundary: a lesion-coloured outer ring', () => {
     expect(eroded.contrastNear).toBeLessThan(0.2)
     expect(eroded.outerNear).toBeGreaterThan(0.8)
@@ -97,7 +106,7 @@ describe('ring profile: the image across the mask boundary, normalised per image
     }
   })
 
-  it('gives zeros, never NaN, for a map without a boundary cell', () => {
+  it('gives zeros (the drop ratio 1: nothing off), never NaN, for a map without a boundary cell', () => {
     const n = 16
     const got = ringProfile({
       width: 4,
@@ -110,6 +119,8 @@ describe('ring profile: the image across the mask boundary, normalised per image
       cy: 2,
       rEq: 2,
     })
-    for (const v of Object.values(got)) expect(v).toBe(0)
+    const { edgeDropRatio, ...rest } = got
+    expect(edgeDropRatio).toBe(1)
+    for (const v of Object.values(rest)) expect(v).toBe(0)
   })
 })
