@@ -10,25 +10,17 @@
  * boundary and summarised by the median over sectors (weighted by boundary length) or the share of
  * sectors that agree, so a halo or a dark patch on one side does not decide.
  */
-import { boundarySector } from './edgeOffset'
+import { boundarySector, type EdgeOffsetInput } from './edgeOffset'
 
-export interface RingProfileInput {
-  width: number
-  height: number
-  /** Signed distance to the region's boundary per cell (negative inside, ±0.5 next to it). */
-  sd: Float32Array
-  /** The nearest cell across the boundary per cell (its angle around the centre gives the sector). */
-  across: Int32Array
-  /** Per cell: 0 at the skin's mean colour, 1 at the lesion core's. */
-  f: Float32Array
-  /** Boundary cells (1): a sector's weight is its boundary length. */
-  edge: Uint8Array
-  /** Centre of the main component, in cells. */
-  cx: number
-  cy: number
-  /** Equivalent radius of the region (√(area/π)), in cells. */
-  rEq: number
-}
+/**
+ * The rings read the same per-cell fields as the edge offset (see EdgeOffsetInput): the signed
+ * distance, the nearest cell across the boundary, the skin→core value, the boundary cells (a
+ * sector's weight is its boundary length), the centre and the equivalent radius.
+ */
+export type RingProfileInput = Pick<
+  EdgeOffsetInput,
+  'width' | 'height' | 'sd' | 'across' | 'f' | 'edge' | 'cx' | 'cy' | 'rEq'
+>
 
 /**
  * Rings are RING_WIDTH of the radius wide; "near" rings touch the boundary ([−0.1, 0) and [0, 0.1)
