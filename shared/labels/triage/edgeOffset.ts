@@ -51,12 +51,14 @@ const SECTORS = 24
  */
 export const FILL_LEVEL = 0.2
 
-function weightedMedian(values: readonly number[], weights: readonly number[]): number {
+/**
+ * Weighted median of the finite values with positive weight; `empty` when there are none. Also used
+ * by the ring profile (ringProfile.ts).
+ */
+export function weightedMedian(values: ArrayLike<number>, weights: ArrayLike<number>, empty = 0): number {
   const idx: number[] = []
-  values.forEach((v, i) => {
-    if (weights[i] > 0 && Number.isFinite(v)) idx.push(i)
-  })
-  if (idx.length === 0) return 0
+  for (let i = 0; i < values.length; i++) if (weights[i] > 0 && Number.isFinite(values[i])) idx.push(i)
+  if (idx.length === 0) return empty
   idx.sort((a, b) => values[a] - values[b])
   let total = 0
   for (const i of idx) total += weights[i]
@@ -132,7 +134,7 @@ export function edgeOffset(inp: EdgeOffsetInput): EdgeOffset {
     pos.push(acc - T)
   }
   return {
-    shift: weightedMedian(pos, [...weight]) / Math.max(1, rEq),
+    shift: weightedMedian(pos, weight) / Math.max(1, rEq),
     fill: filled / Math.max(1, area),
   }
 }

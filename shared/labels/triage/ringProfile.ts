@@ -10,7 +10,7 @@
  * boundary and summarised by the median over sectors (weighted by boundary length) or the share of
  * sectors that agree, so a halo or a dark patch on one side does not decide.
  */
-import { boundarySector, type EdgeOffsetInput } from './edgeOffset'
+import { boundarySector, weightedMedian, type EdgeOffsetInput } from './edgeOffset'
 
 /**
  * The rings read the same per-cell fields as the edge offset (see EdgeOffsetInput): the signed
@@ -79,22 +79,6 @@ const DROP_K0 = Math.round((DROP_U0 - U0) / BIN)
 const DROP_K1 = Math.round((DROP_U1 - U0) / BIN)
 const DROP_SIDE = 2
 
-/** Weighted median of the finite values with positive weight; NaN when there are none. */
-function weightedMedian(values: ArrayLike<number>, weights: ArrayLike<number>): number {
-  const idx: number[] = []
-  for (let i = 0; i < values.length; i++) if (weights[i] > 0 && Number.isFinite(values[i])) idx.push(i)
-  if (idx.length === 0) return NaN
-  idx.sort((a, b) => values[a] - values[b])
-  let total = 0
-  for (const i of idx) total += weights[i]
-  let acc = 0
-  for (const i of idx) {
-    acc += weights[i]
-    if (acc >= total / 2) return values[i]
-  }
-  return values[idx[idx.length - 1]]
-}
-
 export function ringProfile(inp: RingProfileInput): RingProfile {
   const { width, height, sd, across, f, edge, cx, cy } = inp
   const n = width * height
@@ -147,7 +131,7 @@ export function ringProfile(inp: RingProfileInput): RingProfile {
     return wsum > 0 ? a / wsum : 0
   }
   const median = (v: Float64Array): number => {
-    const m = weightedMedian(v, weight)
+    const m = weightedMedian(v, weight, NaN)
     return Number.isFinite(m) ? m : 0
   }
   // Per sector, the profile over [DROP_U0, DROP_U1) (an empty bin takes the previous one's, leading
@@ -179,7 +163,7 @@ export function ringProfile(inp: RingProfileInput): RingProfile {
     }
     if (best > 0) ratio[s] = Math.max(0, atB) / best
   }
-  const dropMedian = weightedMedian(ratio, weight)
+  const dropMedian = weightedMedian(ratio, weight, NaN)
   const inNear = ring(-RING_WIDTH, 0)
   const outNear = ring(0, RING_WIDTH)
   const inWide = ring(-2 * RING_WIDTH, -RING_WIDTH)
