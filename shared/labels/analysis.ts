@@ -222,7 +222,8 @@ interface Runs {
   uncertainComponents: number
 }
 
-function find(parent: Int32Array, i: number): number {
+/** The root of `i` in a union-find forest over `parent`, compressing the path on the way. */
+export function findRoot(parent: Int32Array, i: number): number {
   let r = i
   while (parent[r] !== r) r = parent[r]
   // Path compression.
@@ -319,7 +320,7 @@ function labelRuns(map: LabelMap): Runs {
         while (p < prevEnd && x1s[p] <= x) p++
         for (let q = p; q < prevEnd && x0s[q] < e; q++) {
           if (vals[q] !== v) continue
-          const a = find(parent, q)
+          const a = findRoot(parent, q)
           if (a !== root) {
             // Keep the smaller index as root: roots stay in the earliest run.
             if (a < root) {
@@ -367,7 +368,7 @@ function looksLikeChallengeMask(map: LabelMap, runs: Runs, uncertain: number): b
   const size = new Float64Array(runs.count)
   let largest = -1
   for (let i = 0; i < runs.count; i++) {
-    const r = find(runs.parent, i)
+    const r = findRoot(runs.parent, i)
     size[r] += runs.x1[i] - runs.x0[i]
     if (largest < 0 || size[r] > size[largest]) largest = r
   }
@@ -382,7 +383,7 @@ function looksLikeChallengeMask(map: LabelMap, runs: Runs, uncertain: number): b
   let right = -1
   for (let y = 0; y < height; y++) {
     for (let i = runs.rowStart[y]; i < runs.rowStart[y + 1]; i++) {
-      if (find(runs.parent, i) !== largest) continue
+      if (findRoot(runs.parent, i) !== largest) continue
       if (y < top) top = y
       if (y > bottom) bottom = y
       if (runs.x0[i] < left) left = runs.x0[i]
@@ -397,7 +398,7 @@ function looksLikeChallengeMask(map: LabelMap, runs: Runs, uncertain: number): b
   for (let y = top; y <= bottom; y++) {
     const o = (y - top) * bw - left
     for (let i = runs.rowStart[y]; i < runs.rowStart[y + 1]; i++) {
-      if (find(runs.parent, i) === largest) dist.fill(INF, o + runs.x0[i], o + runs.x1[i])
+      if (findRoot(runs.parent, i) === largest) dist.fill(INF, o + runs.x0[i], o + runs.x1[i])
     }
   }
   // Beyond the box: a pixel outside C (distance 0) when inside the image, nothing beyond the image edge.

@@ -8,6 +8,7 @@ import type { MaskStats, Transition } from '../../../shared/workspace/review'
 import {
   analyzeMask,
   analyzeMaskWithRuns,
+  findRoot,
   runTransitions,
   type LabelRuns,
   type MaskAnalysis,
@@ -208,7 +209,7 @@ export function saveStatsWithRuns(
       while (p < prevEnd && x1s[p] <= x) p++
       for (let q = p; q < prevEnd && x0s[q] < e; q++) {
         if (vals[q] !== v) continue
-        const a = find(parent, q)
+        const a = findRoot(parent, q)
         if (a !== root) {
           if (a < root) {
             parent[root] = a
@@ -289,17 +290,6 @@ function reference(
     runs,
     transitions: previous === undefined ? undefined : transitionsBetweenRuns(previous, runs),
   }
-}
-
-function find(parent: Int32Array, i: number): number {
-  let r = i
-  while (parent[r] !== r) r = parent[r]
-  while (parent[i] !== r) {
-    const next = parent[i]
-    parent[i] = r
-    i = next
-  }
-  return r
 }
 
 function grown(a: Int32Array, cap: number): Int32Array {

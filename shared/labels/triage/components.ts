@@ -1,4 +1,5 @@
 /** Connected components on a small grid (8-connected), with area, bounding box and frame contact. */
+import { findRoot } from '../analysis'
 import { Scratch } from './scratch'
 
 const scratch = new Scratch()
@@ -54,16 +55,6 @@ function label(
   const rx1 = work.subarray(maxRuns, 2 * maxRuns)
   const ry = work.subarray(2 * maxRuns, 3 * maxRuns)
   const parent = work.subarray(3 * maxRuns, 4 * maxRuns)
-  const find = (r: number): number => {
-    let root = r
-    while (parent[root] !== root) root = parent[root]
-    while (parent[r] !== root) {
-      const next = parent[r]
-      parent[r] = root
-      r = next
-    }
-    return root
-  }
   let runs = 0
   let prevStart = 0
   let prevEnd = 0
@@ -87,8 +78,8 @@ function label(
       // Runs above touching [x0 − 1, x]: they start at or before x and end after x0 − 1.
       while (p < prevEnd && rx1[p] < x0) p++
       for (let q = p; q < prevEnd && rx0[q] <= x; q++) {
-        const a = find(q)
-        const b = find(r)
+        const a = findRoot(parent, q)
+        const b = findRoot(parent, r)
         if (a !== b) {
           if (a < b) parent[b] = a
           else parent[a] = b
@@ -103,7 +94,7 @@ function label(
   const raw: Component[] = []
   const root = work.subarray(5 * maxRuns, 5 * maxRuns + runs)
   for (let r = 0; r < runs; r++) {
-    const k0 = find(r)
+    const k0 = findRoot(parent, r)
     root[r] = k0
     let k = slot[k0]
     if (k < 0) {
