@@ -68,3 +68,33 @@ export class BufferPool {
     this.#pooled += capacity
   }
 }
+
+/**
+ * One large buffer kept for the next user of the same kind (a save's 12 Mpx of filtered rows, its
+ * labels in shared memory): a fresh buffer that size each time costs a memset, page faults and
+ * external-memory pressure on the garbage collector. `take` hands the kept one out when it is big
+ * enough (a user meanwhile gets a fresh one); `give` keeps the larger of the two, up to `maxBytes`.
+ */
+export class SpareBuffer<B extends { readonly byteLength: number }> {
+  #spare: B | undefined
+
+  constructor(
+    private readonly make: (size: number) => B,
+    private readonly maxBytes: number,
+  ) {}
+
+  take(size: number): B {
+    const spare = this.#spare
+    if (spare !== undefined && spare.byteLength >= size) {
+      this.#spare = undefined
+      return spare
+    }
+    return this.make(size)
+  }
+
+  give(buffer: B): void {
+    if (buffer.byteLength <= this.maxBytes && (this.#spare?.byteLength ?? 0) <= buffer.byteLength) {
+      this.#spare = buffer
+    }
+  }
+}

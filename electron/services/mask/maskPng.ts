@@ -11,6 +11,7 @@ import { CodedError } from '../../../shared/api/errors'
 import type { ErrorCode } from '../../../shared/api/errors'
 import { findInvalidLabel } from '../../../shared/labels/codes'
 import type { LabelMap } from '../../../shared/labels/codes'
+import { SpareBuffer } from '../fs/bufferPool'
 
 export interface MaskPngFormat {
   /** 0 = greyscale, 3 = palette (VOC style: the index is the label, 255 = void). */
@@ -629,25 +630,18 @@ function buildChunk(out: Uint8Array, pos: number, type: string, body: Uint8Array
  * time, and a fresh buffer of that size costs a memset, page faults and external-memory pressure
  * on the garbage collector. Taken while an encode uses it (a concurrent encode allocates its own).
  */
-let spareFilterBuffer: ArrayBuffer | undefined
-/** Buffers larger than this are not kept. */
-const SPARE_FILTER_MAX = 64 * 1024 * 1024
+const spareFilter = new SpareBuffer<ArrayBuffer>(
+  (size) => Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer,
+  64 * 1024 * 1024,
+)
 
 function takeFilterBuffer(size: number): Uint8Array {
-  const spare = spareFilterBuffer
-  if (spare !== undefined && spare.byteLength >= size) {
-    spareFilterBuffer = undefined
-    return new Uint8Array(spare, 0, size)
-  }
-  return new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size)
+  return new Uint8Array(spareFilter.take(size), 0, size)
 }
 
 /** Gives an encode's filtered image back once the deflate has read it. */
 function releaseFilterBuffer(filtered: Uint8Array): void {
-  const buffer = filtered.buffer as ArrayBuffer
-  if (buffer.byteLength <= SPARE_FILTER_MAX && (spareFilterBuffer?.byteLength ?? 0) <= buffer.byteLength) {
-    spareFilterBuffer = buffer
-  }
+  spareFilter.give(filtered.buffer as ArrayBuffer)
 }
 
 /** Packs and filters the rows (one filter type for all rows, bpp = 1). */

@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads'
 import { CodedError } from '../../../shared/api/errors'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { asarUnpackedPath } from '../fs/asarPath'
+import { SpareBuffer } from '../fs/bufferPool'
 import { encodeMaskPngAsync, grey8Rows, isGrey8, maskPngEquals, type MaskPngFormat } from './maskPng'
 import workerPath from './pngCheckWorker?modulePath'
 import type { EncodeReply, EncodeRequest, WorkerError } from './pngCheckWorker'
@@ -45,24 +46,10 @@ interface Pending {
  * MB into it; a fresh buffer each time would cost what the worker is there to avoid). Taken while a
  * save uses it: a save started meanwhile gets a buffer of its own.
  */
-let spareShared: SharedArrayBuffer | undefined
-/** Shared buffers larger than this are not kept. */
-const SPARE_SHARED_MAX = 64 * 1024 * 1024
-
-function takeShared(size: number): SharedArrayBuffer {
-  const spare = spareShared
-  if (spare !== undefined && spare.byteLength >= size) {
-    spareShared = undefined
-    return spare
-  }
-  return new SharedArrayBuffer(Math.max(size, 1))
-}
-
-function releaseShared(buffer: SharedArrayBuffer): void {
-  if (buffer.byteLength <= SPARE_SHARED_MAX && (spareShared?.byteLength ?? 0) <= buffer.byteLength) {
-    spareShared = buffer
-  }
-}
+const spareShared = new SpareBuffer<SharedArrayBuffer>(
+  (size) => new SharedArrayBuffer(Math.max(size, 1)),
+  64 * 1024 * 1024,
+)
 
 let worker: Worker | undefined
 /** Set once the worker could not be started: every later save encodes and checks here. */
@@ -158,14 +145,14 @@ export function encodeCheckedOffThread(map: LabelMap, format: MaskPngFormat, fil
   // compares the inflated image with it as they are, without another copy of the image.
   const rows = isGrey8(format)
   const size = rows ? map.height * (map.width + 1) : map.data.length
-  const shared = takeShared(size)
+  const shared = spareShared.take(size)
   const labels = new Uint8Array(shared, 0, size)
   if (rows) grey8Rows(map, labels)
   else labels.set(map.data)
   const png = deferred<Buffer>()
   const same = deferred<boolean>()
   let gotPng: Buffer | undefined
-  const done = (): void => releaseShared(shared)
+  const done = (): void => spareShared.give(shared)
   pending.set(id, {
     png: (bytes) => {
       gotPng = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BufferPool } from '../../../../../electron/services/fs/bufferPool'
+import { BufferPool, SpareBuffer } from '../../../../../electron/services/fs/bufferPool'
 import { readFileChecked } from '../../../../../electron/services/sources/fileSource'
 
 let dir: string
@@ -80,5 +80,24 @@ describe('BufferPool', () => {
     expect(b.buffer).toBe(a.buffer)
     expect(b.length).toBe(two.length)
     expect(b.equals(two)).toBe(true)
+  })
+})
+
+describe('SpareBuffer', () => {
+  it('hands the kept buffer out once when big enough, keeps the larger one given back, never one over the cap', () => {
+    let made = 0
+    const spare = new SpareBuffer((size) => (made++, new ArrayBuffer(size)), 100)
+    const a = spare.take(50)
+    expect(made).toBe(1)
+    spare.give(a)
+    expect(spare.take(40)).toBe(a) // reused
+    expect(spare.take(40)).not.toBe(a) // taken: a fresh one meanwhile
+    spare.give(a)
+    spare.give(new ArrayBuffer(10)) // smaller than the kept one: not kept
+    expect(spare.take(50)).toBe(a)
+    spare.give(new ArrayBuffer(200)) // over the cap: not kept
+    const before = made
+    spare.take(150)
+    expect(made).toBe(before + 1)
   })
 })
