@@ -239,8 +239,12 @@ describe('proposeResolution', () => {
     expect(geo.stats.unsure).toBeLessThan(geo.stats.uncertain)
   })
 
-  it('beyond the full-geometry size, the image moves the edge only as far as it is weighed', () => {
-    // The map and image of the next test, on a coarse grid down the large-region path.
+  /**
+   * 40×30: left part dark (lesion colour), right part bright (skin), the colour edge at x = 13; the
+   * certain frame says lesion on the left edge (x < 4) and background on the right (x ≥ 36), the
+   * middle is uncertain, so the band's geometric midpoint is at x = 19.5.
+   */
+  function colourEdgeCase(): { W: number; H: number; image: AssistImage; map: LabelMap } {
     const W = 40
     const H = 30
     const data = new Uint8Array(W * H * 3)
@@ -253,8 +257,17 @@ describe('proposeResolution', () => {
         else if (x >= W - 4) mask[i] = 0
       }
     }
-    const image = { width: W, height: H, data, channels: 3 as const }
-    const map = { width: W, height: H, data: mask }
+    return {
+      W,
+      H,
+      image: { width: W, height: H, data, channels: 3 },
+      map: { width: W, height: H, data: mask },
+    }
+  }
+
+  it('beyond the full-geometry size, the image moves the edge only as far as it is weighed', () => {
+    // The map and image of the next test, on a coarse grid down the large-region path.
+    const { H, image, map } = colourEdgeCase()
     const opts = { scale: 2, fullGeometryMaxPixels: 0 }
     const lesion = (labels: Uint8Array): number => labels.reduce((n, v) => n + v, 0)
     const geometric = proposeResolution(image, map, { ...opts, imageWeight: 0 }, IMAGE_ON)
@@ -282,20 +295,7 @@ describe('proposeResolution', () => {
     // Left part dark (lesion colour), right part bright (skin); the certain frame says lesion on the
     // left edge and background on the right edge; the middle is uncertain and the colour edge at
     // x = 13, while the band's geometric midpoint is at x = 19.5.
-    const W = 40
-    const H = 30
-    const data = new Uint8Array(W * H * 3)
-    const mask = new Uint8Array(W * H).fill(U)
-    for (let y = 0; y < H; y++) {
-      for (let x = 0; x < W; x++) {
-        const i = y * W + x
-        data.set(x < 13 ? [90, 50, 40] : [220, 170, 150], 3 * i)
-        if (x < 4) mask[i] = 1
-        else if (x >= W - 4) mask[i] = 0
-      }
-    }
-    const image = { width: W, height: H, data, channels: 3 as const }
-    const map = { width: W, height: H, data: mask }
+    const { W, H, image, map } = colourEdgeCase()
     const withImage = proposeResolution(image, map, {}, IMAGE_ON)
     const geometric = proposeResolution(image, map, { imageWeight: 0 }, IMAGE_ON)
     const lesionIn = (labels: Uint8Array, y: number): number =>
