@@ -124,9 +124,12 @@ export async function runScan(opts: {
     let valid = 0
     for (const r of results) {
       if (r.analysis) {
-        pixels.background += r.analysis.counts.background
-        pixels.lesion += r.analysis.counts.lesion
-        pixels.uncertain += r.analysis.counts.uncertain
+        // A challenge-convention mask's 255s are its lesion (0/255), never uncertain pixels.
+        const { background, lesion, uncertain } = r.analysis.counts
+        const challenge = r.analysis.challengeConvention
+        pixels.background += background
+        pixels.lesion += challenge ? lesion + uncertain : lesion
+        pixels.uncertain += challenge ? 0 : uncertain
       }
       if (r.code === null) valid++
       else problems.push({ id: r.id, file: r.file, code: r.code, message: r.message ?? '' })

@@ -107,6 +107,16 @@ describe('scan (in process)', () => {
     expect(r.sources.find((s) => s.path === brokenZip)?.error).toContain('[zip-corrupt]')
   })
 
+  it("counts a challenge-convention mask's 255s as lesion in the pixel totals, never as uncertain", async () => {
+    const map = challengeMap(40, 30)
+    const lesion = map.data.filter((v) => v === 255).length
+    const challengeOnly = await writeZip(path.join(dir, 'challenge.zip'), [[`${id(3)}.png`, greyPng(map)]])
+    const r = await runScan({ masks: challengeOnly, images: [images], workers: 0 })
+    expect(r.problems.map((p) => p.code)).toEqual(['challenge-convention'])
+    expect(lesion).toBeGreaterThan(0)
+    expect(r.masks.pixels).toEqual({ background: 40 * 30 - lesion, lesion, uncertain: 0 })
+  })
+
   it('returns exit status 1 with problems, 0 without, and refuses bad arguments', async () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
     try {
