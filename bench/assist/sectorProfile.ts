@@ -14,12 +14,14 @@
  * from the skin), the t of its steepest rise, the contrast, the band width; and the same for the
  * whole image (all sectors). Target per sector: its oracle level (the threshold on t that gets its
  * band pixels right most often, read from the truth). Model: ridge regression (features
- * standardised, weighted by the sector's band pixels) fitted across images; the prediction shrunk
- * towards the nearest label, level = 0.5 + α·(pred − 0.5), interpolated in angle between sector
- * centres; a pixel is lesion where t > level (α = 0 IS the nearest label).
+ * standardised, rows weighted by √(the sector's band pixels)) or, with --trees, gradient-boosted
+ * depth-2 regression trees (15 quantile cuts per feature, shrinkage 0.05, ≥ 30 rows per leaf),
+ * fitted across images; the prediction shrunk towards the nearest label,
+ * level = 0.5 + α·(pred − 0.5), interpolated in angle between sector centres; a pixel is lesion
+ * where t > level, the nearest label where t = level (so α = 0 IS the nearest label, ties included).
  *
  * Folds by image (index of the sorted id mod 4): the held-out fold is never seen. Variants (feature
- * set: image / sector / both; ridge λ; α) are chosen on the three training folds only, by an inner
+ * set: image / sector / both; ridge λ 1 / 30 / 1000 or 30 / 150 rounds; α 0…1 by 0.25) are chosen on the three training folds only, by an inner
  * cross-validation over them (fit on two, predict the third), by the WORST family's margin over the
  * nearest label (maximin; ties: pooled), then refitted on the three and scored on the held-out fold.
  *
@@ -28,39 +30,45 @@
  * crossing and steepest rise converted to t; and a width gate (sectors narrower than 0 / 3 / 6 px
  * keep the nearest label), also chosen on the training folds.
  *
- *   npx jiti bench/assist/sectorProfile.ts          the held-out evaluation (~3 min on one core)
+ *   npx jiti bench/assist/sectorProfile.ts          held out, ridge (~3 min on one core, first run)
+ *   npx jiti bench/assist/sectorProfile.ts --trees  held out, gradient-boosted depth-2 trees
  *   npx jiti bench/assist/sectorProfile.ts --why    why: the lean against the ramp's spread, in px
  *
- * Result (2026-12-07, 44 ISIC 2017 images × 8 families, 1000 px, held out; % of uncertain px right):
+ * Result (2026-12-07, 44 ISIC 2017 images × 8 families, 1000 px, held out; % of uncertain px right;
+ * margin = points over the nearest label; oracle = the best level per image / per sector, read from
+ * the truth). Model and variant chosen by maximin on the training folds (inner cross-validation):
  *
- *   family     maximin-chosen  nearest  margin  | chosen by pooled (ref.)  | oracle per image / sector
- *   centred        92.42        92.73   −0.32   |  91.23   −1.50           |  96.64 / 97.63
- *   lean-in        70.11        69.88   +0.23   |  72.52   +2.63           |  97.22 / 98.50
- *   lean-out       70.24        69.68   +0.56   |  72.01   +2.32           |  97.17 / 98.61
- *   narrow         84.48        84.78   −0.30   |  85.60   +0.82           |  98.04 / 98.52
- *   wide           80.01        79.67   +0.35   |  82.00   +2.34           |  96.52 / 97.88
- *   stair          84.72        84.50   +0.21   |  85.15   +0.65           |  90.28 / 91.37
- *   blobs          83.60        83.05   +0.55   |  84.11   +1.06           |  97.49 / 98.45
- *   jitter         84.99        84.91   +0.08   |  85.51   +0.60           |  91.15 / 95.40
- *   pooled         81.24        81.01   +0.22   |  82.18   +1.17           |  95.23 / 96.77
- *   worst pair     4.58 (ISIC_0013491/narrow); the nearest label's worst pair 41.54
+ *   family     nearest | ridge (default run)   | trees (--trees)       | oracle image / sector
+ *   centred     92.73  |  92.33  −0.40         |  92.87  +0.14         |  96.58 / 97.61
+ *   lean-in     69.88  |  70.17  +0.29         |  70.49  +0.60         |  97.22 / 98.50
+ *   lean-out    69.68  |  70.09  +0.41         |  70.97  +1.29         |  97.18 / 98.65
+ *   narrow      84.78  |  84.54  −0.24         |  84.60  −0.18         |  97.42 / 97.79
+ *   wide        79.67  |  80.03  +0.36         |  80.12  +0.45         |  96.53 / 97.89
+ *   stair       84.50  |  84.73  +0.23         |  84.82  +0.31         |  90.28 / 91.34
+ *   blobs       83.05  |  83.67  +0.62         |  83.55  +0.50         |  97.50 / 98.43
+ *   jitter      84.91  |  84.95  +0.05         |  84.97  +0.07         |  91.15 / 95.39
+ *   pooled      81.01  |  81.23  +0.21         |  81.45  +0.44         |  95.20 / 96.74
+ *   worst pair  41.54  |   7.10 (0001871/narrow) |  41.43 (0014489/lean-out)
  *
- * Maximin on the training folds chose: fold 1 the nearest label (α 0), fold 2 sector λ1000 α0.5,
- * fold 3 image λ30 α0.25 w≥3, fold 4 both λ30 α0.25 w≥6 (inner-CV worst family +0.11 to +0.31 pt
- * in folds 2–4); held out it loses to the nearest label in centred (−0.32) and narrow (−0.30 pt):
- * NOT adopted. The relative profile alone (first run, no
- * absolute bins, no width gate) did no better: pooled +0.02, lean-out −0.01, wide −0.08,
- * stair −0.04 pt. Fixed variants, for the record: sector-only λ30 α0.5 is the nearest safe-looking
- * one (+0.24 pooled, stair −0.13); image / both at α1 gain 3.4–3.5 pt on lean-in and wide and lose
- * 4 pt on centred and 14 pt on narrow. Held out, the predicted sector level follows the sector
- * oracle with correlation 0.22 (image features; 0.11 sector-only; 0.5 on wide, ≈ 0 on centred,
- * lean-in, narrow), mean error 0.10–0.25 in t against a spread of the oracle of 0.07–0.21.
+ * Chosen per fold: ridge — nearest label (α 0); sector λ1000 α0.5; image λ30 α0.25 w≥3; both λ1
+ * α0.25 w≥6; trees — sector 150 rounds α0.5 w≥3; sector 30 α0.25 w≥3; image 30 α0.25 w≥3; sector
+ * 150 α0.25 w≥3 (inner-CV worst family +0.01 to +0.25 pt). Held out, neither beats the nearest
+ * label in every family (ridge loses centred and narrow, trees narrow by 0.18 pt): NOT adopted —
+ * and even the trees' +0.44 pooled is 3 % of the way to the per-image oracle. (Trees were run after
+ * the ridge's held-out numbers were seen; the 1-px-band tie rule — the nearest label where
+ * t = level — was fixed after the first trees run had flipped a 1-px narrow band whole, 0 %.)
+ * Chosen by pooled training accuracy instead: ridge +1.07 pooled (centred −1.40), trees +0.97
+ * (centred −1.80). The relative profile alone (no absolute bins, no width gate; an earlier run) did
+ * no better: pooled +0.02, lean-out −0.01, wide −0.08, stair −0.04 pt. The predicted sector level
+ * follows the sector oracle with correlation 0.22 (ridge) / 0.28 (trees), ≈ 0 within centred,
+ * lean-in and narrow, 0.3–0.5 within wide; mean error 0.07–0.25 in t against the oracle's spread
+ * of 0.07–0.21.
  * Why (--why, quartiles over sectors, px at 1000 px): the true edge lies −1.0 / 0.0 / +1.1 px from
- * the band's middle (the band width 5 / 8 / 11 px), but −6.8 / −3.1 / −0.2 px from the colour
- * ramp's half-way point: annotators draw ~3 px outside the ramp's middle, and where exactly varies
- * three times more than the lean does. At the dataset's resolution the colours pin the edge less
- * precisely than the band's own geometry already does, so a model on these profiles cannot find the
- * lean; the 95 % per-image oracle needs information the image does not carry at this scale.
+ * the band's middle (band width 5 / 8 / 11 px), but −6.8 / −3.1 / −0.2 px from the colour ramp's
+ * half-way point: annotators draw ~3 px outside the ramp's middle, and where exactly varies three
+ * times more than the lean does (per sector, the estimate's own noise included). At the dataset's resolution the colours pin the edge less
+ * precisely than the band's own geometry already does, so a model on these profiles cannot find
+ * the lean; the 95 % per-image oracle needs information the image does not carry at this scale.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -573,7 +581,10 @@ export function predictSectors(model: RidgeModel, c: ProfileCase): Float64Array 
   return out
 }
 
-/** Uncertain pixels right when each band pixel's level is interpolated in angle; alpha 0 = nearest. */
+/**
+ * Uncertain pixels right when each band pixel's level is interpolated in angle (lesion where
+ * t > level, the nearest label where t = level); alpha 0 = the nearest label.
+ */
 export function rightWith(c: ProfileCase, sectorLevel: Float64Array, alpha: number): number {
   let right = c.otherRight
   if (alpha === 0) {
@@ -587,7 +598,9 @@ export function rightWith(c: ProfileCase, sectorLevel: Float64Array, alpha: numb
     const l0 = sectorLevel[(s0 + SECTORS) % SECTORS]
     const l1 = sectorLevel[(s0 + 1) % SECTORS]
     const level = 0.5 + alpha * (l0 + (l1 - l0) * a - 0.5)
-    if ((c.t[i] > level ? 1 : 0) === c.y[i]) right++
+    // On the level itself, the nearest label: level 0.5 IS the nearest label, ties included.
+    if (c.t[i] === level) right += c.nearestRight[i]
+    else if ((c.t[i] > level ? 1 : 0) === c.y[i]) right++
   }
   return right
 }
@@ -656,8 +669,185 @@ function maximinScore(t: Map<string, Tally>): { worst: number; pooled: number } 
   return { worst, pooled: p ? (p.rule - p.nearest) / p.uncertain : 0 }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The nonlinear alternative (--trees): gradient-boosted depth-2 regression trees on the same rows.
+
+/** Split thresholds tried per feature (quantiles of the training rows). */
+const TREE_CUTS = 15
+
+export interface BoostedTrees {
+  set: FeatureSet
+  base: number
+  /** Per tree: features and thresholds of the root and its two children, then the four leaf values. */
+  trees: { f: Int32Array; thr: Float64Array; leaf: Float64Array }[]
+}
+
+/**
+ * Fits `rounds` depth-2 trees by gradient boosting on the squared error (shrinkage `rate`), rows
+ * weighted like fitRidge's; each leaf needs `minLeaf` rows.
+ */
+export function fitTrees(
+  cases: readonly ProfileCase[],
+  set: FeatureSet,
+  rounds: number,
+  rate = 0.05,
+  minLeaf = 30,
+): BoostedTrees {
+  const rows: number[][] = []
+  const ys: number[] = []
+  const ws: number[] = []
+  for (const c of cases) {
+    for (let s = 0; s < SECTORS; s++) {
+      if (c.sectorN[s] === 0) continue
+      rows.push(rowFeatures(c, s, set))
+      ys.push(c.sectorOracle[s])
+      ws.push(Math.sqrt(c.sectorN[s]))
+    }
+  }
+  const n = rows.length
+  const m = rows[0].length
+  // Per feature: thresholds, and every row's bin (number of thresholds below or at its value).
+  const cuts: Float64Array[] = []
+  const bin = new Uint8Array(n * m)
+  for (let k = 0; k < m; k++) {
+    const v = rows.map((r) => r[k]).sort((a, b) => a - b)
+    const c = new Float64Array(TREE_CUTS)
+    for (let j = 0; j < TREE_CUTS; j++) c[j] = v[Math.floor(((j + 1) * n) / (TREE_CUTS + 1))]
+    cuts.push(c)
+    for (let r = 0; r < n; r++) {
+      let b = 0
+      while (b < TREE_CUTS && rows[r][k] > c[b]) b++
+      bin[r * m + k] = b
+    }
+  }
+  let wsum = 0
+  let base = 0
+  for (let r = 0; r < n; r++) {
+    wsum += ws[r]
+    base += ws[r] * ys[r]
+  }
+  base /= wsum
+  const pred = new Float64Array(n).fill(base)
+  const res = new Float64Array(n)
+  /** The best split of `idx` on the residuals: feature, bin (rows with bin ≤ it go left), gain. */
+  const bestSplit = (idx: readonly number[]): { k: number; b: number; gain: number } => {
+    let best = { k: -1, b: -1, gain: 0 }
+    let W0 = 0
+    let S0 = 0
+    for (const r of idx) {
+      W0 += ws[r]
+      S0 += ws[r] * res[r]
+    }
+    const base0 = (S0 * S0) / Math.max(1e-12, W0)
+    const hw = new Float64Array(TREE_CUTS + 1)
+    const hs = new Float64Array(TREE_CUTS + 1)
+    const hn = new Int32Array(TREE_CUTS + 1)
+    for (let k = 0; k < m; k++) {
+      hw.fill(0)
+      hs.fill(0)
+      hn.fill(0)
+      for (const r of idx) {
+        const b = bin[r * m + k]
+        hw[b] += ws[r]
+        hs[b] += ws[r] * res[r]
+        hn[b]++
+      }
+      let wl = 0
+      let sl = 0
+      let nl = 0
+      for (let b = 0; b < TREE_CUTS; b++) {
+        wl += hw[b]
+        sl += hs[b]
+        nl += hn[b]
+        if (nl < minLeaf || idx.length - nl < minLeaf) continue
+        const gain = (sl * sl) / wl + ((S0 - sl) * (S0 - sl)) / (W0 - wl) - base0
+        if (gain > best.gain) best = { k, b, gain }
+      }
+    }
+    return best
+  }
+  const leafValue = (idx: readonly number[]): number => {
+    let w = 0
+    let sum = 0
+    for (const r of idx) {
+      w += ws[r]
+      sum += ws[r] * res[r]
+    }
+    return w > 0 ? (rate * sum) / w : 0
+  }
+  const trees: BoostedTrees['trees'] = []
+  const all = Array.from({ length: n }, (_, r) => r)
+  for (let round = 0; round < rounds; round++) {
+    for (let r = 0; r < n; r++) res[r] = ys[r] - pred[r]
+    const f = new Int32Array(3).fill(-1)
+    const thr = new Float64Array(3)
+    const leaf = new Float64Array(4)
+    const root = bestSplit(all)
+    if (root.k < 0) break
+    f[0] = root.k
+    thr[0] = cuts[root.k][root.b]
+    const sides = [
+      all.filter((r) => bin[r * m + root.k] <= root.b),
+      all.filter((r) => bin[r * m + root.k] > root.b),
+    ]
+    sides.forEach((idx, side) => {
+      const sp = bestSplit(idx)
+      if (sp.k < 0) {
+        leaf[2 * side] = leaf[2 * side + 1] = leafValue(idx)
+        f[1 + side] = 0
+        thr[1 + side] = Infinity
+        for (const r of idx) pred[r] += leaf[2 * side]
+        return
+      }
+      f[1 + side] = sp.k
+      thr[1 + side] = cuts[sp.k][sp.b]
+      const lo = idx.filter((r) => bin[r * m + sp.k] <= sp.b)
+      const hi = idx.filter((r) => bin[r * m + sp.k] > sp.b)
+      leaf[2 * side] = leafValue(lo)
+      leaf[2 * side + 1] = leafValue(hi)
+      for (const r of lo) pred[r] += leaf[2 * side]
+      for (const r of hi) pred[r] += leaf[2 * side + 1]
+    })
+    trees.push({ f, thr, leaf })
+  }
+  return { set, base, trees }
+}
+
+/** Predicted level per sector of a case by the boosted trees (clipped to [0.02, 0.98]). */
+export function predictTrees(model: BoostedTrees, c: ProfileCase): Float64Array {
+  const out = new Float64Array(SECTORS)
+  for (let s = 0; s < SECTORS; s++) {
+    const x = rowFeatures(c, s, model.set)
+    let v = model.base
+    for (const t of model.trees) {
+      const side = x[t.f[0]] <= t.thr[0] ? 0 : 1
+      v += t.leaf[2 * side + (x[t.f[1 + side]] <= t.thr[1 + side] ? 0 : 1)]
+    }
+    out[s] = Math.min(0.98, Math.max(0.02, v))
+  }
+  return out
+}
+
+export type ModelKind = 'ridge' | 'trees'
+
+/** Fits a model of `kind` (hyper: ridge λ, or boosting rounds) and returns its sector predictor. */
+function fitPredictor(
+  kind: ModelKind,
+  cases: readonly ProfileCase[],
+  set: FeatureSet,
+  hyper: number,
+): (c: ProfileCase) => Float64Array {
+  if (kind === 'ridge') {
+    const model = fitRidge(cases, set, hyper)
+    return (c) => predictSectors(model, c)
+  }
+  const model = fitTrees(cases, set, hyper)
+  return (c) => predictTrees(model, c)
+}
+
 export interface Variant {
   set: FeatureSet
+  /** Ridge λ, or boosting rounds. */
   lambda: number
   alpha: number
   /** Sectors whose median band width is under this many px keep the nearest label. */
@@ -676,7 +866,7 @@ export function gateNarrow(c: ProfileCase, levels: Float64Array, minWidth: numbe
 }
 
 const SETS: readonly FeatureSet[] = ['image', 'sector', 'both']
-const LAMBDAS = [1, 30, 1000]
+const HYPER: Record<ModelKind, readonly number[]> = { ridge: [1, 30, 1000], trees: [30, 150] }
 const ALPHAS = [0, 0.25, 0.5, 0.75, 1]
 const MIN_WIDTHS = [0, 3, 6]
 
@@ -684,19 +874,23 @@ const MIN_WIDTHS = [0, 3, 6]
  * Out-of-fold predicted sector levels for `cases` by inner cross-validation over their folds (fit
  * on the others, predict each), per (set, λ).
  */
-function innerPredictions(cases: readonly ProfileCase[]): Map<string, Map<ProfileCase, Float64Array>> {
+function innerPredictions(
+  kind: ModelKind,
+  cases: readonly ProfileCase[],
+): Map<string, Map<ProfileCase, Float64Array>> {
   const folds = [...new Set(cases.map((c) => c.fold))]
   const out = new Map<string, Map<ProfileCase, Float64Array>>()
   for (const set of SETS) {
-    for (const lambda of LAMBDAS) {
+    for (const lambda of HYPER[kind]) {
       const pred = new Map<ProfileCase, Float64Array>()
       for (const f of folds) {
-        const model = fitRidge(
+        const predict = fitPredictor(
+          kind,
           cases.filter((c) => c.fold !== f),
           set,
           lambda,
         )
-        for (const c of cases) if (c.fold === f) pred.set(c, predictSectors(model, c))
+        for (const c of cases) if (c.fold === f) pred.set(c, predict(c))
       }
       out.set(`${set}/${lambda}`, pred)
     }
@@ -705,11 +899,14 @@ function innerPredictions(cases: readonly ProfileCase[]): Map<string, Map<Profil
 }
 
 /** The maximin variant on `cases` (inner cross-validated), and the best-pooled one for reference. */
-function chooseVariant(cases: readonly ProfileCase[]): {
+function chooseVariant(
+  kind: ModelKind,
+  cases: readonly ProfileCase[],
+): {
   maximin: Variant & { worst: number; pooled: number }
   pooledBest: Variant & { worst: number; pooled: number }
 } {
-  const preds = innerPredictions(cases)
+  const preds = innerPredictions(kind, cases)
   let maximin = {
     set: 'image' as FeatureSet,
     lambda: 1,
@@ -720,7 +917,7 @@ function chooseVariant(cases: readonly ProfileCase[]): {
   }
   let pooledBest = { ...maximin }
   for (const set of SETS) {
-    for (const lambda of LAMBDAS) {
+    for (const lambda of HYPER[kind]) {
       const pred = preds.get(`${set}/${lambda}`) as Map<ProfileCase, Float64Array>
       for (const alpha of ALPHAS) {
         for (const minWidth of alpha === 0 ? [0] : MIN_WIDTHS) {
@@ -753,6 +950,8 @@ async function main(): Promise<void> {
     why(cases, (s) => void process.stdout.write(s + '\n'))
     return
   }
+  const kind: ModelKind = process.argv.includes('--trees') ? 'trees' : 'ridge'
+  const fixedHyper = kind === 'ridge' ? 30 : 150
   const heldMax = new Map<ProfileCase, number>()
   const heldPool = new Map<ProfileCase, number>()
   const fixed = new Map<string, Map<ProfileCase, number>>()
@@ -760,7 +959,7 @@ async function main(): Promise<void> {
   for (let k = 0; k < 4; k++) {
     const train = cases.filter((c) => c.fold !== k)
     const test = cases.filter((c) => c.fold === k)
-    const { maximin, pooledBest } = chooseVariant(train)
+    const { maximin, pooledBest } = chooseVariant(kind, train)
     const pct = (v: number): string => (100 * v).toFixed(2)
     log(
       `fold ${k + 1}/4: maximin ${maximin.set} λ${maximin.lambda} α${maximin.alpha} w≥${maximin.minWidth} (inner worst family ` +
@@ -771,15 +970,14 @@ async function main(): Promise<void> {
       [maximin, heldMax],
       [pooledBest, heldPool],
     ] as const) {
-      const model = fitRidge(train, v.set, v.lambda)
-      for (const c of test)
-        map.set(c, rightWith(c, gateNarrow(c, predictSectors(model, c), v.minWidth), v.alpha))
+      const predict = fitPredictor(kind, train, v.set, v.lambda)
+      for (const c of test) map.set(c, rightWith(c, gateNarrow(c, predict(c), v.minWidth), v.alpha))
     }
     // Fixed variants, for the record (not chosen: every one listed).
     for (const set of SETS) {
-      const model = fitRidge(train, set, 30)
+      const predict = fitPredictor(kind, train, set, fixedHyper)
       for (const c of test) {
-        const pred = predictSectors(model, c)
+        const pred = predict(c)
         for (let s = 0; s < SECTORS; s++) {
           if (c.sectorN[s] === 0) continue
           const key = `${set}/${c.family}`
@@ -790,9 +988,9 @@ async function main(): Promise<void> {
         }
       }
       for (const alpha of [0.5, 1]) {
-        const key = `${set} λ30 α${alpha}`
+        const key = `${set} ${kind === 'ridge' ? 'λ' : 'rounds '}${fixedHyper} α${alpha}`
         const map = fixed.get(key) ?? new Map<ProfileCase, number>()
-        for (const c of test) map.set(c, rightWith(c, predictSectors(model, c), alpha))
+        for (const c of test) map.set(c, rightWith(c, predict(c), alpha))
         fixed.set(key, map)
       }
     }
@@ -831,7 +1029,9 @@ async function main(): Promise<void> {
     })
     w(`  ${key.padEnd(16)} ${parts.join(' ')}`)
   }
-  w('held-out sector level (ridge λ30) vs the sector oracle: correlation r, mean |error| in t, oracle sd')
+  w(
+    `held-out sector level (${kind} ${fixedHyper}) vs the sector oracle: correlation r, mean |error| in t, oracle sd`,
+  )
   for (const set of SETS) {
     const parts = FAMILIES.map((f) => {
       const d = diag.get(`${set}/${f}`)

@@ -6,8 +6,10 @@ import {
   SECTORS,
   bandMask,
   fitRidge,
+  fitTrees,
   gateNarrow,
   predictSectors,
+  predictTrees,
   profileCase,
   rightWith,
 } from '../../../../bench/assist/sectorProfile'
@@ -24,12 +26,12 @@ import { ellipseTruth } from '../../../support/datasetFixtures'
  * from 6 px outside to 2 px inside it (the edge at t = 6/8 = 0.75: a band leaning out), plus a
  * stray uncertain disc deep inside the lesion.
  */
-function leaningCase(): DevCase {
+function leaningCase(inside = 2, outside = 6): DevCase {
   const truth = ellipseTruth()
   const { width: W, height: H } = truth
   const sd = signedDistance(truth)
   const data = new Uint8Array(W * H)
-  for (let i = 0; i < W * H; i++) data[i] = sd[i] >= 2 ? 1 : sd[i] <= -6 ? 0 : 255
+  for (let i = 0; i < W * H; i++) data[i] = sd[i] >= inside ? 1 : sd[i] <= -outside ? 0 : 255
   for (let y = 67; y <= 73; y++)
     for (let x = 92; x <= 98; x++) if ((x - 95) ** 2 + (y - 70) ** 2 <= 9) data[y * W + x] = 255
   const rgb = new Uint8Array(W * H * 3)
@@ -41,6 +43,33 @@ function leaningCase(): DevCase {
     truth,
     map: { width: W, height: H, data },
   }
+}
+
+/** 30 cases of random sector features whose oracle level is `level(features)` (no band pixels). */
+function syntheticRows(level: (f: Float32Array) => number): ProfileCase[] {
+  const rng = mulberry32(7)
+  const cases: ProfileCase[] = []
+  for (let k = 0; k < 30; k++) {
+    const sectorFeats = Float32Array.from({ length: SECTORS * PROFILE_FEATURES }, () => 2 * rng() - 1)
+    const sectorOracle = new Float32Array(SECTORS)
+    for (let s = 0; s < SECTORS; s++) sectorOracle[s] = level(sectorFeats.subarray(s * PROFILE_FEATURES))
+    cases.push({
+      id: `c${k}`,
+      family: 'centred',
+      fold: 0,
+      pos: new Float32Array(0),
+      t: new Float32Array(0),
+      y: new Uint8Array(0),
+      nearestRight: new Uint8Array(0),
+      otherUncertain: 0,
+      otherRight: 0,
+      sectorFeats,
+      imageFeats: new Float32Array(PROFILE_FEATURES),
+      sectorN: new Int32Array(SECTORS).fill(100),
+      sectorOracle,
+    })
+  }
+  return cases
 }
 
 describe('sector colour profiles of the band (sectorProfile experiment)', () => {
@@ -85,31 +114,7 @@ describe('sector colour profiles of the band (sectorProfile experiment)', () => 
   })
 
   it('ridge regression recovers a linear level from the sector features; a huge λ gives the mean', () => {
-    const rng = mulberry32(7)
-    const cases: ProfileCase[] = []
-    for (let k = 0; k < 30; k++) {
-      const sectorFeats = Float32Array.from({ length: SECTORS * PROFILE_FEATURES }, () => 2 * rng() - 1)
-      const sectorOracle = new Float32Array(SECTORS)
-      for (let s = 0; s < SECTORS; s++) {
-        const f = sectorFeats.subarray(s * PROFILE_FEATURES)
-        sectorOracle[s] = 0.5 + 0.2 * f[3] - 0.1 * f[BINS + 2]
-      }
-      cases.push({
-        id: `c${k}`,
-        family: 'centred',
-        fold: 0,
-        pos: new Float32Array(0),
-        t: new Float32Array(0),
-        y: new Uint8Array(0),
-        nearestRight: new Uint8Array(0),
-        otherUncertain: 0,
-        otherRight: 0,
-        sectorFeats,
-        imageFeats: new Float32Array(PROFILE_FEATURES),
-        sectorN: new Int32Array(SECTORS).fill(100),
-        sectorOracle,
-      })
-    }
+    const cases = syntheticRows((f) => 0.5 + 0.2 * f[3] - 0.1 * f[BINS + 2])
     const model = fitRidge(cases.slice(0, 20), 'sector', 1e-3)
     for (const c of cases.slice(20)) {
       const pred = predictSectors(model, c)
@@ -122,10 +127,32 @@ describe('sector colour profiles of the band (sectorProfile experiment)', () => 
     for (const v of img) expect(v).toBeCloseTo(img[0], 9)
   })
 
-  it('gives sectors narrower than the gate the nearest label (level 0.5)', () => {
+  it('boosted trees learn a step in one feature that a line cannot', () => {
+    const cases = syntheticRows((f) => (f[5] > 0.2 ? 0.8 : 0.3))
+    const model = fitTrees(cases.slice(0, 20), 'sector', 150)
+    let err = 0
+    let n = 0
+    for (const c of cases.slice(20)) {
+      const pred = predictTrees(model, c)
+      for (let s = 0; s < SECTORS; s++, n++) err += Math.abs(pred[s] - c.sectorOracle[s])
+    }
+    expect(err / n).toBeLessThan(0.05)
+  })
+
+  it('gives sectors narrower than the gate the nearest label, ties of a 1-px band included', () => {
     const c = profileCase(leaningCase(), 0)
     const levels = new Float64Array(SECTORS).fill(0.8)
     expect([...gateNarrow(c, levels, 0)]).toEqual([...levels])
     expect([...gateNarrow(c, levels, 100)]).toEqual(new Array(SECTORS).fill(0.5))
+    // A band one pixel wide just outside the lesion: t = 0.5 nearly everywhere (ties).
+    const thin = leaningCase(0.5, 1)
+    const p = profileCase(thin, 0)
+    const nearest = evaluate(resolveNearestLabel(thin.map), thin.truth, thin.map)
+    let ties = 0
+    for (const t of p.t) if (t === 0.5) ties++
+    expect(ties).toBeGreaterThan(0.3 * p.t.length)
+    const gated = gateNarrow(p, new Float64Array(SECTORS).fill(0.3), 3)
+    expect(rightWith(p, gated, 1)).toBe(nearest.correct)
+    expect(rightWith(p, new Float64Array(SECTORS).fill(0.3), 1)).toBe(p.otherRight) // all lesion: all wrong
   })
 })
