@@ -175,8 +175,11 @@ function maskGone(ctx: WorkspaceContext, id: string, status: PairStatus): void {
   })
 }
 
-/** Moves an unusable file aside, under cache/quarantine/, with a unique name. */
-async function quarantine(ctx: WorkspaceContext, file: string): Promise<string> {
+/**
+ * Moves a file of masks/ aside, under cache/quarantine/, with a unique name: an unusable file, or
+ * an unrecorded one a save is about to replace (saveProtocol.ts). Returns where it went.
+ */
+export async function quarantine(ctx: WorkspaceContext, file: string): Promise<string> {
   const dir = path.join(ctx.dir, CACHE_DIR, QUARANTINE_DIR)
   const dest = path.join(
     dir,

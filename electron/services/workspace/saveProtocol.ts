@@ -25,6 +25,7 @@ import { encodeCheckedOffThread } from '../mask/pngCheck'
 import { readMaskPngFormat } from '../mask/pngFormat'
 import { countTransitions, saveStatsWithRuns } from '../mask/maskStats'
 import type { LabelRuns } from '../../../shared/labels/analysis'
+import { quarantine } from './recovery'
 import { iso, statsParams, type PendingPayload } from './rows'
 import { sqliteError } from './sqlite'
 import type { WorkspaceContext } from './store'
@@ -136,6 +137,7 @@ export class MaskSaver {
       bytes: png.length,
     }
     this.#lastSaved = undefined
+    if (corrected === null) await this.#keepUnrecorded(id, target)
     // While the temporary file's flush runs (thread pool), this thread commits the pending row
     // (SQLite's own flush) and the worker checks the PNG; the file is read back and compared byte
     // for byte with the PNG after its flush. The rename waits for all of it: it is the instant the
@@ -198,6 +200,24 @@ export class MaskSaver {
       status: 'corrected',
       state: { index, ...state },
     }
+  }
+
+  /**
+   * A file in place of a pair with no corrected mask recorded is a curator's work the open could not
+   * check (recovery.ts leaves it when the source cannot be read): it is moved to quarantine, with a
+   * notice, before the save replaces it — never overwritten.
+   */
+  async #keepUnrecorded(id: string, target: string): Promise<void> {
+    try {
+      await fsp.lstat(target)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw fsError(err, target, 'check')
+    }
+    const dest = await quarantine(this.#ctx, target)
+    this.#ctx.notices.push(
+      `${id}: ${target} was not recorded as its corrected mask; moved to ${dest} before saving over it`,
+    )
   }
 
   /**

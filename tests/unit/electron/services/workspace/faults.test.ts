@@ -402,6 +402,43 @@ describe('reconciling masks/ on opening', () => {
     expect(ws3.events(id)[0]).toMatchObject({ kind: 'mask-changed' })
   })
 
+  it('an unrecorded mask file left as it is at open is quarantined, not overwritten, by a later save', async () => {
+    const src = await makeSources(path.join(root, `src-folder-${n}`), { masksAs: 'folder' })
+    const ws = await Workspace.create(path.join(root, `ws-${n++}`), {
+      masks: src.masks,
+      images: [src.images],
+      curator: 'ana',
+    })
+    open.push(ws)
+    const id = 'ISIC_0000002'
+    const source = (await ws.readCurrentMask(id)).map
+    const dir = ws.dir
+    await closeAll()
+    // A curator's mask copied into masks/ with no row (a database restored from an older copy),
+    // while its source cannot be read (a folder mid-sync): the open leaves the file as it is.
+    const work = encodeMaskPng(resolveUncertain(source, 1, 4), formatOf('grey'))
+    const unrecorded = path.join(dir, 'masks', `${id}.png`)
+    await fsp.writeFile(unrecorded, work)
+    const sourceFile = path.join(src.masks, 'ISIC_WSM_labels', `${id}.png`)
+    const sourceBytes = await fsp.readFile(sourceFile)
+    await fsp.writeFile(sourceFile, Buffer.alloc(200, 0x5a))
+    const ws2 = await reopen(dir)
+    expect(ws2.notices.join('\n')).toMatch(/was left as it is/)
+    expect((await fsp.readFile(unrecorded)).equals(work)).toBe(true)
+    // The source is readable again during the session: the editor shows it, and the curator saves.
+    await fsp.writeFile(sourceFile, sourceBytes)
+    expect((await ws2.readCurrentMask(id)).origin).toBe('source')
+    const saved = await ws2.saveMask(id, resolveUncertain(source, 0, 6))
+    expect(saved.state).toMatchObject({ status: 'corrected', corrected: true })
+    // The unrecorded work was moved aside with a notice, byte for byte, before the save replaced it.
+    const qdir = path.join(dir, 'cache', 'quarantine')
+    const quarantined = await fsp.readdir(qdir)
+    expect(quarantined).toHaveLength(1)
+    expect(quarantined[0]).toMatch(new RegExp(`^${id}\\.`))
+    expect((await fsp.readFile(path.join(qdir, quarantined[0]))).equals(work)).toBe(true)
+    expect(ws2.notices.join('\n')).toContain(path.join(qdir, quarantined[0]))
+  })
+
   it('records a corrected mask edited outside the app', async () => {
     const ws = await fresh()
     const id = 'ISIC_0000005'
