@@ -33,7 +33,9 @@ import {
 } from '../../../shared/workspace/review'
 import { applyChallengeMode, type ChallengeMode, type Dataset } from '../dataset'
 import { fsError } from '../fs/atomicWrite'
-import { readLabelMap } from '../mask/labelMap'
+import { readImageHeader } from '../images/imageHeader'
+import { checkMaskSize, readLabelMapAsync } from '../mask/labelMap'
+import { readPngHeader } from '../mask/maskPng'
 import { LOCK_FILE, type WorkspaceLock } from './lock'
 import {
   createWorkspace,
@@ -254,13 +256,18 @@ export class Workspace implements WorkspaceContext {
 
   /**
    * The current mask of a pair: the corrected one if any, else the source, decoded exactly (stored
-   * grey values or palette indices) and checked (labels only). A source mask in the ISIC challenge
+   * grey values or palette indices) and checked (labels only; `mask-size` unless it has its image's
+   * size, or for a corrected mask the size it was saved at). A source mask in the ISIC challenge
    * convention (0 / 255 lesion) is refused with `challenge-convention` unless `challenge` says to
    * convert it (255 → 1) or take it as stored: never read as "all uncertain" by accident.
    */
   async readCurrentMask(id: string, opts: { challenge?: ChallengeMode } = {}): Promise<CurrentMask> {
     const { index } = this.dataset.find(id)
-    if (this.store.row(id)?.mask_sha256) {
+    // The size is checked from the PNG header before the inflate (a few hundred KB can declare
+    // 16384×16384 zeros), and the inflate runs on the thread pool: thumbnails of a whole queue come
+    // through here, on the main process.
+    const row = this.store.row(id)
+    if (row?.mask_sha256) {
       const file = this.maskFile(id)
       let bytes: Buffer
       try {
@@ -268,11 +275,28 @@ export class Workspace implements WorkspaceContext {
       } catch (err) {
         throw fsError(err, file, 'read')
       }
-      const { map, format } = readLabelMap(bytes, file)
+      // Its size was checked against the source's when it was saved or adopted, and recorded.
+      const header = readPngHeader(bytes, file)
+      if (
+        row.width !== null &&
+        row.height !== null &&
+        (header.width !== row.width || header.height !== row.height)
+      ) {
+        throw new CodedError(
+          'mask-size',
+          `${file}: the mask is ${header.width}×${header.height} but ${id}'s corrected mask was saved at ${row.width}×${row.height}`,
+          file,
+        )
+      }
+      const { map, format } = await readLabelMapAsync(bytes, file)
       return { map, format, origin: 'corrected', file }
     }
-    const { bytes, file } = await this.dataset.readMaskBytes(index)
-    const read = readLabelMap(bytes, file)
+    const [{ bytes, file }, image] = await Promise.all([
+      this.dataset.readMaskBytes(index),
+      this.dataset.readImageBytes(index),
+    ])
+    checkMaskSize(readPngHeader(bytes, file), readImageHeader(image.bytes, image.file), file, image.file)
+    const read = await readLabelMapAsync(bytes, file)
     const { map } = applyChallengeMode(
       read.map,
       read.counts,

@@ -2,14 +2,16 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type * as WorkerThreads from 'node:worker_threads'
+import { crc32, deflateSync } from 'node:zlib'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CodedError } from '../../../../../shared/api/errors'
-import { decodeMaskPng } from '../../../../../electron/services/mask/maskPng'
+import { decodeMaskPng, encodeMaskPng } from '../../../../../electron/services/mask/maskPng'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { SCHEMA_VERSION } from '../../../../../electron/services/workspace/schema'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import {
   drawMask,
+  formatOf,
   hashTree,
   makeSources,
   pngChunk,
@@ -18,6 +20,7 @@ import {
   TEST_TRNS,
   type Sources,
 } from './fixtures'
+import { caught } from '../../../../support/datasetFixtures'
 
 /** Worker threads started in this file: the real Worker class, counted (see the scan tests). */
 const workerStarts = vi.hoisted(() => ({ count: 0 }))
@@ -259,6 +262,58 @@ describe('saving masks', () => {
     expect(await fsp.readdir(path.join(ws.dir, 'masks'))).toEqual([])
     expect(ws.events()).toEqual([])
     expect(ws.pairState(id).status).toBe('unreviewed')
+  })
+})
+
+/** A grey 8-bit PNG whose header declares width×height, with only the start of its zero rows. */
+function pngClaiming(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4)
+    len.writeUInt32BE(data.length)
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(body))
+    return Buffer.concat([len, body, crc])
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr[8] = 8 // bit depth; colour type 0, compression 0, filter 0, interlace 0
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(64 * 1024))),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
+describe('reading the current mask', () => {
+  it('refuses a mask of the wrong size with mask-size, from its PNG header, before inflating it', async () => {
+    // Sources of its own (a folder, changed by this test; the shared ones must stay untouched).
+    const src = await makeSources(path.join(root, 'src-size'), { masksAs: 'folder' })
+    const ws = await Workspace.create(path.join(root, 'read-size'), {
+      masks: src.masks,
+      images: [src.images],
+      curator: 'ana',
+    })
+    open.push(ws)
+    const labels = path.join(src.masks, 'ISIC_WSM_labels')
+    // A few KB declaring 16384×16383 (inflating it first said png-truncated, after 268 Mpx of work).
+    await fsp.writeFile(path.join(labels, 'ISIC_0000004.png'), pngClaiming(16384, 16383))
+    const huge = await caught(ws.readCurrentMask('ISIC_0000004', { challenge: 'convert' }))
+    expect(huge.code).toBe('mask-size')
+    expect(huge.message).toContain('16384')
+    // A whole, valid mask 100 times too tall for its 64×48 image (read as it was, for a thumbnail).
+    const tall = drawMask({ id: 'ISIC_0000004', width: 64, height: 4800, kind: 'grey' })
+    await fsp.writeFile(path.join(labels, 'ISIC_0000004.png'), encodeMaskPng(tall, formatOf('grey')))
+    expect((await caught(ws.readCurrentMask('ISIC_0000004', { challenge: 'convert' }))).code).toBe(
+      'mask-size',
+    )
+    // A corrected mask replaced during the session by one of another size: refused the same way.
+    const id = 'ISIC_0000001'
+    const saved = await ws.saveMask(id, resolveUncertain((await ws.readCurrentMask(id)).map, 1, 3))
+    await fsp.writeFile(saved.file, pngClaiming(16384, 16383))
+    expect((await caught(ws.readCurrentMask(id))).code).toBe('mask-size')
   })
 })
 
