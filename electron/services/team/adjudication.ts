@@ -9,8 +9,10 @@
 import type pg from 'pg'
 import { CodedError } from '../../../shared/api/errors'
 import type { AdjudicationCaseView, AdjudicationQueueItem, AdjudicationSide } from '../../../shared/api/team'
+import { isChallengeConvention } from '../../../shared/labels/analysis'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
+import { applyChallengeMode } from '../dataset'
 import { sha256Hex } from '../fs/hash'
 import { readLabelMap } from '../mask/labelMap'
 import { encodeMaskPng, type MaskPngFormat } from '../mask/maskPng'
@@ -76,7 +78,16 @@ export async function adjudicationCase(
   if (rows.length === 0) throw new CodedError('not-found', `${pairId} has no scored double review`)
   const r = rows[0]
   const { bytes, file } = await ws.dataset.readMaskBytes(ws.dataset.find(pairId).index)
-  const { map: source, format } = readLabelMap(bytes, file)
+  // A challenge-convention source is shown (and is a side's final mask) as what it means: converted.
+  const read = readLabelMap(bytes, file)
+  const { format } = read
+  const source = applyChallengeMode(
+    read.map,
+    read.counts,
+    isChallengeConvention(read.map, read.counts),
+    'convert',
+    file,
+  ).map
   const side = async (curator: string, status: string, sha: string | null): Promise<ReviewSide> => {
     if (sha === null) return { curator, status, map: source, sha256: null }
     const m = await client.query<{ bytes: Buffer }>('SELECT bytes FROM masks WHERE sha256 = $1', [sha])

@@ -30,8 +30,9 @@ import { syncTeam } from '../../../../../electron/services/team/sync'
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../../support/postgres'
 import { thrown } from '../../../../support/cli'
 import type { Sources } from '../workspace/fixtures'
-import { hashTree } from '../workspace/fixtures'
-import { inWorkspace, makeWorkspace, resolved, teamSources } from './support'
+import { drawMask, formatOf, hashTree, makeSources } from '../workspace/fixtures'
+import { encodeMaskPng } from '../../../../../electron/services/mask/maskPng'
+import { inWorkspace, makeWorkspace, resolved, teamSources, teamSpecs } from './support'
 
 const N = 40
 let server: PostgresServer
@@ -53,14 +54,18 @@ suite(title, () => {
   })
 
   /** A fresh database and team: the lead's workspace published, curators joined. */
-  async function team(names: string[], opts: { batch?: number; doubleReview?: number } = {}) {
+  async function team(
+    names: string[],
+    opts: { batch?: number; doubleReview?: number; sources?: Sources } = {},
+  ) {
+    const src = opts.sources ?? sources
     const url = await server.createDatabase(`team${++dbCount}`)
     const base = path.join(root, `t${dbCount}`)
-    const lead = await makeWorkspace(base, 'lead', sources)
+    const lead = await makeWorkspace(base, 'lead', src)
     await initTeam(lead, url, { batch: opts.batch ?? 10, doubleReview: opts.doubleReview ?? 0.1 })
     const dirs: Record<string, string> = {}
     for (const name of names) {
-      dirs[name] = await makeWorkspace(base, name, sources)
+      dirs[name] = await makeWorkspace(base, name, src)
       await joinTeam(dirs[name], url, name)
     }
     const q = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
@@ -570,6 +575,48 @@ suite(title, () => {
       ].sort(),
     )
   })
+  it('a challenge-convention source is scored as converted: a converted save and an accept agree', async () => {
+    // A dataset of its own whose first mask is an ISIC challenge mask (0 background / 255 lesion).
+    const specs = teamSpecs(2)
+    const src = await makeSources(path.join(root, `challenge${dbCount}`), { specs, masksAs: 'folder' })
+    const id = specs[0].id
+    const disc = drawMask({ ...specs[0], band: 0 })
+    const challenge = { ...disc, data: disc.data.map((v) => (v === 1 ? 255 : 0)) }
+    await fsp.writeFile(
+      path.join(src.masks, 'ISIC_WSM_labels', `${id}.png`),
+      encodeMaskPng(challenge, formatOf('grey')),
+    )
+    const t = await team(['ann', 'bob'], { batch: 2, doubleReview: 1, sources: src })
+    expect((await syncTeam(t.dirs.ann)).assigned.map((x) => x.id)).toContain(id)
+    // ann converts the challenge mask in the editor and saves it; bob accepts it as it is (review --ids).
+    await inWorkspace(t.dirs.ann, async (ws) =>
+      ws.saveMask(id, (await ws.readCurrentMask(id, { challenge: 'convert' })).map),
+    )
+    await syncTeam(t.dirs.ann)
+    await syncTeam(t.dirs.bob)
+    await inWorkspace(t.dirs.bob, (ws) => ws.setStatus(id, 'accepted'))
+    await syncTeam(t.dirs.bob)
+    await syncTeam(t.lead)
+    const [row] = await t.q<{
+      jaccard: number
+      jaccard_uncertain: number | null
+      needs_adjudication: boolean
+    }>('SELECT jaccard, jaccard_uncertain, needs_adjudication FROM agreements WHERE pair_id = $1', [id])
+    // The converted source has no uncertain pixel: nothing to score within them.
+    expect(row).toMatchObject({ jaccard: 1, jaccard_uncertain: null, needs_adjudication: false })
+    // The lead's view of the case shows the source as what it means, as bob's final mask.
+    const lead = await Workspace.open(t.lead, { readOnly: true })
+    try {
+      await withClient(t.url, async (client) => {
+        const c = await adjudicationCase(client, lead, id)
+        expect(Buffer.from(c.source.data).equals(Buffer.from(disc.data))).toBe(true)
+        expect(Buffer.from(c.second.map.data).equals(Buffer.from(c.first.map.data))).toBe(true)
+      })
+    } finally {
+      await lead.close()
+    }
+  })
+
   it('team export never ships a pair on a stale agreement: a changed first review is scored again (or held back)', async () => {
     const t = await team(['ann', 'bob'], { batch: 2, doubleReview: 1 })
     const ids = (await syncTeam(t.dirs.ann)).assigned.map((x) => x.id)
