@@ -86,6 +86,20 @@ suite(`the app's team calls${postgresSkipReason ? ` (skipped: ${postgresSkipReas
       const status = await h['team:status']()
       expect(status).toMatchObject({ decided: 2, doubleReviewed: 2, adjudicationPending: 1 })
       expect(status.scored.map((x) => x.jaccard)).toEqual([1, 1])
+      expect(status.curators.find((c) => c.name === 'bob')?.agreement).toMatchObject({ pairs: 2, kappa: 0 })
+      // bob's view at this moment: both scored pairs are his, so no number of his status may come
+      // from them (his own agreement, ann's, the team's, what awaits adjudication): the blind rule.
+      const bobNow = await Workspace.open(bobDir)
+      try {
+        const seen = await createTeamHandlers(() => bobNow, { autoSync: false })['team:status']()
+        expect(seen.doubleReviewed).toBe(2)
+        expect(seen.scored).toEqual([])
+        expect(seen.agreement).toMatchObject({ pairs: 0, jaccardMedian: null, kappa: null })
+        for (const c of seen.curators) expect(c.agreement).toMatchObject({ pairs: 0, jaccardMedian: null })
+        expect(seen.adjudicationPending).toBe(0)
+      } finally {
+        await bobNow.close()
+      }
       const queue = await h['team:adjudicationQueue']()
       expect(queue.map((q) => q.pairId)).toEqual([sources.ids[0]])
       const c = await h['team:adjudicationCase']({ id: sources.ids[0] })
