@@ -16,7 +16,8 @@
  */
 import { promises as fsp } from 'node:fs'
 import { CodedError } from '../../../shared/api/errors'
-import type { LabelMap } from '../../../shared/labels/codes'
+import { convertChallengeMask, isChallengeConvention, type LabelRuns } from '../../../shared/labels/analysis'
+import { countLabels, type LabelMap } from '../../../shared/labels/codes'
 import type { MaskStats, PairState, PairStatus, Transition } from '../../../shared/workspace/review'
 import { atomicWriteFile, fsError, type AtomicFs, type AtomicWriteResult } from '../fs/atomicWrite'
 import { sha256Hex } from '../fs/hash'
@@ -24,7 +25,6 @@ import { decodeMaskPngAsync, type MaskPngFormat } from '../mask/maskPng'
 import { encodeCheckedOffThread } from '../mask/pngCheck'
 import { readMaskPngFormat } from '../mask/pngFormat'
 import { countTransitions, saveStatsWithRuns } from '../mask/maskStats'
-import type { LabelRuns } from '../../../shared/labels/analysis'
 import { quarantine } from './recovery'
 import { iso, statsParams, type PendingPayload } from './rows'
 import { sqliteError } from './sqlite'
@@ -236,7 +236,15 @@ export class MaskSaver {
     if (corrected === null) {
       const source = await dataset.readMaskBytes(index)
       const decoded = await decodeMaskPngAsync(source.bytes, source.file)
-      return { format: decoded.format, previous: { map: decoded } }
+      // A challenge-convention source (0 / 255 lesion) is what the editor showed converted: its 255s
+      // were lesion to the curator, so the transitions start from the converted map (else each one
+      // would be recorded as an uncertain pixel resolved).
+      const counts = countLabels(decoded.data)
+      const previous =
+        counts.invalid === 0 && isChallengeConvention(decoded, counts)
+          ? convertChallengeMask(decoded, source.file)
+          : decoded
+      return { format: decoded.format, previous: { map: previous } }
     }
     const last = this.#lastSaved?.id === id ? this.#lastSaved : undefined
     let format = dataset.maskFormat(index) ?? last?.format

@@ -118,6 +118,25 @@ describe('challenge-convention masks in a workspace', () => {
     expect(countLabels(weak.map.data).uncertain).toBeGreaterThan(0)
   })
 
+  it('saving it converted and unchanged records no transition (its 255s were never uncertain)', async () => {
+    const converted = (await ws.readCurrentMask(CHALLENGE, { challenge: 'convert' })).map
+    const saved = await ws.saveMask(CHALLENGE, converted)
+    expect(saved.transitions).toEqual([])
+    expect(ws.events(CHALLENGE)[0]).toMatchObject({ kind: 'save', transitions: [] })
+  })
+
+  it('the first save of a converted mask records the edits made to it, as lesion → background', async () => {
+    const edited = (await ws.readCurrentMask(CHALLENGE, { challenge: 'convert' })).map
+    let erased = 0
+    for (let i = 0; i < edited.data.length && erased < 7; i++) {
+      if (edited.data[i] === 1) {
+        edited.data[i] = 0
+        erased++
+      }
+    }
+    expect((await ws.saveMask(CHALLENGE, edited)).transitions).toEqual([{ from: 1, to: 0, pixels: 7 }])
+  })
+
   it('the assisted resolution refuses it with its code and saves nothing; the weak map is resolved', async () => {
     const { pairs } = await resolvePairs(ws, [CHALLENGE, WEAK])
     expect(pairs.map((p) => [p.id, p.status, p.error?.code])).toEqual([
