@@ -28,22 +28,39 @@ export function isWithin(inner: string, outer: string, flavour: PathFlavour = pa
  */
 export async function makeFolder(dir: string): Promise<void> {
   const missing: string[] = []
-  for (let at = path.resolve(dir); ;) {
+  const target = path.resolve(dir)
+  for (let at = target; ;) {
+    let st
     try {
-      await fsp.stat(at)
-      break
+      st = await fsp.stat(at)
     } catch (err) {
       const up = path.dirname(at)
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || up === at) throw err
       missing.push(at)
       at = up
+      continue
     }
+    // A file above the folder fails its mkdir below with ENOTDIR; a file in the folder's place is
+    // not the folder: EEXIST, as `mkdir -p` says (callers would fail later, less clearly, or go on).
+    if (at === target && !st.isDirectory()) throw notAFolder(at)
+    break
   }
   for (const folder of missing.reverse()) {
     try {
       await fsp.mkdir(folder)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      // Made meanwhile by someone else: fine if it is a folder.
+      if (!(await fsp.stat(folder)).isDirectory()) throw notAFolder(folder)
     }
   }
+}
+
+/** The errno error `mkdir` gives where a file is in a folder's place. */
+function notAFolder(at: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`EEXIST: file already exists (not a folder), mkdir '${at}'`), {
+    code: 'EEXIST',
+    syscall: 'mkdir',
+    path: at,
+  })
 }

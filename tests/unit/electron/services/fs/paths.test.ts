@@ -45,6 +45,14 @@ describe('makeFolder', () => {
       await makeFolder(root)
       await fsp.writeFile(path.join(root, 'file'), 'x')
       await expect(makeFolder(path.join(root, 'file', 'sub'))).rejects.toMatchObject({ code: 'ENOTDIR' })
+      // The file itself is not the folder asked for: EEXIST, as `mkdir -p` says, not a quiet success.
+      await expect(makeFolder(path.join(root, 'file'))).rejects.toMatchObject({
+        code: 'EEXIST',
+        path: path.join(root, 'file'),
+      })
+      // A symbolic link to a folder is a folder.
+      await fsp.symlink(deep, path.join(root, 'link'))
+      await makeFolder(path.join(root, 'link'))
     } finally {
       await fsp.rm(root, { recursive: true, force: true })
     }

@@ -439,6 +439,18 @@ describe('reconciling masks/ on opening', () => {
     expect(ws2.notices.join('\n')).toContain(path.join(qdir, quarantined[0]))
   })
 
+  it('a file named masks in place of the folder is refused at open with io-error, saying so', async () => {
+    const ws = await fresh()
+    const dir = ws.dir
+    await closeAll()
+    await fsp.rm(path.join(dir, 'masks'), { recursive: true })
+    await fsp.writeFile(path.join(dir, 'masks'), 'not a folder')
+    const err = await caught(Workspace.open(dir))
+    expect(err.code).toBe('io-error')
+    expect(err.message).toMatch(/cannot create .*masks: EEXIST/)
+    expect(await fsp.readFile(path.join(dir, 'masks'), 'utf8')).toBe('not a folder')
+  })
+
   it('records a corrected mask edited outside the app', async () => {
     const ws = await fresh()
     const id = 'ISIC_0000005'
