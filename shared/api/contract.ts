@@ -551,13 +551,21 @@ export const contract = {
   'team:adjudicationQueue': call({
     args: s.none(),
     result: returns<AdjudicationQueueItem[]>(),
-    errors: ['no-dataset', 'team-not-found', 'team-unreachable', 'team-auth', 'team-tls'],
+    errors: ['no-dataset', 'bad-request', 'team-not-found', 'team-unreachable', 'team-auth', 'team-tls'],
     doc: "(lead) Double-reviewed pairs whose decisions differ or whose Jaccard is under the team's threshold.",
   }),
   'team:adjudicationCase': call({
     args: s.object({ id: isicId }),
     result: returns<AdjudicationCaseView>(),
-    errors: ['no-dataset', 'not-found', 'team-not-found', 'team-unreachable', 'team-auth', 'team-tls'],
+    errors: [
+      'no-dataset',
+      'not-found',
+      'bad-request',
+      'team-not-found',
+      'team-unreachable',
+      'team-auth',
+      'team-tls',
+    ],
     doc: "(lead) The source mask and both reviewers' final masks and decisions of a pair.",
   }),
   'team:adjudicate': call({

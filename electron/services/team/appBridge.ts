@@ -179,8 +179,19 @@ export class TeamRoom {
     }
   }
 
+  /**
+   * The lead's alone: a case holds both reviewers' masks, so a curator's program never asks for one
+   * (the blind rule; the team view offers adjudication to the lead only, this is the check behind it).
+   */
+  #lead(): string {
+    const { url, role, curator } = this.#url()
+    if (role !== 'lead')
+      throw new CodedError('bad-request', `only the team's lead adjudicates (${curator} is a curator)`)
+    return url
+  }
+
   async queue() {
-    const { url } = this.#url()
+    const url = this.#lead()
     return withClient(url, async (client) => {
       await readTeam(client)
       return adjudicationQueue(client)
@@ -188,7 +199,7 @@ export class TeamRoom {
   }
 
   async case(id: string) {
-    const { url } = this.#url()
+    const url = this.#lead()
     return withClient(url, async (client) => {
       const c = await adjudicationCase(client, this.workspace, id)
       return { pairId: c.pairId, source: c.source, first: c.first, second: c.second }

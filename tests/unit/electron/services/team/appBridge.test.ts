@@ -120,6 +120,10 @@ suite(`the app's team calls${postgresSkipReason ? ` (skipped: ${postgresSkipReas
       const status = await h['team:status']()
       expect(status).toMatchObject({ decided: 2, doubleReviewed: 2 })
       expect(status.scored).toEqual([])
+      // Nor can a curator's program ask for the lead's adjudication view (ann's mask of his pair).
+      const c = (await thrown(h['team:adjudicationCase']({ id: sources.ids[1] }))) as CodedError
+      expect(c.code).toBe('bad-request')
+      expect(((await thrown(h['team:adjudicationQueue']())) as CodedError).code).toBe('bad-request')
     } finally {
       await bobAgain.close()
     }
