@@ -15,9 +15,9 @@ import { decodeTriageImage, scoreFromBytes } from '../../electron/services/triag
 import type { Metric } from '../index'
 import { devSetRoot, hasDevSet, loadDevSet, type DevPair } from './devSet'
 import { crossValidate, fitModel } from './fit'
-import { precisionAtTop, rocAuc } from './metrics'
+import { bandFreeAlike, byForm, kindSubset, median, rank, reasonShares } from './evaluate'
 import { modelSource } from './modelSource'
-import { buildSamples, DEFAULT_SAMPLES, type Sample } from './samples'
+import { buildSamples, DEFAULT_SAMPLES } from './samples'
 import { CORRUPTIONS, rngFrom, weakMap } from './weakMaps'
 
 const FOLDS = 4
@@ -37,26 +37,6 @@ export function repoRoot(from: string): string {
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000
 
-/** AUC and top-10 % precision of `score` over `samples` (positives: corrupted). */
-function rank(samples: readonly Sample[], score: readonly number[]): { auc: number; p10: number } {
-  const pos: number[] = []
-  const neg: number[] = []
-  samples.forEach((s, i) => (s.kind === 'clean' ? neg : pos).push(score[i]))
-  const items = samples.map((s, i) => ({ score: score[i], positive: s.kind !== 'clean' }))
-  return { auc: rocAuc(pos, neg), p10: precisionAtTop(items, 0.1) }
-}
-
-/** The samples of one kind plus right ones, so that the kind makes 30 % (for a comparable top-10 %). */
-function kindSubset(samples: readonly Sample[], kind: string): number[] {
-  const idx = samples.map((_, i) => i)
-  const own = idx.filter((i) => samples[i].kind === kind)
-  const clean = idx.filter((i) => samples[i].kind === 'clean')
-  const want = Math.min(clean.length, Math.round((own.length * 0.7) / 0.3))
-  // Every k-th right sample: deterministic and spread over the images.
-  const step = clean.length / want
-  return [...own, ...Array.from({ length: want }, (_, j) => clean[Math.floor(j * step)])]
-}
-
 function cpuTime(fn: () => Promise<unknown>): Promise<number> {
   const c = process.cpuUsage()
   return fn().then(() => {
@@ -64,8 +44,6 @@ function cpuTime(fn: () => Promise<unknown>): Promise<number> {
     return (d.user + d.system) / 1000
   })
 }
-
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]
 
 export async function benchTriage(log: (line: string) => void = () => {}): Promise<Metric[]> {
   const root = repoRoot(import.meta.dirname)
@@ -80,11 +58,14 @@ export async function benchTriage(log: (line: string) => void = () => {}): Promi
   log(`triage: ${samples.length} samples in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   const cv = crossValidate(samples, FOLDS, gridSide)
   const baseline = samples.map((s) => s.uncertainFraction)
-  const corrupted = samples.filter((s) => s.kind !== 'clean').length
-  const setNote = `${pairs.length} real images, ${samples.length} weak maps (${corrupted} corrupted), ${FOLDS} folds by image, held-out`
-  const pooled = rank(samples, cv.pair)
-  const pooledMask = rank(samples, cv.mask)
-  const pooledBase = rank(samples, baseline)
+  const { weak, bandFree } = byForm(samples)
+  const corrupted = weak.filter((i) => samples[i].kind !== 'clean').length
+  const setNote = `${pairs.length} real images, ${weak.length} weak maps (${corrupted} corrupted), ${FOLDS} folds by image, held-out`
+  const pooled = rank(samples, cv.pair, weak)
+  const pooledMask = rank(samples, cv.mask, weak)
+  const pooledBase = rank(samples, baseline, weak)
+  const free = rank(samples, cv.pair, bandFree)
+  const alike = bandFreeAlike(samples, cv.pair)
   const metrics: Metric[] = [
     {
       name: 'triage_auc_pooled',
@@ -98,7 +79,7 @@ export async function benchTriage(log: (line: string) => void = () => {}): Promi
       value: r3(pooled.p10),
       unit: '',
       floor: r3(pooledBase.p10),
-      note: `share corrupted in the top 10 % (base rate ${r3(corrupted / samples.length)}); floor = uncertain fraction`,
+      note: `share corrupted in the top 10 % (base rate ${r3(corrupted / weak.length)}); floor = uncertain fraction`,
     },
     {
       name: 'triage_auc_pooled_mask_only',
@@ -107,28 +88,40 @@ export async function benchTriage(log: (line: string) => void = () => {}): Promi
       floor: r3(pooledBase.auc),
       note: `mask-only score (image unreadable); top 10 % precision ${r3(pooledMask.p10)}`,
     },
+    {
+      name: 'triage_auc_pooled_band_free',
+      value: r3(free.auc),
+      unit: '',
+      note: `${bandFree.length} band-free maps (the true masks and weak maps resolved by nearest label, right and corrupted), same folds; top 10 % precision ${r3(free.p10)}; target ≥ 0.90`,
+    },
+    {
+      name: 'triage_auc_band_free_vs_weak_right',
+      value: r3(alike.auc),
+      unit: '',
+      note: `right maps: band-free against weak (0.5 = alike); median score band-free ${r3(alike.bandFreeMedian)} (true masks ${r3(alike.truthMedian)}), weak ${r3(alike.weakMedian)}`,
+    },
   ]
   for (const kind of CORRUPTIONS) {
-    const sub = kindSubset(samples, kind)
-    const s = sub.map((i) => samples[i])
-    const k = rank(
-      s,
-      sub.map((i) => cv.pair[i]),
-    )
-    const b = rank(
-      s,
-      sub.map((i) => baseline[i]),
-    )
-    const m = rank(
-      s,
-      sub.map((i) => cv.mask[i]),
-    )
+    const sub = kindSubset(samples, kind, weak)
+    const subFree = kindSubset(samples, kind, bandFree)
+    const k = rank(samples, cv.pair, sub)
+    const b = rank(samples, baseline, sub)
+    const m = rank(samples, cv.mask, sub)
+    const f = rank(samples, cv.pair, subFree)
     metrics.push({
       name: `triage_auc_${kind.replace(/-/g, '_')}`,
       value: r3(k.auc),
       unit: '',
       floor: r3(b.auc),
-      note: `top 10 % precision ${r3(k.p10)} (uncertain fraction ${r3(b.p10)}; kind = 30 % of the subset); mask-only AUC ${r3(m.auc)}; target ≥ 0.80`,
+      note: `top 10 % precision ${r3(k.p10)} (uncertain fraction ${r3(b.p10)}; kind = 30 % of the subset); mask-only AUC ${r3(m.auc)}; band-free AUC ${r3(f.auc)}; target ≥ 0.80`,
+    })
+  }
+  for (const r of reasonShares(samples, cv.reasons)) {
+    metrics.push({
+      name: `triage_reason_listed_right_${r.code.replace(/-/g, '_')}`,
+      value: r3(r.cleanWeak),
+      unit: '',
+      note: `share of right weak maps listing ${r.code} (band-free ${r3(r.cleanBandFree)}); of the wrong maps of its kinds ${r3(r.kindsWeak)} (band-free ${r3(r.kindsBandFree)}); target ≤ ~0.10 on right maps`,
     })
   }
   // Fitted on every sample: what the app would use (written out on request), and timed below.

@@ -76,17 +76,37 @@ export interface ImageMeasures {
   lesionFill: number
   /** Thin rings across the boundary, normalised per image and summarised over sectors (ringProfile.ts). */
   ring: RingProfile
+  /** Half width of the band in cells (uncertain cells over boundary cells, halved; the virtual band's when band-free). */
+  bandHalfWidth: number
+  /** Band-free: measured with a virtual band (BAND_FREE_HALF_WIDTH). */
+  bandFree: boolean
   regions: { disagreement?: CellRect; offEdge?: CellRect }
 }
 
 const SECTORS = 12
 
 /**
+ * A map whose uncertain cells number under this share of its boundary's cells (a band under half a
+ * cell wide on average) is band-free: it is measured with a virtual band (imageMeasures).
+ */
+export const BAND_FREE_BELOW = 0.5
+
+/**
+ * The virtual band's half width, over the grid's longer side: the median half width of the weak maps'
+ * bands the model was fitted on (bench/triage/weakMaps.ts draws it uniformly in 0.006–0.03 of the
+ * mask's longer side; `bandHalfWidth` on the dev set's right weak maps: median 0.021, stray blobs
+ * and stair steps included). Held out, band-free right maps then score like weak ones (median 0.22
+ * against 0.24; without the virtual band 0.31–0.39 against 0.22: bench/README.md).
+ */
+export const BAND_FREE_HALF_WIDTH = 0.018
+
+/**
  * Image measures, or null when the region is empty or fills the grid (no boundary to compare).
  * `image` is on the grid (same width and height).
  */
 export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImage): ImageMeasures | null {
-  const { width, height, label } = grid
+  const { width, height } = grid
+  let label = grid.label
   const n = width * height
   if (image.width !== width || image.height !== height || image.data.length !== n * 3) {
     throw new RangeError(`image ${image.width}×${image.height} is not on the ${width}×${height} grid`)
@@ -131,6 +151,20 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
     }
   }
   const rEq = Math.sqrt(region.area / Math.PI)
+  // A band-free map (corrected, resolved, or a converted challenge mask) is measured as if it had a
+  // weak map's band: its certain cells next to the edge are what a band would have hidden, and
+  // without one every measure taken just beyond the band reads them (BAND_FREE_HALF_WIDTH).
+  const virtualBand = band < edge * BAND_FREE_BELOW
+  if (virtualBand) {
+    const virtual = BAND_FREE_HALF_WIDTH * Math.max(width, height)
+    label = label.slice()
+    for (let i = 0; i < n; i++) {
+      if (label[i] !== LABEL_UNCERTAIN && Math.abs(sd[i]) <= virtual) {
+        label[i] = LABEL_UNCERTAIN
+        band++
+      }
+    }
+  }
   const hw = Math.min(12, Math.max(0.5, band / Math.max(1, edge) / 2))
   // Rings just inside and just outside the band, `ringW` cells wide, `ringA` cells from the edge.
   const ringA = Math.ceil(hw) + 1
@@ -499,6 +533,8 @@ export function imageMeasures(grid: LabelGrid, region: Region, image: TriageImag
     edgeOutDepth,
     offEdge,
     separation,
+    bandHalfWidth: hw,
+    bandFree: virtualBand,
     regions: { disagreement: badComp ? rectOf(badComp) : undefined, offEdge: offRect },
   }
 }

@@ -6,9 +6,9 @@
  */
 import type { LabelRuns } from '../analysis'
 import { gridSizeFor, reduceRunsToGrid } from './grid'
-import { lesionRegion, maskMeasures, type MaskMeasures } from './maskMeasures'
+import { lesionRegion, maskMeasures } from './maskMeasures'
 import { TRIAGE_MODEL } from './model'
-import { EVIDENCE, triageResult, type TriageModel } from './score'
+import { evidenceOf, triageResult, type TriageModel } from './score'
 import type { TriageResult } from './types'
 
 /**
@@ -21,13 +21,6 @@ import type { TriageResult } from './types'
  * score anyway.
  */
 export const SCAN_GRID_SIDE = 32
-
-/** The mask-only evidence of measures (score.ts EVIDENCE without the image's). */
-function maskEvidence(mask: MaskMeasures): Record<string, number> {
-  const evidence: Record<string, number> = {}
-  for (const e of EVIDENCE) if (!e.image) evidence[e.name] = e.get(mask, null)
-  return evidence
-}
 
 /**
  * The mask-only score of a map given as its runs, on a grid of `side` cells (default
@@ -42,5 +35,5 @@ export function scoreMaskRuns(
   const size = gridSizeFor(runs.width, runs.height, side)
   const grid = reduceRunsToGrid(runs, size.width, size.height)
   const mask = maskMeasures(grid, lesionRegion(grid))
-  return triageResult({ grid, mask, image: null, evidence: maskEvidence(mask) }, model)
+  return triageResult({ grid, mask, image: null, evidence: evidenceOf(mask, null, false) }, model)
 }

@@ -31,6 +31,11 @@ export interface Evidence {
   reason: TriageReasonCode
   /** Needs the image. */
   image: boolean
+  /**
+   * Exists only with an uncertain band: left out of a band-free map's evidence, so that its absence
+   * makes such a map neither suspicious nor safe (what the score's heads then see is the ramp's 0).
+   */
+  band?: boolean
   /** The measure, oriented so that higher is more suspicious. */
   get: (mask: MaskMeasures, image: ImageMeasures | null) => number
 }
@@ -110,7 +115,13 @@ export const EVIDENCE: readonly Evidence[] = [
   { name: 'holeShare', reason: 'holes', image: false, get: (m) => m.holeShare },
   { name: 'lesionSmall', reason: 'lesion-tiny', image: false, get: (m) => -m.lesionShare },
   { name: 'lesionLarge', reason: 'lesion-huge', image: false, get: (m) => m.lesionShare },
-  { name: 'uncertainShare', reason: 'uncertain-large', image: false, get: (m) => m.uncertainShare },
+  {
+    name: 'uncertainShare',
+    reason: 'uncertain-large',
+    image: false,
+    band: true,
+    get: (m) => m.uncertainShare,
+  },
 ]
 
 /** One logistic combination: bias + Σ weight · ramp(evidence). */
@@ -153,13 +164,29 @@ export function ramp(v: number, lo: number, hi: number): number {
   return (v - lo) / (hi - lo)
 }
 
+/**
+ * The evidence values of measures: the image's only `withImage`, the band's only when the map has a
+ * band (with the image: as imageMeasures decided; without: any uncertain cell of the lesion region).
+ */
+export function evidenceOf(
+  mask: MaskMeasures,
+  image: ImageMeasures | null,
+  withImage: boolean,
+): Record<string, number> {
+  const bandFree = image ? image.bandFree : mask.uncertainShare === 0
+  const evidence: Record<string, number> = {}
+  for (const e of EVIDENCE) {
+    if ((e.image && !withImage) || (e.band && bandFree)) continue
+    evidence[e.name] = e.get(mask, image)
+  }
+  return evidence
+}
+
 function measureGrid(grid: LabelGrid, image: TriageImage | null): TriageMeasures {
   const region = lesionRegion(grid)
   const mask = maskMeasures(grid, region)
   const img = image ? imageMeasures(grid, region, image) : null
-  const evidence: Record<string, number> = {}
-  for (const e of EVIDENCE) if (!e.image || image) evidence[e.name] = e.get(mask, img)
-  return { grid, mask, image: img, evidence }
+  return { grid, mask, image: img, evidence: evidenceOf(mask, img, image !== null) }
 }
 
 /**
@@ -210,19 +237,31 @@ export function headLogit(evidence: Record<string, number>, model: TriageModel, 
   return z
 }
 
+/**
+ * Each reason's sub-score: the largest ramp of its evidences under the model's reason ramps (fitted
+ * so that a reason reaches REASON_MIN_SCORE on few right maps: bench/triage/fit.ts).
+ */
+export function reasonScores(
+  evidence: Record<string, number>,
+  reasonRamps: TriageModel['reasonRamps'],
+): Map<TriageReasonCode, number> {
+  const sub = new Map<TriageReasonCode, number>()
+  for (const e of EVIDENCE) {
+    const v = evidence[e.name]
+    const r = reasonRamps[e.name]
+    if (v === undefined || !r) continue
+    sub.set(e.reason, Math.max(sub.get(e.reason) ?? 0, ramp(v, r[0], r[1])))
+  }
+  return sub
+}
+
 /** The result for measures under a model (reasons with their sub-scores and regions). */
 export function triageResult(
   m: TriageMeasures,
   model: TriageModel,
   extra: TriageReason[] = [],
 ): TriageResult {
-  const sub = new Map<TriageReasonCode, number>()
-  for (const e of EVIDENCE) {
-    const v = m.evidence[e.name]
-    const r = model.reasonRamps[e.name]
-    if (v === undefined || !r) continue
-    sub.set(e.reason, Math.max(sub.get(e.reason) ?? 0, ramp(v, r[0], r[1])))
-  }
+  const sub = reasonScores(m.evidence, model.reasonRamps)
   const where: Partial<Record<TriageReasonCode, CellRect | undefined>> = {
     'lesion-touches-border': m.mask.regions.border,
     'many-components': m.mask.regions.otherComponent,

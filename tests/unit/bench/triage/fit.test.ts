@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { crossValidate, fitModel, PAIR_HEADS } from '../../../../bench/triage/fit'
+import {
+  crossValidate,
+  fitModel,
+  listedReasons,
+  PAIR_HEADS,
+  REASON_LISTED_MAX,
+} from '../../../../bench/triage/fit'
 import { rocAuc } from '../../../../bench/triage/metrics'
 import type { Sample } from '../../../../bench/triage/samples'
 import { CORRUPTIONS, rngFrom } from '../../../../bench/triage/weakMaps'
@@ -65,5 +71,43 @@ describe('fitting the triage model (bench/triage/fit.ts)', () => {
       const pos = s.flatMap((x, i) => (x.kind === kind ? [cv.pair[i]] : []))
       expect(rocAuc(pos, neg)).toBeGreaterThan(0.9)
     }
+  })
+})
+
+describe('the reasons listed (fit.ts fitReasonRamps)', () => {
+  /**
+   * Right maps whose every misaligned measure is independent noise, weak and band-free alike: with
+   * each measure's ramp from its own 90th percentile, the reason would be listed on most of them
+   * (1 − 0.9^27); dilated maps are far out on one measure.
+   */
+  function noisy(): Sample[] {
+    const rng = rngFrom(11)
+    const misaligned = EVIDENCE.filter((e) => e.reason === 'misaligned').map((e) => e.name)
+    const out: Sample[] = []
+    for (let image = 0; image < 12; image++) {
+      for (let k = 0; k < 60; k++) {
+        const kind = k < 50 ? 'clean' : 'dilate'
+        const evidence: Record<string, number> = {}
+        for (const e of EVIDENCE) evidence[e.name] = misaligned.includes(e.name) ? rng() : 0
+        if (kind === 'dilate') evidence.ringFlatNear = 2
+        const s: Sample = { image, kind, evidence, uncertainFraction: 0, raw: {} }
+        if (k % 2 === 1) s.form = 'resolved'
+        out.push(s)
+      }
+    }
+    return out
+  }
+
+  it('lists a reason of many measures on at most REASON_LISTED_MAX of the right maps, each form, and still on the wrong ones', () => {
+    const s = noisy()
+    const model = fitModel(s, 256)
+    for (const bandFree of [false, true]) {
+      const clean = s.filter((x) => x.kind === 'clean' && (x.form !== undefined) === bandFree)
+      const listed = clean.filter((x) => listedReasons(x.evidence, model).includes('misaligned')).length
+      expect(listed / clean.length).toBeLessThanOrEqual(REASON_LISTED_MAX)
+      expect(listed).toBeGreaterThan(0)
+    }
+    for (const x of s.filter((x) => x.kind === 'dilate'))
+      expect(listedReasons(x.evidence, model)).toContain('misaligned')
   })
 })
