@@ -259,8 +259,9 @@ describe('Workspace triage pass', () => {
   it('a save whose image is gone still succeeds, and its pair is rescored from the mask alone', async () => {
     await ws.startTriagePass({ workers: 0 })
     const id = sources.ids[3]
-    await fsp.rm(path.join(sources.images, `${id}.jpg`))
+    // Read before the image goes: readCurrentMask checks the mask's size against the image's header (535ce65).
     const current = await ws.readCurrentMask(id)
+    await fsp.rm(path.join(sources.images, `${id}.jpg`))
     const saved = await ws.saveMask(id, resolveUncertain(current.map, 0, 10))
     expect(saved.status).toBe('corrected')
     await ws.triageSettled()
