@@ -67,6 +67,13 @@ let pendingOpen: Promise<boolean> = Promise.resolve(true)
  */
 let navTicket = 0
 let navTarget: number | null = null
+/**
+ * Writes this window made, per pair (mask saves, decisions, notes): an open answered before a
+ * write of its pair is stale. Only ever grows while the app runs (a few bytes per pair written).
+ */
+const writes = new Map<string, number>()
+const writesTo = (id: string | null): number => (id === null ? 0 : (writes.get(id) ?? 0))
+
 /** Saves of the open pair tried in a row while the curator keeps editing during them. */
 const SETTLE_TRIES = 3
 
@@ -120,52 +127,62 @@ export const usePairStore = defineStore('pair', {
       const request = ++this.request
       const id = await queue.idAt(position)
       if (request !== this.request) return false
-      // The request goes out before the new position re-renders the page (a few ms of Vue's work).
-      const ahead = !id || opts.challenge ? null : readAhead.take(id)
-      const opening =
-        id && !ahead
-          ? api.call('pair:open', opts.challenge ? { id, challenge: opts.challenge } : { id })
-          : null
-      this.position = position
-      this.loading = true
-      if (!id) return this.fail({ code: 'not-found', message: `no pair at position ${position + 1}` })
-      let ready: ReadyPair | null = ahead ? await ahead : null
-      if (request !== this.request) {
-        if (ready) readAhead.release(ready)
-        return false
-      }
-      if (!ready) {
-        // A read-ahead that came to nothing: opened now, as usual.
-        const r = await (opening ?? api.call('pair:open', { id }))
-        if (request !== this.request) return false
-        if (!r.ok) {
-          this.challengeOffer = r.error.code === 'challenge-convention'
-          return this.fail(r.error)
-        }
-        const blob = imageBlob(r.value.image.bytes, r.value.image.mime)
-        let decoded: ImageBitmap
-        try {
-          decoded = await decodeImage(blob)
-        } catch (err) {
-          return this.fail({ code: 'image-corrupt', message: `${r.value.image.name}: ${String(err)}` })
-        }
+      let ready: ReadyPair | null
+      for (let first = true; ; first = false) {
+        // What this window wrote to the pair so far: a later write makes the copy opened now stale.
+        const writes = writesTo(id)
+        // The request goes out before the new position re-renders the page (a few ms of Vue's work).
+        const ahead = !id || opts.challenge || !first ? null : readAhead.take(id)
+        const opening =
+          id && !ahead
+            ? api.call('pair:open', opts.challenge ? { id, challenge: opts.challenge } : { id })
+            : null
+        this.position = position
+        this.loading = true
+        if (!id) return this.fail({ code: 'not-found', message: `no pair at position ${position + 1}` })
+        ready = ahead ? await ahead : null
         if (request !== this.request) {
-          decoded.close()
+          if (ready) readAhead.release(ready)
           return false
         }
-        ready = { pair: r.value, image: decoded, blob, view: null }
-      }
-      // Edits made to the pair on screen while this one was loading are saved before it goes.
-      if (loadedPair.value?.session.isDirty) {
-        const settled = await this.settle()
-        if (!settled || request !== this.request) {
-          readAhead.release(ready)
-          if (request === this.request) {
-            this.position = from
-            this.loading = false
+        if (!ready) {
+          // A read-ahead that came to nothing: opened now, as usual.
+          const r = await (opening ?? api.call('pair:open', { id }))
+          if (request !== this.request) return false
+          if (!r.ok) {
+            this.challengeOffer = r.error.code === 'challenge-convention'
+            return this.fail(r.error)
           }
-          return false
+          const blob = imageBlob(r.value.image.bytes, r.value.image.mime)
+          let decoded: ImageBitmap
+          try {
+            decoded = await decodeImage(blob)
+          } catch (err) {
+            return this.fail({ code: 'image-corrupt', message: `${r.value.image.name}: ${String(err)}` })
+          }
+          if (request !== this.request) {
+            decoded.close()
+            return false
+          }
+          ready = { pair: r.value, image: decoded, blob, view: null }
         }
+        // Edits made to the pair on screen while this one was loading are saved before it goes.
+        if (loadedPair.value?.session.isDirty) {
+          const settled = await this.settle()
+          if (!settled || request !== this.request) {
+            readAhead.release(ready)
+            if (request === this.request) {
+              this.position = from
+              this.loading = false
+            }
+            return false
+          }
+        }
+        // That save was of the pair being opened (its own row clicked, G + its id, while editing
+        // it): the copy opened before it is stale, and showing it would lose the saved edit at the
+        // next save. Opened again; each round needs the curator to have edited meanwhile.
+        if (writesTo(id) === writes) break
+        readAhead.release(ready)
       }
       const { pair, image, blob } = ready
       const editor = useEditorStore()
@@ -327,7 +344,8 @@ export const usePairStore = defineStore('pair', {
         return false
       }
       pair.session.markSaved(point)
-      if (loadedPair.value === pair) {
+      // By id: the pair may have been opened again meanwhile (a new session of the same pair).
+      if (loadedPair.value?.id === pair.id) {
         this.state = r.value.state
         this.origin = 'corrected'
       }
@@ -358,7 +376,7 @@ export const usePairStore = defineStore('pair', {
           this.saveError = `[${r.error.code}] ${r.error.message}`
           return false
         }
-        if (loadedPair.value === pair) this.state = r.value.state
+        if (loadedPair.value?.id === pair.id) this.state = r.value.state
         this.afterDecision(pair.id, r.value.state, r.value.progress)
       }
       if ((status === 'accepted' || status === 'rejected') && this.canNext) await this.next()
@@ -378,6 +396,7 @@ export const usePairStore = defineStore('pair', {
     },
 
     afterDecision(id: string, state: PairState, progress: ReviewProgress) {
+      writes.set(id, writesTo(id) + 1)
       readAhead.drop(id)
       const workspace = useWorkspaceStore()
       workspace.progress = progress

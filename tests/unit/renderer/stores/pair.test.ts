@@ -1,0 +1,225 @@
+import { createPinia, setActivePinia } from 'pinia'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { OpenedPair, QueueItem, ReviewProgress } from '../../../../shared/api/contract'
+import type { Result } from '../../../../shared/api/result'
+import type { PairState, PairStatus } from '../../../../shared/workspace/review'
+
+/**
+ * The pair store against a fake server that keeps masks and statuses the way the workspace does
+ * (a save makes the pair corrected and `pair:open` then returns the saved mask). Requests can be
+ * held, to act while one is in flight as a curator does while a pair loads.
+ */
+const server = vi.hoisted(() => {
+  interface Pair {
+    source: Uint8Array | null
+    corrected: Uint8Array | null
+    status: string
+    /** The open fails with this error (a broken source mask). */
+    openError?: { code: string; message: string }
+  }
+  const pairs = new Map<string, Pair>()
+  const calls: { name: string; args: unknown }[] = []
+  /** Calls of these names wait until `release(name)`. */
+  const held = new Map<string, (() => void)[]>()
+  const holding = new Set<string>()
+  return {
+    pairs,
+    calls,
+    hold(name: string) {
+      holding.add(name)
+    },
+    /** Lets the held calls of `name` go (and stops holding new ones). */
+    release(name: string) {
+      holding.delete(name)
+      for (const go of held.get(name) ?? []) go()
+      held.delete(name)
+    },
+    heldCount: (name: string) => held.get(name)?.length ?? 0,
+    async call(name: string, args: unknown): Promise<unknown> {
+      calls.push({ name, args })
+      if (holding.has(name)) await new Promise<void>((go) => held.set(name, [...(held.get(name) ?? []), go]))
+      return (globalThis as unknown as { answer: (n: string, a: unknown) => unknown }).answer(name, args)
+    },
+  }
+})
+
+vi.mock('../../../../renderer/src/api', () => ({ api: { call: server.call } }))
+// Images are not the point here: a stand-in bitmap (createImageBitmap is the browser's).
+vi.mock('../../../../renderer/src/editor/decodeImage', () => ({
+  imageBlob: (bytes: Uint8Array, mime: string) =>
+    new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime }),
+  decodeImage: async () => ({ width: 4, height: 1, close() {} }),
+  closeLater: () => {},
+}))
+vi.mock('../../../../renderer/src/thumbnails', () => ({ invalidateThumbnail: () => {} }))
+
+const { loadedPair, usePairStore, forgetPairs } = await import('../../../../renderer/src/stores/pair')
+const { useQueueStore } = await import('../../../../renderer/src/stores/queue')
+const { useEditorStore } = await import('../../../../renderer/src/stores/editor')
+
+const IDS = ['ISIC_0000001', 'ISIC_0000002', 'ISIC_0000003']
+const SOURCE = [255, 255, 1, 0]
+
+function stateOf(id: string): PairState {
+  const p = server.pairs.get(id)!
+  return {
+    index: IDS.indexOf(id),
+    id,
+    status: p.status as PairStatus,
+    note: null,
+    curator: null,
+    updatedAt: null,
+    corrected: p.corrected !== null,
+    stats: null,
+    uncertainFraction: null,
+    scanError: null,
+  }
+}
+
+const progress = (): ReviewProgress => ({
+  total: IDS.length,
+  reviewed: 0,
+  byStatus: {} as ReviewProgress['byStatus'],
+})
+const ok = <T>(value: T): Result<T> => ({ ok: true, value })
+
+function answer(name: string, args: unknown): Result<unknown> {
+  const a = args as Record<string, unknown>
+  switch (name) {
+    case 'queue:set':
+      return ok({ total: IDS.length })
+    case 'queue:page': {
+      const items: QueueItem[] = IDS.map((id, position) => ({
+        position,
+        id,
+        status: server.pairs.get(id)!.status as PairStatus,
+        uncertainFraction: null,
+        corrected: false,
+        problem: null,
+      }))
+      return ok({ total: IDS.length, offset: 0, items })
+    }
+    case 'queue:find': {
+      const position = IDS.indexOf(a.id as string)
+      return position < 0
+        ? { ok: false, error: { code: 'not-found', message: 'not in the queue' } }
+        : ok({ position })
+    }
+    case 'pair:open': {
+      const id = a.id as string
+      const p = server.pairs.get(id)!
+      if (p.openError) return { ok: false, error: p.openError } as Result<unknown>
+      const data = Uint8Array.from(p.corrected ?? p.source!)
+      const opened: OpenedPair = {
+        id,
+        image: { name: `${id}.jpg`, mime: 'image/jpeg', bytes: new Uint8Array([1, 2, 3]) },
+        mask: { width: 4, height: 1, data, origin: p.corrected ? 'corrected' : 'source' },
+        counts: {
+          background: data.filter((v) => v === 0).length,
+          lesion: data.filter((v) => v === 1).length,
+          uncertain: data.filter((v) => v === 255).length,
+          invalid: 0,
+        },
+        state: stateOf(id),
+        converted: false,
+      }
+      return ok(opened)
+    }
+    case 'pair:saveMask': {
+      const p = server.pairs.get(a.id as string)!
+      p.corrected = Uint8Array.from(a.data as Uint8Array)
+      p.status = 'corrected'
+      return ok({ state: stateOf(a.id as string), transitions: [], progress: progress() })
+    }
+    case 'pair:setStatus': {
+      const p = server.pairs.get(a.id as string)!
+      p.status = a.status as string
+      return ok({ state: stateOf(a.id as string), progress: progress() })
+    }
+    default:
+      return ok(undefined)
+  }
+}
+;(globalThis as unknown as { answer: typeof answer }).answer = answer
+
+/** Lets every settled promise and timer run its continuations. */
+const flush = async (times = 5): Promise<void> => {
+  for (let i = 0; i < times; i++) await new Promise((r) => setTimeout(r, 0))
+}
+
+async function openWorkspace() {
+  const queue = useQueueStore()
+  await queue.setQuery({ sort: 'id', order: 'asc' })
+  const pair = usePairStore()
+  expect(await pair.openAt(0)).toBe(true)
+  // The read-ahead of the next pair, once this one is on screen.
+  await flush(10)
+  return pair
+}
+
+beforeEach(() => {
+  vi.stubGlobal('requestAnimationFrame', (cb: () => void) => setTimeout(cb, 0))
+  server.calls.length = 0
+  server.pairs.clear()
+  for (const id of IDS)
+    server.pairs.set(id, { source: Uint8Array.from(SOURCE), corrected: null, status: 'unreviewed' })
+  setActivePinia(createPinia())
+  forgetPairs()
+  loadedPair.value = null
+})
+
+afterEach(async () => {
+  for (const name of ['pair:open', 'pair:saveMask']) server.release(name)
+  await flush()
+  vi.unstubAllGlobals()
+})
+
+describe('pair store: opening a pair while edits are pending (qa6 finding 1)', () => {
+  it('re-opening the pair on screen while it is edited shows the saved edit, and the next save keeps it', async () => {
+    const pair = await openWorkspace()
+    expect([...loadedPair.value!.session.map.data]).toEqual(SOURCE)
+    // A click on the pair's own queue row, then Shift+B while that open is in flight.
+    server.hold('pair:open')
+    const reopening = pair.openAt(0)
+    await flush()
+    expect(server.heldCount('pair:open')).toBe(1)
+    loadedPair.value!.session.resolveAll(0)
+    server.release('pair:open')
+    expect(await reopening).toBe(true)
+    // The edit was saved on the way …
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([0, 0, 1, 0])
+    // … and the editor shows it, not the mask from before that save.
+    expect([...loadedPair.value!.session.map.data]).toEqual([0, 0, 1, 0])
+    expect(pair.origin).toBe('corrected')
+    expect(pair.state?.status).toBe('corrected')
+    expect(useEditorStore().uncertainRemaining).toBe(0)
+    // The next save writes what is on screen: the saved edit survives.
+    expect(await pair.save()).toBe(true)
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([0, 0, 1, 0])
+  })
+
+  it('G + the id of the pair on screen while it is edited also shows the saved edit', async () => {
+    const pair = await openWorkspace()
+    server.hold('pair:open')
+    const going = pair.goTo(IDS[0])
+    await flush()
+    expect(server.heldCount('pair:open')).toBe(1)
+    loadedPair.value!.session.resolveAll(1)
+    server.release('pair:open')
+    expect(await going).toBe(true)
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([1, 1, 1, 0])
+    expect([...loadedPair.value!.session.map.data]).toEqual([1, 1, 1, 0])
+    expect(loadedPair.value!.session.isDirty).toBe(false)
+  })
+
+  it('a pair read ahead and then taken is shown as the server holds it', async () => {
+    const pair = await openWorkspace()
+    // The read-ahead of the next pair went out once the first was on screen.
+    expect(
+      server.calls.filter((c) => c.name === 'pair:open').map((c) => (c.args as { id: string }).id),
+    ).toEqual([IDS[0], IDS[1]])
+    expect(await pair.next()).toBe(true)
+    expect(loadedPair.value!.id).toBe(IDS[1])
+    expect([...loadedPair.value!.session.map.data]).toEqual(SOURCE)
+  })
+})
