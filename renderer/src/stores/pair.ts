@@ -93,6 +93,8 @@ export const usePairStore = defineStore('pair', {
     challengeOffer: false,
     saveState: 'clean' as SaveState,
     saveError: '',
+    /** Why the last action did nothing (a decision that is not possible), for the status bar. */
+    notice: '',
     /** Increases with every navigation; answers to older requests are dropped. */
     request: 0,
   }),
@@ -151,14 +153,14 @@ export const usePairStore = defineStore('pair', {
           if (request !== this.request) return false
           if (!r.ok) {
             this.challengeOffer = r.error.code === 'challenge-convention'
-            return this.fail(r.error)
+            return this.fail(r.error, id)
           }
           const blob = imageBlob(r.value.image.bytes, r.value.image.mime)
           let decoded: ImageBitmap
           try {
             decoded = await decodeImage(blob)
           } catch (err) {
-            return this.fail({ code: 'image-corrupt', message: `${r.value.image.name}: ${String(err)}` })
+            return this.fail({ code: 'image-corrupt', message: `${r.value.image.name}: ${String(err)}` }, id)
           }
           if (request !== this.request) {
             decoded.close()
@@ -224,6 +226,7 @@ export const usePairStore = defineStore('pair', {
       this.state = pair.state
       this.origin = pair.mask.origin
       this.error = null
+      this.notice = ''
       this.challengeOffer = false
       this.saveState = pair.converted ? 'dirty' : 'clean'
       this.saveError = ''
@@ -240,7 +243,9 @@ export const usePairStore = defineStore('pair', {
       return true
     },
 
-    fail(error: { code: string; message: string }): false {
+    fail(error: { code: string; message: string }, id = ''): false {
+      // The pair that did not open is the current one: it can still be rejected or flagged.
+      this.id = id
       this.loading = false
       this.error = error
       this.state = null
@@ -359,13 +364,16 @@ export const usePairStore = defineStore('pair', {
     /**
      * Records a decision: a changed mask is saved first (so `accept` of an edited mask leaves it
      * `corrected`, the more telling status), then the status is set; accept and reject move on.
+     * A pair that did not open (a broken mask) can be rejected, flagged or skipped, not accepted.
      */
     async decide(
       status: Extract<PairStatus, 'accepted' | 'rejected' | 'flagged' | 'skipped'>,
     ): Promise<boolean> {
       await pendingOpen
+      this.notice = ''
       const pair = loadedPair.value
-      if (!pair || !this.state) return false
+      if (!pair) return this.decideUnopened(status)
+      if (!this.state) return false
       const edited = pair.session.isDirty || this.state.corrected
       if (!(await this.saveIfDirty())) return false
       const target: PairStatus = status === 'accepted' && edited ? 'corrected' : status
@@ -380,6 +388,30 @@ export const usePairStore = defineStore('pair', {
         this.afterDecision(pair.id, r.value.state, r.value.progress)
       }
       if ((status === 'accepted' || status === 'rejected') && this.canNext) await this.next()
+      return true
+    },
+
+    /** A decision on the pair that failed to open (`id` and `error` name it), by its id: no mask is involved. */
+    async decideUnopened(status: Extract<PairStatus, 'accepted' | 'rejected' | 'flagged' | 'skipped'>) {
+      const id = this.id
+      if (!id || !this.error) {
+        this.notice = this.loading ? 'the pair is still loading' : 'no pair is open: nothing to decide'
+        return false
+      }
+      if (status === 'accepted') {
+        this.notice = `${id} cannot be accepted: its mask did not open ([${this.error.code}]); reject or flag it`
+        return false
+      }
+      if (this.state?.status !== status) {
+        const r = await api.call('pair:setStatus', { id, status })
+        if (!r.ok) {
+          this.notice = `${id} was not ${status}: [${r.error.code}] ${r.error.message}`
+          return false
+        }
+        if (this.id === id && !loadedPair.value) this.state = r.value.state
+        this.afterDecision(id, r.value.state, r.value.progress)
+      }
+      if (status === 'rejected' && this.canNext) await this.next()
       return true
     },
 

@@ -223,3 +223,44 @@ describe('pair store: opening a pair while edits are pending (qa6 finding 1)', (
     expect([...loadedPair.value!.session.map.data]).toEqual(SOURCE)
   })
 })
+
+describe('pair store: deciding a pair that did not open (qa6 finding 4)', () => {
+  const broken = () => {
+    server.pairs.get(IDS[1])!.openError = {
+      code: 'png-truncated',
+      message: 'PNG file ends inside chunk IDAT',
+    }
+  }
+  const statusCalls = () => server.calls.filter((c) => c.name === 'pair:setStatus').map((c) => c.args)
+
+  it('R rejects the broken pair by its id through pair:setStatus, then moves on', async () => {
+    broken()
+    const pair = await openWorkspace()
+    expect(await pair.next()).toBe(false)
+    expect(pair.error?.code).toBe('png-truncated')
+    expect(await pair.decide('rejected')).toBe(true)
+    expect(statusCalls()).toEqual([{ id: IDS[1], status: 'rejected' }])
+    expect(server.pairs.get(IDS[1])!.status).toBe('rejected')
+    expect(loadedPair.value?.id).toBe(IDS[2])
+  })
+
+  it('F flags the broken pair and stays on it, its status shown', async () => {
+    broken()
+    const pair = await openWorkspace()
+    await pair.next()
+    expect(await pair.decide('flagged')).toBe(true)
+    expect(statusCalls()).toEqual([{ id: IDS[1], status: 'flagged' }])
+    expect(pair.id).toBe(IDS[1])
+    expect(pair.state?.status).toBe('flagged')
+  })
+
+  it('A on the broken pair records nothing and says why in the status bar', async () => {
+    broken()
+    const pair = await openWorkspace()
+    await pair.next()
+    expect(await pair.decide('accepted')).toBe(false)
+    expect(statusCalls()).toEqual([])
+    expect(pair.notice).toMatch(/cannot be accepted.*reject or flag/)
+    expect(server.pairs.get(IDS[1])!.status).toBe('unreviewed')
+  })
+})
