@@ -12,7 +12,7 @@ import { HistoryCache } from '../editor/historyCache'
 import { ReadAhead, type ReadyPair } from '../editor/readAhead'
 import type { EditorViewPort } from '../editor/viewPort'
 import { useEditorStore } from './editor'
-import { useQueueStore } from './queue'
+import { QUEUE_PAGE, useQueueStore } from './queue'
 import { useWorkspaceStore } from './workspace'
 
 /** The heavy data of the open pair, out of reactivity (markRaw), swapped as a whole. */
@@ -88,7 +88,9 @@ export const usePairStore = defineStore('pair', {
     state: null as PairState | null,
     origin: 'source' as 'source' | 'corrected',
     loading: false,
-    error: null as { code: string; message: string } | null,
+    error: null as { code: string; message: string; file?: string } | null,
+    /** A label map is on screen (false while none is, and after an open failed: nothing to count or save). */
+    hasMask: false,
     /** The open attempt failed on a challenge-convention mask: the UI offers the conversion. */
     challengeOffer: false,
     saveState: 'clean' as SaveState,
@@ -105,6 +107,18 @@ export const usePairStore = defineStore('pair', {
     },
     canPrev: (s) => s.position > 0,
     canNext: (s) => s.position >= 0 && s.position < useQueueStore().total - 1,
+    /**
+     * The status shown for the current pair: its review state, or for a pair that did not open
+     * (no state comes with a failed open) its status as the queue lists it.
+     */
+    statusText(): PairStatus | null {
+      if (this.state) return this.state.status
+      if (!this.id || this.position < 0) return null
+      const item = useQueueStore().pages.get(Math.floor(this.position / QUEUE_PAGE))?.[
+        this.position % QUEUE_PAGE
+      ]
+      return item?.id === this.id ? item.status : null
+    },
     /** The workspace is open read-only: no edit can be saved, so none is allowed. */
     readOnly: () => useWorkspaceStore().info?.readOnly === true,
   },
@@ -129,6 +143,20 @@ export const usePairStore = defineStore('pair', {
       const request = ++this.request
       const id = await queue.idAt(position)
       if (request !== this.request) return false
+      /**
+       * Edits made to the pair on screen while this one was loading are saved before it goes (also
+       * when this one fails to open); when they cannot be, it stays on screen with the reason.
+       */
+      const leave = async (): Promise<boolean> => {
+        if (!loadedPair.value?.session.isDirty) return true
+        const settled = await this.settle()
+        if (settled && request === this.request) return true
+        if (request === this.request) {
+          this.position = from
+          this.loading = false
+        }
+        return false
+      }
       let ready: ReadyPair | null
       for (let first = true; ; first = false) {
         // What this window wrote to the pair so far: a later write makes the copy opened now stale.
@@ -141,7 +169,10 @@ export const usePairStore = defineStore('pair', {
             : null
         this.position = position
         this.loading = true
-        if (!id) return this.fail({ code: 'not-found', message: `no pair at position ${position + 1}` })
+        if (!id) {
+          if (!(await leave())) return false
+          return this.fail({ code: 'not-found', message: `no pair at position ${position + 1}` })
+        }
         ready = ahead ? await ahead : null
         if (request !== this.request) {
           if (ready) readAhead.release(ready)
@@ -152,6 +183,7 @@ export const usePairStore = defineStore('pair', {
           const r = await (opening ?? api.call('pair:open', { id }))
           if (request !== this.request) return false
           if (!r.ok) {
+            if (!(await leave())) return false
             this.challengeOffer = r.error.code === 'challenge-convention'
             return this.fail(r.error, id)
           }
@@ -160,6 +192,7 @@ export const usePairStore = defineStore('pair', {
           try {
             decoded = await decodeImage(blob)
           } catch (err) {
+            if (!(await leave())) return false
             return this.fail({ code: 'image-corrupt', message: `${r.value.image.name}: ${String(err)}` }, id)
           }
           if (request !== this.request) {
@@ -168,17 +201,9 @@ export const usePairStore = defineStore('pair', {
           }
           ready = { pair: r.value, image: decoded, blob, view: null }
         }
-        // Edits made to the pair on screen while this one was loading are saved before it goes.
-        if (loadedPair.value?.session.isDirty) {
-          const settled = await this.settle()
-          if (!settled || request !== this.request) {
-            readAhead.release(ready)
-            if (request === this.request) {
-              this.position = from
-              this.loading = false
-            }
-            return false
-          }
+        if (!(await leave())) {
+          readAhead.release(ready)
+          return false
         }
         // That save was of the pair being opened (its own row clicked, G + its id, while editing
         // it): the copy opened before it is stale, and showing it would lose the saved edit at the
@@ -230,6 +255,7 @@ export const usePairStore = defineStore('pair', {
       this.challengeOffer = false
       this.saveState = pair.converted ? 'dirty' : 'clean'
       this.saveError = ''
+      this.hasMask = true
       this.loading = false
       // What the assist banner said was about the pair before (a proposal running for it is dropped).
       if (editor.assist === 'idle') editor.assistText = ''
@@ -243,15 +269,63 @@ export const usePairStore = defineStore('pair', {
       return true
     },
 
-    fail(error: { code: string; message: string }, id = ''): false {
-      // The pair that did not open is the current one: it can still be rejected or flagged.
+    /**
+     * The pair `id` did not open: it is the current pair (it can still be rejected or flagged), shown
+     * with its error, and nothing of the pair shown before stays (its mask, counts, save state).
+     */
+    fail(error: { code: string; message: string; file?: string }, id = ''): false {
       this.id = id
       this.loading = false
       this.error = error
+      this.notice = ''
+      this.dropMask()
+      return false
+    },
+
+    /** Takes the label map off the screen, and with it everything the bars showed about it. */
+    dropMask() {
       this.state = null
+      this.origin = 'source'
+      this.saveState = 'clean'
+      this.saveError = ''
+      this.hasMask = false
       closeLater(loadedPair.value?.image)
       loadedPair.value = null
-      return false
+      const editor = useEditorStore()
+      editor.canUndo = false
+      editor.canRedo = false
+      editor.dirty = false
+      editor.uncertainRemaining = 0
+      editor.version++
+      if (editor.assist === 'idle') editor.assistText = ''
+    },
+
+    /** After the queue changed: its first pair, or no pair when it is empty. */
+    openFirst(): Promise<boolean> {
+      return useQueueStore().total > 0 ? this.openAt(0) : this.close()
+    },
+
+    /**
+     * Shows no pair (the queue is empty): after any navigation in flight, and once the edits of the
+     * pair on screen are saved (when they cannot be, it stays, with the reason).
+     */
+    close(): Promise<false> {
+      const ticket = ++navTicket
+      navTarget = null
+      const run = pendingOpen.then(async (): Promise<false> => {
+        if (ticket !== navTicket || !(await this.settle())) return false
+        this.request++
+        this.position = -1
+        this.id = ''
+        this.error = null
+        this.notice = ''
+        this.loading = false
+        this.challengeOffer = false
+        this.dropMask()
+        return false
+      })
+      pendingOpen = run.catch(() => false)
+      return run
     },
 
     /** The main process reads the neighbours into its cache; the next one is also read ahead here. */

@@ -58,6 +58,8 @@ const { useQueueStore } = await import('../../../../renderer/src/stores/queue')
 const { useEditorStore } = await import('../../../../renderer/src/stores/editor')
 
 const IDS = ['ISIC_0000001', 'ISIC_0000002', 'ISIC_0000003']
+/** The ids the current filter lets through (all of them unless a test filters). */
+let shown = IDS
 const SOURCE = [255, 255, 1, 0]
 
 function stateOf(id: string): PairState {
@@ -87,9 +89,10 @@ function answer(name: string, args: unknown): Result<unknown> {
   const a = args as Record<string, unknown>
   switch (name) {
     case 'queue:set':
-      return ok({ total: IDS.length })
+      shown = (a.status as string[] | undefined)?.includes('accepted') ? [] : IDS
+      return ok({ total: shown.length })
     case 'queue:page': {
-      const items: QueueItem[] = IDS.map((id, position) => ({
+      const items: QueueItem[] = shown.map((id, position) => ({
         position,
         id,
         status: server.pairs.get(id)!.status as PairStatus,
@@ -97,10 +100,10 @@ function answer(name: string, args: unknown): Result<unknown> {
         corrected: false,
         problem: null,
       }))
-      return ok({ total: IDS.length, offset: 0, items })
+      return ok({ total: shown.length, offset: 0, items })
     }
     case 'queue:find': {
-      const position = IDS.indexOf(a.id as string)
+      const position = shown.indexOf(a.id as string)
       return position < 0
         ? { ok: false, error: { code: 'not-found', message: 'not in the queue' } }
         : ok({ position })
@@ -160,6 +163,7 @@ async function openWorkspace() {
 beforeEach(() => {
   vi.stubGlobal('requestAnimationFrame', (cb: () => void) => setTimeout(cb, 0))
   server.calls.length = 0
+  shown = IDS
   server.pairs.clear()
   for (const id of IDS)
     server.pairs.set(id, { source: Uint8Array.from(SOURCE), corrected: null, status: 'unreviewed' })
@@ -262,5 +266,70 @@ describe('pair store: deciding a pair that did not open (qa6 finding 4)', () => 
     expect(statusCalls()).toEqual([])
     expect(pair.notice).toMatch(/cannot be accepted.*reject or flag/)
     expect(server.pairs.get(IDS[1])!.status).toBe('unreviewed')
+  })
+})
+
+describe('pair store: after a pair fails to open, nothing of the previous pair is shown (qa6 finding 3)', () => {
+  const broken = () => {
+    server.pairs.get(IDS[1])!.openError = {
+      code: 'png-truncated',
+      message: 'PNG file ends inside chunk IDAT',
+    }
+  }
+
+  it("shows the failed pair's id and error, and clears the previous pair's counts and save state", async () => {
+    broken()
+    const pair = await openWorkspace()
+    loadedPair.value!.session.resolveAll(0)
+    expect(await pair.save()).toBe(true)
+    expect(pair.saveState).toBe('saved')
+    expect(await pair.next()).toBe(false)
+    const editor = useEditorStore()
+    expect([pair.id, pair.error?.code, pair.position]).toEqual([IDS[1], 'png-truncated', 1])
+    expect(pair.hasMask).toBe(false)
+    expect([pair.saveState, pair.saveError, pair.origin]).toEqual(['clean', '', 'source'])
+    expect([editor.uncertainRemaining, editor.canUndo, editor.canRedo, editor.dirty]).toEqual([
+      0,
+      false,
+      false,
+      false,
+    ])
+    // Its status as the queue knows it (no review state comes with a failed open).
+    expect(pair.statusText).toBe('unreviewed')
+  })
+
+  it('edits made while the broken pair was loading are saved, not dropped with the pair on screen', async () => {
+    broken()
+    const pair = await openWorkspace()
+    server.hold('pair:open')
+    const going = pair.next()
+    await flush()
+    loadedPair.value!.session.resolveAll(1)
+    server.release('pair:open')
+    expect(await going).toBe(false)
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([1, 1, 1, 0])
+    expect(pair.id).toBe(IDS[1])
+  })
+
+  it('a filter that empties the queue leaves no pair on screen: "– / 0", no id, no error', async () => {
+    broken()
+    const pair = await openWorkspace()
+    await pair.next()
+    expect(pair.error).not.toBeNull()
+    const queue = useQueueStore()
+    expect(await queue.setQuery({ sort: 'id', order: 'asc', status: ['accepted'] })).toBe(true)
+    expect(await pair.openFirst()).toBe(false)
+    expect([pair.id, pair.error, pair.position, pair.positionText]).toEqual(['', null, -1, '– / 0'])
+    expect([pair.hasMask, pair.state, pair.challengeOffer]).toEqual([false, null, false])
+    expect(loadedPair.value).toBeNull()
+  })
+
+  it('an emptied queue saves the edits of the pair on screen before it goes', async () => {
+    const pair = await openWorkspace()
+    loadedPair.value!.session.resolveAll(0)
+    await useQueueStore().setQuery({ sort: 'id', order: 'asc', status: ['accepted'] })
+    await pair.openFirst()
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([0, 0, 1, 0])
+    expect(loadedPair.value).toBeNull()
   })
 })
