@@ -38,6 +38,8 @@ export interface ScanOptions {
   workers?: number
   /** Check each mask against its image's header (read from the image source): default true. */
   checkImages?: boolean
+  /** Whether an unreadable image header is a result's problem (ScanSettings.imageErrors). */
+  imageErrors?: 'report' | 'ignore'
   /** Pixel limit of image headers (default 100 Mpx, as Dataset). */
   maxImagePixels?: number
   /** Also the mask-only triage score of each mask, in the same pass (MaskScanResult.triage). */
@@ -88,7 +90,11 @@ export async function scanItems(
 ): Promise<void> {
   const signal = opts.signal
   signal?.throwIfAborted()
-  const settings: ScanSettings = { maxImagePixels: opts.maxImagePixels, triage: opts.triage }
+  const settings: ScanSettings = {
+    maxImagePixels: opts.maxImagePixels,
+    triage: opts.triage,
+    imageErrors: opts.imageErrors,
+  }
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
   const wanted = opts.workers ?? Math.min(cores, Math.ceil(total / (BATCH * IN_FLIGHT)))
   const workers = Math.max(0, Math.min(wanted, Math.ceil(total / BATCH)))

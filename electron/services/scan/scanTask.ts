@@ -79,6 +79,12 @@ export interface ScanSettings {
    * the same pass: from the analysis's runs, no second decode. The image pass refines it later.
    */
   triage?: boolean
+  /**
+   * 'report' (default): an image whose header does not read is the result's problem. 'ignore': the
+   * header serves the size check only (the workspace's statistics describe the mask: a pair whose
+   * image is unreadable keeps its mask's statistics, and the mask its own problem, if any).
+   */
+  imageErrors?: 'report' | 'ignore'
 }
 
 /** Reads what a head of the image needs: a 16 KiB head, then 256 KiB, then the whole file. */
@@ -148,7 +154,7 @@ export async function scanItem(
   if (imageRead) {
     const r = await imageRead
     if (r.ok) result.image = r.h
-    else if (result.code === null) Object.assign(result, problem(r.err))
+    else if (result.code === null && settings.imageErrors !== 'ignore') Object.assign(result, problem(r.err))
   }
   if (result.code === null && result.analysis && result.image) {
     try {

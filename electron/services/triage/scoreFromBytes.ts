@@ -2,9 +2,11 @@
  * Triage of one pair from its bytes (issue #13): the image decoded SMALL (JPEG shrink-on-load: libvips
  * decodes at 1/2, 1/4 or 1/8 in the DCT domain, then resizes the rest of the way) on a grid of the
  * mask, and the pure score (shared/labels/triage). An image that cannot be read gives the mask-only
- * score with reason `image-unreadable`; this never throws for a bad image.
+ * score with reason `image-unreadable`, one of another size than the mask the mask-only score with
+ * reason `mask-size`; this never throws for a bad image.
  */
 import sharp from 'sharp'
+import { readImageHeader, type ImageHeader } from '../images/imageHeader'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { gridSizeFor } from '../../../shared/labels/triage/grid'
 import { TRIAGE_MODEL } from '../../../shared/labels/triage/model'
@@ -50,9 +52,22 @@ export async function decodeTriageImage(
   return { width, height, data: rgb }
 }
 
+/** True when the image's header reads and gives another size than the mask's (stored pixel grid). */
+function sizeDiffers(map: LabelMap, imageBytes: Uint8Array): boolean {
+  let header: ImageHeader
+  try {
+    header = readImageHeader(imageBytes)
+  } catch {
+    return false // not a size problem: the decode below says image-unreadable if it cannot read it
+  }
+  return header.width !== map.width || header.height !== map.height
+}
+
 /**
  * Scores a pair: `map` is the decoded mask (full size), `imageBytes` the image file's bytes, or null
- * when the image could not be read at all. Never rejects because of the image.
+ * when the image could not be read at all. An image of another size than the mask (stored pixel
+ * grid, as the scan's `mask-size` check) gives the mask-only score with reason `mask-size` first.
+ * Never rejects because of the image.
  */
 export async function scoreFromBytes(
   map: LabelMap,
@@ -62,6 +77,11 @@ export async function scoreFromBytes(
   let image: TriageImage
   try {
     if (!imageBytes) return scoreMask(map, { imageUnreadable: true }, model)
+    if (sizeDiffers(map, imageBytes)) {
+      // Stretched onto the mask, the image would describe other pixels than the mask's.
+      const r = scoreMask(map, {}, model)
+      return { score: r.score, reasons: [{ code: 'mask-size', score: 1 }, ...r.reasons] }
+    }
     image = await decodeTriageImage(imageBytes, map.width, map.height, model.gridSide)
   } catch {
     return scoreMask(map, { imageUnreadable: true }, model)

@@ -3,7 +3,8 @@
  * when no worker is wanted. Reads the mask (source location, or the corrected file) and the image
  * from their locations, decodes the mask exactly, and scores it with the image decoded small
  * (scoreFromBytes). Never throws: an unreadable image gives the mask-only score with reason
- * `image-unreadable`; an unreadable mask gives an error result (the pair keeps no score).
+ * `image-unreadable`, an image of another size than the mask the mask-only score with reason
+ * `mask-size`; an unreadable mask gives an error result (the pair keeps no score).
  */
 import { convertChallengeMask, isChallengeConvention } from '../../../shared/labels/analysis'
 import { readLabelMap } from '../mask/labelMap'
@@ -49,7 +50,7 @@ export async function scoreItem(
     const challenge = isChallengeConvention(map, counts)
     const image = await imageRead
     const r = await scoreFromBytes(challenge ? convertChallengeMask(map, item.maskFile) : map, image)
-    const withImage = !r.reasons.some((x) => x.code === 'image-unreadable')
+    const withImage = !r.reasons.some((x) => x.code === 'image-unreadable' || x.code === 'mask-size')
     const reasons: TriageReason[] = challenge
       ? [{ code: 'challenge-convention', score: 1 }, ...r.reasons]
       : r.reasons

@@ -5,6 +5,7 @@
  * dataset index) and receives one result per pair, in any order. Tests may inject another scanner.
  */
 import type { ApiError } from '../../../shared/api/errors'
+import type { TriageReason } from '../../../shared/labels/triage/types'
 import type { MaskStats } from '../../../shared/workspace/review'
 import type { Dataset } from '../dataset'
 import { statsFromAnalysis } from '../mask/maskStats'
@@ -18,15 +19,29 @@ import type { StatsScanOptions, StatsScanProgress, StatsScanResult } from './typ
 const SCAN_BATCH = 512
 const SCAN_FLUSH_MS = 1000
 
+/**
+ * The version of what a scanned row records, in the meta table. 2: the mask's size is checked
+ * against its image's header (`mask-size`). A workspace below it (version 1: no meta key) forgets
+ * its source rows' scan fingerprints when a scan starts, so that each is scanned again once (an
+ * interrupted scan resumes as usual); their statistics stay shown meanwhile, and an image triage
+ * score keyed by the same fingerprint is kept when the row is recorded again.
+ */
+export const STATS_SCAN_VERSION = 2
+const SCAN_VERSION_KEY = 'statsScanVersion'
+
 /** The row holds an image score keyed by the mask whose key prefix ('s:<scan_fp>|') is bound here. */
 const KEEPS_IMAGE_SCORE = `(triage_image = 1 AND instr(triage_key, ?) = 1)`
 
 const SQL = {
   rows: `SELECT id, idx, scan_fp, mask_sha256, scan_error, uncertain_fraction FROM pairs WHERE idx IS NOT NULL`,
+  version: `SELECT value FROM meta WHERE key = '${SCAN_VERSION_KEY}'`,
+  setVersion: `INSERT OR REPLACE INTO meta (key, value) VALUES ('${SCAN_VERSION_KEY}', ?)`,
+  forgetFingerprints: `UPDATE pairs SET scan_fp = NULL WHERE mask_sha256 IS NULL AND scan_fp IS NOT NULL`,
   // The mask-only triage score comes with the statistics, keyless: the image pass (triageScores.ts)
   // sees no key for this mask and refines it; a mask without a score gets no image flag either. An
   // image score keyed by this same mask ('s:<scan_fp>|…', the first parameter of each CASE) is
   // kept: the pass checks the rest of its key (image, model) and rescores only if those changed.
+  // A mask-size pair binds no prefix: its image score was computed on the image stretched to it.
   // Parameters: see setStatsParams.
   setStats: `UPDATE pairs SET width = ?, height = ?, background = ?, lesion = ?, uncertain = ?, lesion_components = ?,
                uncertain_components = ?, uncertain_fraction = ?, scan_fp = ?, scan_error = ?,
@@ -65,15 +80,17 @@ export interface ScanRequest {
 export type MaskScanner = (dataset: Dataset, request: ScanRequest) => Promise<void>
 
 /**
- * The worker-thread scan of the masks alone (no image reads: statistics need only the masks), with
- * the mask-only triage score of each from the same decode.
+ * The worker-thread scan of the masks, each checked against its image's header (its first bytes
+ * only: the size check, `mask-size`; an image whose header does not read is not the mask's problem),
+ * with the mask-only triage score of each from the same decode.
  */
 export const defaultScanner: MaskScanner = async (dataset, request) => {
   try {
     await scanMasks(dataset, {
       indices: [...request.indices],
       workers: request.workers,
-      checkImages: false,
+      checkImages: true,
+      imageErrors: 'ignore',
       triage: true,
       signal: request.signal,
       onProgress: request.onProgress,
@@ -102,6 +119,7 @@ export async function runStatsScan(
   options: StatsScanOptions,
 ): Promise<StatsScanResult> {
   const signal = controller.signal
+  upgradeRows(ctx)
   const rows = ctx.store.statement(SQL.rows).all() as Pick<
     PairRow,
     'id' | 'idx' | 'scan_fp' | 'mask_sha256' | 'scan_error' | 'uncertain_fraction'
@@ -183,7 +201,16 @@ export async function runStatsScan(
   return { ...state, aborted: state.done < state.toScan }
 }
 
-/** The parameters of SQL.setStats, in the order of its placeholders. */
+/** Marks the rows an older scan recorded as stale (see STATS_SCAN_VERSION), once. */
+function upgradeRows(ctx: WorkspaceContext): void {
+  const version = Number(ctx.store.statement(SQL.version, 'pluck').get() ?? 1)
+  if (version >= STATS_SCAN_VERSION) return
+  ctx.store.write('mark the rows of an older scan stale', () => {
+    ctx.store.statement(SQL.forgetFingerprints).run()
+    ctx.store.statement(SQL.setVersion).run(String(STATS_SCAN_VERSION))
+  })
+}
+
 /**
  * The statistics of a challenge-convention mask (0 background / 255 lesion, recorded with that problem)
  * as what the mask means: its 255 pixels are lesion, it has no uncertain pixel. Read as a weak map it
@@ -199,6 +226,7 @@ export function challengeStats(s: MaskStats): MaskStats {
   }
 }
 
+/** The parameters of SQL.setStats, in the order of its placeholders. */
 function setStatsParams(
   stats: MaskStats,
   fp: string | null,
@@ -206,8 +234,25 @@ function setStatsParams(
   triage: ScanTriage | undefined,
   id: string,
 ): unknown[] {
-  const prefix = fp === null ? null : `s:${fp}|`
+  // A mask of the wrong size keeps no image score (see SQL.setStats) and says why in its reasons.
+  const prefix = fp === null || problem === 'mask-size' ? null : `s:${fp}|`
   const score = triage ? triage.score : null
-  const reasons = triage ? triage.reasons : null
+  const reasons = triage
+    ? problem === 'mask-size'
+      ? withMaskSizeReason(triage.reasons)
+      : triage.reasons
+    : null
   return [...statsParams(stats), fp, problem, prefix, score, prefix, reasons, prefix, prefix, score, id]
+}
+
+/** Stored reasons (JSON) with `mask-size` first: the score is the mask's alone, the image not used. */
+function withMaskSizeReason(json: string): string {
+  let reasons: TriageReason[] = []
+  try {
+    const parsed: unknown = JSON.parse(json)
+    if (Array.isArray(parsed)) reasons = parsed as TriageReason[]
+  } catch {
+    // The scan wrote it; a damaged one is replaced.
+  }
+  return JSON.stringify([{ code: 'mask-size', score: 1 }, ...reasons.filter((r) => r.code !== 'mask-size')])
 }

@@ -32,6 +32,11 @@ export const TRIAGE_REASON_CODES = [
    * as converted (255 → lesion); it needs converting before it is curated (given by the caller).
    */
   'challenge-convention',
+  /**
+   * The mask's size differs from its image's: scored from the mask alone (the image is not stretched
+   * onto it); the pair cannot be curated or exported until the mask is replaced (given by the caller).
+   */
+  'mask-size',
 ] as const
 
 export type TriageReasonCode = (typeof TRIAGE_REASON_CODES)[number]

@@ -3,6 +3,7 @@ import path from 'node:path'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import type { LabelMap } from '../../../../../shared/labels/codes'
+import { scoreMask } from '../../../../../shared/labels/triage/score'
 import { decodeTriageImage, scoreFromBytes } from '../../../../../electron/services/triage/scoreFromBytes'
 import { discMap, H, lesionImage, upscale, W } from '../../../shared/labels/triage/fixtures'
 
@@ -47,6 +48,17 @@ describe('scoreFromBytes', () => {
     const r = await scoreFromBytes(map, bytes)
     expect(r.score).toBeGreaterThanOrEqual(0)
     expect(r.reasons.map((x) => x.code)).not.toContain('image-unreadable')
+  })
+
+  it('gives the mask-only score with mask-size for an image of another size (never stretched onto the mask)', async () => {
+    const { bytes } = await jpegPair()
+    const small = upscale(discMap(), 2) // 240×180 against the 480×360 image
+    const r = await scoreFromBytes(small, bytes)
+    expect(r.reasons[0]).toEqual({ code: 'mask-size', score: 1 })
+    expect(r.reasons.map((x) => x.code)).not.toContain('image-unreadable')
+    const alone = scoreMask(small)
+    expect(r.score).toBe(alone.score)
+    expect(r.reasons.slice(1)).toEqual(alone.reasons)
   })
 
   it('gives the mask-only score with image-unreadable for bytes that are no image, or none', async () => {

@@ -1,0 +1,147 @@
+/**
+ * A workspace whose source mask has another size than its image (QA 6, finding 2): the statistics
+ * scan reads the image's header and records `mask-size` as the pair's problem (stats, the Problems
+ * filter, the queue's ⚠ and the review rules all see it), rows scanned before the size check are
+ * scanned again once, and the triage pass scores the pair from its mask alone with reason `mask-size`
+ * instead of stretching the image onto it.
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import sharp from 'sharp'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { reviewCommand } from '../../../../../electron/cli/commands/review'
+import { statsCommand } from '../../../../../electron/cli/commands/stats'
+import { encodeMaskPng } from '../../../../../electron/services/mask/maskPng'
+import { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { runCommand } from '../../../../support/cli'
+import { drawMask } from './fixtures'
+
+const W = 96
+const H = 72
+const RIGHT = 'ISIC_0000001'
+const SMALL = 'ISIC_0000002'
+const UNREADABLE_IMAGE = 'ISIC_0000003'
+const grey = { colorType: 0, bitDepth: 8, interlaced: false } as const
+
+let root: string
+let ws: Workspace
+
+beforeEach(async () => {
+  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-masksize-'))
+  const masks = path.join(root, 'masks')
+  const images = path.join(root, 'images')
+  await fsp.mkdir(masks)
+  await fsp.mkdir(images)
+  for (const id of [RIGHT, UNREADABLE_IMAGE]) {
+    await fsp.writeFile(
+      path.join(masks, `${id}.png`),
+      encodeMaskPng(drawMask({ id, width: W, height: H, kind: 'grey' }), grey),
+    )
+  }
+  // Half the image's size in each direction.
+  await fsp.writeFile(
+    path.join(masks, `${SMALL}.png`),
+    encodeMaskPng(drawMask({ id: SMALL, width: W / 2, height: H / 2, kind: 'grey' }), grey),
+  )
+  const rgb = new Uint8Array(W * H * 3)
+  for (let i = 0; i < W * H; i++) {
+    const inside = Math.hypot((i % W) + 0.5 - W / 2, Math.floor(i / W) + 0.5 - H / 2) <= H / 4
+    rgb.set(inside ? [90, 60, 40] : [220, 180, 160], i * 3)
+  }
+  for (const id of [RIGHT, SMALL]) {
+    await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toFile(path.join(images, `${id}.jpg`))
+  }
+  // Not a JPEG at all: its header does not read, which is not the mask's problem.
+  await fsp.writeFile(path.join(images, `${UNREADABLE_IMAGE}.jpg`), 'not an image')
+  ws = await Workspace.create(path.join(root, 'ws'), { masks, images: [images], curator: 'ana' })
+  await ws.startStatsScan({ workers: 0 })
+})
+
+afterEach(async () => {
+  await ws.close()
+  await fsp.rm(root, { recursive: true, force: true })
+})
+
+function scanError(id: string): string | null {
+  return (
+    ws.store.db.prepare('SELECT scan_error FROM pairs WHERE id = ?').get(id) as { scan_error: string | null }
+  ).scan_error
+}
+
+describe('a source mask of another size than its image', () => {
+  it('the statistics scan records mask-size as its problem, with its statistics; the others have none', () => {
+    expect(scanError(SMALL)).toBe('mask-size')
+    expect(scanError(RIGHT)).toBeNull()
+    expect(scanError(UNREADABLE_IMAGE)).toBeNull()
+    const stats = ws.stats()
+    expect(stats.scanProblems).toBe(1)
+    expect(stats.scanProblemCodes).toEqual({ 'mask-size': 1 })
+    expect(ws.pairState(SMALL)).toMatchObject({
+      scanError: 'mask-size',
+      stats: { width: W / 2, height: H / 2 },
+    })
+    expect(ws.listPairs({ problem: 'mask-size' }).items.map((p) => p.id)).toEqual([SMALL])
+    // Its mask-only score from the scan says why the image is not used.
+    expect(ws.triage(SMALL)?.reasons[0]).toEqual({ code: 'mask-size', score: 1 })
+  })
+
+  it('rows scanned before the size check are scanned again, once, resuming after an abort', async () => {
+    await ws.startTriagePass({ workers: 0 })
+    const imageScore = ws.triage(RIGHT)
+    expect(imageScore?.withImage).toBe(true)
+    // As an older app left it: no scan version, the wrong-size mask recorded without a problem.
+    ws.store.db.prepare('UPDATE pairs SET scan_error = NULL WHERE id = ?').run(SMALL)
+    ws.store.db.prepare(`DELETE FROM meta WHERE key = 'statsScanVersion'`).run()
+    const controller = new AbortController()
+    const first = await ws.startStatsScan({
+      workers: 0,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done === 1) controller.abort()
+      },
+    })
+    expect(first).toMatchObject({ toScan: 3, done: 1, aborted: true })
+    const rest = await ws.startStatsScan({ workers: 0 })
+    expect(rest).toMatchObject({ toScan: 2, skipped: 1, aborted: false })
+    expect(scanError(SMALL)).toBe('mask-size')
+    expect((await ws.startStatsScan({ workers: 0 })).toScan).toBe(0)
+    // The image score of the right pair was kept: the triage pass redoes only the wrong-size pair and
+    // the one scored without its image (a mask-only score is never kept by a rescan).
+    expect(ws.triage(RIGHT)).toEqual(imageScore)
+    expect(await ws.startTriagePass({ workers: 0 })).toMatchObject({ toScore: 2, skipped: 1, failed: 0 })
+    expect(ws.triage(SMALL)?.reasons[0]).toEqual({ code: 'mask-size', score: 1 })
+  })
+
+  it('the worker-thread scan finds it too', async () => {
+    ws.store.db.prepare(`DELETE FROM meta WHERE key = 'statsScanVersion'`).run()
+    ws.store.db.prepare('UPDATE pairs SET scan_error = NULL WHERE id = ?').run(SMALL)
+    expect(await ws.startStatsScan({ workers: 1 })).toMatchObject({ toScan: 3, problems: 1 })
+    expect(scanError(SMALL)).toBe('mask-size')
+  })
+
+  it('the triage pass scores it from the mask alone, with the reason mask-size first', async () => {
+    expect(await ws.startTriagePass({ workers: 0 })).toMatchObject({ failed: 0, aborted: false })
+    const t = ws.triage(SMALL)!
+    expect(t.reasons[0]).toEqual({ code: 'mask-size', score: 1 })
+    expect(t.withImage).toBe(false)
+    expect(ws.triage(RIGHT)).toMatchObject({ withImage: true })
+    expect(ws.triage(RIGHT)!.reasons.some((r) => r.code === 'mask-size')).toBe(false)
+    expect(ws.listPairs({ reason: 'mask-size' }).items.map((p) => p.id)).toEqual([SMALL])
+  })
+
+  it('a bulk decision by rule leaves it out and says so; stats names the code', async () => {
+    const dir = ws.dir
+    await ws.close()
+    const stats = await runCommand(statsCommand, [dir])
+    expect(stats.out).toMatch(/1 with a problem \(mask-size 1; see wsm-curator scan\)/)
+    const rule = await runCommand(reviewCommand, [dir, '--set', 'accepted', '--uncertain-max', '1'])
+    expect(rule.out).toMatch(/set 2 pairs to accepted/)
+    expect(rule.err).toMatch(/1 pairs whose mask has a problem were left out/)
+    ws = await Workspace.open(dir)
+    expect(ws.pairState(SMALL).status).toBe('unreviewed')
+    expect(ws.pairState(RIGHT).status).toBe('accepted')
+  })
+})
