@@ -16,6 +16,7 @@ import {
 import { CodedError } from '../../shared/api/errors'
 import { countLabels, type LabelMap } from '../../shared/labels/codes'
 import { planExport, runExport, type ExportSelection } from './export'
+import { readImageHeader } from './images/imageHeader'
 import { makeThumbnail } from './thumbnails'
 import type { Workspace } from './workspace/workspace'
 import type { PairTriage } from '../../shared/workspace/triage'
@@ -206,35 +207,71 @@ export class CurationSession {
 
   /**
    * One pair for the editor: the image as stored, and the current mask — the corrected one when the
-   * workspace has it, else the source mask with every check of Dataset.openPair (size, values,
+   * workspace has it (the source mask's convention and problems then do not matter: `challenge` is
+   * not applied), else the source mask with every check of Dataset.openPair (size, values,
    * challenge convention).
    */
   async openPair(id: string, challenge: 'refuse' | 'convert' = 'refuse'): Promise<OpenedPair> {
     const w = this.workspace
     const { index } = w.dataset.find(id)
     const state = w.pairState(id)
-    const source = await w.dataset.openPair(index, { challenge })
-    let mask: LabelMap = source.mask
-    let origin: 'corrected' | 'source' = 'source'
     if (state.corrected) {
-      const current = await w.readCurrentMask(id)
-      if (current.map.width !== source.image.width || current.map.height !== source.image.height) {
+      const [current, image] = await Promise.all([w.readCurrentMask(id), this.#imageOf(index)])
+      const mask = current.map
+      if (mask.width !== image.width || mask.height !== image.height) {
         throw new CodedError(
           'mask-size',
-          `${current.file} is ${current.map.width}×${current.map.height}, the image ${source.image.width}×${source.image.height}`,
+          `${current.file} is ${mask.width}×${mask.height}, the image ${image.width}×${image.height}`,
           current.file,
         )
       }
-      mask = current.map
-      origin = 'corrected'
+      return {
+        id,
+        image: { name: image.name, mime: image.mime, bytes: image.bytes },
+        mask: { width: mask.width, height: mask.height, data: mask.data, origin: 'corrected' },
+        counts: countLabels(mask.data),
+        state,
+        converted: false,
+      }
     }
+    const source = await w.dataset.openPair(index, { challenge })
     return {
       id,
       image: { name: source.image.name, mime: source.image.mime, bytes: source.image.bytes },
-      mask: { width: mask.width, height: mask.height, data: mask.data, origin },
-      counts: origin === 'source' ? source.counts : countLabels(mask.data),
+      mask: {
+        width: source.mask.width,
+        height: source.mask.height,
+        data: source.mask.data,
+        origin: 'source',
+      },
+      counts: source.counts,
       state,
-      converted: origin === 'source' && source.converted,
+      converted: source.converted,
+    }
+  }
+
+  /**
+   * A corrected pair's image with its stored size: from the dataset's cache of opened pairs (the
+   * source mask taken as stored), or, when the source mask no longer opens (changed since, or a
+   * problem of its own), from the image file alone: a correction is never hidden by its source.
+   */
+  async #imageOf(
+    index: number,
+  ): Promise<{ name: string; mime: string; bytes: Uint8Array; width: number; height: number }> {
+    const dataset = this.workspace.dataset
+    try {
+      return (await dataset.openPair(index, { challenge: 'as-is' })).image
+    } catch (err) {
+      if (!(err instanceof CodedError) || !isSourceMaskProblem(err.code)) throw err
+    }
+    const f = await dataset.readImageBytes(index)
+    const header = readImageHeader(f.bytes, f.file)
+    return {
+      name: f.name,
+      mime: header.format === 'png' ? 'image/png' : 'image/jpeg',
+      bytes: f.bytes,
+      width: header.width,
+      height: header.height,
     }
   }
 
@@ -372,4 +409,9 @@ function toSelection(sel: ExportSelectionArgs): ExportSelection {
   if (sel.uncertainPolicy && sel.profile === 'isic-challenge') out.uncertainPolicy = sel.uncertainPolicy
   if (sel.where && sel.where.length > 0) out.where = sel.where
   return out
+}
+
+/** Errors of a source mask itself (not of its image, nor of reading the sources). */
+function isSourceMaskProblem(code: string): boolean {
+  return code.startsWith('png-') || code.startsWith('mask-') || code === 'challenge-convention'
 }

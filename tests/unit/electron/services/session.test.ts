@@ -1,0 +1,107 @@
+/**
+ * The curation session's pair opening (QA 6, finding 5): a pair with a corrected mask opens with it,
+ * whatever its source mask is — a challenge-convention source (0 / 255 lesion) no longer brings the
+ * challenge-convention error and the Convert offer back, and a source that no longer reads does not
+ * hide the correction. Real PNG and JPEG files, a real workspace.
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import sharp from 'sharp'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { countLabels, type LabelMap } from '../../../../shared/labels/codes'
+import { encodeMaskPng } from '../../../../electron/services/mask/maskPng'
+import { CurationSession } from '../../../../electron/services/session'
+import { Workspace } from '../../../../electron/services/workspace/workspace'
+import { caught } from '../../../support/datasetFixtures'
+
+const W = 64
+const H = 48
+const CHALLENGE = 'ISIC_0000001'
+const grey = { colorType: 0, bitDepth: 8, interlaced: false } as const
+
+/** A lesion disc in the challenge convention: 0 background, 255 lesion, no 1. */
+function challengeMask(): LabelMap {
+  const data = new Uint8Array(W * H)
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) if (Math.hypot(x + 0.5 - W / 2, y + 0.5 - H / 2) <= 12) data[y * W + x] = 255
+  }
+  return { width: W, height: H, data }
+}
+
+let root: string
+let masks: string
+let ws: Workspace
+let session: CurationSession
+
+beforeEach(async () => {
+  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-session-'))
+  masks = path.join(root, 'masks')
+  const images = path.join(root, 'images')
+  await fsp.mkdir(masks)
+  await fsp.mkdir(images)
+  await fsp.writeFile(path.join(masks, `${CHALLENGE}.png`), encodeMaskPng(challengeMask(), grey))
+  await sharp({ create: { width: W, height: H, channels: 3, background: { r: 200, g: 160, b: 140 } } })
+    .jpeg()
+    .toFile(path.join(images, `${CHALLENGE}.jpg`))
+  ws = await Workspace.create(path.join(root, 'ws'), { masks, images: [images], curator: 'ana' })
+  session = new CurationSession(ws, { scan: false })
+})
+
+afterEach(async () => {
+  await ws.close()
+  await fsp.rm(root, { recursive: true, force: true })
+})
+
+/** Converts the challenge pair as the editor does, erases 5 lesion pixels and saves it. */
+async function correct(): Promise<LabelMap> {
+  const opened = await session.openPair(CHALLENGE, 'convert')
+  expect(opened).toMatchObject({ converted: true, mask: { origin: 'source' } })
+  const data = Uint8Array.from(opened.mask.data)
+  for (let i = 0, n = 0; i < data.length && n < 5; i++) {
+    if (data[i] === 1) {
+      data[i] = 0
+      n++
+    }
+  }
+  const map = { width: W, height: H, data }
+  await session.saveMask(CHALLENGE, map)
+  return map
+}
+
+describe('CurationSession.openPair', () => {
+  it('refuses an uncorrected challenge-convention pair unless told to convert it', async () => {
+    expect((await caught(session.openPair(CHALLENGE))).code).toBe('challenge-convention')
+    expect((await session.openPair(CHALLENGE, 'convert')).converted).toBe(true)
+  })
+
+  it('opens a corrected challenge-convention pair with its corrected mask, no error, nothing to convert', async () => {
+    const saved = await correct()
+    for (const mode of ['refuse', 'convert'] as const) {
+      const opened = await session.openPair(CHALLENGE, mode)
+      expect(opened.converted).toBe(false)
+      expect(opened.mask.origin).toBe('corrected')
+      expect(opened.state.corrected).toBe(true)
+      expect(Buffer.from(opened.mask.data).equals(Buffer.from(saved.data))).toBe(true)
+      expect(opened.counts).toEqual(countLabels(saved.data))
+      expect(opened.image.mime).toBe('image/jpeg')
+    }
+  })
+
+  it('opens a corrected pair whose source mask no longer reads, with its corrected mask and image', async () => {
+    const saved = await correct()
+    const dir = ws.dir
+    await ws.close()
+    // The source mask truncated after the correction (a fresh open: nothing cached).
+    const file = path.join(masks, `${CHALLENGE}.png`)
+    const bytes = await fsp.readFile(file)
+    await fsp.writeFile(file, bytes.subarray(0, bytes.length >> 1))
+    ws = await Workspace.open(dir)
+    session = new CurationSession(ws, { scan: false })
+    const opened = await session.openPair(CHALLENGE)
+    expect(opened.mask.origin).toBe('corrected')
+    expect(Buffer.from(opened.mask.data).equals(Buffer.from(saved.data))).toBe(true)
+    const image = await fsp.readFile(path.join(root, 'images', `${CHALLENGE}.jpg`))
+    expect(Buffer.from(opened.image.bytes).equals(image)).toBe(true)
+  })
+})
