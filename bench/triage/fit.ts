@@ -1,7 +1,8 @@
 /**
- * Fitting the triage model (shared/labels/triage/score.ts) on evaluation samples: per evidence a
- * ramp from the right maps' distribution (lo = its RAMP_LO quantile, hi = its RAMP_HI quantile; for
- * the reasons shown, lo = REASON_RAMP_LO),
+ * Fitting the triage model (shared/labels/triage/score.ts) on evaluation samples, weak maps and
+ * band-free ones (samples.ts): per evidence a ramp from the right maps' distribution (lo = its
+ * RAMP_LO quantile, hi = its RAMP_HI quantile); for the reasons shown, the measures that list each
+ * and one quantile (REASON_RAMP_LO or more) so that few right maps list it (fitReasonRamps);
  * then non-negative logistic weights (suspicion only adds up), by gradient descent with a small L2
  * penalty, each corruption kind weighted equally and the right maps as much as all kinds together;
  * then each head of PAIR_HEADS the same way on right maps and its kind alone.
