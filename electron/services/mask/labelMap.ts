@@ -8,14 +8,47 @@ import { CodedError } from '../../../shared/api/errors'
 import { invalidValuesError } from '../../../shared/labels/analysis'
 import { countLabels, type LabelCounts, type LabelMap } from '../../../shared/labels/codes'
 import type { ImageHeader } from '../images/imageHeader'
-import { decodeMaskPng, decodeMaskPngAsync, type MaskPngFormat } from './maskPng'
+import {
+  decodeMaskPng,
+  decodeMaskPngAsync,
+  readPngHeader,
+  type MaskPngFormat,
+  type PngHeader,
+} from './maskPng'
 
-/** Decodes a mask file into an exact label map and checks its values; gives its PNG format too. */
+/**
+ * The error with its file named in the message too: the PNG decoder's messages say what is wrong
+ * (`png-*`, `mask-colour`, `mask-16bit`) and carry the file in `file` only, but a curator reads the
+ * message (QA 6, finding 3). Other errors, and messages naming the file already, are returned as they are.
+ */
+export function namingFile(err: unknown, file: string): unknown {
+  if (!(err instanceof CodedError) || err.message.includes(file)) return err
+  return new CodedError(err.code, `${file}: ${err.message}`, err.file ?? file)
+}
+
+/** readPngHeader, its errors naming the file. */
+export function readMaskHeader(bytes: Uint8Array, file: string): PngHeader {
+  try {
+    return readPngHeader(bytes, file)
+  } catch (err) {
+    throw namingFile(err, file)
+  }
+}
+
+/**
+ * Decodes a mask file into an exact label map and checks its values; gives its PNG format too. Every
+ * error names the file in its message.
+ */
 export function readLabelMap(
   bytes: Uint8Array,
   file: string,
 ): { map: LabelMap; counts: LabelCounts; format: MaskPngFormat } {
-  const decoded = decodeMaskPng(bytes, file)
+  let decoded
+  try {
+    decoded = decodeMaskPng(bytes, file)
+  } catch (err) {
+    throw namingFile(err, file)
+  }
   const map: LabelMap = { width: decoded.width, height: decoded.height, data: decoded.data }
   const counts = countLabels(map.data)
   if (counts.invalid > 0) throw invalidValuesError(map, counts.invalid, file)
@@ -27,7 +60,12 @@ export async function readLabelMapAsync(
   bytes: Uint8Array,
   file: string,
 ): Promise<{ map: LabelMap; counts: LabelCounts; format: MaskPngFormat }> {
-  const decoded = await decodeMaskPngAsync(bytes, file)
+  let decoded
+  try {
+    decoded = await decodeMaskPngAsync(bytes, file)
+  } catch (err) {
+    throw namingFile(err, file)
+  }
   const map: LabelMap = { width: decoded.width, height: decoded.height, data: decoded.data }
   const counts = countLabels(map.data)
   if (counts.invalid > 0) throw invalidValuesError(map, counts.invalid, file)

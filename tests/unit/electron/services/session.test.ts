@@ -18,6 +18,8 @@ import { caught } from '../../../support/datasetFixtures'
 const W = 64
 const H = 48
 const CHALLENGE = 'ISIC_0000001'
+const TRUNCATED = 'ISIC_0000002'
+const RGB = 'ISIC_0000003'
 const grey = { colorType: 0, bitDepth: 8, interlaced: false } as const
 
 /** A lesion disc in the challenge convention: 0 background, 255 lesion, no 1. */
@@ -41,9 +43,16 @@ beforeEach(async () => {
   await fsp.mkdir(masks)
   await fsp.mkdir(images)
   await fsp.writeFile(path.join(masks, `${CHALLENGE}.png`), encodeMaskPng(challengeMask(), grey))
-  await sharp({ create: { width: W, height: H, channels: 3, background: { r: 200, g: 160, b: 140 } } })
-    .jpeg()
-    .toFile(path.join(images, `${CHALLENGE}.jpg`))
+  const whole = encodeMaskPng(challengeMask(), grey)
+  await fsp.writeFile(path.join(masks, `${TRUNCATED}.png`), whole.subarray(0, whole.length - 30))
+  await sharp({ create: { width: W, height: H, channels: 3, background: { r: 0, g: 1, b: 0 } } })
+    .png()
+    .toFile(path.join(masks, `${RGB}.png`))
+  for (const id of [CHALLENGE, TRUNCATED, RGB]) {
+    await sharp({ create: { width: W, height: H, channels: 3, background: { r: 200, g: 160, b: 140 } } })
+      .jpeg()
+      .toFile(path.join(images, `${id}.jpg`))
+  }
   ws = await Workspace.create(path.join(root, 'ws'), { masks, images: [images], curator: 'ana' })
   session = new CurationSession(ws, { scan: false })
 })
@@ -103,5 +112,25 @@ describe('CurationSession.openPair', () => {
     expect(Buffer.from(opened.mask.data).equals(Buffer.from(saved.data))).toBe(true)
     const image = await fsp.readFile(path.join(root, 'images', `${CHALLENGE}.jpg`))
     expect(Buffer.from(opened.image.bytes).equals(image)).toBe(true)
+  })
+
+  it('names the mask file in the message of every mask error (QA 6, finding 3)', async () => {
+    for (const [id, code] of [
+      [TRUNCATED, 'png-truncated'],
+      [RGB, 'mask-colour'],
+    ] as const) {
+      const file = path.join(masks, `${id}.png`)
+      const err = await caught(session.openPair(id))
+      expect(err.code).toBe(code)
+      expect(err.message.startsWith(`${file}: `)).toBe(true)
+      expect(err.file).toBe(file)
+    }
+    // A corrected mask damaged afterwards (its header cut short).
+    await correct()
+    const corrected = ws.maskFile(CHALLENGE)
+    await fsp.writeFile(corrected, (await fsp.readFile(corrected)).subarray(0, 20))
+    const err = await caught(session.openPair(CHALLENGE))
+    expect(err.code).toBe('png-truncated')
+    expect(err.message.startsWith(`${corrected}: `)).toBe(true)
   })
 })
