@@ -194,17 +194,21 @@ function sendError(res: http.ServerResponse, status: number, error: ApiError): v
   res.end(payload)
 }
 
+/**
+ * The HTTP status of a call's error. Every error travels in the body, and the client reads the body
+ * whatever the status (renderer/src/api.ts); the status only tells a request the bridge refused
+ * (400: unknown call, arguments against the schema) or a bug (500) from an answer. A domain error
+ * (bad mask, missing dataset, an id not in the queue…) is an answer: 200. `not-found` was 404, which
+ * Chromium logs as a console error for an ordinary "not in the current queue" (QA 6, finding 10).
+ */
 function statusOf(code: ApiError['code']): number {
   switch (code) {
     case 'bad-request':
     case 'unknown-call':
       return 400
-    case 'not-found':
-      return 404
     case 'internal':
       return 500
     default:
-      // A domain error (bad mask, missing dataset…) is an answer, not a transport failure.
       return 200
   }
 }

@@ -191,6 +191,14 @@ describe('serve bridge', () => {
     expect(garbage.status).toBe(400)
   })
 
+  it('answers a domain error (an id not in the queue: not-found) as data with 200, not as a transport failure', async () => {
+    const res = await call('queue:find', { id: 'ISIC_9999999' })
+    expect(res.status).toBe(200)
+    expect(decodeWire(res.body)).toMatchObject({ ok: false, error: { code: 'not-found' } })
+    // A refused request keeps its 4xx.
+    expect((await call('pair:open', { id: 'ISIC_1' })).status).toBe(400)
+  })
+
   it('a malformed call name is bad-request (400), not an internal error', async () => {
     const res = await request({ method: 'POST', path: '/api/%ZZ', headers: { [TOKEN_HEADER]: TOKEN } })
     expect(res.status).toBe(400)
