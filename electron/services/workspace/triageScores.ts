@@ -11,6 +11,7 @@
  */
 import path from 'node:path'
 import { TRIAGE_MODEL } from '../../../shared/labels/triage/model'
+import { TRIAGE_MEASURES_VERSION } from '../../../shared/labels/triage/score'
 import type { TriageReason } from '../../../shared/labels/triage/types'
 import type { PairTriage, TriagePassProgress, TriagePassResult } from '../../../shared/workspace/triage'
 import { RescoreWorker, runScorePass, type TriageItem, type TriageItemResult } from '../triage/scorePass'
@@ -19,8 +20,13 @@ import { sourceFingerprints } from './fingerprints'
 import { MASKS_DIR } from './rows'
 import type { WorkspaceContext } from './store'
 
-/** The model's identity in keys: a refit model rescores every pair. */
-export const TRIAGE_MODEL_TAG = sha256Hex(JSON.stringify(TRIAGE_MODEL)).slice(0, 12)
+/**
+ * The score's identity in keys, the model's and the measures' version: a refit model, or measures
+ * taken another way, rescore every pair.
+ */
+export const TRIAGE_MODEL_TAG = sha256Hex(
+  JSON.stringify({ model: TRIAGE_MODEL, measures: TRIAGE_MEASURES_VERSION }),
+).slice(0, 12)
 
 const BATCH = 256
 

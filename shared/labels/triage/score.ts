@@ -40,6 +40,13 @@ export interface Evidence {
   get: (mask: MaskMeasures, image: ImageMeasures | null) => number
 }
 
+/**
+ * The version of how the measures are taken (features.ts, maskFeatures.ts, ringProfile.ts,
+ * edgeOffset.ts and the evidence below). Stored scores are keyed by it with the model: bump it when
+ * a measure's computation changes without a refit, so every pair is rescored.
+ */
+export const TRIAGE_MEASURES_VERSION = 2
+
 export const EVIDENCE: readonly Evidence[] = [
   { name: 'lesionLighter', reason: 'labels-inverted', image: true, get: (_, i) => i?.lesionLighter ?? 0 },
   { name: 'skinInside', reason: 'misaligned', image: true, get: (_, i) => i?.skinInside ?? 0 },
