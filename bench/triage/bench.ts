@@ -3,7 +3,8 @@
  * of held-out-fold scores, per corruption kind and pooled, next to ranking by uncertain fraction;
  * then the cost of scoring one pair from its bytes at the dev set's sizes and at 1024×768, and that
  * cost extrapolated to 43,885 pairs. `WSM_TRIAGE_WRITE_MODEL=1` also fits the model on every sample
- * and writes shared/labels/triage/model.ts.
+ * and writes shared/labels/triage/model.ts. `WSM_TRIAGE_SHIFTS=dilate` (head names, comma-separated,
+ * or `all`) chooses those heads' shifts by maximin on the training folds (fit.ts FitOptions).
  */
 import { existsSync, promises as fsp } from 'node:fs'
 import path from 'node:path'
@@ -14,13 +15,12 @@ import type { TriageModel } from '../../shared/labels/triage/score'
 import { decodeTriageImage, scoreFromBytes } from '../../electron/services/triage/scoreFromBytes'
 import type { Metric } from '../index'
 import { devSetRoot, hasDevSet, loadDevSet, type DevPair } from './devSet'
-import { crossValidate, fitModel } from './fit'
+import { crossValidate, fitModel, FOLDS, type FitOptions } from './fit'
 import { bandFreeAlike, byForm, kindSubset, median, rank, reasonShares } from './evaluate'
 import { modelSource } from './modelSource'
 import { buildSamples, DEFAULT_SAMPLES } from './samples'
 import { CORRUPTIONS, rngFrom, weakMap } from './weakMaps'
 
-const FOLDS = 4
 /** Pairs in ISIC_WSM; CPU per mask of today's statistics scan (README, datasetScale bench). */
 const DATASET_PAIRS = 43_885
 const SCAN_CPU_US_PER_MASK = 403
@@ -56,7 +56,10 @@ export async function benchTriage(log: (line: string) => void = () => {}): Promi
   const t0 = performance.now()
   const samples = buildSamples(pairs, DEFAULT_SAMPLES)
   log(`triage: ${samples.length} samples in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
-  const cv = crossValidate(samples, FOLDS, gridSide)
+  const shiftEnv = process.env.WSM_TRIAGE_SHIFTS ?? ''
+  const fitOpts: FitOptions = { shiftHeads: shiftEnv === 'all' ? 'all' : shiftEnv.split(',').filter(Boolean) }
+  const cv = crossValidate(samples, FOLDS, gridSide, fitOpts)
+  if (shiftEnv) log(`triage: heads' shifts per held-out fold ${JSON.stringify(cv.shifts)}`)
   const baseline = samples.map((s) => s.uncertainFraction)
   const { weak, bandFree } = byForm(samples)
   const corrupted = weak.filter((i) => samples[i].kind !== 'clean').length
@@ -125,7 +128,7 @@ export async function benchTriage(log: (line: string) => void = () => {}): Promi
     })
   }
   // Fitted on every sample: what the app would use (written out on request), and timed below.
-  const model = fitModel(samples, gridSide)
+  const model = fitModel(samples, gridSide, fitOpts)
   if (process.env.WSM_TRIAGE_WRITE_MODEL === '1') {
     const file = path.join(root, 'shared', 'labels', 'triage', 'model.ts')
     await fsp.writeFile(file, modelSource(model, samples.length, pairs.length))

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import {
+  chooseHeadShifts,
   crossValidate,
   fitModel,
   listedReasons,
   PAIR_HEADS,
   REASON_LISTED_MAX,
+  SHIFT_POOLED_MIN,
 } from '../../../../bench/triage/fit'
 import { rocAuc } from '../../../../bench/triage/metrics'
 import type { Sample } from '../../../../bench/triage/samples'
@@ -109,5 +111,100 @@ describe('the reasons listed (fit.ts fitReasonRamps)', () => {
     }
     for (const x of s.filter((x) => x.kind === 'dilate'))
       expect(listedReasons(x.evidence, model)).toContain('misaligned')
+  })
+})
+
+describe("the heads' shifts by maximin (fit.ts chooseHeadShifts, FitOptions.shiftHeads)", () => {
+  /**
+   * Two heads' held-out logits: head 0 tells eroded maps apart and is noise on the rest; head 1
+   * tells dilated maps apart but sits 1.5 lower, so on right maps head 0's noise is the largest
+   * logit and dilated maps rank among right ones until head 1 is raised against head 0.
+   */
+  function heads(): { samples: Sample[]; logits: Float64Array[] } {
+    const rng = rngFrom(5)
+    const samples: Sample[] = []
+    const h0: number[] = []
+    const h1: number[] = []
+    for (let k = 0; k < 120; k++) {
+      const kind = k < 60 ? 'clean' : k < 90 ? 'dilate' : 'erode'
+      samples.push({ image: k % 8, kind, evidence: {}, uncertainFraction: 0, raw: {} })
+      h0.push((kind === 'erode' ? 1.5 : 0) + rng())
+      h1.push((kind === 'dilate' ? -0.7 : -1.5) + rng())
+    }
+    return { samples, logits: [Float64Array.from(h0), Float64Array.from(h1)] }
+  }
+
+  const aucOf = (samples: Sample[], logits: Float64Array[], shifts: number[], kind: string): number => {
+    const score = samples.map((_, i) => Math.max(...logits.map((l, h) => l[i] + shifts[h])))
+    const of = (k: string): number[] => score.filter((_, i) => samples[i].kind === k)
+    return rocAuc(of(kind), of('clean'))
+  }
+
+  it('raises the head that lifts the worst kind, the pooled AUC kept over SHIFT_POOLED_MIN', () => {
+    const { samples, logits } = heads()
+    expect(aucOf(samples, logits, [0, 0], 'dilate')).toBeLessThan(0.7)
+    const shifts = chooseHeadShifts(samples, logits)
+    expect(shifts[1] - shifts[0]).toBeGreaterThanOrEqual(1)
+    for (const kind of ['dilate', 'erode']) expect(aucOf(samples, logits, shifts, kind)).toBeGreaterThan(0.9)
+    const score = samples.map((_, i) => Math.max(logits[0][i] + shifts[0], logits[1][i] + shifts[1]))
+    const pooled = rocAuc(
+      score.filter((_, i) => samples[i].kind !== 'clean'),
+      score.filter((_, i) => samples[i].kind === 'clean'),
+    )
+    expect(pooled).toBeGreaterThanOrEqual(SHIFT_POOLED_MIN)
+  })
+
+  it('moves only the heads it searches', () => {
+    const { samples, logits } = heads()
+    expect(chooseHeadShifts(samples, logits, [1])[0]).toBe(0)
+    expect(chooseHeadShifts(samples, logits, [1])[1]).toBeGreaterThanOrEqual(1)
+    // Head 0 alone can lower itself against head 1 instead.
+    expect(chooseHeadShifts(samples, logits, [0])[1]).toBe(0)
+  })
+
+  /**
+   * Few images whose right maps spread over ringFlatNear and whose dilated maps overlap them there,
+   * so that the shifts chosen differ from fold to fold.
+   */
+  function overlapping(): Sample[] {
+    const rng = rngFrom(7)
+    const out: Sample[] = []
+    for (let image = 0; image < 8; image++) {
+      for (const kind of [
+        'clean',
+        'clean',
+        'clean',
+        'clean',
+        'clean',
+        'clean',
+        'dilate',
+        'dilate',
+        'erode',
+        'erode',
+      ]) {
+        const evidence: Record<string, number> = {}
+        for (const e of EVIDENCE) evidence[e.name] = NOISY.includes(e.name) ? rng() : 0
+        evidence.ringFlatNear = kind === 'dilate' ? 0.5 + rng() : rng()
+        if (kind === 'erode') evidence.ringOuterLesion = 1 + 0.5 * rng()
+        out.push({ image, kind: kind as Sample['kind'], evidence, uncertainFraction: rng(), raw: {} })
+      }
+    }
+    return out
+  }
+
+  it("chooses each held-out fold's shifts on its training folds only", () => {
+    const s = overlapping()
+    // Fold 0 turned upside down: its dilated maps look right and its right maps dilated.
+    const changed = s.map((x) =>
+      x.image % 4 === 0
+        ? { ...x, evidence: { ...x.evidence, ringFlatNear: x.kind === 'dilate' ? 0 : 2 } }
+        : x,
+    )
+    const a = crossValidate(s, 4, 256, { shiftHeads: 'all' })
+    const b = crossValidate(changed, 4, 256, { shiftHeads: 'all' })
+    expect(Object.keys(a.shifts[0]).length).toBeGreaterThan(0)
+    expect(b.shifts[0]).toEqual(a.shifts[0])
+    // Fold 0 is among the other folds' training folds: their choices see the change.
+    expect([1, 2, 3].some((f) => JSON.stringify(b.shifts[f]) !== JSON.stringify(a.shifts[f]))).toBe(true)
   })
 })
