@@ -116,6 +116,18 @@ export function applyChallengeMode(
   }
 }
 
+/**
+ * A label map just read from a source mask file (readLabelMap), under a ChallengeMode: its own
+ * convention is checked here (isChallengeConvention). The same errors as applyChallengeMode.
+ */
+export function readUnderChallengeMode(
+  read: { map: LabelMap; counts: LabelCounts },
+  mode: ChallengeMode,
+  file: string,
+): { map: LabelMap; counts: LabelCounts } {
+  return applyChallengeMode(read.map, read.counts, isChallengeConvention(read.map, read.counts), mode, file)
+}
+
 /** PairData plus what the image header says (stored size; EXIF orientation reported, never applied). */
 export interface DatasetPair extends PairData {
   image: PairData['image'] & { width: number; height: number; orientation?: number }

@@ -9,10 +9,9 @@
 import type pg from 'pg'
 import { CodedError } from '../../../shared/api/errors'
 import type { AdjudicationCaseView, AdjudicationQueueItem, AdjudicationSide } from '../../../shared/api/team'
-import { isChallengeConvention } from '../../../shared/labels/analysis'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
-import { applyChallengeMode } from '../dataset'
+import { readUnderChallengeMode } from '../dataset'
 import { sha256Hex } from '../fs/hash'
 import { readLabelMap } from '../mask/labelMap'
 import { encodeMaskPng, type MaskPngFormat } from '../mask/maskPng'
@@ -81,13 +80,7 @@ export async function adjudicationCase(
   // A challenge-convention source is shown (and is a side's final mask) as what it means: converted.
   const read = readLabelMap(bytes, file)
   const { format } = read
-  const source = applyChallengeMode(
-    read.map,
-    read.counts,
-    isChallengeConvention(read.map, read.counts),
-    'convert',
-    file,
-  ).map
+  const source = readUnderChallengeMode(read, 'convert', file).map
   const side = async (curator: string, status: string, sha: string | null): Promise<ReviewSide> => {
     if (sha === null) return { curator, status, map: source, sha256: null }
     const m = await client.query<{ bytes: Buffer }>('SELECT bytes FROM masks WHERE sha256 = $1', [sha])

@@ -11,9 +11,8 @@
  */
 import type pg from 'pg'
 import { CodedError } from '../../../shared/api/errors'
-import { isChallengeConvention } from '../../../shared/labels/analysis'
 import type { LabelMap } from '../../../shared/labels/codes'
-import { applyChallengeMode } from '../dataset'
+import { readUnderChallengeMode } from '../dataset'
 import { decodeMaskPng } from '../mask/maskPng'
 import { readLabelMap } from '../mask/labelMap'
 import type { Workspace } from '../workspace/workspace'
@@ -68,13 +67,7 @@ export async function computeAgreements(client: pg.Client, ws: Workspace, team: 
       // A challenge-convention source (0 / 255 lesion) means its 255s as lesion: a decision with no
       // mask of its own keeps it as the editor shows it, converted, never as "all uncertain".
       const read = readLabelMap(bytes, file)
-      const source = applyChallengeMode(
-        read.map,
-        read.counts,
-        isChallengeConvention(read.map, read.counts),
-        'convert',
-        file,
-      ).map
+      const source = readUnderChallengeMode(read, 'convert', file).map
       const final = (sha: string | null): LabelMap => {
         if (sha === null) return source
         const b = masks.get(sha)

@@ -22,7 +22,6 @@
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
-import { isChallengeConvention } from '../../../shared/labels/analysis'
 import type { LabelMap } from '../../../shared/labels/codes'
 import {
   isPairStatus,
@@ -31,7 +30,7 @@ import {
   type ReviewProgress,
   type WorkspaceEvent,
 } from '../../../shared/workspace/review'
-import { applyChallengeMode, type ChallengeMode, type Dataset } from '../dataset'
+import { readUnderChallengeMode, type ChallengeMode, type Dataset } from '../dataset'
 import { fsError } from '../fs/atomicWrite'
 import { readImageHeader } from '../images/imageHeader'
 import { checkMaskSize, readLabelMapAsync, readMaskHeader } from '../mask/labelMap'
@@ -296,13 +295,7 @@ export class Workspace implements WorkspaceContext {
     ])
     checkMaskSize(readMaskHeader(bytes, file), readImageHeader(image.bytes, image.file), file, image.file)
     const read = await readLabelMapAsync(bytes, file)
-    const { map } = applyChallengeMode(
-      read.map,
-      read.counts,
-      isChallengeConvention(read.map, read.counts),
-      opts.challenge ?? 'refuse',
-      file,
-    )
+    const { map } = readUnderChallengeMode(read, opts.challenge ?? 'refuse', file)
     return { map, format: read.format, origin: 'source', file }
   }
 
