@@ -1,26 +1,17 @@
 import { expect, test } from '@playwright/test'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
 import { encodeMaskPng } from '../../electron/services/mask/maskPng'
-import { ZipReader } from '../../electron/services/zip/zipReader'
-import { cli, demoSources, startServe, type ServeProcess } from './support/serve'
+import { cli, demoAsFolders, startServe, type ServeProcess } from './support/serve'
 
 /**
  * A dataset with the problems curators meet: a colour mask, a challenge-convention mask, a mask
  * without an image, and a JPEG carrying EXIF orientation 6. Masks as a folder, images as a folder.
  */
 async function problemDataset(): Promise<{ masks: string; images: string; size: { w: number; h: number } }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'wsm-e2e-problems-'))
-  const masks = path.join(dir, 'masks')
-  const images = path.join(dir, 'images')
-  mkdirSync(masks)
-  const demo = demoSources()
-  cpSync(demo.images, images, { recursive: true })
-  const zip = await ZipReader.open(demo.masks)
-  for (const e of zip.entries) writeFileSync(path.join(masks, path.basename(e.name)), await zip.read(e))
-  await zip.close()
+  const { masks, images } = await demoAsFolders('wsm-e2e-problems-')
   const meta = await sharp(path.join(images, 'ISIC_0000003.jpg')).metadata()
   const w = meta.width!
   const h = meta.height!

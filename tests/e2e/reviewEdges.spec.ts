@@ -1,11 +1,10 @@
 import { expect, test, type Page } from '@playwright/test'
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { LABEL_UNCERTAIN } from '../../shared/labels/codes'
 import { decodeWire } from '../../shared/api/wire'
-import { ZipReader } from '../../electron/services/zip/zipReader'
 import { count, savedMask, sourceMask } from './support/masks'
-import { cli, demoSources, startServe, tempDir, type ServeProcess } from './support/serve'
+import { cli, demoAsFolders, demoSources, startServe, tempDir, type ServeProcess } from './support/serve'
 
 /**
  * The edges of the review loop an exploratory pass found (notes qa6): re-opening the pair on
@@ -15,18 +14,10 @@ import { cli, demoSources, startServe, tempDir, type ServeProcess } from './supp
 
 /** The demo dataset with masks as a folder, ISIC_0000003's mask cut at half its length. */
 async function datasetWithTruncatedMask(): Promise<{ masks: string; images: string }> {
-  const dir = tempDir('wsm-e2e-edges-')
-  const masks = path.join(dir, 'masks')
-  mkdirSync(masks)
-  const demo = demoSources()
-  const zip = await ZipReader.open(demo.masks)
-  for (const e of zip.entries) writeFileSync(path.join(masks, path.basename(e.name)), await zip.read(e))
-  await zip.close()
+  const { masks, images } = await demoAsFolders('wsm-e2e-edges-')
   const cut = path.join(masks, 'ISIC_0000003.png')
   const bytes = readFileSync(cut)
   writeFileSync(cut, bytes.subarray(0, bytes.length >> 1))
-  const images = path.join(dir, 'images')
-  cpSync(demo.images, images, { recursive: true })
   return { masks, images }
 }
 

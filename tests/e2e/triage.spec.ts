@@ -1,10 +1,9 @@
 import { expect, test } from '@playwright/test'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { decodeMaskPng, encodeMaskPng } from '../../electron/services/mask/maskPng'
-import { ZipReader } from '../../electron/services/zip/zipReader'
-import { cli, demoSources, startServe, type ServeProcess } from './support/serve'
+import { cli, demoAsFolders, startServe, type ServeProcess } from './support/serve'
 
 /**
  * Worst-first triage (issue #13) in the app: the background pass scores the demo pairs after the
@@ -19,15 +18,7 @@ let serve: ServeProcess
  * demo's other maps are right (their stray uncertain blobs are ordinary clutter, listed as nothing).
  */
 async function datasetWithVignette(): Promise<{ masks: string; images: string }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'wsm-e2e-triage-'))
-  const masks = path.join(dir, 'masks')
-  const images = path.join(dir, 'images')
-  mkdirSync(masks)
-  const demo = demoSources()
-  cpSync(demo.images, images, { recursive: true })
-  const zip = await ZipReader.open(demo.masks)
-  for (const e of zip.entries) writeFileSync(path.join(masks, path.basename(e.name)), await zip.read(e))
-  await zip.close()
+  const { masks, images } = await demoAsFolders('wsm-e2e-triage-')
   const file = path.join(masks, 'ISIC_0000000.png')
   const m = decodeMaskPng(readFileSync(file))
   const r = Math.min(m.width, m.height) / 4

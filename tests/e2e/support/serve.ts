@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { ZipReader } from '../../../electron/services/zip/zipReader'
 import { spawnServe, type ServeChild } from '../../support/serveProcess'
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..')
@@ -25,6 +26,26 @@ export function demoSources(): { masks: string; images: string } {
   const images = path.join(E2E_DEMO_DIR, 'images')
   if (!existsSync(masks)) cli('demo', E2E_DEMO_DIR)
   return { masks, images }
+}
+
+/**
+ * A copy of the demo dataset as two folders (masks/ with the zip's entries, images/) in a fresh temp
+ * folder, for a spec to change a few files of.
+ */
+export async function demoAsFolders(prefix: string): Promise<{ dir: string; masks: string; images: string }> {
+  const dir = tempDir(prefix)
+  const masks = path.join(dir, 'masks')
+  const images = path.join(dir, 'images')
+  mkdirSync(masks)
+  const demo = demoSources()
+  cpSync(demo.images, images, { recursive: true })
+  const zip = await ZipReader.open(demo.masks)
+  try {
+    for (const e of zip.entries) writeFileSync(path.join(masks, path.basename(e.name)), await zip.read(e))
+  } finally {
+    await zip.close()
+  }
+  return { dir, masks, images }
 }
 
 /** A new workspace over the demo dataset, in a fresh temp folder: every spec starts from scratch. */
