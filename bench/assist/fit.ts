@@ -53,8 +53,11 @@ export function collectSamples(cases: readonly DevCase[], params: ResolveParams,
   return { x: Float32Array.from(xs), y: Uint8Array.from(ys), n: ys.length }
 }
 
-/** Solves a·x = b (a: m×m row-major) by Gaussian elimination with partial pivoting. */
-function solve(a: Float64Array, b: Float64Array, m: number): Float64Array {
+/**
+ * Solves a·x = b (a: m×m row-major) by Gaussian elimination with partial pivoting; `a` and `b` are
+ * overwritten. Also the ridge fit's solver in sectorProfile.ts.
+ */
+export function solve(a: Float64Array, b: Float64Array, m: number): Float64Array {
   for (let col = 0; col < m; col++) {
     let piv = col
     for (let r = col + 1; r < m; r++) if (Math.abs(a[r * m + col]) > Math.abs(a[piv * m + col])) piv = r

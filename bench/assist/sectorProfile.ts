@@ -77,6 +77,7 @@ import v8 from 'node:v8'
 import { resolveNearestLabel } from '../../shared/labels/assist/baselines'
 import { indexDistance2, nearestSite } from '../../shared/labels/assist/distance'
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN } from '../../shared/labels/codes'
+import { solve } from './fit'
 import { isicDevRoot, listIsicDev } from './isicDev'
 import { loadDevCases } from './realEval'
 import type { DevCase } from './realEval'
@@ -498,32 +499,6 @@ export interface RidgeModel {
   scale: Float64Array
   /** Weights of the standardised features, then the intercept. */
   w: Float64Array
-}
-
-/** Solves a·x = b (a: m×m, symmetric positive definite here) by Gaussian elimination with pivoting. */
-function solve(a: Float64Array, b: Float64Array, m: number): Float64Array {
-  for (let col = 0; col < m; col++) {
-    let piv = col
-    for (let r = col + 1; r < m; r++) if (Math.abs(a[r * m + col]) > Math.abs(a[piv * m + col])) piv = r
-    if (piv !== col) {
-      for (let k = 0; k < m; k++) [a[col * m + k], a[piv * m + k]] = [a[piv * m + k], a[col * m + k]]
-      ;[b[col], b[piv]] = [b[piv], b[col]]
-    }
-    const d = a[col * m + col] || 1e-12
-    for (let r = col + 1; r < m; r++) {
-      const q = a[r * m + col] / d
-      if (q === 0) continue
-      for (let k = col; k < m; k++) a[r * m + k] -= q * a[col * m + k]
-      b[r] -= q * b[col]
-    }
-  }
-  const x = new Float64Array(m)
-  for (let r = m - 1; r >= 0; r--) {
-    let v = b[r]
-    for (let k = r + 1; k < m; k++) v -= a[r * m + k] * x[k]
-    x[r] = v / (a[r * m + r] || 1e-12)
-  }
-  return x
 }
 
 /** Fits the ridge model on the sectors (with band pixels) of the cases, weighted by band pixels. */
