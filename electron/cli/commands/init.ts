@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
-import { CodedError } from '../../../shared/api/errors'
+import { isChallengeConvention } from '../../../shared/labels/analysis'
+import { readLabelMapAsync } from '../../services/mask/labelMap'
 import { Workspace } from '../../services/workspace/workspace'
 import { UsageError } from '../util'
 
@@ -73,10 +74,13 @@ async function challengeNote(workspace: Workspace): Promise<string> {
   const picks = Array.from({ length: count }, (_, k) => Math.floor((k * n) / count))
   let challenge = 0
   for (const i of picks) {
+    // The source mask alone: its convention does not depend on its image (which may be unreadable).
     try {
-      await workspace.readCurrentMask(workspace.dataset.idAt(i))
-    } catch (err) {
-      if (err instanceof CodedError && err.code === 'challenge-convention') challenge++
+      const { bytes, file } = await workspace.dataset.readMaskBytes(i)
+      const read = await readLabelMapAsync(bytes, file)
+      if (isChallengeConvention(read.map, read.counts)) challenge++
+    } catch {
+      // An unreadable mask is not a challenge mask; the scan reports it with its code.
     }
   }
   if (challenge === 0) return ''

@@ -186,4 +186,16 @@ describe('challenge-convention masks in a workspace', () => {
     const json = await runCommand(statsCommand, [path.join(root, 'ws2'), '--json'])
     expect(JSON.parse(json.out).scanProblemCodes).toEqual({ 'challenge-convention': 1 })
   })
+
+  it("init's warning looks at the masks alone: it holds when a challenge mask's image is unreadable", async () => {
+    await fsp.writeFile(path.join(root, 'images', `${CHALLENGE}.jpg`), Buffer.from('not a jpeg'))
+    const made = await runCommand(initCommand, [
+      path.join(root, 'ws3'),
+      '--masks',
+      path.join(root, 'masks'),
+      '--images',
+      path.join(root, 'images'),
+    ])
+    expect(made.out).toMatch(/warning: 1 of 2 masks looked at are ISIC challenge masks/)
+  })
 })
