@@ -261,8 +261,9 @@ export class CurationSession {
     const dataset = this.workspace.dataset
     try {
       return (await dataset.openPair(index, { challenge: 'as-is' })).image
-    } catch (err) {
-      if (!(err instanceof CodedError) || !isSourceMaskProblem(err.code)) throw err
+    } catch {
+      // Any error of the pair read (the source mask missing, unreadable, a corrupt zip entry…):
+      // the image alone is read next, and a failed image read throws its own error.
     }
     const f = await dataset.readImageBytes(index)
     const header = readImageHeader(f.bytes, f.file)
@@ -409,9 +410,4 @@ function toSelection(sel: ExportSelectionArgs): ExportSelection {
   if (sel.uncertainPolicy && sel.profile === 'isic-challenge') out.uncertainPolicy = sel.uncertainPolicy
   if (sel.where && sel.where.length > 0) out.where = sel.where
   return out
-}
-
-/** Errors of a source mask itself (not of its image, nor of reading the sources). */
-function isSourceMaskProblem(code: string): boolean {
-  return code.startsWith('png-') || code.startsWith('mask-') || code === 'challenge-convention'
 }

@@ -114,6 +114,31 @@ describe('CurationSession.openPair', () => {
     expect(Buffer.from(opened.image.bytes).equals(image)).toBe(true)
   })
 
+  it('opens a corrected pair whose source mask file is gone, and names the image when it is gone too (review 6b, finding 2)', async () => {
+    const saved = await correct()
+    const dir = ws.dir
+    await ws.close()
+    ws = await Workspace.open(dir)
+    session = new CurationSession(ws, { scan: false })
+    // The source mask deleted while the workspace is open (nothing cached): an io-error, not a png-*.
+    await fsp.rm(path.join(masks, `${CHALLENGE}.png`))
+    const opened = await session.openPair(CHALLENGE)
+    expect(opened.mask.origin).toBe('corrected')
+    expect(Buffer.from(opened.mask.data).equals(Buffer.from(saved.data))).toBe(true)
+    const imageFile = path.join(root, 'images', `${CHALLENGE}.jpg`)
+    expect(Buffer.from(opened.image.bytes).equals(await fsp.readFile(imageFile))).toBe(true)
+    // With the image gone as well, the error is the image's, not the source mask's.
+    await ws.close()
+    await fsp.writeFile(path.join(masks, `${CHALLENGE}.png`), encodeMaskPng(challengeMask(), grey))
+    ws = await Workspace.open(dir)
+    session = new CurationSession(ws, { scan: false })
+    await fsp.rm(path.join(masks, `${CHALLENGE}.png`))
+    await fsp.rm(imageFile)
+    const err = await caught(session.openPair(CHALLENGE))
+    expect(err.message).toContain(`${CHALLENGE}.jpg`)
+    expect(err.message).not.toContain(`${CHALLENGE}.png`)
+  })
+
   it('names the mask file in the message of every mask error (QA 6, finding 3)', async () => {
     for (const [id, code] of [
       [TRUNCATED, 'png-truncated'],
