@@ -91,7 +91,8 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     'pair:triage': async ({ id }) => session().pairTriage(id),
     'pair:setStatus': async ({ id, status, note }) => session().setStatus(id, status, note),
     'pair:setNote': async ({ id, note }) => session().setNote(id, note),
-    'pair:saveMask': async ({ id, width, height, data }) => session().saveMask(id, { width, height, data }),
+    'pair:saveMask': async ({ id, width, height, data, base }) =>
+      session().saveMask(id, { width, height, data }, base),
     'dashboard:data': async () => session().workspace.dashboard(),
     'metadata:columns': async () => ({ columns: session().workspace.metadataColumns() }),
     // Capped: a column like lesion_id has tens of thousands of values (the filter lets one be typed).

@@ -215,6 +215,9 @@ export class CurationSession {
     const w = this.workspace
     const { index } = w.dataset.find(id)
     const state = w.pairState(id)
+    // Read before the mask: a save landing meanwhile makes this base stale (a later save is refused
+    // with `conflict`, the safe side), never newer than the mask shown.
+    const base = w.store.row(id)?.mask_sha256 ?? ''
     if (state.corrected) {
       const [current, image] = await Promise.all([w.readCurrentMask(id), this.#imageOf(index)])
       const mask = current.map
@@ -232,6 +235,7 @@ export class CurationSession {
         counts: countLabels(mask.data),
         state,
         converted: false,
+        base,
       }
     }
     const source = await w.dataset.openPair(index, { challenge })
@@ -247,6 +251,7 @@ export class CurationSession {
       counts: source.counts,
       state,
       converted: source.converted,
+      base,
     }
   }
 
@@ -316,13 +321,14 @@ export class CurationSession {
     return { state, progress: this.workspace.progress() }
   }
 
-  async saveMask(id: string, map: LabelMap) {
-    const result = await this.workspace.saveMask(id, map)
+  async saveMask(id: string, map: LabelMap, base?: string) {
+    const result = await this.workspace.saveMask(id, map, base === undefined ? {} : { base })
     // A correction replaces the source mask's statistics and its problem (e.g. a challenge-convention
     // mask converted and saved): the problems list is collected again on its next request.
     if (this.problemsCache?.some((p) => p.id === id)) this.problemsCache = null
     return {
       state: result.state,
+      base: result.sha256,
       transitions: result.transitions,
       progress: this.workspace.progress(),
     }

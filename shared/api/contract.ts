@@ -208,10 +208,18 @@ export interface OpenedPair {
   state: PairState
   /** The source mask was in the challenge convention and was converted (255 → 1) on request: unsaved. */
   converted: boolean
+  /**
+   * The version of the current mask this answer was read from: the corrected mask's SHA-256, or ''
+   * while the source is current. Passed back as `pair:saveMask`'s `base`, so that a save over a
+   * mask changed elsewhere since (another tab, a read-ahead copy) is refused with `conflict`.
+   */
+  base: string
 }
 
 export interface SaveResult {
   state: PairState
+  /** The version of the mask just saved (its SHA-256): the `base` of the next save of this pair. */
+  base: string
   /** Pixels changed per label transition against the previous current mask. */
   transitions: Transition[]
   progress: ReviewProgress
@@ -474,10 +482,28 @@ export const contract = {
     doc: 'Changes the note of a pair, keeping its status; audited.',
   }),
   'pair:saveMask': call({
-    args: s.object({ id: isicId, width: s.int({ min: 1 }), height: s.int({ min: 1 }), data: s.bytes() }),
+    args: s.object({
+      id: isicId,
+      width: s.int({ min: 1 }),
+      height: s.int({ min: 1 }),
+      data: s.bytes(),
+      /** The mask version edited (`OpenedPair.base`): '' for the source, else a corrected mask's SHA-256. */
+      base: s.optional(s.string({ pattern: /^(?:[0-9a-f]{64})?$/ })),
+    }),
     result: returns<SaveResult>(),
-    errors: ['no-dataset', 'not-found', 'read-only', 'disk-full', 'io-error', 'mask-size', 'mask-values'],
-    doc: 'Saves a corrected mask (atomic, checked, read back) in the source PNG format; the pair becomes corrected.',
+    errors: [
+      'no-dataset',
+      'not-found',
+      'read-only',
+      'disk-full',
+      'io-error',
+      'mask-size',
+      'mask-values',
+      'conflict',
+    ],
+    doc:
+      'Saves a corrected mask (atomic, checked, read back) in the source PNG format; the pair becomes corrected. ' +
+      'With `base`, refused with `conflict` (nothing written) when the current mask is no longer that version.',
   }),
   'dashboard:data': call({
     args: s.none(),

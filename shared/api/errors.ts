@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'workspace-locked',
   'workspace-corrupt',
   'workspace-version',
+  /** The pair changed since the version the caller edited (e.g. saved from another tab): nothing written. */
+  'conflict',
   // exports
   'export-target',
   'export-corrupt',

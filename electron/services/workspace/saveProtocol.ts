@@ -78,17 +78,27 @@ export class MaskSaver {
 
   /**
    * Steps 1–3 for a map already checked against its shape (data length = width × height). Runs in
-   * the workspace's mutation queue.
+   * the workspace's mutation queue, so `base` (the version the caller edited: a corrected mask's
+   * SHA-256, '' for the source; undefined to skip the check) is compared with the version every
+   * earlier save left: a stale base is refused with `conflict` before anything is written.
    */
   async save(
     id: string,
     index: number,
     map: LabelMap,
     note: string | null | undefined,
+    base?: string,
   ): Promise<SaveMaskResult> {
     const ctx = this.#ctx
     const target = ctx.maskFile(id)
     const corrected = ctx.store.row(id)?.mask_sha256 ?? null
+    if (base !== undefined && base !== (corrected ?? '')) {
+      throw new CodedError(
+        'conflict',
+        `${id}'s mask was changed elsewhere since it was opened (e.g. saved from another tab): this save was refused, nothing was written`,
+        target,
+      )
+    }
     const { format, previous } = await this.#sourceAndPrevious(id, index, corrected)
     const size = 'runs' in previous ? previous.runs : previous.map
     if (map.width !== size.width || map.height !== size.height) {

@@ -403,9 +403,15 @@ export class Workspace implements WorkspaceContext {
    * encoded in the source's PNG format (grey stays grey; a palette keeps its PLTE and indices),
    * written atomically and read back, then recorded — status `corrected`, statistics, and an audit
    * event with the pixel transitions against the previous current mask. `map` must not change
-   * until the returned promise settles.
+   * until the returned promise settles. With `base` (the corrected mask's SHA-256 the caller
+   * edited, '' for the source), refused with `conflict` and nothing written when the current mask
+   * is another version (optimistic concurrency: e.g. two browser tabs on `serve`).
    */
-  async saveMask(id: string, map: LabelMap, options: { note?: string | null } = {}): Promise<SaveMaskResult> {
+  async saveMask(
+    id: string,
+    map: LabelMap,
+    options: { note?: string | null; base?: string } = {},
+  ): Promise<SaveMaskResult> {
     this.#writable()
     const note = checkNote(options.note)
     const { index } = this.dataset.find(id)
@@ -421,7 +427,7 @@ export class Workspace implements WorkspaceContext {
         `the mask's data does not match its size ${map?.width}×${map?.height}`,
       )
     }
-    const result = await this.#serial(() => this.#saver.save(id, index, map, note))
+    const result = await this.#serial(() => this.#saver.save(id, index, map, note, options.base))
     this.#scheduleRescore(id)
     return result
   }

@@ -1,0 +1,114 @@
+/**
+ * Optimistic concurrency of mask saves (two browser tabs on `serve`, or a read-ahead copy): a save
+ * names the mask version it edited (`base`, from `pair:open`), and a save over a version changed
+ * since is refused with `conflict`, with nothing written. Callers without a base (CLI, batch
+ * resolve) keep saving over whatever is there.
+ */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { isTempName } from '../../../../../electron/services/fs/atomicWrite'
+import { sha256Hex } from '../../../../../electron/services/fs/hash'
+import { CurationSession } from '../../../../../electron/services/session'
+import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
+import { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { makeSources, resolveUncertain, type Sources } from './fixtures'
+import { caught } from '../../../../support/datasetFixtures'
+
+let root: string
+let sources: Sources
+const open: Workspace[] = []
+let n = 0
+const ID = 'ISIC_0000001'
+
+async function session(): Promise<{ ws: Workspace; session: CurationSession }> {
+  const ws = await Workspace.create(path.join(root, `ws-${n++}`), {
+    masks: sources.masks,
+    images: [sources.images],
+    curator: 'ana',
+  })
+  open.push(ws)
+  return { ws, session: new CurationSession(ws, { scan: false }) }
+}
+
+function pendingRows(ws: Workspace): number {
+  const db = openSqlite(path.join(ws.dir, 'workspace.sqlite'), { readonly: true })
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM pending_saves').get() as { n: number }).n
+  } finally {
+    db.close()
+  }
+}
+
+beforeAll(async () => {
+  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-conflict-'))
+  sources = await makeSources(path.join(root, 'src'))
+})
+
+afterEach(async () => {
+  while (open.length) await open.pop()!.close()
+})
+
+afterAll(async () => {
+  await fsp.rm(root, { recursive: true, force: true })
+})
+
+describe('saving a mask over a version changed since it was opened', () => {
+  it('refuses the second of two saves from the same base with conflict, and writes nothing', async () => {
+    const { ws, session: s } = await session()
+    // Two tabs open the same uncorrected pair: both edit the source ('').
+    const tabA = await s.openPair(ID)
+    const tabB = await s.openPair(ID)
+    expect(tabA.base).toBe('')
+    expect(tabB.base).toBe('')
+    const source = { width: tabA.mask.width, height: tabA.mask.height, data: tabA.mask.data }
+
+    const saved = await s.saveMask(ID, resolveUncertain(source, 1, 10), tabA.base)
+    const file = await fsp.readFile(ws.maskFile(ID))
+    expect(saved.base).toBe(sha256Hex(file))
+    const state = ws.pairState(ID)
+    const events = ws.events(ID)
+
+    const err = await caught(s.saveMask(ID, resolveUncertain(source, 0, 20), tabB.base))
+    expect(err.code).toBe('conflict')
+    expect(err.message).toContain(ID)
+    // Tab A's correction is untouched: same file, same state, no new event, no pending row, no temp file.
+    expect(await fsp.readFile(ws.maskFile(ID))).toEqual(file)
+    expect(ws.pairState(ID)).toEqual(state)
+    expect(ws.events(ID)).toEqual(events)
+    expect(pendingRows(ws)).toBe(0)
+    expect((await fsp.readdir(path.join(ws.dir, 'masks'))).filter(isTempName)).toEqual([])
+
+    // Reopened, tab B gets the saved version as its base, and its save then goes through.
+    const reopened = await s.openPair(ID)
+    expect(reopened.base).toBe(saved.base)
+    expect(reopened.mask.origin).toBe('corrected')
+    const again = await s.saveMask(ID, resolveUncertain(source, 0, 20), reopened.base)
+    expect(again.base).toBe(sha256Hex(await fsp.readFile(ws.maskFile(ID))))
+    expect(again.base).not.toBe(saved.base)
+  })
+
+  it('chains saves from one tab: each save answers the base of the next', async () => {
+    const { session: s } = await session()
+    const opened = await s.openPair(ID)
+    const map = { width: opened.mask.width, height: opened.mask.height, data: opened.mask.data }
+    const first = await s.saveMask(ID, resolveUncertain(map, 1, 5), opened.base)
+    const second = await s.saveMask(ID, resolveUncertain(map, 1, 15), first.base)
+    expect(second.state.status).toBe('corrected')
+    // The first answer's base is stale now.
+    expect((await caught(s.saveMask(ID, map, first.base))).code).toBe('conflict')
+    // A corrected mask can never be edited from the source's base.
+    expect((await caught(s.saveMask(ID, map, ''))).code).toBe('conflict')
+  })
+
+  it('keeps saving over the current mask when no base is given (CLI, batch resolve)', async () => {
+    const { ws, session: s } = await session()
+    const opened = await s.openPair(ID)
+    const map = { width: opened.mask.width, height: opened.mask.height, data: opened.mask.data }
+    await s.saveMask(ID, resolveUncertain(map, 1, 5))
+    await ws.saveMask(ID, resolveUncertain(map, 0, 5))
+    const last = await s.saveMask(ID, resolveUncertain(map, 1, 25))
+    expect(last.base).toBe(sha256Hex(await fsp.readFile(ws.maskFile(ID))))
+  })
+})
