@@ -21,12 +21,14 @@ const SCAN_FLUSH_MS = 1000
 
 /**
  * The version of what a scanned row records, in the meta table. 2: the mask's size is checked
- * against its image's header (`mask-size`). A workspace below it (version 1: no meta key) forgets
+ * against its image's header (`mask-size`). 3: a challenge-convention mask (0/255) is recorded as
+ * lesion whatever its problem (one of the wrong size was recorded as all uncertain before). A
+ * workspace below it (version 1: no meta key) forgets
  * its source rows' scan fingerprints when a scan starts, so that each is scanned again once (an
  * interrupted scan resumes as usual); their statistics stay shown meanwhile, and an image triage
  * score keyed by the same fingerprint is kept when the row is recorded again.
  */
-export const STATS_SCAN_VERSION = 2
+export const STATS_SCAN_VERSION = 3
 const SCAN_VERSION_KEY = 'statsScanVersion'
 
 /** The row holds an image score keyed by the mask whose key prefix ('s:<scan_fp>|') is bound here. */
@@ -64,6 +66,11 @@ export interface ScanItemResult {
   problem?: ApiError
   /** The mask-only triage score (issue #13), computed in the same pass; absent if not computed. */
   triage?: ScanTriage
+  /**
+   * The mask is in the challenge convention (0 background / 255 lesion, no 1): its statistics are
+   * recorded as what it means (challengeStats) whatever its problem (`mask-size` comes first).
+   */
+  challenge?: boolean
 }
 
 export interface ScanRequest {
@@ -99,6 +106,7 @@ export const defaultScanner: MaskScanner = async (dataset, request) => {
         if (r.analysis) item.stats = statsFromAnalysis(r.analysis)
         if (r.code !== null) item.problem = { code: r.code, message: r.message ?? r.code, file: r.file }
         if (r.triage) item.triage = r.triage
+        if (r.analysis?.challengeConvention) item.challenge = true
         request.onResult(item)
       },
     })
@@ -163,7 +171,8 @@ export async function runStatsScan(
         const problem = r.problem?.code ?? null
         if (r.stats) {
           const t = r.triage
-          const stats = problem === 'challenge-convention' ? challengeStats(r.stats) : r.stats
+          const challenge = r.challenge === true || problem === 'challenge-convention'
+          const stats = challenge ? challengeStats(r.stats) : r.stats
           setStats.run(...setStatsParams(stats, fp, problem, t, id))
         } else setUnreadable.run(fp, problem ?? 'internal', id)
       }
@@ -212,7 +221,7 @@ function upgradeRows(ctx: WorkspaceContext): void {
 }
 
 /**
- * The statistics of a challenge-convention mask (0 background / 255 lesion, recorded with that problem)
+ * The statistics of a challenge-convention mask (0 background / 255 lesion, whatever its recorded problem)
  * as what the mask means: its 255 pixels are lesion, it has no uncertain pixel. Read as a weak map it
  * would count as all uncertain and fill the uncertain histogram and the pixels left to decide.
  */

@@ -144,4 +144,50 @@ describe('a source mask of another size than its image', () => {
     expect(ws.pairState(SMALL).status).toBe('unreviewed')
     expect(ws.pairState(RIGHT).status).toBe('accepted')
   })
+
+  it('a challenge-convention mask (0/255) of the wrong size is recorded as what it means, and old rows are repaired (review 6b, finding 4)', async () => {
+    const masks = path.join(root, 'masks-challenge')
+    const images = path.join(root, 'images-challenge')
+    await fsp.mkdir(masks)
+    await fsp.mkdir(images)
+    // A 0/255 disc at half the image's size in each direction.
+    const w = W / 2
+    const h = H / 2
+    const data = new Uint8Array(w * h)
+    for (let i = 0; i < data.length; i++) {
+      if (Math.hypot((i % w) + 0.5 - w / 2, Math.floor(i / w) + 0.5 - h / 2) <= h / 3) data[i] = 255
+    }
+    const lesion = data.filter((v) => v === 255).length
+    expect(lesion).toBeGreaterThan(0)
+    await fsp.writeFile(path.join(masks, `${SMALL}.png`), encodeMaskPng({ width: w, height: h, data }, grey))
+    await sharp({ create: { width: W, height: H, channels: 3, background: { r: 200, g: 160, b: 140 } } })
+      .jpeg()
+      .toFile(path.join(images, `${SMALL}.jpg`))
+    const other = await Workspace.create(path.join(root, 'ws-challenge'), {
+      masks,
+      images: [images],
+      curator: 'ana',
+    })
+    try {
+      const row = () =>
+        other.store.db
+          .prepare('SELECT scan_error, lesion, uncertain, uncertain_fraction FROM pairs WHERE id = ?')
+          .get(SMALL) as { scan_error: string; lesion: number; uncertain: number; uncertain_fraction: number }
+      const expected = { scan_error: 'mask-size', lesion, uncertain: 0, uncertain_fraction: 0 }
+      for (const workers of [0, 1]) {
+        other.store.db.prepare('UPDATE pairs SET scan_fp = NULL').run()
+        await other.startStatsScan({ workers })
+        expect(row()).toEqual(expected)
+      }
+      // As the previous scan version recorded it: the 255 pixels as uncertain. A new scan repairs it.
+      other.store.db
+        .prepare('UPDATE pairs SET lesion = 0, uncertain = ?, uncertain_fraction = 1 WHERE id = ?')
+        .run(lesion, SMALL)
+      other.store.db.prepare(`UPDATE meta SET value = '2' WHERE key = 'statsScanVersion'`).run()
+      expect(await other.startStatsScan({ workers: 0 })).toMatchObject({ toScan: 1 })
+      expect(row()).toEqual(expected)
+    } finally {
+      await other.close()
+    }
+  })
 })
