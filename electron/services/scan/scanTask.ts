@@ -54,6 +54,11 @@ export interface MaskScanResult {
   /** The image header, when an image was given and its header reads. */
   image: ImageHeader | null
   /**
+   * An image was given and its header did not read (whether or not that is the result's problem,
+   * ScanSettings.imageErrors): the mask's size was not checked against it.
+   */
+  imageUnread?: boolean
+  /**
    * The mask-only triage score (ScanSettings.triage), from the runs the analysis made: absent when
    * not asked for, when the mask does not decode, or for a challenge-convention mask.
    */
@@ -154,7 +159,10 @@ export async function scanItem(
   if (imageRead) {
     const r = await imageRead
     if (r.ok) result.image = r.h
-    else if (result.code === null && settings.imageErrors !== 'ignore') Object.assign(result, problem(r.err))
+    else {
+      result.imageUnread = true
+      if (result.code === null && settings.imageErrors !== 'ignore') Object.assign(result, problem(r.err))
+    }
   }
   if (result.code === null && result.analysis && result.image) {
     try {

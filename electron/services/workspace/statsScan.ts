@@ -22,8 +22,10 @@ const SCAN_FLUSH_MS = 1000
 /**
  * The version of what a scanned row records, in the meta table. 2: the mask's size is checked
  * against its image's header (`mask-size`). 3: a challenge-convention mask (0/255) is recorded as
- * lesion whatever its problem (one of the wrong size was recorded as all uncertain before). A
- * workspace below it (version 1: no meta key) forgets
+ * lesion whatever its problem (one of the wrong size was recorded as all uncertain before), and a
+ * row whose image header did not read is recorded without a fingerprint, so the next scan checks
+ * it again (it was recorded clean and never checked before). A workspace below it (version 1: no
+ * meta key) forgets
  * its source rows' scan fingerprints when a scan starts, so that each is scanned again once (an
  * interrupted scan resumes as usual); their statistics stay shown meanwhile, and an image triage
  * score keyed by the same fingerprint is kept when the row is recorded again.
@@ -71,6 +73,11 @@ export interface ScanItemResult {
    * recorded as what it means (challengeStats) whatever its problem (`mask-size` comes first).
    */
   challenge?: boolean
+  /**
+   * The image's header did not read, so the mask's size was not checked: the row is recorded
+   * without a scan fingerprint and the next scan looks again (a fixed or replaced image).
+   */
+  imageUnchecked?: boolean
 }
 
 export interface ScanRequest {
@@ -107,6 +114,7 @@ export const defaultScanner: MaskScanner = async (dataset, request) => {
         if (r.code !== null) item.problem = { code: r.code, message: r.message ?? r.code, file: r.file }
         if (r.triage) item.triage = r.triage
         if (r.analysis?.challengeConvention) item.challenge = true
+        if (r.imageUnread) item.imageUnchecked = true
         request.onResult(item)
       },
     })
@@ -167,7 +175,8 @@ export async function runStatsScan(
     ctx.store.write('record statistics', () => {
       for (const r of items) {
         const id = ctx.dataset.idAt(r.index)
-        const fp = fingerprints.get(r.index) ?? null
+        // Unchecked against its image: no fingerprint, so that the next scan looks again.
+        const fp = r.imageUnchecked ? null : (fingerprints.get(r.index) ?? null)
         const problem = r.problem?.code ?? null
         if (r.stats) {
           const t = r.triage

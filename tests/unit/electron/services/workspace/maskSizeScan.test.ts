@@ -107,11 +107,14 @@ describe('a source mask of another size than its image', () => {
     const rest = await ws.startStatsScan({ workers: 0 })
     expect(rest).toMatchObject({ toScan: 2, skipped: 1, aborted: false })
     expect(scanError(SMALL)).toBe('mask-size')
-    expect((await ws.startStatsScan({ workers: 0 })).toScan).toBe(0)
-    // The image score of the right pair was kept: the triage pass redoes only the wrong-size pair and
-    // the one scored without its image (a mask-only score is never kept by a rescan).
+    // Only the pair whose image header does not read is looked at again (review 6b, finding 3).
+    expect((await ws.startStatsScan({ workers: 0 })).toScan).toBe(1)
+    // The image score of the right pair was kept: the triage pass redoes only the wrong-size pair (a
+    // mask-only score is never kept by a rescan). The pair whose image does not read keeps the
+    // mask-only score of the scan, unkeyed until a scan checks its image (review 6b, finding 3).
     expect(ws.triage(RIGHT)).toEqual(imageScore)
-    expect(await ws.startTriagePass({ workers: 0 })).toMatchObject({ toScore: 2, skipped: 1, failed: 0 })
+    expect(await ws.startTriagePass({ workers: 0 })).toMatchObject({ toScore: 1, skipped: 2, failed: 0 })
+    expect(ws.triage(UNREADABLE_IMAGE)).toMatchObject({ withImage: false })
     expect(ws.triage(SMALL)?.reasons[0]).toEqual({ code: 'mask-size', score: 1 })
   })
 
@@ -189,5 +192,20 @@ describe('a source mask of another size than its image', () => {
     } finally {
       await other.close()
     }
+  })
+
+  it('a pair whose image header did not read is checked again by the next scan (review 6b, finding 3)', async () => {
+    // Scanned in beforeEach with an image that does not read: no problem recorded for the mask.
+    expect(scanError(UNREADABLE_IMAGE)).toBeNull()
+    // The image replaced by a real one of another size (half the mask's in each direction).
+    await sharp({
+      create: { width: W / 2, height: H / 2, channels: 3, background: { r: 200, g: 160, b: 140 } },
+    })
+      .jpeg()
+      .toFile(path.join(root, 'images', `${UNREADABLE_IMAGE}.jpg`))
+    expect(await ws.startStatsScan({ workers: 0 })).toMatchObject({ toScan: 1, problems: 1 })
+    expect(scanError(UNREADABLE_IMAGE)).toBe('mask-size')
+    // Now checked against a header that reads: not scanned again.
+    expect((await ws.startStatsScan({ workers: 0 })).toScan).toBe(0)
   })
 })
