@@ -22,6 +22,12 @@ export interface LoadedPair {
   /** The image's bytes as stored (the view decodes a reduced copy from them). */
   blob: Blob
   session: EditorSession
+  /**
+   * The mask version the session edits (`pair:open`'s `base`, then each save's answer): sent with
+   * every save, which the server refuses with `conflict` when the pair was saved elsewhere since
+   * (another tab on `serve`).
+   */
+  base: string
   /** What the view needs to show it, made ahead (read-ahead); the view takes it once. */
   view?: PreparedView
 }
@@ -73,6 +79,12 @@ let navTarget: number | null = null
  */
 const writes = new Map<string, number>()
 const writesTo = (id: string | null): number => (id === null ? 0 : (writes.get(id) ?? 0))
+
+/**
+ * This window's mask saves, one after another: each names the version the one before left (its
+ * answer's `base`), so a second Ctrl+S while a save is in flight is not taken for a conflict.
+ */
+let saveTail: Promise<unknown> = Promise.resolve()
 
 /** Saves of the open pair tried in a row while the curator keeps editing during them. */
 const SETTLE_TRIES = 3
@@ -246,7 +258,7 @@ export const usePairStore = defineStore('pair', {
         { initiallyDirty: pair.converted, uncertain: pair.counts.uncertain, readOnly: this.readOnly },
       )
       closeLater(loadedPair.value?.image)
-      loadedPair.value = markRaw({ id, image, blob, session, view: ready.view ?? undefined })
+      loadedPair.value = markRaw({ id, image, blob, session, base: pair.base, view: ready.view ?? undefined })
       this.id = id
       this.state = pair.state
       this.origin = pair.mask.origin
@@ -399,36 +411,58 @@ export const usePairStore = defineStore('pair', {
       return this.writeMask()
     },
 
-    async writeMask(): Promise<boolean> {
+    writeMask(): Promise<boolean> {
       const pair = loadedPair.value
-      if (!pair) return false
+      if (!pair) return Promise.resolve(false)
       if (useWorkspaceStore().info?.readOnly) {
         this.saveState = 'error'
         this.saveError = 'the workspace is open read-only'
-        return false
+        return Promise.resolve(false)
       }
+      this.saveState = 'saving'
+      const run = saveTail.then(() => this.writeMaskOf(pair))
+      saveTail = run.catch(() => false)
+      return run
+    },
+
+    /** One save of `pair` (after this window's saves before it); the save state is shown only while `pair` is on screen. */
+    async writeMaskOf(pair: LoadedPair): Promise<boolean> {
       const { map } = pair.session
       // What this save writes: edits made while it is in flight stay unsaved.
       const point = pair.session.savePoint()
-      this.saveState = 'saving'
+      const onScreen = () => loadedPair.value?.session === pair.session
+      if (onScreen()) this.saveState = 'saving'
       const r = await api.call('pair:saveMask', {
         id: pair.id,
         width: map.width,
         height: map.height,
         data: map.data,
+        base: pair.base,
       })
       if (!r.ok) {
-        this.saveState = 'error'
-        this.saveError = `[${r.error.code}] ${r.error.message}`
+        // A conflict: the pair was saved elsewhere (another tab) since this one opened it. The edit
+        // stays on screen, unsaved (its session is still dirty: navigation keeps asking to save it).
+        const why =
+          r.error.code === 'conflict'
+            ? `[conflict] ${pair.id} was changed elsewhere (another tab or window) since it was opened: reload to see it; the edit here stays unsaved`
+            : `[${r.error.code}] ${r.error.message}`
+        if (onScreen()) {
+          this.saveState = 'error'
+          this.saveError = why
+        } else {
+          // The answer of a pair no longer on screen: said by its id, not as the current pair's save state.
+          this.notice = `${pair.id} was not saved: ${why}`
+        }
         return false
       }
+      pair.base = r.value.base
       pair.session.markSaved(point)
       // By id: the pair may have been opened again meanwhile (a new session of the same pair).
       if (loadedPair.value?.id === pair.id) {
         this.state = r.value.state
         this.origin = 'corrected'
       }
-      this.saveState = pair.session.isDirty ? 'dirty' : 'saved'
+      if (onScreen()) this.saveState = pair.session.isDirty ? 'dirty' : 'saved'
       readAhead.drop(pair.id)
       invalidateThumbnail(pair.id)
       this.afterDecision(pair.id, r.value.state, r.value.progress)
@@ -454,8 +488,12 @@ export const usePairStore = defineStore('pair', {
       if (this.state.status !== target) {
         const r = await api.call('pair:setStatus', { id: pair.id, status: target })
         if (!r.ok) {
-          this.saveState = 'error'
-          this.saveError = `[${r.error.code}] ${r.error.message}`
+          if (loadedPair.value?.session === pair.session) {
+            this.saveState = 'error'
+            this.saveError = `[${r.error.code}] ${r.error.message}`
+          } else {
+            this.notice = `${pair.id} was not ${target}: [${r.error.code}] ${r.error.message}`
+          }
           return false
         }
         if (loadedPair.value?.id === pair.id) this.state = r.value.state

@@ -23,6 +23,7 @@ function opened(id: string): OpenedPair {
     counts: { background: 0, lesion: 1, uncertain: 1, invalid: 0 },
     state: {} as OpenedPair['state'],
     converted: false,
+    base: '',
   }
 }
 

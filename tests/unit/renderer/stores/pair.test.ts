@@ -14,11 +14,16 @@ const server = vi.hoisted(() => {
     source: Uint8Array | null
     corrected: Uint8Array | null
     status: string
+    /** The version of the corrected mask (the workspace's SHA-256 of it), '' while there is none. */
+    version: string
     /** The open fails with this error (a broken source mask). */
     openError?: { code: string; message: string }
+    /** Saves fail with this error (a full disk). */
+    saveError?: { code: string; message: string }
   }
   const pairs = new Map<string, Pair>()
   const calls: { name: string; args: unknown }[] = []
+  let saves = 0
   /** Calls of these names wait until `release(name)`. */
   const held = new Map<string, (() => void)[]>()
   const holding = new Set<string>()
@@ -35,6 +40,10 @@ const server = vi.hoisted(() => {
       held.delete(name)
     },
     heldCount: (name: string) => held.get(name)?.length ?? 0,
+    nextVersion: () => `sha-${++saves}`,
+    resetVersions: () => {
+      saves = 0
+    },
     async call(name: string, args: unknown): Promise<unknown> {
       calls.push({ name, args })
       if (holding.has(name)) await new Promise<void>((go) => held.set(name, [...(held.get(name) ?? []), go]))
@@ -125,14 +134,20 @@ function answer(name: string, args: unknown): Result<unknown> {
         },
         state: stateOf(id),
         converted: false,
+        base: p.version,
       }
       return ok(opened)
     }
     case 'pair:saveMask': {
       const p = server.pairs.get(a.id as string)!
+      if (p.saveError) return { ok: false, error: p.saveError } as Result<unknown>
+      // As the workspace does: a save naming another version than the current one is refused.
+      if (a.base !== undefined && a.base !== p.version)
+        return { ok: false, error: { code: 'conflict', message: 'changed since' } } as Result<unknown>
       p.corrected = Uint8Array.from(a.data as Uint8Array)
       p.status = 'corrected'
-      return ok({ state: stateOf(a.id as string), transitions: [], progress: progress() })
+      p.version = server.nextVersion()
+      return ok({ state: stateOf(a.id as string), base: p.version, transitions: [], progress: progress() })
     }
     case 'pair:setStatus': {
       const p = server.pairs.get(a.id as string)!
@@ -163,10 +178,16 @@ async function openWorkspace() {
 beforeEach(() => {
   vi.stubGlobal('requestAnimationFrame', (cb: () => void) => setTimeout(cb, 0))
   server.calls.length = 0
+  server.resetVersions()
   shown = IDS
   server.pairs.clear()
   for (const id of IDS)
-    server.pairs.set(id, { source: Uint8Array.from(SOURCE), corrected: null, status: 'unreviewed' })
+    server.pairs.set(id, {
+      source: Uint8Array.from(SOURCE),
+      corrected: null,
+      status: 'unreviewed',
+      version: '',
+    })
   setActivePinia(createPinia())
   forgetPairs()
   loadedPair.value = null
@@ -331,5 +352,114 @@ describe('pair store: after a pair fails to open, nothing of the previous pair i
     await pair.openFirst()
     expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([0, 0, 1, 0])
     expect(loadedPair.value).toBeNull()
+  })
+})
+
+/**
+ * A second browser tab on `serve`: its own copy of the renderer's modules (the pair store keeps the
+ * pair on screen, its read-ahead and its writes at module level) and its own Pinia, against the
+ * same fake server. The tabs take turns: each acts only once the other's requests have settled.
+ */
+async function otherTab() {
+  vi.resetModules()
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  const mod = await import('../../../../renderer/src/stores/pair')
+  const queue = await import('../../../../renderer/src/stores/queue')
+  await queue.useQueueStore().setQuery({ sort: 'id', order: 'asc' })
+  const store = mod.usePairStore()
+  expect(await store.openAt(0)).toBe(true)
+  await flush(10)
+  return { pinia, store, loaded: mod.loadedPair }
+}
+
+describe('pair store: two tabs saving the same pair (review 6b, finding 1)', () => {
+  it("the second tab's save over the first tab's correction is refused, and its edit stays on screen unsaved", async () => {
+    const tabA = createPinia()
+    setActivePinia(tabA)
+    const a = await openWorkspace()
+    const b = await otherTab()
+    // Both show the source mask of the first pair. Tab A corrects it and saves.
+    setActivePinia(tabA)
+    loadedPair.value!.session.resolveAll(0)
+    expect(await a.save()).toBe(true)
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([0, 0, 1, 0])
+    // Tab B, which opened the pair before that save, edits its stale copy and saves.
+    setActivePinia(b.pinia)
+    b.loaded.value!.session.resolveAll(1)
+    expect(await b.store.save()).toBe(false)
+    // Refused: tab A's correction is what the server holds …
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([0, 0, 1, 0])
+    const bases = server.calls
+      .filter((c) => c.name === 'pair:saveMask')
+      .map((c) => (c.args as { base?: string }).base)
+    expect(bases).toEqual(['', ''])
+    // … and tab B keeps its edit on screen, unsaved, and says why.
+    expect(b.store.saveState).toBe('error')
+    expect(b.store.saveError).toMatch(
+      /^\[conflict\] ISIC_0000001 was changed elsewhere.*reload to see it.*stays unsaved/,
+    )
+    expect([...b.loaded.value!.session.map.data]).toEqual([1, 1, 1, 0])
+    expect(b.loaded.value!.session.isDirty).toBe(true)
+    // Moving on would drop the edit: tab B stays on the pair.
+    expect(await b.store.next()).toBe(false)
+    await flush()
+    expect([b.store.position, b.loaded.value!.id]).toEqual([0, IDS[0]])
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([0, 0, 1, 0])
+  })
+
+  it('saves of one tab chain their versions: a second Ctrl+S during a save is no conflict', async () => {
+    const pair = await openWorkspace()
+    loadedPair.value!.session.resolveAll(0)
+    server.hold('pair:saveMask')
+    const first = pair.save()
+    await flush()
+    loadedPair.value!.session.resolveAll(1)
+    const second = pair.save()
+    await flush()
+    server.release('pair:saveMask')
+    expect(await first).toBe(true)
+    expect(await second).toBe(true)
+    const bases = server.calls
+      .filter((c) => c.name === 'pair:saveMask')
+      .map((c) => (c.args as { base?: string }).base)
+    expect(bases).toEqual(['', 'sha-1'])
+    expect(pair.saveState).toBe('saved')
+    // A reopened pair names the version last saved.
+    expect(await pair.next()).toBe(true)
+    expect(await pair.prev()).toBe(true)
+    loadedPair.value!.session.resolveAll(0)
+    expect(await pair.save()).toBe(true)
+    expect(server.pairs.get(IDS[0])!.version).toBe('sha-3')
+  })
+})
+
+describe('pair store: a late save answer of the previous pair (review 6b, finding 6)', () => {
+  it('does not set the save state of the pair now on screen', async () => {
+    const pair = await openWorkspace()
+    server.hold('pair:saveMask')
+    // Ctrl+S on the unedited pair (a save always writes), then → at once: the pair is clean, so
+    // the next one opens (from the read-ahead) while that save is in flight.
+    const saving = pair.save()
+    await flush()
+    expect(await pair.next()).toBe(true)
+    expect(loadedPair.value!.id).toBe(IDS[1])
+    expect(pair.saveState).toBe('clean')
+    server.release('pair:saveMask')
+    expect(await saving).toBe(true)
+    expect([pair.saveState, pair.saveError]).toEqual(['clean', ''])
+  })
+
+  it("reports a late failure by the previous pair's id, not as the current pair's save error", async () => {
+    const pair = await openWorkspace()
+    server.pairs.get(IDS[0])!.saveError = { code: 'disk-full', message: 'no space left on device' }
+    server.hold('pair:saveMask')
+    const saving = pair.save()
+    await flush()
+    expect(await pair.next()).toBe(true)
+    server.release('pair:saveMask')
+    expect(await saving).toBe(false)
+    expect([pair.saveState, pair.saveError]).toEqual(['clean', ''])
+    expect(pair.notice).toBe(`${IDS[0]} was not saved: [disk-full] no space left on device`)
   })
 })
