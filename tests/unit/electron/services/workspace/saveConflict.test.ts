@@ -10,6 +10,10 @@ import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isTempName } from '../../../../../electron/services/fs/atomicWrite'
 import { sha256Hex } from '../../../../../electron/services/fs/hash'
+import { dispatch } from '../../../../../shared/api/dispatch'
+import type { Result } from '../../../../../shared/api/result'
+import type { OpenedPair, SaveResult } from '../../../../../shared/api/contract'
+import { createApiHandlers } from '../../../../../electron/services/api'
 import { CurationSession } from '../../../../../electron/services/session'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
@@ -110,5 +114,36 @@ describe('saving a mask over a version changed since it was opened', () => {
     await ws.saveMask(ID, resolveUncertain(map, 0, 5))
     const last = await s.saveMask(ID, resolveUncertain(map, 1, 25))
     expect(last.base).toBe(sha256Hex(await fsp.readFile(ws.maskFile(ID))))
+  })
+})
+
+describe('pair:saveMask with a base, through the API a serve tab calls', () => {
+  it('answers the base with pair:open and each save, and refuses a stale one with the conflict code', async () => {
+    const { ws, session: s } = await session()
+    const handlers = createApiHandlers({
+      host: 'serve',
+      session: () => s,
+      setSession: () => {},
+      allowPath: () => false,
+      recent: async () => [],
+      addRecent: async () => {},
+    })
+    const call = async <T>(name: string, args: unknown) => (await dispatch(handlers, name, args)) as Result<T>
+    const opened = await call<OpenedPair>('pair:open', { id: ID })
+    if (!opened.ok) throw new Error(opened.error.message)
+    const { width, height, data } = opened.value.mask
+    const edit = { id: ID, width, height, data: resolveUncertain({ width, height, data }, 1, 10).data }
+
+    const first = await call<SaveResult>('pair:saveMask', { ...edit, base: opened.value.base })
+    if (!first.ok) throw new Error(first.error.message)
+    expect(first.value.base).toBe(sha256Hex(await fsp.readFile(ws.maskFile(ID))))
+
+    const stale = await call<SaveResult>('pair:saveMask', { ...edit, base: opened.value.base })
+    expect(stale.ok ? 'saved' : stale.error.code).toBe('conflict')
+    const malformed = await call<SaveResult>('pair:saveMask', { ...edit, base: 'not-a-sha' })
+    expect(malformed.ok ? 'saved' : malformed.error.code).toBe('bad-request')
+    // Without a base (older callers): saved over whatever is there, as before.
+    const blind = await call<SaveResult>('pair:saveMask', edit)
+    expect(blind.ok).toBe(true)
   })
 })
