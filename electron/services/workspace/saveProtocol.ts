@@ -14,19 +14,21 @@
  * before the next mutation after a failed record) finishes or forgets each pending save according
  * to the hash of the file in place.
  */
-import { promises as fsp } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { constants as fsConstants, promises as fsp } from 'node:fs'
+import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
 import { convertChallengeMask, isChallengeConvention, type LabelRuns } from '../../../shared/labels/analysis'
 import { countLabels, type LabelMap } from '../../../shared/labels/codes'
 import type { MaskStats, PairState, PairStatus, Transition } from '../../../shared/workspace/review'
-import { atomicWriteFile, fsError, type AtomicFs, type AtomicWriteResult } from '../fs/atomicWrite'
+import { atomicWriteFile, fsError, fsyncDir, type AtomicFs, type AtomicWriteResult } from '../fs/atomicWrite'
 import { sha256Hex } from '../fs/hash'
+import { makeFolder } from '../fs/paths'
 import { decodeMaskPngAsync, type MaskPngFormat } from '../mask/maskPng'
 import { encodeCheckedOffThread } from '../mask/pngCheck'
 import { readMaskPngFormat } from '../mask/pngFormat'
 import { countTransitions, saveStatsWithRuns } from '../mask/maskStats'
-import { quarantine } from './recovery'
-import { iso, statsParams, type PendingPayload } from './rows'
+import { CACHE_DIR, iso, QUARANTINE_DIR, statsParams, type PendingPayload } from './rows'
 import { sqliteError } from './sqlite'
 import type { WorkspaceContext } from './store'
 import type { SaveMaskResult } from './types'
@@ -147,7 +149,9 @@ export class MaskSaver {
       bytes: png.length,
     }
     this.#lastSaved = undefined
-    if (corrected === null) await this.#keepUnrecorded(id, target)
+    // An unrecorded file in place is linked (or copied) into quarantine, durably, and stays in masks/
+    // until the rename replaces it: a failed save leaves everything as it was.
+    const kept = corrected === null ? await this.#keepUnrecorded(target) : null
     // While the temporary file's flush runs (thread pool), this thread commits the pending row
     // (SQLite's own flush) and the worker checks the PNG; the file is read back and compared byte
     // for byte with the PNG after its flush. The rename waits for all of it: it is the instant the
@@ -174,12 +178,18 @@ export class MaskSaver {
       // A failed write, check or read-back leaves the old file, and the pending row (if it
       // committed) is forgotten; but the rename may have happened before the failure (e.g. flushing
       // the folder failed): then the save is kept pending and completed later.
+      const landed = committed && (await this.#landed(id, hash))
       if (committed) {
-        if (await this.#landed(id, hash)) this.pendingToRecover = true
+        if (landed) this.pendingToRecover = true
         else this.#forgetPending(id)
+      }
+      if (kept !== null) {
+        if (landed) this.#noteKept(id, target, kept)
+        else await fsp.unlink(kept).catch(() => undefined)
       }
       throw err
     }
+    if (kept !== null) this.#noteKept(id, target, kept)
     // The file holds exactly `map`, whose runs are the previous mask of the next save (unless they
     // are too many to be worth keeping: the file is read again then).
     if (runs.value.length <= RUNS_KEPT_MAX) this.#lastSaved = { id, sha256: hash, previous: { runs }, format }
@@ -214,19 +224,52 @@ export class MaskSaver {
 
   /**
    * A file in place of a pair with no corrected mask recorded is a curator's work the open could not
-   * check (recovery.ts leaves it when the source cannot be read): it is moved to quarantine, with a
-   * notice, before the save replaces it — never overwritten.
+   * check (recovery.ts leaves it when the source cannot be read): before the save replaces it, it is
+   * hard-linked (or copied, where links are not supported) under cache/quarantine/ and made durable
+   * there, and it stays in masks/ until the save's rename replaces it — never overwritten, and at
+   * every instant its bytes are in masks/, in quarantine, or in both. Returns the quarantine path
+   * (null: no file in place); the caller removes it if the save does not land.
    */
-  async #keepUnrecorded(id: string, target: string): Promise<void> {
+  async #keepUnrecorded(target: string): Promise<string | null> {
     try {
       await fsp.lstat(target)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw fsError(err, target, 'check')
     }
-    const dest = await quarantine(this.#ctx, target)
+    const dir = path.join(this.#ctx.dir, CACHE_DIR, QUARANTINE_DIR)
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+    const dest = path.join(
+      dir,
+      `${path.basename(target, '.png')}.${stamp}.${randomBytes(3).toString('hex')}.png`,
+    )
+    try {
+      await makeFolder(dir)
+      try {
+        await fsp.link(target, dest)
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err
+        await fsp.copyFile(target, dest, fsConstants.COPYFILE_EXCL)
+      }
+      const fh = await fsp.open(dest, 'r')
+      try {
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      await fsyncDir(dir)
+    } catch (err) {
+      await fsp.unlink(dest).catch(() => undefined)
+      throw fsError(err, target, 'move aside')
+    }
+    return dest
+  }
+
+  /** The notice of an unrecorded file kept in quarantine, once the save replaced it. */
+  #noteKept(id: string, target: string, dest: string): void {
     this.#ctx.notices.push(
-      `${id}: ${target} was not recorded as its corrected mask; moved to ${dest} before saving over it`,
+      `${id}: ${target} was not recorded as its corrected mask; kept in ${dest} before saving over it`,
     )
   }
 

@@ -439,6 +439,53 @@ describe('reconciling masks/ on opening', () => {
     expect(ws2.notices.join('\n')).toContain(path.join(qdir, quarantined[0]))
   })
 
+  it('a save over an unrecorded mask file that fails leaves the file in masks/, and nothing in quarantine (review 6b, finding 5)', async () => {
+    const src = await makeSources(path.join(root, `src-folder-${n}`), { masksAs: 'folder' })
+    const ws = await Workspace.create(path.join(root, `ws-${n++}`), {
+      masks: src.masks,
+      images: [src.images],
+      curator: 'ana',
+    })
+    open.push(ws)
+    const id = 'ISIC_0000002'
+    const source = (await ws.readCurrentMask(id)).map
+    const dir = ws.dir
+    await closeAll()
+    // As above: an unrecorded curator's mask left as it is at open (its source unreadable then).
+    const work = encodeMaskPng(resolveUncertain(source, 1, 4), formatOf('grey'))
+    const unrecorded = path.join(dir, 'masks', `${id}.png`)
+    await fsp.writeFile(unrecorded, work)
+    const sourceFile = path.join(src.masks, 'ISIC_WSM_labels', `${id}.png`)
+    const sourceBytes = await fsp.readFile(sourceFile)
+    await fsp.writeFile(sourceFile, Buffer.alloc(200, 0x5a))
+    let failWrites = true
+    const full: AtomicFs = {
+      ...nodeAtomicFs,
+      write: async (fh, data, offset, length) => {
+        if (!failWrites) return nodeAtomicFs.write(fh, data, offset, length)
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+      },
+    }
+    const ws2 = await reopen(dir, { fs: full })
+    expect((await fsp.readFile(unrecorded)).equals(work)).toBe(true)
+    await fsp.writeFile(sourceFile, sourceBytes)
+    // The save fails on a full disk: the curator's file is still in masks/, byte for byte.
+    expect((await caught(ws2.saveMask(id, resolveUncertain(source, 0, 6)))).code).toBe('disk-full')
+    expect((await fsp.readFile(unrecorded)).equals(work)).toBe(true)
+    const qdir = path.join(dir, 'cache', 'quarantine')
+    expect(await fsp.readdir(qdir).catch(() => [])).toEqual([])
+    expect(ws2.notices.join('\n')).not.toMatch(/before saving over it/)
+    // Once there is room, the save replaces it and the work is kept in quarantine, with the notice.
+    failWrites = false
+    const saved = await ws2.saveMask(id, resolveUncertain(source, 0, 6))
+    expect(saved.state).toMatchObject({ status: 'corrected', corrected: true })
+    const quarantined = await fsp.readdir(qdir)
+    expect(quarantined).toHaveLength(1)
+    expect((await fsp.readFile(path.join(qdir, quarantined[0]))).equals(work)).toBe(true)
+    expect((await fsp.readFile(unrecorded)).equals(work)).toBe(false)
+    expect(ws2.notices.join('\n')).toContain(path.join(qdir, quarantined[0]))
+  })
+
   it('a file named masks in place of the folder is refused at open with io-error, saying so', async () => {
     const ws = await fresh()
     const dir = ws.dir
