@@ -14,6 +14,7 @@ import { encodeMaskPng } from '../../../../electron/services/mask/maskPng'
 import { CurationSession } from '../../../../electron/services/session'
 import { Workspace } from '../../../../electron/services/workspace/workspace'
 import { caught } from '../../../support/datasetFixtures'
+import { makeSources, resolveUncertain } from './workspace/fixtures'
 
 const W = 64
 const H = 48
@@ -137,6 +138,40 @@ describe('CurationSession.openPair', () => {
     const err = await caught(session.openPair(CHALLENGE))
     expect(err.message).toContain(`${CHALLENGE}.jpg`)
     expect(err.message).not.toContain(`${CHALLENGE}.png`)
+  })
+
+  it('opens a corrected pair whose source zip entry is corrupt, with its corrected mask (review 6b, finding 2)', async () => {
+    const id = 'ISIC_0000001'
+    const src = await makeSources(path.join(root, 'zip-src'))
+    let zws = await Workspace.create(path.join(root, 'zip-ws'), {
+      masks: src.masks,
+      images: [src.images],
+      curator: 'ana',
+    })
+    try {
+      const saved = resolveUncertain((await zws.readCurrentMask(id)).map, 1, 5)
+      await new CurationSession(zws, { scan: false }).saveMask(id, saved)
+      await zws.close()
+      // Bytes in the middle of the entry's data changed: its CRC no longer matches.
+      const zip = await fsp.readFile(src.masks)
+      const header = zip.indexOf(`ISIC_WSM_labels/${id}.png`) - 30
+      expect(zip.readUInt32LE(header)).toBe(0x04034b50)
+      const data = header + 30 + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28)
+      const size = zip.readUInt32LE(header + 18)
+      for (let i = 0; i < 8; i++) zip[data + (size >> 1) + i] ^= 0xff
+      await fsp.writeFile(src.masks, zip)
+      zws = await Workspace.open(path.join(root, 'zip-ws'))
+      const { index } = zws.dataset.find(id)
+      expect((await caught(zws.dataset.openPair(index))).code).toBe('zip-corrupt')
+      const opened = await new CurationSession(zws, { scan: false }).openPair(id)
+      expect(opened.mask.origin).toBe('corrected')
+      expect(Buffer.from(opened.mask.data).equals(Buffer.from(saved.data))).toBe(true)
+      expect(
+        Buffer.from(opened.image.bytes).equals(await fsp.readFile(path.join(src.images, `${id}.jpg`))),
+      ).toBe(true)
+    } finally {
+      await zws.close()
+    }
   })
 
   it('names the mask file in the message of every mask error (QA 6, finding 3)', async () => {
