@@ -176,8 +176,9 @@ function maskGone(ctx: WorkspaceContext, id: string, status: PairStatus): void {
 }
 
 /**
- * Moves a file of masks/ aside, under cache/quarantine/, with a unique name: an unusable file, or
- * an unrecorded one a save is about to replace (saveProtocol.ts). Returns where it went.
+ * Moves a file of masks/ aside, under cache/quarantine/, with a unique name: an unusable file found
+ * at opening. (A save about to replace an unrecorded file keeps a durable copy there itself, in
+ * saveProtocol.ts, and leaves the file in place until its rename.) Returns where it went.
  */
 export async function quarantine(ctx: WorkspaceContext, file: string): Promise<string> {
   const dir = path.join(ctx.dir, CACHE_DIR, QUARANTINE_DIR)
