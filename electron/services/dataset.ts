@@ -3,8 +3,8 @@ import { CodedError, toApiError, type ApiError } from '../../shared/api/errors'
 import type { DatasetSummary, PairData, PairPage, PairSummary } from '../../shared/api/contract'
 import type { LabelCounts, LabelMap } from '../../shared/labels/codes'
 import { openFileSource, type FileSource, type SourceLocation } from './sources/fileSource'
-import { checkMaskSize, readLabelMapAsync, readMaskHeader } from './mask/labelMap'
-import type { MaskPngFormat } from './mask/maskPng'
+import { checkMaskSize, readLabelMapAsync } from './mask/labelMap'
+import { readPngHeader, type MaskPngFormat } from './mask/maskPng'
 import { DEFAULT_MAX_IMAGE_PIXELS, readImageHeader } from './images/imageHeader'
 import { convertChallengeMask, isChallengeConvention } from '../../shared/labels/analysis'
 import { ByteLru } from './pairCache'
@@ -437,7 +437,7 @@ export class Dataset {
     const header = readImageHeader(imageBytes, imageFile, { maxPixels: this.maxImagePixels })
     // The size from the PNG header first: a mask of the wrong size is refused before it is inflated
     // (a few hundred KB can declare 16384×16384 zeros); the inflate itself runs on the thread pool.
-    checkMaskSize(readMaskHeader(maskBytes, maskFile), header, maskFile, imageFile)
+    checkMaskSize(readPngHeader(maskBytes, maskFile), header, maskFile, imageFile)
     const { map, counts, format } = await readLabelMapAsync(maskBytes, maskFile)
     this.maskFormats.delete(index)
     this.maskFormats.set(index, format)

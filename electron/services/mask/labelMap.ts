@@ -8,51 +8,17 @@ import { CodedError } from '../../../shared/api/errors'
 import { invalidValuesError } from '../../../shared/labels/analysis'
 import { countLabels, type LabelCounts, type LabelMap } from '../../../shared/labels/codes'
 import type { ImageHeader } from '../images/imageHeader'
-import {
-  decodeMaskPng,
-  decodeMaskPngAsync,
-  readPngHeader,
-  type MaskPngFormat,
-  type PngHeader,
-} from './maskPng'
-
-/**
- * The error with its file named in the message too: the PNG decoder's messages say what is wrong
- * (`png-*`, `mask-colour`, `mask-16bit`) and carry the file in `file` only, but a curator reads the
- * message (QA 6, finding 3). Other errors, and messages naming the file already, are returned as they are.
- */
-export function namingFile(err: unknown, file: string): unknown {
-  if (!(err instanceof CodedError) || err.message.includes(file)) return err
-  return new CodedError(err.code, `${file}: ${err.message}`, err.file ?? file)
-}
-
-/** readPngHeader, its errors naming the file. */
-export function readMaskHeader(bytes: Uint8Array, file: string): PngHeader {
-  try {
-    return readPngHeader(bytes, file)
-  } catch (err) {
-    throw namingFile(err, file)
-  }
-}
+import { decodeMaskPng, decodeMaskPngAsync, type DecodedMaskPng, type MaskPngFormat } from './maskPng'
 
 /**
  * Decodes a mask file into an exact label map and checks its values; gives its PNG format too. Every
- * error names the file in its message.
+ * error names the file in its message (the decoder's do).
  */
 export function readLabelMap(
   bytes: Uint8Array,
   file: string,
 ): { map: LabelMap; counts: LabelCounts; format: MaskPngFormat } {
-  let decoded
-  try {
-    decoded = decodeMaskPng(bytes, file)
-  } catch (err) {
-    throw namingFile(err, file)
-  }
-  const map: LabelMap = { width: decoded.width, height: decoded.height, data: decoded.data }
-  const counts = countLabels(map.data)
-  if (counts.invalid > 0) throw invalidValuesError(map, counts.invalid, file)
-  return { map, counts, format: decoded.format }
+  return checked(decodeMaskPng(bytes, file), file)
 }
 
 /** readLabelMap with the inflate on libuv's thread pool: the same result and errors. */
@@ -60,12 +26,14 @@ export async function readLabelMapAsync(
   bytes: Uint8Array,
   file: string,
 ): Promise<{ map: LabelMap; counts: LabelCounts; format: MaskPngFormat }> {
-  let decoded
-  try {
-    decoded = await decodeMaskPngAsync(bytes, file)
-  } catch (err) {
-    throw namingFile(err, file)
-  }
+  return checked(await decodeMaskPngAsync(bytes, file), file)
+}
+
+/** A decoded mask as a label map with its counts; `mask-values` unless every value is 0, 1 or 255. */
+function checked(
+  decoded: DecodedMaskPng,
+  file: string,
+): { map: LabelMap; counts: LabelCounts; format: MaskPngFormat } {
   const map: LabelMap = { width: decoded.width, height: decoded.height, data: decoded.data }
   const counts = countLabels(map.data)
   if (counts.invalid > 0) throw invalidValuesError(map, counts.invalid, file)

@@ -63,8 +63,9 @@ const ADAM7 = [
   [0, 1, 1, 2],
 ] as const
 
+/** Throws the decoder's error; a given file is named in the message too (a curator reads that). */
 function fail(code: ErrorCode, message: string, file: string | undefined): never {
-  throw new CodedError(code, message, file)
+  throw new CodedError(code, file === undefined ? message : `${file}: ${message}`, file)
 }
 
 interface Chunk {

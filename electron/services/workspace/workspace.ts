@@ -33,7 +33,8 @@ import {
 import { readUnderChallengeMode, type ChallengeMode, type Dataset } from '../dataset'
 import { fsError } from '../fs/atomicWrite'
 import { readImageHeader } from '../images/imageHeader'
-import { checkMaskSize, readLabelMapAsync, readMaskHeader } from '../mask/labelMap'
+import { checkMaskSize, readLabelMapAsync } from '../mask/labelMap'
+import { readPngHeader } from '../mask/maskPng'
 import { LOCK_FILE, type WorkspaceLock } from './lock'
 import {
   createWorkspace,
@@ -274,7 +275,7 @@ export class Workspace implements WorkspaceContext {
         throw fsError(err, file, 'read')
       }
       // Its size was checked against the source's when it was saved or adopted, and recorded.
-      const header = readMaskHeader(bytes, file)
+      const header = readPngHeader(bytes, file)
       if (
         row.width !== null &&
         row.height !== null &&
@@ -293,7 +294,7 @@ export class Workspace implements WorkspaceContext {
       this.dataset.readMaskBytes(index),
       this.dataset.readImageBytes(index),
     ])
-    checkMaskSize(readMaskHeader(bytes, file), readImageHeader(image.bytes, image.file), file, image.file)
+    checkMaskSize(readPngHeader(bytes, file), readImageHeader(image.bytes, image.file), file, image.file)
     const read = await readLabelMapAsync(bytes, file)
     const { map } = readUnderChallengeMode(read, opts.challenge ?? 'refuse', file)
     return { map, format: read.format, origin: 'source', file }
