@@ -162,13 +162,11 @@ export class EditorSession implements PaintTarget {
   }
 
   fillAt(at: Point): void {
-    if (this.readOnly) return
     const s = this.settings()
     this.record(() => floodFill(this.map, { seed: at }, { label: s.label, onlyUncertain: s.onlyUncertain }))
   }
 
   fillPolygon(points: Point[]): void {
-    if (this.readOnly) return
     const s = this.settings()
     this.record(() => fillPolygon(this.map, { points }, { label: s.label, onlyUncertain: s.onlyUncertain }))
   }
@@ -176,7 +174,6 @@ export class EditorSession implements PaintTarget {
   // ---- one-shot edits and history -------------------------------------------------------------------
 
   resolveAll(label: CertainLabel): void {
-    if (this.readOnly) return
     this.record(() => resolveUncertain(this.map, { label }))
   }
 
@@ -214,7 +211,7 @@ export class EditorSession implements PaintTarget {
   }
 
   get inPreview(): boolean {
-    return this.previewing && this.strokeId !== null
+    return this.previewing
   }
 
   acceptPreview(): void {
@@ -297,7 +294,9 @@ export class EditorSession implements PaintTarget {
     this.fwd = []
   }
 
+  /** A one-shot edit (fill, resolve): refused in a read-only session. */
   private record(make: () => Patch | null): void {
+    if (this.readOnly) return
     this.commitOpen()
     const patch = make()
     if (!patch) return

@@ -249,11 +249,9 @@ export const usePairStore = defineStore('pair', {
               else if (this.saveState === 'dirty') this.saveState = 'clean'
             }
           },
-          previewApplied: () => {
-            setPreviewMarks(null)
-            editor.assist = 'idle'
-            editor.assistText = 'proposal applied (one undo step): you edited on from it'
-          },
+          // Already applied by the session (an edit on the preview): endPreview's accept does nothing.
+          previewApplied: () =>
+            this.endPreview(true, 'proposal applied (one undo step): you edited on from it'),
         },
         { initiallyDirty: pair.converted, uncertain: pair.counts.uncertain, readOnly: this.readOnly },
       )
@@ -414,7 +412,7 @@ export const usePairStore = defineStore('pair', {
     writeMask(): Promise<boolean> {
       const pair = loadedPair.value
       if (!pair) return Promise.resolve(false)
-      if (useWorkspaceStore().info?.readOnly) {
+      if (this.readOnly) {
         this.saveState = 'error'
         this.saveError = 'the workspace is open read-only'
         return Promise.resolve(false)
