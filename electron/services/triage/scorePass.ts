@@ -223,6 +223,13 @@ export class RescoreWorker {
     // Packaged: the worker runs from app.asar.unpacked (see asarUnpackedPath).
     const w = new Worker(asarUnpackedPath(workerPath))
     w.unref()
+    // Always listened to: an idle worker's 'error' with no listener would throw in this process.
+    // A dead worker is forgotten, so the next item spawns a new one.
+    const forget = () => {
+      if (this.#worker === w) this.#worker = undefined
+    }
+    w.on('error', forget)
+    w.on('exit', forget)
     this.#worker = w
     return w
   }

@@ -105,6 +105,27 @@ describe('RescoreWorker (the rescoring after saves)', () => {
     await rescorer.close()
   })
 
+  it('an idle thread that fails or dies does not take the process down; the next item starts another', async () => {
+    const { items } = await new TriageRoom(ws).stale()
+    const posted = vi.spyOn(Worker.prototype, 'postMessage')
+    const rescorer = new RescoreWorker(60_000)
+    try {
+      const first = await rescorer.score(items[0])
+      const thread = posted.mock.contexts.at(-1) as Worker
+      posted.mockRestore()
+      // An 'error' with no listener would throw here (EventEmitter), as it would in the main process.
+      expect(() => thread.emit('error', new Error('idle failure'))).not.toThrow()
+      expect(rescorer.alive).toBe(false)
+      await thread.terminate()
+      const again = await rescorer.score(items[0])
+      expect(again.score).toBe(first.score)
+      expect(rescorer.alive).toBe(true)
+    } finally {
+      posted.mockRestore()
+      await rescorer.close()
+    }
+  })
+
   it('exits by itself after its idle time', async () => {
     const { items } = await new TriageRoom(ws).stale()
     const rescorer = new RescoreWorker(50)
