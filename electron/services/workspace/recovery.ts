@@ -181,11 +181,7 @@ function maskGone(ctx: WorkspaceContext, id: string, status: PairStatus): void {
  * saveProtocol.ts, and leaves the file in place until its rename.) Returns where it went.
  */
 export async function quarantine(ctx: WorkspaceContext, file: string): Promise<string> {
-  const dir = path.join(ctx.dir, CACHE_DIR, QUARANTINE_DIR)
-  const dest = path.join(
-    dir,
-    `${path.basename(file, '.png')}.${new Date().toISOString().replace(/[:.]/g, '-')}.${randomBytes(3).toString('hex')}.png`,
-  )
+  const { dir, dest } = quarantinePath(ctx, file)
   try {
     await makeFolder(dir)
     await fsp.rename(file, dest)
@@ -193,4 +189,14 @@ export async function quarantine(ctx: WorkspaceContext, file: string): Promise<s
     throw fsError(err, file, 'move aside')
   }
   return dest
+}
+
+/** A unique place under cache/quarantine/ for a file of masks/ (its id, the time, a random tag). */
+export function quarantinePath(ctx: WorkspaceContext, file: string): { dir: string; dest: string } {
+  const dir = path.join(ctx.dir, CACHE_DIR, QUARANTINE_DIR)
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  return {
+    dir,
+    dest: path.join(dir, `${path.basename(file, '.png')}.${stamp}.${randomBytes(3).toString('hex')}.png`),
+  }
 }

@@ -14,21 +14,21 @@
  * before the next mutation after a failed record) finishes or forgets each pending save according
  * to the hash of the file in place.
  */
-import { randomBytes } from 'node:crypto'
 import { constants as fsConstants, promises as fsp } from 'node:fs'
-import path from 'node:path'
 import { CodedError } from '../../../shared/api/errors'
-import { convertChallengeMask, isChallengeConvention, type LabelRuns } from '../../../shared/labels/analysis'
+import type { LabelRuns } from '../../../shared/labels/analysis'
 import { countLabels, type LabelMap } from '../../../shared/labels/codes'
 import type { MaskStats, PairState, PairStatus, Transition } from '../../../shared/workspace/review'
 import { atomicWriteFile, fsError, fsyncDir, type AtomicFs, type AtomicWriteResult } from '../fs/atomicWrite'
 import { sha256Hex } from '../fs/hash'
 import { makeFolder } from '../fs/paths'
+import { readUnderChallengeMode } from '../dataset'
 import { decodeMaskPngAsync, type MaskPngFormat } from '../mask/maskPng'
 import { encodeCheckedOffThread } from '../mask/pngCheck'
 import { readMaskPngFormat } from '../mask/pngFormat'
 import { countTransitions, saveStatsWithRuns } from '../mask/maskStats'
-import { CACHE_DIR, iso, QUARANTINE_DIR, statsParams, type PendingPayload } from './rows'
+import { iso, statsParams, type PendingPayload } from './rows'
+import { quarantinePath } from './recovery'
 import { sqliteError } from './sqlite'
 import type { WorkspaceContext } from './store'
 import type { SaveMaskResult } from './types'
@@ -237,12 +237,7 @@ export class MaskSaver {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw fsError(err, target, 'check')
     }
-    const dir = path.join(this.#ctx.dir, CACHE_DIR, QUARANTINE_DIR)
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-    const dest = path.join(
-      dir,
-      `${path.basename(target, '.png')}.${stamp}.${randomBytes(3).toString('hex')}.png`,
-    )
+    const { dir, dest } = quarantinePath(this.#ctx, target)
     try {
       await makeFolder(dir)
       try {
@@ -294,8 +289,8 @@ export class MaskSaver {
       // would be recorded as an uncertain pixel resolved).
       const counts = countLabels(decoded.data)
       const previous =
-        counts.invalid === 0 && isChallengeConvention(decoded, counts)
-          ? convertChallengeMask(decoded, source.file)
+        counts.invalid === 0
+          ? readUnderChallengeMode({ map: decoded, counts }, 'convert', source.file).map
           : decoded
       return { format: decoded.format, previous: { map: previous } }
     }
