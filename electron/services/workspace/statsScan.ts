@@ -30,7 +30,7 @@ const SCAN_FLUSH_MS = 1000
  * interrupted scan resumes as usual); their statistics stay shown meanwhile, and an image triage
  * score keyed by the same fingerprint is kept when the row is recorded again.
  */
-export const STATS_SCAN_VERSION = 3
+const STATS_SCAN_VERSION = 3
 const SCAN_VERSION_KEY = 'statsScanVersion'
 
 /** The row holds an image score keyed by the mask whose key prefix ('s:<scan_fp>|') is bound here. */

@@ -89,7 +89,7 @@ const SECTORS = 12
  * A map whose uncertain cells number under this share of its boundary's cells (a band under half a
  * cell wide on average) is band-free: it is measured with a virtual band (imageMeasures).
  */
-export const BAND_FREE_BELOW = 0.5
+const BAND_FREE_BELOW = 0.5
 
 /**
  * The virtual band's half width, over the grid's longer side: the median half width of the weak maps'
@@ -98,7 +98,7 @@ export const BAND_FREE_BELOW = 0.5
  * and stair steps included). Held out, band-free right maps then score like weak ones (median 0.22
  * against 0.24; without the virtual band 0.31–0.39 against 0.22: bench/README.md).
  */
-export const BAND_FREE_HALF_WIDTH = 0.018
+const BAND_FREE_HALF_WIDTH = 0.018
 
 /**
  * Image measures, or null when the region is empty or fills the grid (no boundary to compare).

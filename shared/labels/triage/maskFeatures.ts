@@ -6,9 +6,8 @@
  */
 import type { LabelRuns } from '../analysis'
 import { gridSizeFor, reduceRunsToGrid } from './grid'
-import { lesionRegion, maskMeasures } from './maskMeasures'
 import { TRIAGE_MODEL } from './model'
-import { evidenceOf, triageResult, type TriageModel } from './score'
+import { measureGrid, triageResult, type TriageModel } from './score'
 import type { TriageResult } from './types'
 
 /**
@@ -34,6 +33,5 @@ export function scoreMaskRuns(
 ): TriageResult {
   const size = gridSizeFor(runs.width, runs.height, side)
   const grid = reduceRunsToGrid(runs, size.width, size.height)
-  const mask = maskMeasures(grid, lesionRegion(grid))
-  return triageResult({ grid, mask, image: null, evidence: evidenceOf(mask, null, false) }, model)
+  return triageResult(measureGrid(grid, null), model)
 }

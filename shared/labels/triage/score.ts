@@ -175,7 +175,7 @@ export function ramp(v: number, lo: number, hi: number): number {
  * The evidence values of measures: the image's only `withImage`, the band's only when the map has a
  * band (with the image: as imageMeasures decided; without: any uncertain cell of the lesion region).
  */
-export function evidenceOf(
+function evidenceOf(
   mask: MaskMeasures,
   image: ImageMeasures | null,
   withImage: boolean,
@@ -189,7 +189,7 @@ export function evidenceOf(
   return evidence
 }
 
-function measureGrid(grid: LabelGrid, image: TriageImage | null): TriageMeasures {
+export function measureGrid(grid: LabelGrid, image: TriageImage | null): TriageMeasures {
   const region = lesionRegion(grid)
   const mask = maskMeasures(grid, region)
   const img = image ? imageMeasures(grid, region, image) : null
