@@ -5,7 +5,13 @@ import type { LabelCounts, LabelMap } from '../../shared/labels/codes'
 import { openFileSource, type FileSource, type SourceLocation } from './sources/fileSource'
 import { checkMaskSize, readLabelMapAsync } from './mask/labelMap'
 import { readPngHeader, type MaskPngFormat } from './mask/maskPng'
-import { DEFAULT_MAX_IMAGE_PIXELS, readImageHeader } from './images/imageHeader'
+import {
+  DEFAULT_MAX_IMAGE_PIXELS,
+  HeaderTruncatedError,
+  IMAGE_HEAD_BYTES,
+  readImageHeader,
+  type ImageHeader,
+} from './images/imageHeader'
 import { convertChallengeMask, isChallengeConvention } from '../../shared/labels/analysis'
 import { ByteLru } from './pairCache'
 import { idNumber, idString, maskKeysOf, pairFiles, type FileAt, type Pairing } from './pairing'
@@ -352,6 +358,28 @@ export class Dataset {
     const f = this.pairing.imageFiles[index]
     const name = source.nameAt(f)
     return { bytes: await source.readAt(f), file: source.describe(name), name, mime: mimeOf(name) }
+  }
+
+  /**
+   * The header of a pair's image (size, orientation), within the dataset's pixel limit, from a head
+   * of the file: 16 KiB, then 256 KiB, then the whole file (a JPEG's EXIF can push its frame header
+   * far in). Never the whole image when a head is enough.
+   */
+  async readImageHeader(index: number): Promise<{ header: ImageHeader; file: string }> {
+    this.check(index)
+    const source = this.images[this.pairing.imageSources[index]]
+    const f = this.pairing.imageFiles[index]
+    const file = source.describe(source.nameAt(f))
+    for (const head of [16 * 1024, IMAGE_HEAD_BYTES]) {
+      const bytes = await source.readHeadAt(f, head)
+      try {
+        return { header: readImageHeader(bytes, file, { maxPixels: this.maxImagePixels }), file }
+      } catch (err) {
+        if (!(err instanceof HeaderTruncatedError) || bytes.length < head) throw err
+      }
+    }
+    const bytes = await source.readAt(f)
+    return { header: readImageHeader(bytes, file, { maxPixels: this.maxImagePixels }), file }
   }
 
   private check(index: number): void {

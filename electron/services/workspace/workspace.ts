@@ -32,7 +32,6 @@ import {
 } from '../../../shared/workspace/review'
 import { readUnderChallengeMode, type ChallengeMode, type Dataset } from '../dataset'
 import { fsError } from '../fs/atomicWrite'
-import { readImageHeader } from '../images/imageHeader'
 import { checkMaskSize, readLabelMapAsync } from '../mask/labelMap'
 import { readPngHeader } from '../mask/maskPng'
 import { LOCK_FILE, type WorkspaceLock } from './lock'
@@ -292,9 +291,9 @@ export class Workspace implements WorkspaceContext {
     }
     const [{ bytes, file }, image] = await Promise.all([
       this.dataset.readMaskBytes(index),
-      this.dataset.readImageBytes(index),
+      this.dataset.readImageHeader(index),
     ])
-    checkMaskSize(readPngHeader(bytes, file), readImageHeader(image.bytes, image.file), file, image.file)
+    checkMaskSize(readPngHeader(bytes, file), image.header, file, image.file)
     const read = await readLabelMapAsync(bytes, file)
     const { map } = readUnderChallengeMode(read, opts.challenge ?? 'refuse', file)
     return { map, format: read.format, origin: 'source', file }
