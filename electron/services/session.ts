@@ -14,7 +14,7 @@ import {
   type WorkspaceInfo,
 } from '../../shared/api/contract'
 import { CodedError } from '../../shared/api/errors'
-import { countLabels, type LabelMap } from '../../shared/labels/codes'
+import type { LabelMap } from '../../shared/labels/codes'
 import { planExport, runExport, type ExportSelection } from './export'
 import { readImageHeader } from './images/imageHeader'
 import { makeThumbnail } from './thumbnails'
@@ -232,7 +232,7 @@ export class CurationSession {
         id,
         image: { name: image.name, mime: image.mime, bytes: image.bytes },
         mask: { width: mask.width, height: mask.height, data: mask.data, origin: 'corrected' },
-        counts: countLabels(mask.data),
+        counts: current.counts,
         state,
         converted: false,
         base,

@@ -6,13 +6,7 @@
  * truth folder, each resolved pair is also scored (truthScore.ts).
  */
 import { CodedError, toApiError, type ApiError, type ErrorCode } from '../../../shared/api/errors'
-import {
-  countLabels,
-  LABEL_BACKGROUND,
-  LABEL_LESION,
-  LABEL_UNCERTAIN,
-  type LabelMap,
-} from '../../../shared/labels/codes'
+import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../../shared/labels/codes'
 import type { Workspace } from '../workspace/workspace'
 import { resolvePairFromBytes } from './resolvePair'
 import { TruthScorer, type TruthConvention, type TruthSummary } from './truthScore'
@@ -114,8 +108,9 @@ async function resolveOne(
   t0: number,
 ): Promise<void> {
   const { id } = report
-  const { map } = await workspace.readCurrentMask(id)
-  report.uncertain = countLabels(map.data).uncertain
+  const current = await workspace.readCurrentMask(id)
+  const { map } = current
+  report.uncertain = current.counts.uncertain
   if (report.uncertain === 0) {
     report.status = 'skipped'
     return

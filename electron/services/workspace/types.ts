@@ -2,7 +2,7 @@
  * The workspace's public types: options of opening, query and result shapes, the UI state store.
  * Callers import them through workspace.ts, which re-exports this file.
  */
-import type { LabelMap } from '../../../shared/labels/codes'
+import type { LabelCounts, LabelMap } from '../../../shared/labels/codes'
 import type {
   MaskStats,
   PairState,
@@ -86,6 +86,8 @@ export interface SaveMaskResult {
 
 export interface CurrentMask {
   map: LabelMap
+  /** The map's label counts (counted as it was read). */
+  counts: LabelCounts
   format: MaskPngFormat
   origin: 'corrected' | 'source'
   file: string

@@ -286,8 +286,8 @@ export class Workspace implements WorkspaceContext {
           file,
         )
       }
-      const { map, format } = await readLabelMapAsync(bytes, file)
-      return { map, format, origin: 'corrected', file }
+      const { map, counts, format } = await readLabelMapAsync(bytes, file)
+      return { map, counts, format, origin: 'corrected', file }
     }
     const [{ bytes, file }, image] = await Promise.all([
       this.dataset.readMaskBytes(index),
@@ -295,8 +295,8 @@ export class Workspace implements WorkspaceContext {
     ])
     checkMaskSize(readPngHeader(bytes, file), image.header, file, image.file)
     const read = await readLabelMapAsync(bytes, file)
-    const { map } = readUnderChallengeMode(read, opts.challenge ?? 'refuse', file)
-    return { map, format: read.format, origin: 'source', file }
+    const { map, counts } = readUnderChallengeMode(read, opts.challenge ?? 'refuse', file)
+    return { map, counts, format: read.format, origin: 'source', file }
   }
 
   /** How many pairs of the dataset have an audit event after `seq` (the team sync badge). */
