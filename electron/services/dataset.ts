@@ -382,6 +382,32 @@ export class Dataset {
     return { header: readImageHeader(bytes, file, { maxPixels: this.maxImagePixels }), file }
   }
 
+  /**
+   * The image of a pair alone, with what its header says, within the dataset's pixel limit: from
+   * the pair cache when the pair is there, else read (the mask is not read: e.g. a pair whose
+   * corrected mask is what is shown).
+   */
+  async openImage(index: number): Promise<DatasetPair['image']> {
+    this.check(index)
+    if (this.cache.has(index)) return (await this.cache.getOrLoad(index, () => this.load(index))).image
+    const f = await this.readImageBytes(index)
+    return this.imageOf(f.name, f.bytes, f.file)
+  }
+
+  /** An image's bytes with its header read (`image-*` when it is not a JPEG or PNG within the limit). */
+  private imageOf(name: string, bytes: Buffer, file: string): DatasetPair['image'] {
+    const header = readImageHeader(bytes, file, { maxPixels: this.maxImagePixels })
+    const image: DatasetPair['image'] = {
+      name,
+      mime: header.format === 'png' ? 'image/png' : 'image/jpeg',
+      bytes,
+      width: header.width,
+      height: header.height,
+    }
+    if (header.orientation !== undefined) image.orientation = header.orientation
+    return image
+  }
+
   private check(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.size)
       throw new CodedError('not-found', `no pair at position ${index} (there are ${this.size})`)
@@ -462,23 +488,15 @@ export class Dataset {
       this.masks.readAt(p.maskFiles[index]),
       imageSource.readAt(p.imageFiles[index]),
     ])
-    const header = readImageHeader(imageBytes, imageFile, { maxPixels: this.maxImagePixels })
+    const image = this.imageOf(imageName, imageBytes, imageFile)
     // The size from the PNG header first: a mask of the wrong size is refused before it is inflated
     // (a few hundred KB can declare 16384×16384 zeros); the inflate itself runs on the thread pool.
-    checkMaskSize(readPngHeader(maskBytes, maskFile), header, maskFile, imageFile)
+    checkMaskSize(readPngHeader(maskBytes, maskFile), image, maskFile, imageFile)
     const { map, counts, format } = await readLabelMapAsync(maskBytes, maskFile)
     this.maskFormats.delete(index)
     this.maskFormats.set(index, format)
     if (this.maskFormats.size > MASK_FORMATS_MAX)
       this.maskFormats.delete(this.maskFormats.keys().next().value as number)
-    const image: DatasetPair['image'] = {
-      name: imageName,
-      mime: header.format === 'png' ? 'image/png' : 'image/jpeg',
-      bytes: imageBytes,
-      width: header.width,
-      height: header.height,
-    }
-    if (header.orientation !== undefined) image.orientation = header.orientation
     return {
       id: idString(p.ids[index]),
       image,

@@ -16,7 +16,6 @@ import {
 import { CodedError } from '../../shared/api/errors'
 import type { LabelMap } from '../../shared/labels/codes'
 import { planExport, runExport, type ExportSelection } from './export'
-import { readImageHeader } from './images/imageHeader'
 import { makeThumbnail } from './thumbnails'
 import type { Workspace } from './workspace/workspace'
 import type { PairTriage } from '../../shared/workspace/triage'
@@ -219,7 +218,9 @@ export class CurationSession {
     // with `conflict`, the safe side), never newer than the mask shown.
     const base = w.store.row(id)?.mask_sha256 ?? ''
     if (state.corrected) {
-      const [current, image] = await Promise.all([w.readCurrentMask(id), this.#imageOf(index)])
+      // The image alone (from the pair cache if there): the source mask does not matter to a corrected
+      // pair, whatever is wrong with it (missing, unreadable, another convention).
+      const [current, image] = await Promise.all([w.readCurrentMask(id), w.dataset.openImage(index)])
       const mask = current.map
       if (mask.width !== image.width || mask.height !== image.height) {
         throw new CodedError(
@@ -252,32 +253,6 @@ export class CurationSession {
       state,
       converted: source.converted,
       base,
-    }
-  }
-
-  /**
-   * A corrected pair's image with its stored size: from the dataset's cache of opened pairs (the
-   * source mask taken as stored), or, when the source mask no longer opens (changed since, or a
-   * problem of its own), from the image file alone: a correction is never hidden by its source.
-   */
-  async #imageOf(
-    index: number,
-  ): Promise<{ name: string; mime: string; bytes: Uint8Array; width: number; height: number }> {
-    const dataset = this.workspace.dataset
-    try {
-      return (await dataset.openPair(index, { challenge: 'as-is' })).image
-    } catch {
-      // Any error of the pair read (the source mask missing, unreadable, a corrupt zip entry…):
-      // the image alone is read next, and a failed image read throws its own error.
-    }
-    const f = await dataset.readImageBytes(index)
-    const header = readImageHeader(f.bytes, f.file)
-    return {
-      name: f.name,
-      mime: header.format === 'png' ? 'image/png' : 'image/jpeg',
-      bytes: f.bytes,
-      width: header.width,
-      height: header.height,
     }
   }
 

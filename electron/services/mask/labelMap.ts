@@ -43,7 +43,7 @@ function checked(
 /** `mask-size` unless the mask has the image's stored width and height. */
 export function checkMaskSize(
   mask: { width: number; height: number },
-  image: ImageHeader,
+  image: Pick<ImageHeader, 'width' | 'height' | 'orientation'>,
   maskFile: string,
   imageFile: string,
 ): void {
