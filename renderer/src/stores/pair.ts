@@ -444,13 +444,7 @@ export const usePairStore = defineStore('pair', {
           r.error.code === 'conflict'
             ? `[conflict] ${pair.id} was changed elsewhere (another tab or window) since it was opened: reload to see it; the edit here stays unsaved`
             : `[${r.error.code}] ${r.error.message}`
-        if (onScreen()) {
-          this.saveState = 'error'
-          this.saveError = why
-        } else {
-          // The answer of a pair no longer on screen: said by its id, not as the current pair's save state.
-          this.notice = `${pair.id} was not saved: ${why}`
-        }
+        this.reportFailure(onScreen(), `${pair.id} was not saved`, why)
         return false
       }
       pair.base = r.value.base
@@ -486,12 +480,11 @@ export const usePairStore = defineStore('pair', {
       if (this.state.status !== target) {
         const r = await api.call('pair:setStatus', { id: pair.id, status: target })
         if (!r.ok) {
-          if (loadedPair.value?.session === pair.session) {
-            this.saveState = 'error'
-            this.saveError = `[${r.error.code}] ${r.error.message}`
-          } else {
-            this.notice = `${pair.id} was not ${target}: [${r.error.code}] ${r.error.message}`
-          }
+          this.reportFailure(
+            loadedPair.value?.session === pair.session,
+            `${pair.id} was not ${target}`,
+            `[${r.error.code}] ${r.error.message}`,
+          )
           return false
         }
         if (loadedPair.value?.id === pair.id) this.state = r.value.state
@@ -499,6 +492,19 @@ export const usePairStore = defineStore('pair', {
       }
       if ((status === 'accepted' || status === 'rejected') && this.canNext) await this.next()
       return true
+    },
+
+    /**
+     * A failed save or decision: the pair's save error while it is the one on screen, else a notice
+     * naming it (`what`), never the current pair's save state.
+     */
+    reportFailure(onScreen: boolean, what: string, why: string) {
+      if (onScreen) {
+        this.saveState = 'error'
+        this.saveError = why
+      } else {
+        this.notice = `${what}: ${why}`
+      }
     },
 
     /** A decision on the pair that failed to open (`id` and `error` name it), by its id: no mask is involved. */
