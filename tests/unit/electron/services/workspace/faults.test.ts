@@ -402,7 +402,12 @@ describe('reconciling masks/ on opening', () => {
     expect(ws3.events(id)[0]).toMatchObject({ kind: 'mask-changed' })
   })
 
-  it('an unrecorded mask file left as it is at open is quarantined, not overwritten, by a later save', async () => {
+  /**
+   * A workspace (closed) whose masks/ holds a curator's mask for ISIC_0000002 with no row (a
+   * database restored from an older copy), while that pair's source cannot be read (a folder
+   * mid-sync; `sourceBytes` puts it back): an open leaves the file as it is.
+   */
+  async function unrecordedWithSourceAway() {
     const src = await makeSources(path.join(root, `src-folder-${n}`), { masksAs: 'folder' })
     const ws = await Workspace.create(path.join(root, `ws-${n++}`), {
       masks: src.masks,
@@ -414,14 +419,17 @@ describe('reconciling masks/ on opening', () => {
     const source = (await ws.readCurrentMask(id)).map
     const dir = ws.dir
     await closeAll()
-    // A curator's mask copied into masks/ with no row (a database restored from an older copy),
-    // while its source cannot be read (a folder mid-sync): the open leaves the file as it is.
     const work = encodeMaskPng(resolveUncertain(source, 1, 4), formatOf('grey'))
     const unrecorded = path.join(dir, 'masks', `${id}.png`)
     await fsp.writeFile(unrecorded, work)
     const sourceFile = path.join(src.masks, 'ISIC_WSM_labels', `${id}.png`)
     const sourceBytes = await fsp.readFile(sourceFile)
     await fsp.writeFile(sourceFile, Buffer.alloc(200, 0x5a))
+    return { id, source, dir, work, unrecorded, sourceFile, sourceBytes }
+  }
+
+  it('an unrecorded mask file left as it is at open is quarantined, not overwritten, by a later save', async () => {
+    const { id, source, dir, work, unrecorded, sourceFile, sourceBytes } = await unrecordedWithSourceAway()
     const ws2 = await reopen(dir)
     expect(ws2.notices.join('\n')).toMatch(/was left as it is/)
     expect((await fsp.readFile(unrecorded)).equals(work)).toBe(true)
@@ -440,24 +448,7 @@ describe('reconciling masks/ on opening', () => {
   })
 
   it('a save over an unrecorded mask file that fails leaves the file in masks/, and nothing in quarantine (review 6b, finding 5)', async () => {
-    const src = await makeSources(path.join(root, `src-folder-${n}`), { masksAs: 'folder' })
-    const ws = await Workspace.create(path.join(root, `ws-${n++}`), {
-      masks: src.masks,
-      images: [src.images],
-      curator: 'ana',
-    })
-    open.push(ws)
-    const id = 'ISIC_0000002'
-    const source = (await ws.readCurrentMask(id)).map
-    const dir = ws.dir
-    await closeAll()
-    // As above: an unrecorded curator's mask left as it is at open (its source unreadable then).
-    const work = encodeMaskPng(resolveUncertain(source, 1, 4), formatOf('grey'))
-    const unrecorded = path.join(dir, 'masks', `${id}.png`)
-    await fsp.writeFile(unrecorded, work)
-    const sourceFile = path.join(src.masks, 'ISIC_WSM_labels', `${id}.png`)
-    const sourceBytes = await fsp.readFile(sourceFile)
-    await fsp.writeFile(sourceFile, Buffer.alloc(200, 0x5a))
+    const { id, source, dir, work, unrecorded, sourceFile, sourceBytes } = await unrecordedWithSourceAway()
     let failWrites = true
     const full: AtomicFs = {
       ...nodeAtomicFs,
