@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
-import { crc32, deflateSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Dataset } from '../../../../electron/services/dataset'
 import { scanMasks } from '../../../../electron/services/scan/maskScan'
@@ -16,6 +15,7 @@ import {
   jpeg,
   jpegHeaderClaiming,
   palettePng,
+  pngClaiming,
   pngImage,
   rgbPng,
   writeTree,
@@ -218,28 +218,6 @@ describe('files that are not regular files', () => {
     },
   )
 })
-
-/** A grey 8-bit PNG whose header declares width×height, with only the start of its zero rows. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4)
-    len.writeUInt32BE(data.length)
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
-    const crc = Buffer.alloc(4)
-    crc.writeUInt32BE(crc32(body))
-    return Buffer.concat([len, body, crc])
-  }
-  const ihdr = Buffer.alloc(13)
-  ihdr.writeUInt32BE(width, 0)
-  ihdr.writeUInt32BE(height, 4)
-  ihdr[8] = 8 // bit depth; colour type 0, compression 0, filter 0, interlace 0
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(64 * 1024))),
-    chunk('IEND', Buffer.alloc(0)),
-  ])
-}
 
 describe('openPair checks', () => {
   let ds: Dataset

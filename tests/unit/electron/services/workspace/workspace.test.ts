@@ -2,7 +2,6 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type * as WorkerThreads from 'node:worker_threads'
-import { crc32, deflateSync } from 'node:zlib'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CodedError } from '../../../../../shared/api/errors'
 import { decodeMaskPng, encodeMaskPng } from '../../../../../electron/services/mask/maskPng'
@@ -20,7 +19,7 @@ import {
   TEST_TRNS,
   type Sources,
 } from './fixtures'
-import { caught } from '../../../../support/datasetFixtures'
+import { caught, pngClaiming } from '../../../../support/datasetFixtures'
 
 /** Worker threads started in this file: the real Worker class, counted (see the scan tests). */
 const workerStarts = vi.hoisted(() => ({ count: 0 }))
@@ -264,28 +263,6 @@ describe('saving masks', () => {
     expect(ws.pairState(id).status).toBe('unreviewed')
   })
 })
-
-/** A grey 8-bit PNG whose header declares width×height, with only the start of its zero rows. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4)
-    len.writeUInt32BE(data.length)
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
-    const crc = Buffer.alloc(4)
-    crc.writeUInt32BE(crc32(body))
-    return Buffer.concat([len, body, crc])
-  }
-  const ihdr = Buffer.alloc(13)
-  ihdr.writeUInt32BE(width, 0)
-  ihdr.writeUInt32BE(height, 4)
-  ihdr[8] = 8 // bit depth; colour type 0, compression 0, filter 0, interlace 0
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(64 * 1024))),
-    chunk('IEND', Buffer.alloc(0)),
-  ])
-}
 
 describe('reading the current mask', () => {
   it('refuses a mask of the wrong size with mask-size, from its PNG header, before inflating it', async () => {
