@@ -7,9 +7,8 @@ import { checkMaskSize, readLabelMapAsync } from './mask/labelMap'
 import { readPngHeader, type MaskPngFormat } from './mask/maskPng'
 import {
   DEFAULT_MAX_IMAGE_PIXELS,
-  HeaderTruncatedError,
-  IMAGE_HEAD_BYTES,
   readImageHeader,
+  readImageHeaderByHeads,
   type ImageHeader,
 } from './images/imageHeader'
 import { convertChallengeMask, isChallengeConvention } from '../../shared/labels/analysis'
@@ -370,16 +369,9 @@ export class Dataset {
     const source = this.images[this.pairing.imageSources[index]]
     const f = this.pairing.imageFiles[index]
     const file = source.describe(source.nameAt(f))
-    for (const head of [16 * 1024, IMAGE_HEAD_BYTES]) {
-      const bytes = await source.readHeadAt(f, head)
-      try {
-        return { header: readImageHeader(bytes, file, { maxPixels: this.maxImagePixels }), file }
-      } catch (err) {
-        if (!(err instanceof HeaderTruncatedError) || bytes.length < head) throw err
-      }
-    }
-    const bytes = await source.readAt(f)
-    return { header: readImageHeader(bytes, file, { maxPixels: this.maxImagePixels }), file }
+    const read = (head: number | undefined) =>
+      head === undefined ? source.readAt(f) : source.readHeadAt(f, head)
+    return { header: await readImageHeaderByHeads(read, file, { maxPixels: this.maxImagePixels }), file }
   }
 
   /**

@@ -29,6 +29,28 @@ export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000
  */
 export const IMAGE_HEAD_BYTES = 256 * 1024
 
+/**
+ * The header of an image read from heads of its file: 16 KiB, then IMAGE_HEAD_BYTES, then the whole
+ * file (`read(undefined)`) only when a head ends before the size is known (a JPEG's EXIF can push
+ * its frame header far in). The dataset's open path and the scan's workers share this order.
+ */
+export async function readImageHeaderByHeads(
+  read: (head: number | undefined) => Promise<Uint8Array>,
+  file?: string,
+  opts: { maxPixels?: number } = {},
+): Promise<ImageHeader> {
+  for (const head of [16 * 1024, IMAGE_HEAD_BYTES]) {
+    const bytes = await read(head)
+    try {
+      return readImageHeader(bytes, file, opts)
+    } catch (err) {
+      // A head shorter than asked for is the whole file: its word is the last.
+      if (!(err instanceof HeaderTruncatedError) || bytes.length < head) throw err
+    }
+  }
+  return readImageHeader(await read(undefined), file, opts)
+}
+
 /** Thrown (as `image-corrupt`) when the bytes end before the size is known: a longer head may do. */
 export class HeaderTruncatedError extends CodedError {
   constructor(message: string, file?: string) {

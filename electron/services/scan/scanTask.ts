@@ -5,12 +5,7 @@
  */
 import { CodedError, isErrorCode, type ErrorCode } from '../../../shared/api/errors'
 import { checkMaskSize } from '../mask/labelMap'
-import {
-  HeaderTruncatedError,
-  IMAGE_HEAD_BYTES,
-  readImageHeader,
-  type ImageHeader,
-} from '../images/imageHeader'
+import { readImageHeaderByHeads, type ImageHeader } from '../images/imageHeader'
 import { decodeMaskPng } from '../mask/maskPng'
 import { readLocated, type SourceLocation } from '../sources/fileSource'
 import type { ZipReader } from '../zip/zipReader'
@@ -92,27 +87,18 @@ export interface ScanSettings {
   imageErrors?: 'report' | 'ignore'
 }
 
-/** Reads what a head of the image needs: a 16 KiB head, then 256 KiB, then the whole file. */
-async function readHeader(
+/** Reads what a head of the image needs (imageHeader.ts `readImageHeaderByHeads`). */
+function readHeader(
   loc: SourceLocation,
   file: string,
   zips: Map<string, Promise<ZipReader>>,
   settings: ScanSettings,
 ): Promise<ImageHeader> {
-  for (const head of [16 * 1024, IMAGE_HEAD_BYTES, undefined]) {
-    const bytes = await readLocated(
-      loc,
-      zips,
-      head === undefined ? {} : { head, syncHead: settings.syncHeads },
-    )
-    try {
-      return readImageHeader(bytes, file, { maxPixels: settings.maxImagePixels })
-    } catch (err) {
-      // A head shorter than the file may just be too short; the whole file is the last word.
-      if (!(err instanceof HeaderTruncatedError) || head === undefined || bytes.length < head) throw err
-    }
-  }
-  throw new CodedError('internal', `${file}: unreachable`)
+  return readImageHeaderByHeads(
+    (head) => readLocated(loc, zips, head === undefined ? {} : { head, syncHead: settings.syncHeads }),
+    file,
+    { maxPixels: settings.maxImagePixels },
+  )
 }
 
 function problem(err: unknown): { code: ErrorCode; message: string } {

@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_IMAGE_PIXELS,
   HeaderTruncatedError,
   readImageHeader,
+  readImageHeaderByHeads,
 } from '../../../../../electron/services/images/imageHeader'
 import {
   caught,
@@ -129,5 +130,72 @@ describe('readImageHeader: PNG and others', () => {
     await expectCode(() => readImageHeader(Buffer.alloc(0)), 'image-corrupt')
     const png = await pngImage(5, 5)
     await expectCode(() => readImageHeader(png.subarray(0, 20)), 'image-corrupt')
+  })
+})
+
+/** A JPEG with APP2 segments of `appBytes` in all inserted after its SOI (pushing its frame header in). */
+function withAppSegments(bytes: Buffer, appBytes: number): Buffer {
+  const parts: Buffer[] = [bytes.subarray(0, 2)]
+  for (let left = appBytes; left > 0;) {
+    const payload = Math.min(left, 65533)
+    const seg = Buffer.alloc(4 + payload, 0x41)
+    seg[0] = 0xff
+    seg[1] = 0xe2
+    seg.writeUInt16BE(payload + 2, 2)
+    parts.push(seg)
+    left -= payload
+  }
+  return Buffer.concat([...parts, bytes.subarray(2)])
+}
+
+describe('readImageHeaderByHeads: the heads the dataset and the scan read', () => {
+  /** The heads asked for, and the header, of `bytes` read as a file would be. */
+  async function heads(bytes: Buffer): Promise<{ asked: (number | undefined)[]; header: unknown }> {
+    const asked: (number | undefined)[] = []
+    const header = await readImageHeaderByHeads(async (head) => {
+      asked.push(head)
+      return head === undefined ? bytes : bytes.subarray(0, head)
+    }, 'x.jpg')
+    return { asked, header }
+  }
+
+  it('reads 16 KiB, then 256 KiB, then the whole file, only as far as the frame header needs', async () => {
+    const plain = await jpeg(123, 45)
+    expect(await heads(plain)).toEqual({ asked: [16384], header: { format: 'jpeg', width: 123, height: 45 } })
+    const exif = withAppSegments(plain, 40_000)
+    expect(await heads(exif)).toEqual({
+      asked: [16384, 262144],
+      header: { format: 'jpeg', width: 123, height: 45 },
+    })
+    const far = withAppSegments(plain, 300_000)
+    expect(await heads(far)).toEqual({
+      asked: [16384, 262144, undefined],
+      header: { format: 'jpeg', width: 123, height: 45 },
+    })
+  })
+
+  it('stops at the first head for a broken file and for one shorter than the head', async () => {
+    const cut = (await jpeg(40, 30, 6)).subarray(0, 100)
+    const asked: (number | undefined)[] = []
+    const err = await caught(() =>
+      readImageHeaderByHeads(async (head) => {
+        asked.push(head)
+        return cut
+      }, 'cut.jpg'),
+    )
+    expect(err.code).toBe('image-corrupt')
+    expect(asked).toEqual([16384])
+    await expectCode(
+      () => readImageHeaderByHeads(async () => Buffer.from('not an image at all, long enough'), 'x.bin'),
+      'image-corrupt',
+    )
+  })
+
+  it('applies the pixel limit', async () => {
+    const bytes = await jpeg(100, 100)
+    await expectCode(
+      () => readImageHeaderByHeads(async () => bytes, 'x.jpg', { maxPixels: 9999 }),
+      'image-too-large',
+    )
   })
 })
