@@ -5,7 +5,13 @@
  * - a batch claim of 50 pairs (target ≤ 50 ms) on a team of 43,885 pairs, the median of 30 claims
  *   made while the claimed pairs pile up, against a bare `SELECT … LIMIT 50` of the same index.
  *
- * WSM_BENCH_TEAM_N sets the number of decisions (default 1000).
+ * - `team export` of a team of 43,885 pairs, every one decided by one curator (70 % accepted, 10 %
+ *   rejected, 10 % flagged, 10 % corrected with a mask), to a zip, against the plain `export` of that
+ *   curator's own workspace (the same decisions, the same sources) in the same run; the two
+ *   manifests are compared (ids, statuses, curators, every file's SHA-256) and must agree.
+ *
+ * WSM_BENCH_TEAM_N sets the number of decisions (default 1000); WSM_BENCH_TEAM_EXPORT_N the pairs of
+ * the export's team (default 43,885).
  */
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
@@ -13,13 +19,17 @@ import sharp from 'sharp'
 import yazl from 'yazl'
 import type { LabelMap } from '../shared/labels/codes'
 import { encodeMaskPng } from '../electron/services/mask/maskPng'
+import { runExport } from '../electron/services/export'
 import { connect } from '../electron/services/team/connection'
 import { claimBatch } from '../electron/services/team/claims'
 import { initTeam, joinTeam } from '../electron/services/team/membership'
 import { migrate } from '../electron/services/team/serverSchema'
 import { syncTeam } from '../electron/services/team/sync'
+import { exportTeam } from '../electron/services/team/teamExport'
 import { Workspace } from '../electron/services/workspace/workspace'
+import { ZipReader } from '../electron/services/zip/zipReader'
 import { postgresSkipReason, startPostgres } from '../tests/support/postgres'
+import { makeRepeatedSources } from './export'
 import type { Metric } from './index'
 
 const W = 1024
@@ -151,6 +161,7 @@ export async function benchTeam(work: string, log: (line: string) => void): Prom
     } finally {
       await client.end()
     }
+    const exportMetric = await benchTeamExport(path.join(work, 'team-export'), server, log)
     return [
       {
         name: 'team.sync1000',
@@ -168,8 +179,124 @@ export async function benchTeam(work: string, log: (line: string) => void): Prom
         ratio: median(claims) / median(selects),
         note: `median of 30 claims of 50 on ${PAIRS} pairs (target ≤ 50 ms); floor: SELECT … LIMIT 50`,
       },
+      exportMetric,
     ]
   } finally {
     await server.stop()
+  }
+}
+
+interface ManifestRow {
+  id: string
+  status: string
+  curator: string | null
+  pixels: unknown
+  image: { sha256: string }
+  mask: { sha256: string; origin: string; written: string }
+}
+
+/** What two exports must agree on, per pair (not the review time nor the source paths). */
+async function manifestOf(zipFile: string): Promise<string[]> {
+  const zip = await ZipReader.open(zipFile)
+  try {
+    const json = JSON.parse((await zip.read(zip.getEntry('manifest.json')!)).toString('utf8')) as {
+      pairs: ManifestRow[]
+    }
+    return json.pairs.map((p) =>
+      JSON.stringify([
+        p.id,
+        p.status,
+        p.curator,
+        p.pixels,
+        p.image.sha256,
+        p.mask.sha256,
+        p.mask.origin,
+        p.mask.written,
+      ]),
+    )
+  } finally {
+    await zip.close()
+  }
+}
+
+/** The source mask with its uncertain pixels made lesion (a corrected mask). */
+function resolvedAll(map: LabelMap): LabelMap {
+  return { ...map, data: map.data.map((v) => (v === 255 ? 1 : v)) }
+}
+
+async function benchTeamExport(
+  base: string,
+  server: Awaited<ReturnType<typeof startPostgres>>,
+  log: (line: string) => void,
+): Promise<Metric> {
+  const n = Number(process.env.WSM_BENCH_TEAM_EXPORT_N ?? PAIRS)
+  const started = performance.now()
+  const src = await makeRepeatedSources(path.join(base, 'src'), n)
+  const make = async (name: string) => {
+    const dir = path.join(base, name)
+    await (await Workspace.create(dir, { masks: src.masks, images: [src.images], curator: name })).close()
+    return dir
+  }
+  const lead = await make('lead')
+  const ann = await make('ann')
+  const url = await server.createDatabase('export')
+  await initTeam(lead, url, { batch: 50, doubleReview: 0 })
+  await joinTeam(ann, url, 'ann')
+  log(`team export: ${n} pairs built; ann decides every one`)
+  const ws = await Workspace.open(ann)
+  try {
+    const by: Record<'accepted' | 'rejected' | 'flagged', string[]> = {
+      accepted: [],
+      rejected: [],
+      flagged: [],
+    }
+    for (const [i, id] of src.ids.entries()) {
+      const k = i % 10
+      if (k === 0) await ws.saveMask(id, resolvedAll((await ws.readCurrentMask(id)).map))
+      else by[k === 1 ? 'rejected' : k === 2 ? 'flagged' : 'accepted'].push(id)
+    }
+    for (const [status, ids] of Object.entries(by)) await ws.setStatuses(ids, status as keyof typeof by)
+  } finally {
+    await ws.close()
+  }
+  const synced = await syncTeam(ann)
+  if (synced.pushed !== n) throw new Error(`team export bench: pushed ${synced.pushed} of ${n}`)
+  log(`team export: set up in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  const local = await Workspace.open(ann, { readOnly: true })
+  const plainOut = path.join(base, 'plain.zip')
+  const teamOut = path.join(base, 'team.zip')
+  let plainMs: number
+  try {
+    const t = performance.now()
+    await runExport(local, { out: plainOut })
+    plainMs = performance.now() - t
+  } finally {
+    await local.close()
+  }
+  const phases: string[] = []
+  const t = performance.now()
+  const summary = await exportTeam(
+    lead,
+    { out: teamOut },
+    { onPhase: (phase, ms) => phases.push(`${phase} ${(ms / 1000).toFixed(1)} s`) },
+  )
+  const teamMs = performance.now() - t
+  log(
+    `team export: ${(teamMs / 1000).toFixed(1)} s (${phases.join(', ')}); plain export ${(plainMs / 1000).toFixed(1)} s`,
+  )
+  const [a, b] = [await manifestOf(plainOut), await manifestOf(teamOut)]
+  const differ = a.length !== b.length ? -1 : a.findIndex((row, i) => row !== b[i])
+  if (differ !== -1 || summary.exported !== a.length)
+    throw new Error(
+      `team export bench: the team export differs from the plain one (${b.length} and ${a.length} pairs; first difference ${differ}: ${a[differ]} / ${b[differ]})`,
+    )
+  await fsp.rm(base, { recursive: true, force: true })
+  return {
+    name: 'team.export43885',
+    value: teamMs / 1000,
+    unit: 's',
+    floor: plainMs / 1000,
+    ratio: teamMs / plainMs,
+    note: `team export of ${n} decided pairs (10 % corrected) to a zip, ${summary.exported} exported: ${phases.join(', ')}; floor: the plain export of the curator's own workspace (same manifest rows)`,
   }
 }

@@ -102,8 +102,23 @@ export interface TeamExportSummary extends ExportSummary {
   awaitingAdjudication: string[]
 }
 
+export interface TeamExportHooks {
+  /** Each phase's wall time as it ends (the bench: where the time goes). */
+  onPhase?(phase: 'agreements' | 'replay' | 'export' | 'cleanup', ms: number): void
+}
+
 /** `team export <lead workspace> --out …`: the team's state through the export service. */
-export async function exportTeam(leadDir: string, options: ExportOptions): Promise<TeamExportSummary> {
+export async function exportTeam(
+  leadDir: string,
+  options: ExportOptions,
+  hooks: TeamExportHooks = {},
+): Promise<TeamExportSummary> {
+  let phaseStart = performance.now()
+  const phase = (name: Parameters<NonNullable<TeamExportHooks['onPhase']>>[0]) => {
+    const now = performance.now()
+    hooks.onPhase?.(name, now - phaseStart)
+    phaseStart = now
+  }
   const local = TeamLocal.open(leadDir)
   const me = local.membership()
   local.close()
@@ -118,6 +133,7 @@ export async function exportTeam(leadDir: string, options: ExportOptions): Promi
   } finally {
     await lead.close()
   }
+  phase('agreements')
   const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-team-export-'))
   try {
     const dir = path.join(scratch, 'ws')
@@ -163,14 +179,17 @@ export async function exportTeam(leadDir: string, options: ExportOptions): Promi
       }
       return state
     })
+    phase('replay')
     const ws = await Workspace.open(dir, { readOnly: true })
     try {
       const summary = await runExport(ws, options)
+      phase('export')
       return { ...summary, awaitingAdjudication: awaiting }
     } finally {
       await ws.close()
     }
   } finally {
     await fsp.rm(scratch, { recursive: true, force: true })
+    phase('cleanup')
   }
 }
