@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { markRaw, shallowRef } from 'vue'
 import type { PairState, ReviewProgress } from '../../../shared/api/contract'
+import type { Patch } from '../../../shared/labels/patch'
 import type { PairStatus } from '../../../shared/workspace/review'
 import { api } from '../api'
 import { invalidateThumbnail } from '../thumbnails'
@@ -86,6 +87,53 @@ const writesTo = (id: string | null): number => (id === null ? 0 : (writes.get(i
  */
 let saveTail: Promise<unknown> = Promise.resolve()
 
+/**
+ * The patch that turns `from` into `to` (two maps of the same size and `width`): row runs of the
+ * pixels that differ, minimal as every patch; null when they are equal. One pass over the bytes.
+ */
+function diffPatch(width: number, from: Uint8Array, to: Uint8Array): Patch | null {
+  const runs: number[] = []
+  let changed = 0
+  let x0 = width
+  let x1 = -1
+  let y0 = -1
+  let y1 = -1
+  const n = from.length
+  for (let i = 0; i < n;) {
+    if (from[i] === to[i]) {
+      i++
+      continue
+    }
+    const y = Math.floor(i / width)
+    const rowEnd = (y + 1) * width
+    const start = i
+    while (i < rowEnd && from[i] !== to[i]) i++
+    runs.push(start, i - start)
+    changed += i - start
+    x0 = Math.min(x0, start - y * width)
+    x1 = Math.max(x1, i - y * width)
+    if (y0 < 0) y0 = y
+    y1 = y
+  }
+  if (changed === 0) return null
+  const before = new Uint8Array(changed)
+  const after = new Uint8Array(changed)
+  for (let r = 0, k = 0; r < runs.length; r += 2) {
+    const start = runs[r]
+    const end = start + runs[r + 1]
+    before.set(from.subarray(start, end), k)
+    after.set(to.subarray(start, end), k)
+    k += end - start
+  }
+  return {
+    width,
+    rect: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 + 1 },
+    runs: Uint32Array.from(runs),
+    before,
+    after,
+  }
+}
+
 /** Saves of the open pair tried in a row while the curator keeps editing during them. */
 const SETTLE_TRIES = 3
 
@@ -107,6 +155,14 @@ export const usePairStore = defineStore('pair', {
     challengeOffer: false,
     saveState: 'clean' as SaveState,
     saveError: '',
+    /**
+     * The id of the pair on screen when a save of its edit was refused with `conflict` (saved
+     * elsewhere since it was opened: another tab, a team sync), until the curator loads the saved
+     * version or keeps theirs, or the pair leaves the screen; '' otherwise. The edit stays unsaved.
+     */
+    conflict: '',
+    /** "Load the saved version" or "Keep mine" is in flight (the conflict bar's buttons wait). */
+    resolving: false,
     /** Why the last action did nothing (a decision that is not possible), for the status bar. */
     notice: '',
     /** Increases with every navigation; answers to older requests are dropped. */
@@ -265,6 +321,7 @@ export const usePairStore = defineStore('pair', {
       this.challengeOffer = false
       this.saveState = pair.converted ? 'dirty' : 'clean'
       this.saveError = ''
+      this.conflict = ''
       this.hasMask = true
       this.loading = false
       // What the assist banner said was about the pair before (a proposal running for it is dropped).
@@ -298,6 +355,7 @@ export const usePairStore = defineStore('pair', {
       this.origin = 'source'
       this.saveState = 'clean'
       this.saveError = ''
+      this.conflict = ''
       this.hasMask = false
       closeLater(loadedPair.value?.image)
       loadedPair.value = null
@@ -409,7 +467,12 @@ export const usePairStore = defineStore('pair', {
       return this.writeMask()
     },
 
-    writeMask(): Promise<boolean> {
+    /**
+     * One save of the open pair, after this window's saves before it. `rebase`: "Keep mine" after a
+     * conflict: the save names the version saved now (read just before it) instead of the one
+     * opened; a pair changed again meanwhile is refused again, never overwritten blindly.
+     */
+    writeMask(opts: { rebase?: boolean } = {}): Promise<boolean> {
       const pair = loadedPair.value
       if (!pair) return Promise.resolve(false)
       if (this.readOnly) {
@@ -418,18 +481,27 @@ export const usePairStore = defineStore('pair', {
         return Promise.resolve(false)
       }
       this.saveState = 'saving'
-      const run = saveTail.then(() => this.writeMaskOf(pair))
+      const run = saveTail.then(() => this.writeMaskOf(pair, opts))
       saveTail = run.catch(() => false)
       return run
     },
 
     /** One save of `pair` (after this window's saves before it); the save state is shown only while `pair` is on screen. */
-    async writeMaskOf(pair: LoadedPair): Promise<boolean> {
+    async writeMaskOf(pair: LoadedPair, opts: { rebase?: boolean } = {}): Promise<boolean> {
       const { map } = pair.session
-      // What this save writes: edits made while it is in flight stay unsaved.
-      const point = pair.session.savePoint()
       const onScreen = () => loadedPair.value?.session === pair.session
       if (onScreen()) this.saveState = 'saving'
+      if (opts.rebase) {
+        const now = await api.call('pair:open', { id: pair.id })
+        if (!now.ok) {
+          const why = `[${now.error.code}] the version saved now did not open (${now.error.message}); the edit here stays unsaved`
+          this.reportFailure(onScreen(), `${pair.id} was not saved`, why)
+          return false
+        }
+        pair.base = now.value.base
+      }
+      // What this save writes: edits made while it is in flight stay unsaved.
+      const point = pair.session.savePoint()
       const r = await api.call('pair:saveMask', {
         id: pair.id,
         width: map.width,
@@ -438,12 +510,14 @@ export const usePairStore = defineStore('pair', {
         base: pair.base,
       })
       if (!r.ok) {
-        // A conflict: the pair was saved elsewhere (another tab) since this one opened it. The edit
-        // stays on screen, unsaved (its session is still dirty: navigation keeps asking to save it).
-        const why =
-          r.error.code === 'conflict'
-            ? `[conflict] ${pair.id} was changed elsewhere (another tab or window) since it was opened: reload to see it; the edit here stays unsaved`
-            : `[${r.error.code}] ${r.error.message}`
+        // A conflict: the pair was saved elsewhere (another tab, a team sync) since this one opened
+        // it. The edit stays on screen, unsaved (its session is still dirty: navigation keeps asking
+        // to save it), and the conflict bar offers the saved version or this edit over it.
+        const conflict = r.error.code === 'conflict'
+        const why = conflict
+          ? `[conflict] ${pair.id} was changed elsewhere (another tab, window or a team sync) since it was opened: load the saved version or keep yours; the edit here stays unsaved`
+          : `[${r.error.code}] ${r.error.message}`
+        if (conflict && onScreen()) this.conflict = pair.id
         this.reportFailure(onScreen(), `${pair.id} was not saved`, why)
         return false
       }
@@ -454,11 +528,93 @@ export const usePairStore = defineStore('pair', {
         this.state = r.value.state
         this.origin = 'corrected'
       }
-      if (onScreen()) this.saveState = pair.session.isDirty ? 'dirty' : 'saved'
+      if (onScreen()) {
+        this.saveState = pair.session.isDirty ? 'dirty' : 'saved'
+        this.saveError = ''
+        this.conflict = ''
+      }
       readAhead.drop(pair.id)
       invalidateThumbnail(pair.id)
       this.afterDecision(pair.id, r.value.state, r.value.progress)
       return true
+    },
+
+    /**
+     * "Keep mine" after a conflict: saves the edit on screen over the version saved elsewhere (read
+     * now, then named as the save's base; the audit records the save as any other). Changed again
+     * in between: refused again, the conflict shown again. A proposal on preview is applied first.
+     */
+    async keepMine(): Promise<boolean> {
+      const pair = loadedPair.value
+      if (!pair || this.conflict !== pair.id || this.resolving) return false
+      this.resolving = true
+      try {
+        if (pair.session.inPreview) this.endPreview(true, 'proposal applied (one undo step) and saved')
+        return await this.writeMask({ rebase: true })
+      } finally {
+        this.resolving = false
+      }
+    },
+
+    /**
+     * "Load the saved version" after a conflict: the map becomes the mask saved now, as ONE undo
+     * step over the curator's edit, so the map is clean (it is what the file holds) and Ctrl+Z
+     * brings the edit back, unsaved (a save of it then names the version loaded). The same session
+     * and history go on: the history's steps stay exact for the bytes on screen, which opening the
+     * pair afresh with its kept history would not be. A proposal on preview is discarded.
+     */
+    async loadSaved(): Promise<boolean> {
+      const pair = loadedPair.value
+      if (!pair || this.conflict !== pair.id || this.resolving) return false
+      this.resolving = true
+      try {
+        // This window's saves in flight first: their answers name versions too.
+        await saveTail
+        const r = await api.call('pair:open', { id: pair.id })
+        const { session } = pair
+        if (loadedPair.value?.session !== session) return false
+        if (!r.ok) {
+          this.reportFailure(
+            true,
+            `${pair.id}: the saved version`,
+            `[${r.error.code}] the saved version did not open (${r.error.message}); the edit here stays unsaved`,
+          )
+          return false
+        }
+        const saved = r.value.mask
+        if (saved.width !== session.map.width || saved.height !== session.map.height) {
+          this.reportFailure(
+            true,
+            `${pair.id}: the saved version`,
+            `[mask-size] the saved version is ${saved.width}×${saved.height}, the edit here ${session.map.width}×${session.map.height}; the edit here stays unsaved`,
+          )
+          return false
+        }
+        if (session.inPreview) this.endPreview(false, '')
+        const patch = diffPatch(session.map.width, session.map.data, saved.data)
+        // A ready-made patch enters the history as the proposal does: staged, then one step.
+        if (patch && session.previewProposal(patch)) session.acceptPreview()
+        session.markSaved()
+        pair.base = r.value.base
+        this.state = r.value.state
+        this.origin = saved.origin
+        this.conflict = ''
+        this.saveError = ''
+        this.saveState = session.isDirty ? 'dirty' : 'clean'
+        this.notice = patch
+          ? `${pair.id}: the saved version is shown; Ctrl+Z brings your edit back (unsaved)`
+          : `${pair.id}: the saved version is the same as your edit`
+        readAhead.drop(pair.id)
+        invalidateThumbnail(pair.id)
+        useQueueStore().patchItem(pair.id, {
+          status: r.value.state.status,
+          corrected: r.value.state.corrected,
+          ...(r.value.state.corrected ? { problem: null } : {}),
+        })
+        return true
+      } finally {
+        this.resolving = false
+      }
     },
 
     /**

@@ -16,6 +16,8 @@ const server = vi.hoisted(() => {
     status: string
     /** The version of the corrected mask (the workspace's SHA-256 of it), '' while there is none. */
     version: string
+    /** The mask's width (default 4: one row of SOURCE). */
+    width?: number
     /** The open fails with this error (a broken source mask). */
     openError?: { code: string; message: string }
     /** Saves fail with this error (a full disk). */
@@ -125,7 +127,12 @@ function answer(name: string, args: unknown): Result<unknown> {
       const opened: OpenedPair = {
         id,
         image: { name: `${id}.jpg`, mime: 'image/jpeg', bytes: new Uint8Array([1, 2, 3]) },
-        mask: { width: 4, height: 1, data, origin: p.corrected ? 'corrected' : 'source' },
+        mask: {
+          width: p.width ?? 4,
+          height: data.length / (p.width ?? 4),
+          data,
+          origin: p.corrected ? 'corrected' : 'source',
+        },
         counts: {
           background: data.filter((v) => v === 0).length,
           lesion: data.filter((v) => v === 1).length,
@@ -397,8 +404,10 @@ describe('pair store: two tabs saving the same pair (review 6b, finding 1)', () 
     // … and tab B keeps its edit on screen, unsaved, and says why.
     expect(b.store.saveState).toBe('error')
     expect(b.store.saveError).toMatch(
-      /^\[conflict\] ISIC_0000001 was changed elsewhere.*reload to see it.*stays unsaved/,
+      /^\[conflict\] ISIC_0000001 was changed elsewhere.*load the saved version or keep yours.*stays unsaved/,
     )
+    // The conflict bar offers the choice for the pair on screen.
+    expect(b.store.conflict).toBe(IDS[0])
     expect([...b.loaded.value!.session.map.data]).toEqual([1, 1, 1, 0])
     expect(b.loaded.value!.session.isDirty).toBe(true)
     // Moving on would drop the edit: tab B stays on the pair.
@@ -461,5 +470,182 @@ describe('pair store: a late save answer of the previous pair (review 6b, findin
     expect(await saving).toBe(false)
     expect([pair.saveState, pair.saveError]).toEqual(['clean', ''])
     expect(pair.notice).toBe(`${IDS[0]} was not saved: [disk-full] no space left on device`)
+  })
+})
+
+/** Tab A corrects the first pair and saves; tab B, opened before, edits its stale copy and is refused. */
+async function conflictInTabB() {
+  const tabA = createPinia()
+  setActivePinia(tabA)
+  const a = await openWorkspace()
+  const b = await otherTab()
+  setActivePinia(tabA)
+  loadedPair.value!.session.resolveAll(0)
+  expect(await a.save()).toBe(true)
+  setActivePinia(b.pinia)
+  b.loaded.value!.session.resolveAll(1)
+  expect(await b.store.save()).toBe(false)
+  expect(b.store.conflict).toBe(IDS[0])
+  return b
+}
+
+const saveBases = () =>
+  server.calls.filter((c) => c.name === 'pair:saveMask').map((c) => (c.args as { base?: string }).base)
+const A_SAVED = [0, 0, 1, 0]
+const B_EDIT = [1, 1, 1, 0]
+
+describe('pair store: recovering from a save conflict in place (session 7d)', () => {
+  it('"Load the saved version" shows the mask saved elsewhere, clean, and Ctrl+Z brings the edit back unsaved', async () => {
+    const b = await conflictInTabB()
+    const session = b.loaded.value!.session
+    expect(await b.store.loadSaved()).toBe(true)
+    // The same session (its history goes on), now holding the saved version: clean, nothing written.
+    expect(b.loaded.value!.session).toBe(session)
+    expect([...session.map.data]).toEqual(A_SAVED)
+    expect(session.isDirty).toBe(false)
+    expect([b.store.conflict, b.store.saveState, b.store.saveError]).toEqual(['', 'clean', ''])
+    expect([b.store.origin, b.store.state?.status]).toEqual(['corrected', 'corrected'])
+    expect(b.store.notice).toMatch(/saved version is shown; Ctrl\+Z brings your edit back/)
+    expect(saveBases()).toEqual(['', ''])
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(A_SAVED)
+    // Ctrl+Z: the curator's edit again, unsaved; once more: the source it was made from.
+    session.undo()
+    expect([...session.map.data]).toEqual(B_EDIT)
+    expect(session.isDirty).toBe(true)
+    expect(b.store.saveState).toBe('dirty')
+    session.undo()
+    expect([...session.map.data]).toEqual(SOURCE)
+    session.redo()
+    expect([...session.map.data]).toEqual(B_EDIT)
+    // Saved now, it names the version loaded: no conflict, and it is what the server holds.
+    expect(await b.store.save()).toBe(true)
+    expect(saveBases()).toEqual(['', '', 'sha-1'])
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(B_EDIT)
+  })
+
+  it('after "Load the saved version" the pair can be left without a save (it is what the file holds)', async () => {
+    const b = await conflictInTabB()
+    expect(await b.store.loadSaved()).toBe(true)
+    expect(await b.store.next()).toBe(true)
+    expect(b.loaded.value!.id).toBe(IDS[1])
+    expect(saveBases()).toEqual(['', ''])
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(A_SAVED)
+  })
+
+  it('"Keep mine" saves the edit over the newer version, naming that version: audited as a save', async () => {
+    const b = await conflictInTabB()
+    expect(await b.store.keepMine()).toBe(true)
+    expect(saveBases()).toEqual(['', '', 'sha-1'])
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(B_EDIT)
+    expect(server.pairs.get(IDS[0])!.version).toBe('sha-2')
+    expect([b.store.conflict, b.store.saveState, b.store.saveError]).toEqual(['', 'saved', ''])
+    expect(b.loaded.value!.session.isDirty).toBe(false)
+    // The next save chains on from the version just saved.
+    b.loaded.value!.session.resolveAll(0)
+    expect(await b.store.save()).toBe(true)
+    expect(saveBases()).toEqual(['', '', 'sha-1', 'sha-2'])
+  })
+
+  it('"Keep mine" over a pair changed AGAIN meanwhile is refused again: the conflict shows again, nothing overwritten', async () => {
+    const b = await conflictInTabB()
+    server.hold('pair:saveMask')
+    const keeping = b.store.keepMine()
+    await flush()
+    // The current version was read (sha-1) and the save is on its way: a team sync lands first.
+    expect(server.heldCount('pair:saveMask')).toBe(1)
+    expect(b.store.saveState).toBe('saving')
+    const pairOnServer = server.pairs.get(IDS[0])!
+    pairOnServer.corrected = Uint8Array.from([1, 0, 1, 0])
+    pairOnServer.version = server.nextVersion()
+    server.release('pair:saveMask')
+    expect(await keeping).toBe(false)
+    expect(saveBases()).toEqual(['', '', 'sha-1'])
+    expect([...pairOnServer.corrected]).toEqual([1, 0, 1, 0])
+    expect(b.store.conflict).toBe(IDS[0])
+    expect([b.store.saveState, b.store.saveError.slice(0, 10)]).toEqual(['error', '[conflict]'])
+    expect([...b.loaded.value!.session.map.data]).toEqual(B_EDIT)
+    expect(b.loaded.value!.session.isDirty).toBe(true)
+    // Keep mine once more, with nothing changing meanwhile: saved over the team's version.
+    expect(await b.store.keepMine()).toBe(true)
+    expect(saveBases()).toEqual(['', '', 'sha-1', 'sha-2'])
+    expect([...pairOnServer.corrected]).toEqual(B_EDIT)
+  })
+
+  it('a team sync changing the pair under the editor gives the same choice; navigation never drops the edit', async () => {
+    const pair = await openWorkspace()
+    loadedPair.value!.session.resolveAll(1)
+    const pairOnServer = server.pairs.get(IDS[0])!
+    pairOnServer.corrected = Uint8Array.from([0, 1, 1, 0])
+    pairOnServer.version = server.nextVersion()
+    // Moving on autosaves: refused, the pair stays with its edit and the choice.
+    expect(await pair.next()).toBe(false)
+    await flush()
+    expect([pair.position, loadedPair.value!.id, pair.conflict]).toEqual([0, IDS[0], IDS[0]])
+    expect(loadedPair.value!.session.isDirty).toBe(true)
+    // Accept saves first too: refused the same way, the status untouched.
+    expect(await pair.decide('accepted')).toBe(false)
+    expect(pairOnServer.status).toBe('unreviewed')
+    expect([...pairOnServer.corrected]).toEqual([0, 1, 1, 0])
+    expect(await pair.keepMine()).toBe(true)
+    expect(await pair.decide('accepted')).toBe(true)
+    expect([pairOnServer.status, [...pairOnServer.corrected]]).toEqual(['corrected', B_EDIT])
+    expect(loadedPair.value!.id).toBe(IDS[1])
+  })
+
+  it('a choice needs a conflict of the pair on screen, and leaving the pair clears it', async () => {
+    const pair = await openWorkspace()
+    expect(await pair.keepMine()).toBe(false)
+    expect(await pair.loadSaved()).toBe(false)
+    expect(server.calls.filter((c) => c.name === 'pair:saveMask')).toEqual([])
+    // A conflict on an unedited pair (Ctrl+S always writes): nothing unsaved, so → moves on.
+    server.pairs.get(IDS[0])!.version = server.nextVersion()
+    expect(await pair.save()).toBe(false)
+    expect(pair.conflict).toBe(IDS[0])
+    expect(await pair.next()).toBe(true)
+    expect(pair.conflict).toBe('')
+  })
+
+  it('"Load the saved version" whose open fails keeps the edit and the choice', async () => {
+    const b = await conflictInTabB()
+    server.pairs.get(IDS[0])!.openError = { code: 'io-error', message: 'EIO: i/o error, read' }
+    expect(await b.store.loadSaved()).toBe(false)
+    expect(b.store.conflict).toBe(IDS[0])
+    expect(b.store.saveError).toMatch(/^\[io-error\] the saved version did not open.*stays unsaved/)
+    expect([...b.loaded.value!.session.map.data]).toEqual(B_EDIT)
+    expect(b.loaded.value!.session.isDirty).toBe(true)
+    // "Keep mine" needs the version saved now too: nothing is written without it.
+    expect(await b.store.keepMine()).toBe(false)
+    expect(saveBases()).toEqual(['', ''])
+    expect(b.store.conflict).toBe(IDS[0])
+  })
+})
+
+describe('pair store: "Load the saved version" on a map of several rows', () => {
+  it('is one undo step whose undo and redo give the exact bytes of each version', async () => {
+    // 5×3: runs of changed pixels on several rows, in the middle of rows and at their ends.
+    const source = [255, 255, 1, 0, 0, 1, 255, 255, 255, 0, 0, 0, 255, 1, 1]
+    const elsewhere = [1, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1]
+    const p = server.pairs.get(IDS[0])!
+    p.source = Uint8Array.from(source)
+    p.width = 5
+    const pair = await openWorkspace()
+    const session = loadedPair.value!.session
+    session.resolveAll(0)
+    const mine = [...session.map.data]
+    p.corrected = Uint8Array.from(elsewhere)
+    p.version = server.nextVersion()
+    expect(await pair.save()).toBe(false)
+    expect(await pair.loadSaved()).toBe(true)
+    expect([...session.map.data]).toEqual(elsewhere)
+    expect(useEditorStore().uncertainRemaining).toBe(0)
+    session.undo()
+    expect([...session.map.data]).toEqual(mine)
+    session.undo()
+    expect([...session.map.data]).toEqual(source)
+    expect(useEditorStore().uncertainRemaining).toBe(6)
+    session.redo()
+    session.redo()
+    expect([...session.map.data]).toEqual(elsewhere)
+    expect(session.isDirty).toBe(false)
   })
 })
