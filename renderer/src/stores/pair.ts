@@ -42,6 +42,12 @@ export const loadedPair = shallowRef<LoadedPair | null>(null)
  */
 let viewPort: EditorViewPort | null = null
 const histories = new HistoryCache()
+/**
+ * The mask version (`base`) each kept history's steps lead to: the version this window last opened,
+ * saved or loaded of the pair. A pair opened at another version (saved in another tab, a team
+ * sync) starts its history afresh: the old steps' values would undo into the new bytes wrongly.
+ */
+const historyBases = new Map<string, string>()
 const readAhead = new ReadAhead({
   open: (id) => api.call('pair:open', { id }, { background: true }),
   view: () => viewPort,
@@ -60,6 +66,7 @@ export function detachEditorView(port: EditorViewPort): void {
 /** Forgets every undo history and the pair read ahead (another workspace: the same ids may name other masks). */
 export function forgetPairs(): void {
   histories.clear()
+  historyBases.clear()
   readAhead.drop()
 }
 
@@ -282,10 +289,13 @@ export const usePairStore = defineStore('pair', {
       const { pair, image, blob } = ready
       const editor = useEditorStore()
       const map = { width: pair.mask.width, height: pair.mask.height, data: pair.mask.data }
+      const history = histories.historyFor(id)
+      if (historyBases.get(id) !== pair.base) history.clear()
+      historyBases.set(id, pair.base)
       const session = new EditorSession(
         id,
         map,
-        histories.historyFor(id),
+        history,
         () => ({
           tool: editor.tool,
           label: editor.label,
@@ -522,6 +532,7 @@ export const usePairStore = defineStore('pair', {
         return false
       }
       pair.base = r.value.base
+      historyBases.set(pair.id, r.value.base)
       pair.session.markSaved(point)
       // By id: the pair may have been opened again meanwhile (a new session of the same pair).
       if (loadedPair.value?.id === pair.id) {
@@ -596,6 +607,7 @@ export const usePairStore = defineStore('pair', {
         if (patch && session.previewProposal(patch)) session.acceptPreview()
         session.markSaved()
         pair.base = r.value.base
+        historyBases.set(pair.id, r.value.base)
         this.state = r.value.state
         this.origin = saved.origin
         this.conflict = ''

@@ -649,3 +649,36 @@ describe('pair store: "Load the saved version" on a map of several rows', () => 
     expect(session.isDirty).toBe(false)
   })
 })
+
+describe('pair store: a kept undo history and a pair changed elsewhere (session 7d)', () => {
+  it('going back to a pair a team sync changed meanwhile starts its history afresh: Ctrl+Z never mixes versions', async () => {
+    const pair = await openWorkspace()
+    loadedPair.value!.session.resolveAll(1)
+    expect(await pair.next()).toBe(true)
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(B_EDIT)
+    // A lead's adjudicated mask arrives for the first pair while the curator is on the second.
+    const p = server.pairs.get(IDS[0])!
+    p.corrected = Uint8Array.from([0, 1, 1, 0])
+    p.version = server.nextVersion()
+    expect(await pair.prev()).toBe(true)
+    const session = loadedPair.value!.session
+    expect([...session.map.data]).toEqual([0, 1, 1, 0])
+    // The kept step (source → lesion) was made for other bytes: undoing it would write the
+    // source's values into the lead's mask. Nothing to undo instead.
+    expect(useEditorStore().canUndo).toBe(false)
+    session.undo()
+    expect([...session.map.data]).toEqual([0, 1, 1, 0])
+    expect(session.isDirty).toBe(false)
+  })
+
+  it('going back to a pair nobody else changed keeps its undo steps', async () => {
+    const pair = await openWorkspace()
+    loadedPair.value!.session.resolveAll(1)
+    expect(await pair.next()).toBe(true)
+    expect(await pair.prev()).toBe(true)
+    const session = loadedPair.value!.session
+    expect(useEditorStore().canUndo).toBe(true)
+    session.undo()
+    expect([...session.map.data]).toEqual(SOURCE)
+  })
+})
