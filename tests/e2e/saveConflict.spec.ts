@@ -1,4 +1,6 @@
 import { expect, test, type Page } from '@playwright/test'
+import path from 'node:path'
+import { openSqlite } from '../../electron/services/workspace/sqlite'
 import { LABEL_LESION, LABEL_UNCERTAIN } from '../../shared/labels/codes'
 import { count, savedMask, sourceMask } from './support/masks'
 import { demoSources, startServe, type ServeProcess } from './support/serve'
@@ -36,6 +38,19 @@ async function conflict(a: Page, b: Page): Promise<void> {
   await b.keyboard.press('Control+s')
   await expect(b.getByTestId('save-conflict')).toBeVisible()
   await expect(b.getByTestId('save-state')).toContainText('[conflict]')
+}
+
+/** The audit trail's mask saves of the pair, read from the workspace's SQLite (read-only, beside serve). */
+function saveEvents(workspace: string): number {
+  const db = openSqlite(path.join(workspace, 'workspace.sqlite'), { readonly: true })
+  try {
+    const row = db
+      .prepare("SELECT count(*) AS n FROM events WHERE pair_id = ? AND kind = 'save'")
+      .get(ID) as { n: number }
+    return row.n
+  } finally {
+    db.close()
+  }
 }
 
 /** The saved mask's pixels that were uncertain in the source: how many are lesion now. */
@@ -87,6 +102,8 @@ test('"Load the saved version" shows the other tab\'s save; Ctrl+Z brings the ed
   await expect(b.getByTestId('save-state')).toHaveText('saved')
   const { lesion, uncertain } = await uncertainNowLesion()
   expect(lesion).toBe(uncertain)
+  // Audited: tab A's save and this one; the refused save recorded nothing.
+  expect(saveEvents(serve.workspace)).toBe(2)
 })
 
 test('"Keep mine" saves over the newer version; changed again meanwhile, the conflict shows again', async ({
@@ -125,6 +142,8 @@ test('"Keep mine" saves over the newer version; changed again meanwhile, the con
   await expect(b.getByTestId('save-conflict')).toBeHidden()
   const { lesion, uncertain } = await uncertainNowLesion()
   expect(lesion).toBe(uncertain)
+  // Audited as any save: tab A's two and "Keep mine"; the two refused saves recorded nothing.
+  expect(saveEvents(serve.workspace)).toBe(3)
   // Decisions work on as usual: A accepts the corrected pair and moves on.
   await b.keyboard.press('a')
   await expect(b.getByTestId('pair-id')).toHaveText('ISIC_0000001')
