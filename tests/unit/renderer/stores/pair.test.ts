@@ -540,7 +540,7 @@ describe('pair store: recovering from a save conflict in place (session 7d)', ()
     expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(A_SAVED)
   })
 
-  it('"Keep mine" saves the edit over the newer version, naming that version: audited as a save', async () => {
+  it('"Keep mine" saves the edit over the newer version, naming that version as its base', async () => {
     const b = await conflictInTabB()
     expect(await b.store.keepMine()).toBe(true)
     expect(saveBases()).toEqual(['', '', 'sha-1'])
