@@ -89,7 +89,7 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     'pair:prefetch': async ({ ids }) => session().prefetch(ids),
     'pair:thumbnail': async ({ id }) => session().thumbnail(id),
     'pair:triage': async ({ id }) => session().pairTriage(id),
-    'pair:setStatus': async ({ id, status, note }) => session().setStatus(id, status, note),
+    'pair:setStatus': async ({ id, status, note, base }) => session().setStatus(id, status, note, base),
     'pair:setNote': async ({ id, note }) => session().setNote(id, note),
     'pair:saveMask': async ({ id, width, height, data, base }) =>
       session().saveMask(id, { width, height, data }, base),

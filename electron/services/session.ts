@@ -285,8 +285,12 @@ export class CurationSession {
     }
   }
 
-  async setStatus(id: string, status: Parameters<Workspace['setStatus']>[1], note?: string) {
-    const state = await this.workspace.setStatus(id, status, note === undefined ? {} : { note })
+  /** `base`: the mask version the decision was taken on (see Workspace.setStatus); undefined: no check. */
+  async setStatus(id: string, status: Parameters<Workspace['setStatus']>[1], note?: string, base?: string) {
+    const state = await this.workspace.setStatus(id, status, {
+      ...(note === undefined ? {} : { note }),
+      ...(base === undefined ? {} : { base }),
+    })
     return { state, progress: this.workspace.progress() }
   }
 

@@ -68,6 +68,8 @@ function call<A, R>(spec: CallSpec<A, R>): CallSpec<A, R> {
 /** An ISIC id: `ISIC_` and seven digits. */
 export const ISIC_ID_PATTERN = /^ISIC_\d{7}$/
 const isicId = s.string({ maxLength: 12, pattern: ISIC_ID_PATTERN })
+/** A mask version (`OpenedPair.base`): '' for the source, else a corrected mask's SHA-256 (hex). */
+const MASK_VERSION = s.string({ pattern: /^(?:[0-9a-f]{64})?$/ })
 
 export const PAGE_LIMIT_MAX = 500
 
@@ -470,10 +472,14 @@ export const contract = {
       id: isicId,
       status: s.literal(...PAIR_STATUSES),
       note: s.optional(s.string({ maxLength: 4000 })),
+      /** The mask version decided on (`OpenedPair.base`), as `pair:saveMask`'s. */
+      base: s.optional(MASK_VERSION),
     }),
     result: returns<StatusResult>(),
-    errors: ['no-dataset', 'not-found', 'read-only', 'bad-request', 'io-error'],
-    doc: 'Records a decision (and optionally a note) on a pair; audited.',
+    errors: ['no-dataset', 'not-found', 'read-only', 'bad-request', 'io-error', 'conflict'],
+    doc:
+      'Records a decision (and optionally a note) on a pair; audited. ' +
+      'With `base`, refused with `conflict` (nothing recorded) when the current mask is no longer that version.',
   }),
   'pair:setNote': call({
     args: s.object({ id: isicId, note: s.string({ maxLength: 4000 }) }),
@@ -488,7 +494,7 @@ export const contract = {
       height: s.int({ min: 1 }),
       data: s.bytes(),
       /** The mask version edited (`OpenedPair.base`): '' for the source, else a corrected mask's SHA-256. */
-      base: s.optional(s.string({ pattern: /^(?:[0-9a-f]{64})?$/ })),
+      base: s.optional(MASK_VERSION),
     }),
     result: returns<SaveResult>(),
     errors: [

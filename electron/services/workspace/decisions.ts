@@ -4,6 +4,7 @@
 import { CodedError } from '../../../shared/api/errors'
 import type { PairStatus } from '../../../shared/workspace/review'
 import type { PairRow } from './rows'
+import { checkBase } from './saveProtocol'
 import type { WorkspaceContext } from './store'
 
 const SQL = {
@@ -15,12 +16,17 @@ const SQL = {
  * Sets the status of `ids` in ONE transaction (all or nothing), one audit event per pair that
  * changes; `note`: a string sets it, null clears it, undefined keeps it. Unknown ids (`not-found`)
  * or `corrected` without a mask (`bad-request`) fail the whole call before anything is written.
+ * `base`: the mask version the decision was taken on (`pair:open`'s `base`, as a save's); a pair
+ * whose current mask is another version (saved in another tab, a team sync) refuses the whole call
+ * with `conflict`, checked as a save checks it, inside the transaction before any write. Undefined
+ * (the CLI, bulk rules, team code): no check.
  */
 export function decide(
   ctx: WorkspaceContext,
   ids: readonly string[],
   status: PairStatus,
   note: string | null | undefined,
+  base?: string,
 ): { changed: number; unchanged: number } {
   const unknown = ids.filter((id) => !ctx.inDataset(id))
   if (unknown.length > 0) {
@@ -36,6 +42,7 @@ export function decide(
   return store.write('set the status', () => {
     let changed = 0
     const unique = [...new Set(ids)]
+    if (base !== undefined) for (const id of unique) checkBase(ctx, id, base, 'this decision')
     for (const id of unique) {
       const row = select.get(id) as Pick<PairRow, 'status' | 'note' | 'mask_sha256'>
       if (status === 'corrected' && row.mask_sha256 === null) {

@@ -61,6 +61,30 @@ function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
+/**
+ * The version of `id`'s current mask (its corrected mask's SHA-256, null for the source), after
+ * checking `base` against it: the version the caller saw (`pair:open`'s `base`: '' for the source;
+ * undefined to skip the check). A stale base is refused with `conflict`. Called inside the
+ * workspace's mutation queue, before anything is written, by a save and by a decision (`what`
+ * names it in the message) alike.
+ */
+export function checkBase(
+  ctx: WorkspaceContext,
+  id: string,
+  base: string | undefined,
+  what: string,
+): string | null {
+  const corrected = ctx.store.row(id)?.mask_sha256 ?? null
+  if (base !== undefined && base !== (corrected ?? '')) {
+    throw new CodedError(
+      'conflict',
+      `${id}'s mask was changed elsewhere since it was opened (e.g. saved from another tab): ${what} was refused, nothing was written`,
+      ctx.maskFile(id),
+    )
+  }
+  return corrected
+}
+
 export class MaskSaver {
   readonly #ctx: WorkspaceContext
   readonly #fs: AtomicFs | undefined
@@ -93,14 +117,7 @@ export class MaskSaver {
   ): Promise<SaveMaskResult> {
     const ctx = this.#ctx
     const target = ctx.maskFile(id)
-    const corrected = ctx.store.row(id)?.mask_sha256 ?? null
-    if (base !== undefined && base !== (corrected ?? '')) {
-      throw new CodedError(
-        'conflict',
-        `${id}'s mask was changed elsewhere since it was opened (e.g. saved from another tab): this save was refused, nothing was written`,
-        target,
-      )
-    }
+    const corrected = checkBase(ctx, id, base, 'this save')
     const { format, previous } = await this.#sourceAndPrevious(id, index, corrected)
     const size = 'runs' in previous ? previous.runs : previous.map
     if (map.width !== size.width || map.height !== size.height) {

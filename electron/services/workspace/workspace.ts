@@ -371,12 +371,14 @@ export class Workspace implements WorkspaceContext {
   /**
    * Sets a pair's status (and note: a string sets it, null clears it, undefined keeps it), as one
    * audited transaction. `corrected` requires a corrected mask (use saveMask). Setting the same
-   * status and note again records nothing.
+   * status and note again records nothing. With `base` (the mask version the decision was taken
+   * on, as saveMask's), refused with `conflict` and nothing recorded when the current mask is
+   * another version: a decision never lands on a mask its curator has not seen.
    */
   async setStatus(
     id: string,
     status: PairStatus,
-    options: { note?: string | null } = {},
+    options: { note?: string | null; base?: string } = {},
   ): Promise<PairState> {
     await this.setStatuses([id], status, options)
     return this.pairState(id)
@@ -385,17 +387,17 @@ export class Workspace implements WorkspaceContext {
   /**
    * Sets the status of many pairs in ONE transaction (all or nothing), one audit event per pair
    * that changes. Unknown ids (`not-found`) or `corrected` without a mask (`bad-request`) fail the
-   * whole call before anything is written.
+   * whole call before anything is written; so does a `base` (see setStatus) any of them is not at.
    */
   async setStatuses(
     ids: readonly string[],
     status: PairStatus,
-    options: { note?: string | null } = {},
+    options: { note?: string | null; base?: string } = {},
   ): Promise<{ changed: number; unchanged: number }> {
     this.#writable()
     if (!isPairStatus(status)) throw new CodedError('bad-request', `unknown status ${JSON.stringify(status)}`)
     const note = checkNote(options.note)
-    return this.#serial(async () => decide(this, ids, status, note))
+    return this.#serial(async () => decide(this, ids, status, note, options.base))
   }
 
   /**
