@@ -192,11 +192,19 @@ export const usePairStore = defineStore('pair', {
     saveState: 'clean' as SaveState,
     saveError: '',
     /**
-     * The id of the pair on screen when a save of its edit was refused with `conflict` (saved
-     * elsewhere since it was opened: another tab, a team sync), until the curator loads the saved
-     * version or keeps theirs, or the pair leaves the screen; '' otherwise. The edit stays unsaved.
+     * The id of the pair on screen when a save of its edit or a decision on it was refused with
+     * `conflict` (saved elsewhere since it was opened: another tab, a team sync), until the curator
+     * loads the saved version or keeps theirs, or the pair leaves the screen; '' otherwise. The edit
+     * stays unsaved; the decision is not recorded.
      */
     conflict: '',
+    /**
+     * What `conflict` refused: a save (the bar offers the saved version or this edit over it) or a
+     * decision (A, R, F): only the saved version then, and the curator decides again on what it
+     * shows. "Keep mine" would decide on a version they have not seen, which the base is there to
+     * prevent.
+     */
+    conflictOf: 'save' as 'save' | 'decision',
     /** "Load the saved version" or "Keep mine" is in flight (the conflict bar's buttons wait). */
     resolving: false,
     /** Why the last action did nothing (a decision that is not possible), for the status bar. */
@@ -556,7 +564,10 @@ export const usePairStore = defineStore('pair', {
         const why = conflict
           ? `[conflict] ${pair.id} was changed elsewhere (another tab, window or a team sync) since it was opened: load the saved version or keep yours; the edit here stays unsaved`
           : `[${r.error.code}] ${r.error.message}`
-        if (conflict && onScreen()) this.conflict = pair.id
+        if (conflict && onScreen()) {
+          this.conflict = pair.id
+          this.conflictOf = 'save'
+        }
         this.reportFailure(onScreen(), `${pair.id} was not saved`, why)
         return false
       }
@@ -586,7 +597,7 @@ export const usePairStore = defineStore('pair', {
      */
     async keepMine(): Promise<boolean> {
       const pair = loadedPair.value
-      if (!pair || this.conflict !== pair.id || this.resolving) return false
+      if (!pair || this.conflict !== pair.id || this.conflictOf !== 'save' || this.resolving) return false
       this.resolving = true
       try {
         if (pair.session.inPreview) this.endPreview(true, 'proposal applied (one undo step) and saved')
@@ -631,6 +642,7 @@ export const usePairStore = defineStore('pair', {
           return false
         }
         if (session.inPreview) this.endPreview(false, '')
+        const edited = session.isDirty
         const patch = diffPatch(session.map.width, session.map.data, saved.data)
         // A ready-made patch enters the history as the proposal does: staged, then one step.
         if (patch && session.previewProposal(patch)) session.acceptPreview()
@@ -642,9 +654,11 @@ export const usePairStore = defineStore('pair', {
         this.conflict = ''
         this.saveError = ''
         this.saveState = session.isDirty ? 'dirty' : 'clean'
-        this.notice = patch
-          ? `${pair.id}: the saved version is shown; Ctrl+Z brings your edit back (unsaved)`
-          : `${pair.id}: the saved version is the same as your edit`
+        this.notice = !edited
+          ? `${pair.id}: the saved version is shown${patch ? '' : ' (the same mask)'}; decide again on what you see`
+          : patch
+            ? `${pair.id}: the saved version is shown; Ctrl+Z brings your edit back (unsaved)`
+            : `${pair.id}: the saved version is the same as your edit`
         readAhead.drop(pair.id)
         invalidateThumbnail(pair.id)
         useQueueStore().patchItem(pair.id, {
@@ -675,12 +689,22 @@ export const usePairStore = defineStore('pair', {
       if (!(await this.saveIfDirty())) return false
       const target: PairStatus = status === 'accepted' && edited ? 'corrected' : status
       if (this.state.status !== target) {
-        const r = await api.call('pair:setStatus', { id: pair.id, status: target })
+        // Taken on the version on screen: refused with `conflict` when the pair was saved elsewhere
+        // since (another tab, a team sync), so a decision never lands on a mask not seen here.
+        const r = await api.call('pair:setStatus', { id: pair.id, status: target, base: pair.base })
         if (!r.ok) {
+          const onScreen = loadedPair.value?.session === pair.session
+          const conflict = r.error.code === 'conflict'
+          if (conflict && onScreen) {
+            this.conflict = pair.id
+            this.conflictOf = 'decision'
+          }
           this.reportFailure(
-            loadedPair.value?.session === pair.session,
+            onScreen,
             `${pair.id} was not ${target}`,
-            `[${r.error.code}] ${r.error.message}`,
+            conflict
+              ? `[conflict] ${pair.id} was changed elsewhere (another tab, window or a team sync) since it was opened: it was not ${target}; load the saved version and decide on what it shows`
+              : `[${r.error.code}] ${r.error.message}`,
           )
           return false
         }

@@ -165,6 +165,9 @@ function answer(name: string, args: unknown): Result<unknown> {
     }
     case 'pair:setStatus': {
       const p = server.pairs.get(a.id as string)!
+      // As the workspace does: a decision naming another version than the current one is refused.
+      if (a.base !== undefined && a.base !== p.version)
+        return { ok: false, error: { code: 'conflict', message: 'changed since' } } as Result<unknown>
       p.status = a.status as string
       return ok({ state: stateOf(a.id as string), progress: progress() })
     }
@@ -733,5 +736,113 @@ describe('pair store: "Load the saved version" on random maps', () => {
       session.redo()
       expect([...session.map.data]).toEqual(elsewhere)
     }
+  })
+})
+
+const statusBases = () =>
+  server.calls
+    .filter((c) => c.name === 'pair:setStatus')
+    .map((c) => c.args as { status: string; base?: string })
+    .map((c) => [c.status, c.base])
+
+describe('pair store: a decision on a mask changed elsewhere (session 7f)', () => {
+  /** Tab B opens the first pair; tab A, opened too, corrects it and saves; tab B has not seen that. */
+  async function savedInTabA() {
+    const tabA = createPinia()
+    setActivePinia(tabA)
+    const a = await openWorkspace()
+    const b = await otherTab()
+    setActivePinia(tabA)
+    loadedPair.value!.session.resolveAll(0)
+    expect(await a.save()).toBe(true)
+    setActivePinia(b.pinia)
+    return b
+  }
+
+  it("A in the tab that has not seen the other tab's save is refused: conflict bar, status unchanged; after Load, A decides on what is shown", async () => {
+    const b = await savedInTabA()
+    const onServer = server.pairs.get(IDS[0])!
+    expect([onServer.status, onServer.version]).toEqual(['corrected', 'sha-1'])
+    // Tab B still shows the source, unedited, and presses A.
+    expect([...b.loaded.value!.session.map.data]).toEqual(SOURCE)
+    expect(await b.store.decide('accepted')).toBe(false)
+    // Taken on the version on screen (the source, ''): refused, nothing recorded, tab B stays.
+    expect(statusBases()).toEqual([['accepted', '']])
+    expect(onServer.status).toBe('corrected')
+    expect([b.store.conflict, b.store.conflictOf]).toEqual([IDS[0], 'decision'])
+    expect(b.store.saveError).toMatch(
+      /^\[conflict\] ISIC_0000001 was changed elsewhere.*it was not accepted; load the saved version and decide on what it shows/,
+    )
+    expect([b.store.position, b.loaded.value!.id, b.store.state?.status]).toEqual([0, IDS[0], 'unreviewed'])
+    // "Keep mine" is not a choice for a decision: it would decide on a version never seen here.
+    expect(await b.store.keepMine()).toBe(false)
+    expect(saveBases()).toEqual([''])
+    // A second A without loading is refused again.
+    expect(await b.store.decide('accepted')).toBe(false)
+    expect(onServer.status).toBe('corrected')
+
+    expect(await b.store.loadSaved()).toBe(true)
+    expect([...b.loaded.value!.session.map.data]).toEqual(A_SAVED)
+    expect(b.loaded.value!.session.isDirty).toBe(false)
+    expect([b.store.conflict, b.store.saveState, b.store.saveError]).toEqual(['', 'clean', ''])
+    expect(b.store.notice).toMatch(/saved version is shown; decide again on what you see/)
+    expect(b.store.state?.status).toBe('corrected')
+    // A now accepts what is on screen: the corrected mask (its status says so already), and moves on.
+    expect(await b.store.decide('accepted')).toBe(true)
+    expect(b.loaded.value!.id).toBe(IDS[1])
+    expect([onServer.status, [...onServer.corrected!]]).toEqual(['corrected', A_SAVED])
+    expect(saveBases()).toEqual([''])
+  })
+
+  it('R and F after a team sync are refused the same way; after Load they carry the loaded version', async () => {
+    const pair = await openWorkspace()
+    const onServer = server.pairs.get(IDS[0])!
+    onServer.corrected = Uint8Array.from([0, 1, 1, 0])
+    onServer.version = server.nextVersion()
+    onServer.status = 'corrected'
+    expect(await pair.decide('rejected')).toBe(false)
+    expect(await pair.decide('flagged')).toBe(false)
+    expect(onServer.status).toBe('corrected')
+    expect([pair.conflict, pair.conflictOf, loadedPair.value!.id]).toEqual([IDS[0], 'decision', IDS[0]])
+    expect(await pair.loadSaved()).toBe(true)
+    expect([...loadedPair.value!.session.map.data]).toEqual([0, 1, 1, 0])
+    expect(await pair.decide('flagged')).toBe(true)
+    expect(onServer.status).toBe('flagged')
+    expect(pair.state?.status).toBe('flagged')
+    expect(statusBases()).toEqual([
+      ['rejected', ''],
+      ['flagged', ''],
+      ['flagged', 'sha-1'],
+    ])
+    // Nothing was saved by any of it.
+    expect(saveBases()).toEqual([])
+  })
+
+  it('every decision on the pair on screen names its version: the one opened, then the one this tab saved', async () => {
+    const pair = await openWorkspace()
+    expect(await pair.decide('flagged')).toBe(true)
+    loadedPair.value!.session.resolveAll(1)
+    // Accept of an edit saves it first, then decides on the version just saved.
+    expect(await pair.decide('accepted')).toBe(true)
+    expect(statusBases()).toEqual([['flagged', '']])
+    expect(server.pairs.get(IDS[0])!.status).toBe('corrected')
+    expect(await pair.prev()).toBe(true)
+    expect(await pair.decide('rejected')).toBe(true)
+    expect(statusBases()).toEqual([
+      ['flagged', ''],
+      ['rejected', 'sha-1'],
+    ])
+    expect(server.pairs.get(IDS[0])!.status).toBe('rejected')
+  })
+
+  it('an edit saved over a decision conflict turns the bar into the save choice (both buttons)', async () => {
+    const b = await savedInTabA()
+    expect(await b.store.decide('flagged')).toBe(false)
+    expect(b.store.conflictOf).toBe('decision')
+    b.loaded.value!.session.resolveAll(1)
+    expect(await b.store.save()).toBe(false)
+    expect([b.store.conflict, b.store.conflictOf]).toEqual([IDS[0], 'save'])
+    expect(await b.store.keepMine()).toBe(true)
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(B_EDIT)
   })
 })
