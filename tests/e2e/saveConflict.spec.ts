@@ -53,6 +53,20 @@ function saveEvents(workspace: string): number {
   }
 }
 
+/** The pair's audit events of one kind and its status, read from the workspace's SQLite (read-only, beside serve). */
+function audit(workspace: string, kind: string): { events: number; status: string } {
+  const db = openSqlite(path.join(workspace, 'workspace.sqlite'), { readonly: true })
+  try {
+    const events = db
+      .prepare('SELECT count(*) AS n FROM events WHERE pair_id = ? AND kind = ?')
+      .get(ID, kind) as { n: number }
+    const row = db.prepare('SELECT status FROM pairs WHERE id = ?').get(ID) as { status: string } | undefined
+    return { events: events.n, status: row?.status ?? 'unreviewed' }
+  } finally {
+    db.close()
+  }
+}
+
 /** The saved mask's pixels that were uncertain in the source: how many are lesion now. */
 async function uncertainNowLesion(): Promise<{ lesion: number; uncertain: number }> {
   const source = await sourceMask(demoSources().masks, ID)
@@ -147,4 +161,41 @@ test('"Keep mine" saves over the newer version; changed again meanwhile, the con
   // Decisions work on as usual: A accepts the corrected pair and moves on.
   await b.keyboard.press('a')
   await expect(b.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+})
+
+test('A on a pair another tab saved since this one opened it is refused; "Load the saved version", then A decides on it', async ({
+  page: a,
+  context,
+}) => {
+  const b = await context.newPage()
+  await openTab(a)
+  await openTab(b)
+  await a.keyboard.press('Shift+B')
+  await a.keyboard.press('Control+s')
+  await expect(a.getByTestId('save-state')).toHaveText('saved')
+  // Tab B still shows the source mask, unedited, and accepts it: refused, nothing recorded.
+  await b.keyboard.press('a')
+  await expect(b.getByTestId('save-conflict')).toBeVisible()
+  await expect(b.getByTestId('save-conflict')).toContainText('your decision was not recorded')
+  await expect(b.getByTestId('notice')).toContainText(`${ID} was not accepted: [conflict]`)
+  await expect(b.getByTestId('save-state')).toHaveText('source mask')
+  // Only the saved version is offered: deciding anyway would decide on a mask not seen here.
+  await expect(b.getByTestId('save-conflict-keep')).toHaveCount(0)
+  await expect(b.getByTestId('pair-id')).toHaveText(ID)
+  await expect(b.getByTestId('status')).toHaveText('unreviewed')
+  expect(audit(serve.workspace, 'status')).toEqual({ events: 0, status: 'corrected' })
+  await b.screenshot({ path: 'test-results/screenshots/decision-conflict-bar.png' })
+
+  await b.getByTestId('save-conflict-load').click()
+  await expect(b.getByTestId('save-conflict')).toBeHidden()
+  await expect(b.getByTestId('notice')).toContainText('decide again on what you see')
+  await expect(b.getByTestId('status')).toHaveText('corrected')
+  await expect(b.getByTestId('save-state')).toHaveText('corrected mask')
+  // A again: the corrected mask now on screen is accepted (its status says so) and B moves on.
+  await b.keyboard.press('a')
+  await expect(b.getByTestId('pair-id')).toHaveText('ISIC_0000001')
+  expect(audit(serve.workspace, 'status')).toEqual({ events: 0, status: 'corrected' })
+  // Tab A's correction is what the file holds: nothing of tab B's was written.
+  expect((await uncertainNowLesion()).lesion).toBe(0)
+  expect(saveEvents(serve.workspace)).toBe(1)
 })

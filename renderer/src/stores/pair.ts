@@ -699,11 +699,13 @@ export const usePairStore = defineStore('pair', {
             this.conflict = pair.id
             this.conflictOf = 'decision'
           }
+          // A refused decision is no failed save (the mask's save state stays as it is): the
+          // notice says what was not recorded, and why.
           this.reportFailure(
-            onScreen,
+            onScreen && !conflict,
             `${pair.id} was not ${target}`,
             conflict
-              ? `[conflict] ${pair.id} was changed elsewhere (another tab, window or a team sync) since it was opened: it was not ${target}; load the saved version and decide on what it shows`
+              ? `[conflict] it was changed elsewhere (another tab, window or a team sync) since it was opened: load the saved version and decide on what it shows`
               : `[${r.error.code}] ${r.error.message}`,
           )
           return false

@@ -770,9 +770,11 @@ describe('pair store: a decision on a mask changed elsewhere (session 7f)', () =
     expect(statusBases()).toEqual([['accepted', '']])
     expect(onServer.status).toBe('corrected')
     expect([b.store.conflict, b.store.conflictOf]).toEqual([IDS[0], 'decision'])
-    expect(b.store.saveError).toMatch(
-      /^\[conflict\] ISIC_0000001 was changed elsewhere.*it was not accepted; load the saved version and decide on what it shows/,
+    expect(b.store.notice).toMatch(
+      /^ISIC_0000001 was not accepted: \[conflict\] it was changed elsewhere.*load the saved version and decide on what it shows/,
     )
+    // No save failed: the save state says what the mask on screen is, as before.
+    expect([b.store.saveState, b.store.saveError]).toEqual(['clean', ''])
     expect([b.store.position, b.loaded.value!.id, b.store.state?.status]).toEqual([0, IDS[0], 'unreviewed'])
     // "Keep mine" is not a choice for a decision: it would decide on a version never seen here.
     expect(await b.store.keepMine()).toBe(false)
