@@ -4,7 +4,8 @@
  * then the cost of scoring one pair from its bytes at the dev set's sizes and at 1024×768, and that
  * cost extrapolated to 43,885 pairs. `WSM_TRIAGE_WRITE_MODEL=1` also fits the model on every sample
  * and writes shared/labels/triage/model.ts. `WSM_TRIAGE_SHIFTS=dilate` (head names, comma-separated,
- * or `all`) chooses those heads' shifts by maximin on the training folds (fit.ts FitOptions).
+ * or `all`) chooses those heads' shifts by maximin on the training folds, `WSM_TRIAGE_CALIBRATE=1`
+ * recalibrates each head on them before the maximum (fit.ts FitOptions).
  */
 import { existsSync, promises as fsp } from 'node:fs'
 import path from 'node:path'
@@ -57,9 +58,14 @@ export async function benchTriage(log: (line: string) => void = () => {}): Promi
   const samples = buildSamples(pairs, DEFAULT_SAMPLES)
   log(`triage: ${samples.length} samples in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   const shiftEnv = process.env.WSM_TRIAGE_SHIFTS ?? ''
-  const fitOpts: FitOptions = { shiftHeads: shiftEnv === 'all' ? 'all' : shiftEnv.split(',').filter(Boolean) }
+  const fitOpts: FitOptions = {
+    shiftHeads: shiftEnv === 'all' ? 'all' : shiftEnv.split(',').filter(Boolean),
+    calibrateHeads: process.env.WSM_TRIAGE_CALIBRATE === '1',
+  }
   const cv = crossValidate(samples, FOLDS, gridSide, fitOpts)
   if (shiftEnv) log(`triage: heads' shifts per held-out fold ${JSON.stringify(cv.shifts)}`)
+  if (fitOpts.calibrateHeads)
+    log(`triage: heads' calibration [scale, shift] per held-out fold ${JSON.stringify(cv.calibration)}`)
   const baseline = samples.map((s) => s.uncertainFraction)
   const { weak, bandFree } = byForm(samples)
   const corrupted = weak.filter((i) => samples[i].kind !== 'clean').length

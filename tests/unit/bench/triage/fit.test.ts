@@ -1,17 +1,25 @@
 import { describe, expect, it } from 'vitest'
 import {
+  calibrateHead,
   chooseHeadShifts,
   crossValidate,
   fitModel,
   listedReasons,
   PAIR_HEADS,
   REASON_LISTED_MAX,
+  rescaleHead,
   SHIFT_POOLED_MIN,
 } from '../../../../bench/triage/fit'
 import { rocAuc } from '../../../../bench/triage/metrics'
 import type { Sample } from '../../../../bench/triage/samples'
 import { CORRUPTIONS, rngFrom } from '../../../../bench/triage/weakMaps'
-import { EVIDENCE } from '../../../../shared/labels/triage/score'
+import {
+  EVIDENCE,
+  headLogit,
+  scoreEvidence,
+  type TriageHead,
+  type TriageModel,
+} from '../../../../shared/labels/triage/score'
 
 /**
  * Generated samples: three evidences are noise, the rest nothing, except that dilated maps show a
@@ -207,4 +215,146 @@ describe("the heads' shifts by maximin (fit.ts chooseHeadShifts, FitOptions.shif
     // Fold 0 is among the other folds' training folds: their choices see the change.
     expect([1, 2, 3].some((f) => JSON.stringify(b.shifts[f]) !== JSON.stringify(a.shifts[f]))).toBe(true)
   })
+})
+
+describe("the heads' calibration (fit.ts calibrateHead, rescaleHead, FitOptions.calibrateHeads)", () => {
+  /** A normal deviate from two uniforms (Box–Muller). */
+  const normal = (rng: () => number): number =>
+    Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng())
+
+  /**
+   * One head's held-out logits: right maps N(0, 1), dilated ones N(2, 1) (so the log-odds of
+   * dilated against right, classes balanced, is exactly 2z − 2), eroded ones far off (not its kind).
+   */
+  function gaussian(): { samples: Sample[]; logits: number[] } {
+    const rng = rngFrom(3)
+    const samples: Sample[] = []
+    const logits: number[] = []
+    for (let k = 0; k < 6000; k++) {
+      const kind = k < 3000 ? 'clean' : k < 5000 ? 'dilate' : 'erode'
+      samples.push({ image: k % 8, kind, evidence: {}, uncertainFraction: 0, raw: {} })
+      logits.push(kind === 'erode' ? 10 : (kind === 'dilate' ? 2 : 0) + normal(rng))
+    }
+    return { samples, logits }
+  }
+
+  it("maps a head onto its own kind's log-odds against right maps, whatever its scale", () => {
+    const { samples, logits } = gaussian()
+    const [scale, shift] = calibrateHead(samples, logits, ['dilate'])
+    expect(scale).toBeCloseTo(2, 1)
+    expect(shift).toBeCloseTo(-2, 1)
+    // The same head three times as confident gets a third of the scale: the same calibrated logit.
+    const [scale3, shift3] = calibrateHead(
+      samples,
+      logits.map((z) => 3 * z),
+      ['dilate'],
+    )
+    expect(scale3 * 3).toBeCloseTo(scale, 1)
+    expect(shift3).toBeCloseTo(shift, 1)
+    // Wrong maps of other kinds are left out: the same as without them.
+    const own = samples.flatMap((x, i) => (x.kind === 'erode' ? [] : [i]))
+    expect(
+      calibrateHead(
+        own.map((i) => samples[i]),
+        own.map((i) => logits[i]),
+        ['dilate'],
+      ),
+    ).toEqual([scale, shift])
+  })
+
+  it('stays monotone: a head that ranks its kind below right maps gets scale 0, not a negative one', () => {
+    const { samples, logits } = gaussian()
+    const [scale] = calibrateHead(
+      samples,
+      logits.map((z) => -z),
+      ['dilate'],
+    )
+    expect(scale).toBe(0)
+    // Left out: non-finite logits (a head the inner fit lacks); nothing to fit on: identity.
+    expect(
+      calibrateHead(
+        samples,
+        logits.map(() => -Infinity),
+        ['dilate'],
+      ),
+    ).toEqual([1, 0])
+    expect(calibrateHead(samples, logits, ['hair'])).toEqual([1, 0])
+  })
+
+  it('folds the calibration into the head: the runtime logit is scale · z + shift, monotone in each head', () => {
+    const rng = rngFrom(9)
+    const ramps = Object.fromEntries(EVIDENCE.map((e) => [e.name, [0, 1] as const]))
+    const model: TriageModel = {
+      gridSide: 256,
+      ramps,
+      reasonRamps: {},
+      pair: { bias: -1, weights: { ringFlatNear: 2 } },
+      pairHeads: { dilate: { bias: -3, weights: { ringFlatNear: 1.5, ringEdgeDropLow: 4 } } },
+      mask: { bias: -1, weights: {} },
+    }
+    const head: TriageHead = { bias: -3, weights: { ringFlatNear: 1.5, ringEdgeDropLow: 4 } }
+    const scaled: TriageHead = { bias: head.bias, weights: { ...head.weights } }
+    rescaleHead(scaled, 0.5, 0.25)
+    expect(scaled).toEqual({ bias: -1.25, weights: { ringFlatNear: 0.75, ringEdgeDropLow: 2 } })
+    for (let k = 0; k < 50; k++) {
+      const evidence = { ringFlatNear: rng(), ringEdgeDropLow: rng() }
+      expect(headLogit(evidence, model, scaled)).toBeCloseTo(0.5 * headLogit(evidence, model, head) + 0.25, 6)
+    }
+    // The score (σ of the largest logit) rises with either head's evidence, never falls.
+    model.pairHeads = { dilate: scaled }
+    let last = -1
+    for (let v = 0; v <= 1.0001; v += 0.1) {
+      const score = scoreEvidence({ ringFlatNear: 0.3, ringEdgeDropLow: v }, model, true)
+      expect(score).toBeGreaterThanOrEqual(last)
+      last = score
+    }
+    // A scale of 0 drops the head's weights: a constant logit.
+    const flat: TriageHead = { bias: head.bias, weights: { ...head.weights } }
+    rescaleHead(flat, 0, -2)
+    expect(flat).toEqual({ bias: -2, weights: {} })
+  })
+
+  it('calibrates every head on the training folds only and still ranks both kinds held out', () => {
+    const s = overlappingKinds()
+    const cv = crossValidate(s, 4, 256, { calibrateHeads: true })
+    for (const c of cv.calibration) {
+      expect(Object.keys(c).sort()).toEqual(['dilate', 'erode', 'pair'])
+      for (const [scale] of Object.values(c)) expect(scale).toBeGreaterThanOrEqual(0)
+    }
+    const neg = s.flatMap((x, i) => (x.kind === 'clean' ? [cv.pair[i]] : []))
+    for (const kind of ['dilate', 'erode']) {
+      const pos = s.flatMap((x, i) => (x.kind === kind ? [cv.pair[i]] : []))
+      expect(rocAuc(pos, neg)).toBeGreaterThan(0.8)
+    }
+    // Fold 0 changed: fold 0's own calibration (from folds 1–3) stays, the others' move.
+    const changed = s.map((x) =>
+      x.image % 4 === 0
+        ? { ...x, evidence: { ...x.evidence, ringFlatNear: x.kind === 'dilate' ? 0 : 2 } }
+        : x,
+    )
+    const b = crossValidate(changed, 4, 256, { calibrateHeads: true })
+    expect(b.calibration[0]).toEqual(cv.calibration[0])
+    expect(
+      [1, 2, 3].some((f) => JSON.stringify(b.calibration[f]) !== JSON.stringify(cv.calibration[f])),
+    ).toBe(true)
+    // Off by default: nothing calibrated.
+    expect(crossValidate(s, 4, 256).calibration.every((c) => Object.keys(c).length === 0)).toBe(true)
+  })
+
+  /** As `overlapping` above: right and dilated maps overlap on ringFlatNear, eroded ones stand out. */
+  function overlappingKinds(): Sample[] {
+    const rng = rngFrom(7)
+    const out: Sample[] = []
+    for (let image = 0; image < 8; image++) {
+      for (let k = 0; k < 10; k++) {
+        const kind: Sample['kind'] = k < 6 ? 'clean' : k < 8 ? 'dilate' : 'erode'
+        const evidence: Record<string, number> = {}
+        for (const e of EVIDENCE) evidence[e.name] = NOISY.includes(e.name) ? rng() : 0
+        evidence.ringFlatNear = kind === 'dilate' ? 0.5 + rng() : rng()
+        if (kind === 'erode') evidence.ringOuterLesion = 1 + 0.5 * rng()
+        out.push({ image, kind, evidence, uncertainFraction: rng(), raw: {} })
+      }
+    }
+    return out
+  }
 })
