@@ -87,6 +87,7 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     'queue:find': async ({ id }) => session().queueFind(id),
     'pair:open': async ({ id, challenge }) => session().openPair(id, challenge),
     'pair:prefetch': async ({ ids }) => session().prefetch(ids),
+    'pair:version': async ({ id, mask }) => session().pairVersion(id, mask === true),
     'pair:thumbnail': async ({ id }) => session().thumbnail(id),
     'pair:triage': async ({ id }) => session().pairTriage(id),
     'pair:setStatus': async ({ id, status, note, base }) => session().setStatus(id, status, note, base),

@@ -5,6 +5,7 @@ import {
   type ExportPlanSummary,
   type ExportSelectionArgs,
   type OpenedPair,
+  type PairVersion,
   type ProblemPage,
   type QueueItem,
   type QueuePage,
@@ -254,6 +255,23 @@ export class CurationSession {
       converted: source.converted,
       base,
     }
+  }
+
+  /**
+   * The version of a pair's current mask (as `openPair`'s `base`), its state and the progress,
+   * without reading the image; `withMask`: also the current mask (a challenge-convention source is
+   * refused, as by openPair). The base is read before the mask, as openPair does: a save landing
+   * meanwhile makes it stale (the next save is refused, the safe side), never newer than the mask.
+   */
+  async pairVersion(id: string, withMask = false): Promise<PairVersion> {
+    const w = this.workspace
+    w.dataset.find(id)
+    const state = w.pairState(id)
+    const base = w.store.row(id)?.mask_sha256 ?? ''
+    if (!withMask) return { base, state, progress: w.progress() }
+    const current = await w.readCurrentMask(id)
+    const { width, height, data } = current.map
+    return { base, state, progress: w.progress(), mask: { width, height, data, origin: current.origin } }
   }
 
   async thumbnail(id: string): Promise<{ mime: string; bytes: Uint8Array }> {

@@ -232,6 +232,16 @@ export interface StatusResult {
   progress: ReviewProgress
 }
 
+/**
+ * `pair:version`: the version of a pair's current mask (`OpenedPair.base`), its review state and the
+ * workspace's progress, without the image; with `mask: true` also the current mask itself (what
+ * "Load the saved version" needs: a pair whose image no longer reads can still be resolved).
+ */
+export interface PairVersion extends StatusResult {
+  base: string
+  mask?: LabelMap & { origin: 'corrected' | 'source' }
+}
+
 export interface ExportPlanSummary {
   count: number
   eligible: number
@@ -448,6 +458,31 @@ export const contract = {
       'image-unsupported',
     ],
     doc: 'Image bytes, the exact current label map and the review state of one pair.',
+  }),
+  'pair:version': call({
+    args: s.object({ id: isicId, mask: s.optional(s.boolean()) }),
+    result: returns<PairVersion>(),
+    errors: [
+      'no-dataset',
+      'not-found',
+      'io-error',
+      'zip-corrupt',
+      'zip-truncated',
+      'zip-unsafe-path',
+      'zip-unsupported',
+      'zip-size-mismatch',
+      'zip-crc-mismatch',
+      'png-corrupt',
+      'png-truncated',
+      'mask-colour',
+      'mask-16bit',
+      'mask-values',
+      'mask-size',
+      'challenge-convention',
+    ],
+    doc:
+      "The version of a pair's current mask (`pair:open`'s `base`), its state and the progress, without the image; " +
+      'with `mask: true` also the current mask (a challenge-convention source is refused, as by `pair:open`).',
   }),
   'pair:triage': call({
     args: s.object({ id: isicId }),

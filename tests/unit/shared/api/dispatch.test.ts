@@ -55,6 +55,7 @@ const handlers: ApiHandlers = {
     throw new CodedError('mask-values', 'bad', 'f.png')
   },
   'pair:prefetch': notUsed,
+  'pair:version': notUsed,
   'pair:thumbnail': notUsed,
   'pair:triage': notUsed,
   'pair:setStatus': notUsed,
