@@ -135,6 +135,10 @@ export const DILATION_ONLY: readonly string[] = ['ringEdgeDropLow']
  * rounds (FitOptions.shiftHeads; worst kind, pooled ≥ 0.90), held out: the dilation head's alone
  * dilate 0.787, erode 0.792; every head's 0.775 / 0.777 — erosion falls as dilation rises, crossing
  * near 0.795 whatever the shift, so none is applied (bench/README.md, "Heads' shifts by maximin").
+ * Nor any other combination of the heads chosen on the training folds (min-p over per-head tail
+ * tables, Fisher, stacked non-negative regressions, each head calibrated: FitOptions.calibrateHeads):
+ * held out the best worst kind is 0.784, with erosion down to 0.794 (bench/README.md, "Combining the
+ * heads otherwise").
  */
 export const PAIR_HEADS: Record<string, HeadSpec> = Object.fromEntries(
   CORRUPTIONS.map((kind) => [

@@ -219,7 +219,8 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z))
  * The score of measured evidence under a model: σ(bias + Σ weight · ramp(evidence)), with the image
  * σ(the largest logit) over the pair's heads. A maximum, not a log-sum-exp: with a head per kind,
  * a sum adds the heads' small noise on right maps up (held-out on the dev set, dilate 0.753 → 0.770
- * with the maximum, every other kind within 0.005; bench/triage/fit.ts).
+ * with the maximum, every other kind within 0.005; bench/triage/fit.ts). Min-p, Fisher and stacked
+ * combinations did worse held out (bench/README.md, "Combining the heads otherwise").
  */
 export function scoreEvidence(
   evidence: Record<string, number>,
