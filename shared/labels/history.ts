@@ -73,6 +73,16 @@ export class History {
     return this.redoSteps.length
   }
 
+  /** The step undo() undoes next (after an open stroke is committed), null when none: read, never changed. */
+  get nextUndo(): Patch | null {
+    return this.undoSteps.at(-1) ?? null
+  }
+
+  /** The step redo() redoes next, null when none: read, never changed. */
+  get nextRedo(): Patch | null {
+    return this.redoSteps.at(-1) ?? null
+  }
+
   /** Starts a stroke; a stroke still open (a lost pointer-up) is committed first. */
   beginStroke(): void {
     if (this.staged !== null) this.commitStroke()

@@ -60,6 +60,8 @@ const NO_STATE = -1
  */
 export class EditorSession implements PaintTarget {
   private uncertain: number
+  /** What the open stroke changed the uncertain count by (an abort takes it back, no recount). */
+  private strokeUncertain = 0
   private previewing = false
   /** Bumped by every change of the map's bytes (edits, aborts, undo, redo, preview levels). */
   private edits = 0
@@ -156,6 +158,8 @@ export class EditorSession implements PaintTarget {
   abortStroke(): void {
     if (this.strokeId === null) return
     const rect = this.history.abortStroke(this.map)
+    this.uncertain -= this.strokeUncertain
+    this.strokeUncertain = 0
     this.strokeId = null
     this.previewing = false
     this.afterBulkChange(rect)
@@ -206,6 +210,9 @@ export class EditorSession implements PaintTarget {
     this.history.beginStroke()
     const rect = applyPatch(this.map, patch, 'redo')
     this.history.stage(patch)
+    this.uncertain -= this.strokeUncertain
+    this.strokeUncertain = uncertainDelta(patch, 'redo')
+    this.uncertain += this.strokeUncertain
     this.changed()
     this.listener.labelsChanged(unionRect(undone, rect))
   }
@@ -230,7 +237,9 @@ export class EditorSession implements PaintTarget {
       this.emit()
       return
     }
+    const step = this.history.nextUndo
     const rect = this.history.undo(this.map)
+    if (step) this.uncertain += uncertainDelta(step, 'undo')
     this.fwd.push(this.stateId)
     // A step from an earlier visit of the pair: a state this session has not seen.
     this.stateId = this.back.pop() ?? this.nextId++
@@ -243,7 +252,9 @@ export class EditorSession implements PaintTarget {
       this.emit()
       return
     }
+    const step = this.history.nextRedo
     const rect = this.history.redo(this.map)
+    if (step) this.uncertain += uncertainDelta(step, 'redo')
     this.back.push(this.stateId)
     this.stateId = this.fwd.pop() ?? this.nextId++
     this.afterBulkChange(rect)
@@ -277,6 +288,7 @@ export class EditorSession implements PaintTarget {
     this.history.beginStroke()
     this.strokeId = this.nextId++
     this.strokeChanged = false
+    this.strokeUncertain = 0
   }
 
   /** Commits an open stroke; a proposal on preview so applied is told to the UI. */
@@ -308,11 +320,9 @@ export class EditorSession implements PaintTarget {
   /** Applies a patch to the map and keeps the uncertain count without rescanning the map. */
   private apply(patch: Patch): void {
     const rect = applyPatch(this.map, patch, 'redo')
-    let delta = 0
-    for (let i = 0; i < patch.after.length; i++) {
-      delta += (patch.after[i] === LABEL_UNCERTAIN ? 1 : 0) - (patch.before[i] === LABEL_UNCERTAIN ? 1 : 0)
-    }
+    const delta = uncertainDelta(patch, 'redo')
     this.uncertain += delta
+    if (this.strokeId !== null) this.strokeUncertain += delta
     this.changed()
     this.listener.labelsChanged(rect)
   }
@@ -325,10 +335,10 @@ export class EditorSession implements PaintTarget {
     this.strokeChanged = true
   }
 
+  /** Undo, redo, an aborted stroke: the count was kept from the patches (no rescan of the map). */
   private afterBulkChange(rect: Rect | null): void {
     if (rect) {
       this.edits++
-      this.uncertain = countLabels(this.map.data).uncertain
       this.listener.labelsChanged(rect)
     }
     this.emit()
@@ -366,4 +376,16 @@ export class EditorSession implements PaintTarget {
       uncertain: this.uncertain,
     })
   }
+}
+
+/**
+ * How applying `patch` in `direction` changes the uncertain count: its pixels' values before and
+ * after, counted exactly (O(patch), never O(map): undo on a 24 MP map was a 95 ms rescan).
+ */
+function uncertainDelta(patch: Patch, direction: 'undo' | 'redo'): number {
+  let delta = 0
+  for (let i = 0; i < patch.after.length; i++) {
+    delta += (patch.after[i] === LABEL_UNCERTAIN ? 1 : 0) - (patch.before[i] === LABEL_UNCERTAIN ? 1 : 0)
+  }
+  return direction === 'redo' ? delta : -delta
 }
