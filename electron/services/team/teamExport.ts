@@ -8,6 +8,14 @@
  * workspace on the lead's own sources — each pair saved and decided under the name of the curator
  * whose word it is, with a note saying which review it comes from — and the scratch workspace is
  * exported, then removed. So the manifest's `curator` column names who made the exported decision.
+ *
+ * The scratch workspace is opened `scratch` (workspace/types.ts): at 43,885 decided pairs one
+ * flushed SQLite transaction per status and four flushes per mask save were most of the time
+ * (bench/team.ts `team.export43885`), and a throwaway folder needs none of them. Statuses go in
+ * large transactions; masks still take the ordinary save (decoded, checked, re-encoded in the
+ * source's format, written atomically and read back), so the exported bytes are those of a plain
+ * export of the same decisions. The export itself is the ordinary one: a kill leaves no partial
+ * output under the final name (a scratch folder may stay behind in the OS temp folder).
  */
 import { promises as fsp } from 'node:fs'
 import os from 'node:os'
@@ -16,7 +24,7 @@ import type pg from 'pg'
 import { CodedError } from '../../../shared/api/errors'
 import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
 import { runExport, type ExportOptions, type ExportSummary } from '../export'
-import { readLabelMap } from '../mask/labelMap'
+import { decodeMaskPngAsync } from '../mask/maskPng'
 import { Workspace } from '../workspace/workspace'
 import { computeAgreements } from './agreementJob'
 import { withClient } from './connection'
@@ -98,6 +106,59 @@ export async function teamFinalState(
   return { final, awaiting }
 }
 
+/** Masks fetched from the server per query. */
+const MASK_CHUNK = 200
+/** Pairs per status transaction (each blocks the thread for a few ms). */
+const STATUS_CHUNK = 2000
+
+/**
+ * Writes one curator's final decisions into the scratch workspace (opened `scratch`: no flushes,
+ * no rescoring). Each mask goes through the ordinary save — checked (values, the source's size),
+ * encoded in the source's PNG format, written atomically and read back — the next one inflated
+ * (thread pool) while it is saved; then the statuses, in large transactions of pairs with the same
+ * status and note (a pair's mask and status are independent of the other pairs', so the order
+ * changes nothing the export reads).
+ */
+async function replay(client: pg.Client, ws: Workspace, list: readonly FinalDecision[]): Promise<void> {
+  const withMask = list.filter((f) => f.maskSha256 !== null)
+  for (let i = 0; i < withMask.length; i += MASK_CHUNK) {
+    const part = withMask.slice(i, i + MASK_CHUNK)
+    const got = await client.query<{ sha256: string; bytes: Buffer }>(
+      'SELECT sha256, bytes FROM masks WHERE sha256 = ANY($1::text[])',
+      [part.map((f) => f.maskSha256)],
+    )
+    const bytes = new Map(got.rows.map((r) => [r.sha256, r.bytes]))
+    const decode = async (f: FinalDecision) => {
+      const b = bytes.get(f.maskSha256 ?? '')
+      if (!b) throw new CodedError('internal', `mask ${f.maskSha256} of ${f.pairId} is missing on the server`)
+      // Its values are checked by the save's one-pass statistics (mask-values), its size against
+      // the source (mask-size): not counted twice here.
+      const { width, height, data } = await decodeMaskPngAsync(b, f.pairId)
+      return { width, height, data }
+    }
+    let next = decode(part[0])
+    for (let k = 0; k < part.length; k++) {
+      const map = await next
+      if (k + 1 < part.length) {
+        next = decode(part[k + 1])
+        next.catch(() => undefined) // awaited next turn; a failed save must not leave it unhandled
+      }
+      await ws.saveMask(part[k].pairId, map, { note: part[k].note })
+    }
+  }
+  const groups = new Map<string, { status: PairStatus; note: string; ids: string[] }>()
+  for (const f of list) {
+    if (f.status === 'corrected' && f.maskSha256 !== null) continue
+    const key = JSON.stringify([f.status, f.note])
+    const group = groups.get(key)
+    if (group) group.ids.push(f.pairId)
+    else groups.set(key, { status: f.status, note: f.note, ids: [f.pairId] })
+  }
+  for (const g of groups.values())
+    for (let i = 0; i < g.ids.length; i += STATUS_CHUNK)
+      await ws.setStatuses(g.ids.slice(i, i + STATUS_CHUNK), g.status, { note: g.note })
+}
+
 export interface TeamExportSummary extends ExportSummary {
   awaitingAdjudication: string[]
 }
@@ -113,6 +174,9 @@ export async function exportTeam(
   options: ExportOptions,
   hooks: TeamExportHooks = {},
 ): Promise<TeamExportSummary> {
+  // The scratch workspace holds no triage scores (its saves are not rescored, its sources never scored).
+  if (options.scoreMax !== undefined)
+    throw new CodedError('bad-request', 'a team export cannot select by triage score (scoreMax)')
   let phaseStart = performance.now()
   const phase = (name: Parameters<NonNullable<TeamExportHooks['onPhase']>>[0]) => {
     const now = performance.now()
@@ -147,32 +211,15 @@ export async function exportTeam(
       await readTeam(client)
       const state = await teamFinalState(client)
       const byCurator = new Map<string, FinalDecision[]>()
-      for (const f of state.final) byCurator.set(f.curator, [...(byCurator.get(f.curator) ?? []), f])
+      for (const f of state.final) {
+        const list = byCurator.get(f.curator)
+        if (list) list.push(f)
+        else byCurator.set(f.curator, [f])
+      }
       for (const [curator, list] of byCurator) {
-        const ws = await Workspace.open(dir, { curator })
+        const ws = await Workspace.open(dir, { curator, scratch: true })
         try {
-          for (let i = 0; i < list.length; i += 200) {
-            const part = list.slice(i, i + 200)
-            const shas = part.flatMap((f) => (f.maskSha256 ? [f.maskSha256] : []))
-            const got = await client.query<{ sha256: string; bytes: Buffer }>(
-              'SELECT sha256, bytes FROM masks WHERE sha256 = ANY($1::text[])',
-              [shas],
-            )
-            const bytes = new Map(got.rows.map((r) => [r.sha256, r.bytes]))
-            for (const f of part) {
-              if (f.maskSha256 !== null) {
-                const b = bytes.get(f.maskSha256)
-                if (!b)
-                  throw new CodedError(
-                    'internal',
-                    `mask ${f.maskSha256} of ${f.pairId} is missing on the server`,
-                  )
-                await ws.saveMask(f.pairId, readLabelMap(b, f.pairId).map, { note: f.note })
-              }
-              if (f.status !== 'corrected' || f.maskSha256 === null)
-                await ws.setStatus(f.pairId, f.status, { note: f.note })
-            }
-          }
+          await replay(client, ws, list)
         } finally {
           await ws.close()
         }

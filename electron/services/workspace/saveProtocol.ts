@@ -49,9 +49,10 @@ const SQL = {
 
 /**
  * The previous current mask of a save, for its transitions: decoded (without judging its values: a
- * source with bad values can still be corrected), or as the runs of the mask this saver last wrote.
+ * source with bad values can still be corrected), or as the runs of the mask this saver last wrote;
+ * only its size when transitions are not counted (a scratch workspace's first save of a pair).
  */
-type Previous = { map: LabelMap } | { runs: LabelRuns }
+type Previous = { map: LabelMap } | { runs: LabelRuns } | { size: { width: number; height: number } }
 
 /** Runs kept of the last saved mask (9 bytes each); beyond, the next save decodes the file. */
 const RUNS_KEPT_MAX = 1 << 21
@@ -97,9 +98,13 @@ export class MaskSaver {
   /** A save whose file landed but whose record did not commit (e.g. disk full): retried before the next mutation. */
   pendingToRecover = false
 
-  constructor(ctx: WorkspaceContext, fs: AtomicFs | undefined) {
+  /** False in a scratch workspace: a first save reads only the source's header, and records no transitions. */
+  readonly #countTransitions: boolean
+
+  constructor(ctx: WorkspaceContext, fs: AtomicFs | undefined, options: { countTransitions?: boolean } = {}) {
     this.#ctx = ctx
     this.#fs = fs
+    this.#countTransitions = options.countTransitions ?? true
   }
 
   /**
@@ -119,7 +124,7 @@ export class MaskSaver {
     const target = ctx.maskFile(id)
     const corrected = checkBase(ctx, id, base, 'this save')
     const { format, previous } = await this.#sourceAndPrevious(id, index, corrected)
-    const size = 'runs' in previous ? previous.runs : previous.map
+    const size = 'runs' in previous ? previous.runs : 'map' in previous ? previous.map : previous.size
     if (map.width !== size.width || map.height !== size.height) {
       throw new CodedError(
         'mask-size',
@@ -145,6 +150,9 @@ export class MaskSaver {
       // and, given the previous mask's runs, the transitions merged in as the runs are found.
       if ('runs' in previous) {
         ;({ stats, runs, transitions } = saveStatsWithRuns(map, target, previous.runs))
+      } else if ('size' in previous) {
+        ;({ stats, runs } = saveStatsWithRuns(map, target))
+        transitions = []
       } else {
         ;({ stats, runs } = saveStatsWithRuns(map, target))
         await turn()
@@ -300,6 +308,10 @@ export class MaskSaver {
     const { dataset } = this.#ctx
     if (corrected === null) {
       const source = await dataset.readMaskBytes(index)
+      if (!this.#countTransitions) {
+        const { header, format } = readMaskPngFormat(source.bytes, source.file)
+        return { format, previous: { size: { width: header.width, height: header.height } } }
+      }
       const decoded = await decodeMaskPngAsync(source.bytes, source.file)
       // A challenge-convention source (0 / 255 lesion) is what the editor showed converted: its 255s
       // were lesion to the curator, so the transitions start from the converted map (else each one

@@ -40,6 +40,14 @@ export interface OpenWorkspaceOptions {
   fs?: AtomicFs
   /** The mask scanner for statistics (default: the worker-thread scan of electron/services/scan). */
   scanner?: MaskScanner
+  /**
+   * A throwaway workspace (the team export's replay, removed afterwards): nothing is flushed to
+   * the disk (SQLite `synchronous=OFF`, mask files and masks/ not fsynced; saves stay atomic and
+   * checked), saved masks are not rescored for triage, and a pair's first save records no pixel
+   * transitions (the source is not decoded for them). A crash or power cut may lose it whole:
+   * never for a curator's workspace.
+   */
+  scratch?: boolean
 }
 
 /** Why a workspace is read-only. */

@@ -31,7 +31,7 @@ import {
   type WorkspaceEvent,
 } from '../../../shared/workspace/review'
 import { readUnderChallengeMode, type ChallengeMode, type Dataset } from '../dataset'
-import { fsError } from '../fs/atomicWrite'
+import { fsError, nodeAtomicFs, type AtomicFs } from '../fs/atomicWrite'
 import { checkMaskSize, readLabelMapAsync } from '../mask/labelMap'
 import { readPngHeader } from '../mask/maskPng'
 import { LOCK_FILE, type WorkspaceLock } from './lock'
@@ -85,6 +85,9 @@ export type { MetadataGroup }
 export { CACHE_DIR, DATABASE_FILE, HISTOGRAM_BINS, MASKS_DIR } from './rows'
 export { LOCK_FILE }
 
+/** A scratch workspace's file operations: the ordinary ones without the flushes. */
+const unflushedFs: AtomicFs = { ...nodeAtomicFs, fsync: async () => {}, fsyncDir: async () => {} }
+
 /**
  * An open curation workspace. Obtain one with `Workspace.create`, `Workspace.open` or
  * `Workspace.rebuild`; `close()` it when done. Mutations (`setStatus`, `setStatuses`, `saveMask`)
@@ -120,6 +123,8 @@ export class Workspace implements WorkspaceContext {
   #queue: Promise<unknown> = Promise.resolve()
   #scan: { controller: AbortController; done: Promise<unknown> } | undefined
   #closed = false
+  /** Opened with `scratch` (and writable): no flushes, no rescoring after saves. */
+  readonly #scratch: boolean
   /** A private copy of the database (read-only opening of a crashed WAL database), removed at close. */
   readonly #snapshotDir: string | undefined
 
@@ -135,7 +140,11 @@ export class Workspace implements WorkspaceContext {
     this.#snapshotDir = parts.snapshotDir
     this.store = new WorkspaceStore(parts.db, path.join(parts.dir, DATABASE_FILE))
     this.#queries = new ReviewQueries(this)
-    this.#saver = new MaskSaver(this, parts.options.fs)
+    this.#scratch = parts.options.scratch === true && parts.readOnlyReason === null
+    if (this.#scratch) parts.db.pragma('synchronous = OFF')
+    this.#saver = new MaskSaver(this, parts.options.fs ?? (this.#scratch ? unflushedFs : undefined), {
+      countTransitions: !this.#scratch,
+    })
     this.#metadata = new MetadataRoom(this)
     this.#dashboard = new DashboardRoom(this, this.#queries, this.#metadata)
     this.#triage = new TriageRoom(this)
@@ -443,7 +452,7 @@ export class Workspace implements WorkspaceContext {
    * rescore reads the newest mask when it starts.
    */
   #scheduleRescore(id: string): void {
-    if (this.#rescoreWaiting.has(id)) return
+    if (this.#scratch || this.#rescoreWaiting.has(id)) return
     this.#rescoreWaiting.add(id)
     const rescore = this.#rescoreTail
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
