@@ -93,6 +93,13 @@ const writesTo = (id: string | null): number => (id === null ? 0 : (writes.get(i
  * answer's `base`), so a second Ctrl+S while a save is in flight is not taken for a conflict.
  */
 let saveTail: Promise<unknown> = Promise.resolve()
+/**
+ * This window's mask saves in flight (queued or sent), per pair. Opening a pair waits for its own
+ * (load()): the server reads an open's `base` before a save landing meanwhile, so an open answered
+ * first would name the version before this window's own save, and the next save or decision of the
+ * new session would be refused as a conflict with itself.
+ */
+const savingIds = new Map<string, number>()
 
 /** Maps of fewer pixels are compared byte by byte (and never copied). */
 const WORDS_FROM = 64
@@ -233,6 +240,13 @@ export const usePairStore = defineStore('pair', {
     },
     /** The workspace is open read-only: no edit can be saved, so none is allowed. */
     readOnly: () => useWorkspaceStore().info?.readOnly === true,
+    /**
+     * The conflict bar offers "Keep mine": a save was refused and something here is unsaved. Clean
+     * (never edited, or undone back to the opened state), only the saved version is offered.
+     */
+    keepOffered(): boolean {
+      return this.conflictOf === 'save' && useEditorStore().dirty
+    },
   },
   actions: {
     openAt(position: number, opts: { challenge?: 'convert' } = {}): Promise<boolean> {
@@ -255,6 +269,11 @@ export const usePairStore = defineStore('pair', {
       const request = ++this.request
       const id = await queue.idAt(position)
       if (request !== this.request) return false
+      // This window's saves of that pair first: opened after they land, it names their version.
+      while (id && savingIds.has(id)) {
+        await saveTail
+        if (request !== this.request) return false
+      }
       /**
        * Edits made to the pair on screen while this one was loading are saved before it goes (also
        * when this one fails to open); when they cannot be, it stays on screen with the reason.
@@ -528,7 +547,15 @@ export const usePairStore = defineStore('pair', {
         return Promise.resolve(false)
       }
       this.saveState = 'saving'
-      const run = saveTail.then(() => this.writeMaskOf(pair, opts))
+      const { id } = pair
+      savingIds.set(id, (savingIds.get(id) ?? 0) + 1)
+      const run = saveTail
+        .then(() => this.writeMaskOf(pair, opts))
+        .finally(() => {
+          const left = (savingIds.get(id) ?? 1) - 1
+          if (left > 0) savingIds.set(id, left)
+          else savingIds.delete(id)
+        })
       saveTail = run.catch(() => false)
       return run
     },
@@ -538,32 +565,50 @@ export const usePairStore = defineStore('pair', {
       const { map } = pair.session
       const onScreen = () => loadedPair.value?.session === pair.session
       if (onScreen()) this.saveState = 'saving'
+      // The version on screen when this save went ahead: "Load the saved version" moving it on
+      // before the answer makes a refusal of this save moot (it was about the map Load replaced).
+      const asked = pair.base
+      // "Keep mine" names the version saved now, read just before; `pair.base` moves to what the
+      // save answers only when it lands (a save refused for another reason, e.g. a full disk,
+      // leaves it: the next plain save is refused again, never an overwrite without Keep).
+      let base = pair.base
       if (opts.rebase) {
-        const now = await api.call('pair:open', { id: pair.id })
+        const now = await api.call('pair:version', { id: pair.id })
         if (!now.ok) {
-          const why = `[${now.error.code}] the version saved now did not open (${now.error.message}); the edit here stays unsaved`
+          const why = `[${now.error.code}] the version saved now could not be read (${now.error.message}); the edit here stays unsaved`
           this.reportFailure(onScreen(), `${pair.id} was not saved`, why)
           return false
         }
-        pair.base = now.value.base
+        base = now.value.base
       }
       // What this save writes: edits made while it is in flight stay unsaved.
       const point = pair.session.savePoint()
+      const edited = pair.session.isDirty
       const r = await api.call('pair:saveMask', {
         id: pair.id,
         width: map.width,
         height: map.height,
         data: map.data,
-        base: pair.base,
+        base,
       })
       if (!r.ok) {
+        const conflict = r.error.code === 'conflict'
+        if (conflict && pair.base !== asked) {
+          // Refused for a version Load has replaced meanwhile: the map is the file's now, or an
+          // edit on it (dirty, saved by the next save, naming the loaded version).
+          if (onScreen()) this.saveState = pair.session.isDirty ? 'dirty' : 'clean'
+          return false
+        }
         // A conflict: the pair was saved elsewhere (another tab, a team sync) since this one opened
         // it. The edit stays on screen, unsaved (its session is still dirty: navigation keeps asking
-        // to save it), and the conflict bar offers the saved version or this edit over it.
-        const conflict = r.error.code === 'conflict'
-        const why = conflict
-          ? `[conflict] ${pair.id} was changed elsewhere (another tab, window or a team sync) since it was opened: load the saved version or keep yours; the edit here stays unsaved`
-          : `[${r.error.code}] ${r.error.message}`
+        // to save it), and the conflict bar offers the saved version or this edit over it. Nothing
+        // unsaved (Ctrl+S on an unedited pair): the saved version only, as "Keep mine" would write
+        // the stale version opened here over the newer one.
+        const why = !conflict
+          ? `[${r.error.code}] ${r.error.message}`
+          : edited
+            ? `[conflict] ${pair.id} was changed elsewhere (another tab, window or a team sync) since it was opened: load the saved version or keep yours; the edit here stays unsaved`
+            : `[conflict] ${pair.id} was changed elsewhere (another tab, window or a team sync) since it was opened: nothing here was unsaved; load the saved version`
         if (conflict && onScreen()) {
           this.conflict = pair.id
           this.conflictOf = 'save'
@@ -598,6 +643,12 @@ export const usePairStore = defineStore('pair', {
     async keepMine(): Promise<boolean> {
       const pair = loadedPair.value
       if (!pair || this.conflict !== pair.id || this.conflictOf !== 'save' || this.resolving) return false
+      // Nothing unsaved (never edited, or undone back to the opened state): "mine" is the stale
+      // version opened here, which must not go over the newer one.
+      if (!pair.session.isDirty) {
+        this.notice = `${pair.id}: nothing here is unsaved, nothing to keep; load the saved version`
+        return false
+      }
       this.resolving = true
       try {
         if (pair.session.inPreview) this.endPreview(true, 'proposal applied (one undo step) and saved')
@@ -621,24 +672,23 @@ export const usePairStore = defineStore('pair', {
       try {
         // This window's saves in flight first: their answers name versions too.
         await saveTail
-        const r = await api.call('pair:open', { id: pair.id })
+        // The mask alone (no image): a pair whose image no longer reads can still be resolved.
+        const r = await api.call('pair:version', { id: pair.id, mask: true })
         const { session } = pair
         if (loadedPair.value?.session !== session) return false
+        // A failed Load is said as such (a notice): the save state still says what the map is.
+        const unsaved = session.isDirty ? '; the edit here stays unsaved' : ''
         if (!r.ok) {
-          this.reportFailure(
-            true,
-            `${pair.id}: the saved version`,
-            `[${r.error.code}] the saved version did not open (${r.error.message}); the edit here stays unsaved`,
-          )
+          this.notice = `${pair.id}: the saved version did not load: [${r.error.code}] ${r.error.message}${unsaved}`
           return false
         }
         const saved = r.value.mask
+        if (!saved) {
+          this.notice = `${pair.id}: the saved version did not load: [internal] no mask in the answer${unsaved}`
+          return false
+        }
         if (saved.width !== session.map.width || saved.height !== session.map.height) {
-          this.reportFailure(
-            true,
-            `${pair.id}: the saved version`,
-            `[mask-size] the saved version is ${saved.width}×${saved.height}, the edit here ${session.map.width}×${session.map.height}; the edit here stays unsaved`,
-          )
+          this.notice = `${pair.id}: the saved version did not load: [mask-size] it is ${saved.width}×${saved.height}, the map here ${session.map.width}×${session.map.height}${unsaved}`
           return false
         }
         if (session.inPreview) this.endPreview(false, '')
@@ -661,9 +711,12 @@ export const usePairStore = defineStore('pair', {
             : `${pair.id}: the saved version is the same as your edit`
         readAhead.drop(pair.id)
         invalidateThumbnail(pair.id)
+        // As after a save: the progress and the queue row (status, uncertain fraction) as they are now.
+        useWorkspaceStore().progress = r.value.progress
         useQueueStore().patchItem(pair.id, {
           status: r.value.state.status,
           corrected: r.value.state.corrected,
+          uncertainFraction: r.value.state.uncertainFraction,
           ...(r.value.state.corrected ? { problem: null } : {}),
         })
         return true
@@ -691,23 +744,26 @@ export const usePairStore = defineStore('pair', {
       if (this.state.status !== target) {
         // Taken on the version on screen: refused with `conflict` when the pair was saved elsewhere
         // since (another tab, a team sync), so a decision never lands on a mask not seen here.
-        const r = await api.call('pair:setStatus', { id: pair.id, status: target, base: pair.base })
+        const asked = pair.base
+        const r = await api.call('pair:setStatus', { id: pair.id, status: target, base: asked })
         if (!r.ok) {
           const onScreen = loadedPair.value?.session === pair.session
           const conflict = r.error.code === 'conflict'
-          if (conflict && onScreen) {
+          // Refused for a version "Load the saved version" replaced meanwhile: no conflict is left.
+          const moot = conflict && pair.base !== asked
+          if (conflict && onScreen && !moot) {
             this.conflict = pair.id
             this.conflictOf = 'decision'
           }
           // A refused decision is no failed save (the mask's save state stays as it is): the
           // notice says what was not recorded, and why.
-          this.reportFailure(
-            onScreen && !conflict,
-            `${pair.id} was not ${target}`,
-            conflict
-              ? `[conflict] it was changed elsewhere (another tab, window or a team sync) since it was opened: load the saved version and decide on what it shows`
-              : `[${r.error.code}] ${r.error.message}`,
-          )
+          this.notice = `${pair.id} was not ${target}: ${
+            moot
+              ? '[conflict] it was taken on the version shown before the saved one was loaded; decide again on what is shown'
+              : conflict
+                ? '[conflict] it was changed elsewhere (another tab, window or a team sync) since it was opened: load the saved version and decide on what it shows'
+                : `[${r.error.code}] ${r.error.message}`
+          }`
           return false
         }
         if (loadedPair.value?.id === pair.id) this.state = r.value.state
@@ -718,8 +774,8 @@ export const usePairStore = defineStore('pair', {
     },
 
     /**
-     * A failed save or decision: the pair's save error while it is the one on screen, else a notice
-     * naming it (`what`), never the current pair's save state.
+     * A failed save: the pair's save error while it is the one on screen, else a notice naming it
+     * (`what`), never the current pair's save state.
      */
     reportFailure(onScreen: boolean, what: string, why: string) {
       if (onScreen) {

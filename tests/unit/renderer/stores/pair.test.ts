@@ -18,10 +18,16 @@ const server = vi.hoisted(() => {
     version: string
     /** The mask's width (default 4: one row of SOURCE). */
     width?: number
-    /** The open fails with this error (a broken source mask). */
+    /** The open fails with this error (a broken source mask, an image that no longer reads). */
     openError?: { code: string; message: string }
+    /** The current mask does not read: `pair:open` and `pair:version` with the mask fail with this. */
+    maskError?: { code: string; message: string }
     /** Saves fail with this error (a full disk). */
     saveError?: { code: string; message: string }
+    /** `pair:version` fails with this error (the workspace's database does not answer). */
+    versionError?: { code: string; message: string }
+    /** Decisions fail with this error (a read error of the database). */
+    statusError?: { code: string; message: string }
   }
   const pairs = new Map<string, Pair>()
   const calls: { name: string; args: unknown }[] = []
@@ -67,6 +73,7 @@ vi.mock('../../../../renderer/src/thumbnails', () => ({ invalidateThumbnail: () 
 const { loadedPair, usePairStore, forgetPairs } = await import('../../../../renderer/src/stores/pair')
 const { useQueueStore } = await import('../../../../renderer/src/stores/queue')
 const { useEditorStore } = await import('../../../../renderer/src/stores/editor')
+const { useWorkspaceStore } = await import('../../../../renderer/src/stores/workspace')
 
 const IDS = ['ISIC_0000001', 'ISIC_0000002', 'ISIC_0000003']
 /** The ids the current filter lets through (all of them unless a test filters). */
@@ -78,6 +85,7 @@ const SOURCE = [255, 255, 1, 0]
 
 function stateOf(id: string): PairState {
   const p = server.pairs.get(id)!
+  const mask = p.corrected ?? p.source!
   return {
     index: IDS.indexOf(id),
     id,
@@ -87,14 +95,14 @@ function stateOf(id: string): PairState {
     updatedAt: null,
     corrected: p.corrected !== null,
     stats: null,
-    uncertainFraction: null,
+    uncertainFraction: mask.filter((v) => v === 255).length / mask.length,
     scanError: null,
   }
 }
 
 const progress = (): ReviewProgress => ({
   total: IDS.length,
-  reviewed: 0,
+  reviewed: IDS.filter((id) => server.pairs.get(id)!.status !== 'unreviewed').length,
   byStatus: {} as ReviewProgress['byStatus'],
 })
 const ok = <T>(value: T): Result<T> => ({ ok: true, value })
@@ -125,7 +133,8 @@ function answer(name: string, args: unknown): Result<unknown> {
     case 'pair:open': {
       const id = a.id as string
       const p = server.pairs.get(id)!
-      if (p.openError) return { ok: false, error: p.openError } as Result<unknown>
+      const error = p.openError ?? p.maskError
+      if (error) return { ok: false, error } as Result<unknown>
       // As from the wire: a view at any offset of a larger buffer (each open another one).
       const mask = p.corrected ?? p.source!
       const offset = offsets.shift() ?? opens++ % 4
@@ -152,6 +161,24 @@ function answer(name: string, args: unknown): Result<unknown> {
       }
       return ok(opened)
     }
+    case 'pair:version': {
+      // The version, state and progress without the image; with `mask`, the current mask too.
+      const id = a.id as string
+      const p = server.pairs.get(id)!
+      if (p.versionError) return { ok: false, error: p.versionError } as Result<unknown>
+      const head = { base: p.version, state: stateOf(id), progress: progress() }
+      if (!a.mask) return ok(head)
+      if (p.maskError) return { ok: false, error: p.maskError } as Result<unknown>
+      const mask = p.corrected ?? p.source!
+      const offset = offsets.shift() ?? opens++ % 4
+      const data = new Uint8Array(mask.length + 4).subarray(offset, offset + mask.length)
+      data.set(mask)
+      const width = p.width ?? 4
+      return ok({
+        ...head,
+        mask: { width, height: data.length / width, data, origin: p.corrected ? 'corrected' : 'source' },
+      })
+    }
     case 'pair:saveMask': {
       const p = server.pairs.get(a.id as string)!
       if (p.saveError) return { ok: false, error: p.saveError } as Result<unknown>
@@ -165,6 +192,7 @@ function answer(name: string, args: unknown): Result<unknown> {
     }
     case 'pair:setStatus': {
       const p = server.pairs.get(a.id as string)!
+      if (p.statusError) return { ok: false, error: p.statusError } as Result<unknown>
       // As the workspace does: a decision naming another version than the current one is refused.
       if (a.base !== undefined && a.base !== p.version)
         return { ok: false, error: { code: 'conflict', message: 'changed since' } } as Result<unknown>
@@ -212,7 +240,7 @@ beforeEach(() => {
 })
 
 afterEach(async () => {
-  for (const name of ['pair:open', 'pair:saveMask']) server.release(name)
+  for (const name of ['pair:open', 'pair:saveMask', 'pair:version', 'pair:setStatus']) server.release(name)
   await flush()
   vi.unstubAllGlobals()
 })
@@ -616,18 +644,29 @@ describe('pair store: recovering from a save conflict in place (session 7d)', ()
     expect(pair.conflict).toBe('')
   })
 
-  it('"Load the saved version" whose open fails keeps the edit and the choice', async () => {
+  it('"Load the saved version" whose mask does not read keeps the edit and the choice, said as a failed load', async () => {
     const b = await conflictInTabB()
-    server.pairs.get(IDS[0])!.openError = { code: 'io-error', message: 'EIO: i/o error, read' }
+    const p = server.pairs.get(IDS[0])!
+    p.maskError = { code: 'io-error', message: 'EIO: i/o error, read' }
     expect(await b.store.loadSaved()).toBe(false)
     expect(b.store.conflict).toBe(IDS[0])
-    expect(b.store.saveError).toMatch(/^\[io-error\] the saved version did not open.*stays unsaved/)
+    // The status bar says the load failed (a notice); the save state still says the save failed.
+    expect(b.store.notice).toBe(
+      `${IDS[0]}: the saved version did not load: [io-error] EIO: i/o error, read; the edit here stays unsaved`,
+    )
+    expect([b.store.saveState, b.store.saveError.slice(0, 10)]).toEqual(['error', '[conflict]'])
     expect([...b.loaded.value!.session.map.data]).toEqual(B_EDIT)
     expect(b.loaded.value!.session.isDirty).toBe(true)
-    // "Keep mine" needs the version saved now too: nothing is written without it.
+    // "Keep mine" needs only the version saved now: when even that cannot be read, nothing is written.
+    p.versionError = { code: 'io-error', message: 'SQLITE_IOERR' }
     expect(await b.store.keepMine()).toBe(false)
     expect(saveBases()).toEqual(['', ''])
     expect(b.store.conflict).toBe(IDS[0])
+    expect(b.store.saveError).toMatch(/^\[io-error\] the version saved now could not be read.*stays unsaved/)
+    // Once it reads, Keep mine saves, the unreadable mask notwithstanding: the pair is not stuck.
+    delete p.versionError
+    expect(await b.store.keepMine()).toBe(true)
+    expect([...p.corrected!]).toEqual(B_EDIT)
   })
 })
 
@@ -846,5 +885,229 @@ describe('pair store: a decision on a mask changed elsewhere (session 7f)', () =
     expect([b.store.conflict, b.store.conflictOf]).toEqual([IDS[0], 'save'])
     expect(await b.store.keepMine()).toBe(true)
     expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(B_EDIT)
+  })
+})
+
+const callsOf = (name: string) => server.calls.filter((c) => c.name === name)
+
+describe('pair store: review 7 (the conflict choices made honest)', () => {
+  it('D1: a save refused on an UNEDITED pair offers only the saved version; Keep mine refuses, nothing overwritten', async () => {
+    const pair = await openWorkspace()
+    const p = server.pairs.get(IDS[0])!
+    p.corrected = Uint8Array.from([0, 1, 1, 0])
+    p.version = server.nextVersion()
+    // Ctrl+S always writes: refused, as the pair changed elsewhere.
+    expect(await pair.save()).toBe(false)
+    expect(pair.conflict).toBe(IDS[0])
+    expect(pair.keepOffered).toBe(false)
+    expect(pair.saveError).toMatch(/^\[conflict\] .*nothing here was unsaved; load the saved version$/)
+    // "Keep mine" would write the stale source opened here over the newer version.
+    expect(await pair.keepMine()).toBe(false)
+    expect(pair.notice).toMatch(/nothing here is unsaved, nothing to keep/)
+    expect([...p.corrected]).toEqual([0, 1, 1, 0])
+    expect(saveBases()).toEqual([''])
+    expect(callsOf('pair:version')).toEqual([])
+    expect(await pair.loadSaved()).toBe(true)
+    expect([...loadedPair.value!.session.map.data]).toEqual([0, 1, 1, 0])
+  })
+
+  it('D1: an edit refused, then undone back to the opened state: Keep mine is withdrawn; an edit again brings it back', async () => {
+    const b = await conflictInTabB()
+    const session = b.loaded.value!.session
+    expect(b.store.keepOffered).toBe(true)
+    session.undo()
+    expect([...session.map.data]).toEqual(SOURCE)
+    expect(session.isDirty).toBe(false)
+    expect(b.store.keepOffered).toBe(false)
+    expect(await b.store.keepMine()).toBe(false)
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(A_SAVED)
+    session.redo()
+    expect(b.store.keepOffered).toBe(true)
+    expect(await b.store.keepMine()).toBe(true)
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(B_EDIT)
+  })
+
+  it('D3: Ctrl+S on an unedited pair, then its own row clicked while the save is in flight: the re-open waits for the save and names its version (no false conflict)', async () => {
+    const pair = await openWorkspace()
+    const opensBefore = callsOf('pair:open').length
+    server.hold('pair:saveMask')
+    const saving = pair.save()
+    await flush()
+    const reopening = pair.openAt(0)
+    await flush()
+    // Nothing opened while this window's save of the pair is in flight.
+    expect(callsOf('pair:open').length).toBe(opensBefore)
+    server.release('pair:saveMask')
+    expect(await saving).toBe(true)
+    expect(await reopening).toBe(true)
+    expect(loadedPair.value!.base).toBe('sha-1')
+    loadedPair.value!.session.resolveAll(0)
+    expect(await pair.save()).toBe(true)
+    expect(pair.conflict).toBe('')
+    expect(saveBases()).toEqual(['', 'sha-1'])
+  })
+
+  it('D3: → and ← while that save is in flight: a decision on the pair is taken on the saved version, not refused', async () => {
+    const pair = await openWorkspace()
+    server.hold('pair:saveMask')
+    const saving = pair.save()
+    await flush()
+    expect(await pair.next()).toBe(true)
+    const back = pair.prev()
+    await flush()
+    server.release('pair:saveMask')
+    expect(await saving).toBe(true)
+    expect(await back).toBe(true)
+    expect(loadedPair.value!.id).toBe(IDS[0])
+    expect(await pair.decide('flagged')).toBe(true)
+    expect([pair.conflict, server.pairs.get(IDS[0])!.status]).toEqual(['', 'flagged'])
+    expect(statusBases()).toEqual([['flagged', 'sha-1']])
+  })
+
+  it('D4: a save sent while "Load the saved version" is in flight and refused after it: no conflict comes back over the loaded map', async () => {
+    const b = await conflictInTabB()
+    server.hold('pair:version')
+    server.hold('pair:saveMask')
+    const loading = b.store.loadSaved()
+    await flush()
+    const saving = b.store.save()
+    await flush()
+    server.release('pair:version')
+    expect(await loading).toBe(true)
+    expect([b.store.conflict, b.store.saveState]).toEqual(['', 'clean'])
+    server.release('pair:saveMask')
+    expect(await saving).toBe(false)
+    const session = b.loaded.value!.session
+    expect([...session.map.data]).toEqual(A_SAVED)
+    expect(session.isDirty).toBe(false)
+    expect([b.store.conflict, b.store.saveState, b.store.saveError]).toEqual(['', 'clean', ''])
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(A_SAVED)
+  })
+
+  it('D4: a decision sent while "Load the saved version" is in flight and refused after it: no bar, the notice says to decide again', async () => {
+    const b = await conflictInTabB()
+    b.loaded.value!.session.undo()
+    server.hold('pair:version')
+    server.hold('pair:setStatus')
+    const loading = b.store.loadSaved()
+    await flush()
+    const deciding = b.store.decide('flagged')
+    await flush()
+    server.release('pair:version')
+    expect(await loading).toBe(true)
+    server.release('pair:setStatus')
+    expect(await deciding).toBe(false)
+    expect(b.store.conflict).toBe('')
+    expect(b.store.notice).toMatch(
+      /^ISIC_0000001 was not flagged: \[conflict\] it was taken on the version shown before/,
+    )
+    expect(server.pairs.get(IDS[0])!.status).toBe('corrected')
+    // Decided again on what is shown: recorded.
+    expect(await b.store.decide('flagged')).toBe(true)
+    expect(server.pairs.get(IDS[0])!.status).toBe('flagged')
+  })
+
+  it('D5: "Keep mine" refused for another reason (a full disk) leaves the version: the next plain save is refused again, never an overwrite', async () => {
+    const b = await conflictInTabB()
+    const p = server.pairs.get(IDS[0])!
+    p.saveError = { code: 'disk-full', message: 'no space left on device' }
+    expect(await b.store.keepMine()).toBe(false)
+    expect(b.store.saveError).toBe('[disk-full] no space left on device')
+    expect(b.loaded.value!.base).toBe('')
+    delete p.saveError
+    // Not Keep mine again: Ctrl+S (or the autosave of →).
+    expect(await b.store.save()).toBe(false)
+    expect(saveBases()).toEqual(['', '', 'sha-1', ''])
+    expect([...p.corrected!]).toEqual(A_SAVED)
+    expect([b.store.conflict, b.store.keepOffered]).toEqual([IDS[0], true])
+    expect(await b.store.keepMine()).toBe(true)
+    expect([...p.corrected!]).toEqual(B_EDIT)
+  })
+
+  it('D6: the choices read the version (and the mask) without the image: Keep and Load work when the image no longer reads', async () => {
+    const b = await conflictInTabB()
+    const opens = callsOf('pair:open').length
+    const p = server.pairs.get(IDS[0])!
+    p.openError = { code: 'image-corrupt', message: 'ISIC_0000001.jpg: truncated JPEG' }
+    expect(await b.store.keepMine()).toBe(true)
+    expect([...p.corrected!]).toEqual(B_EDIT)
+    expect(callsOf('pair:version').map((c) => c.args)).toEqual([{ id: IDS[0] }])
+    // Changed again elsewhere: the next edit is refused, and Load shows that version.
+    p.corrected = Uint8Array.from([1, 0, 1, 0])
+    p.version = server.nextVersion()
+    b.loaded.value!.session.resolveAll(0)
+    expect(await b.store.save()).toBe(false)
+    expect(await b.store.loadSaved()).toBe(true)
+    expect([...b.loaded.value!.session.map.data]).toEqual([1, 0, 1, 0])
+    expect(callsOf('pair:version').map((c) => c.args)).toEqual([{ id: IDS[0] }, { id: IDS[0], mask: true }])
+    expect(callsOf('pair:open').length).toBe(opens)
+  })
+
+  it('D7: after "Load the saved version" the progress and the queue row (status, uncertain fraction) are as the server says', async () => {
+    const b = await conflictInTabB()
+    const row = () => useQueueStore().pages.get(0)![0]
+    expect([row().id, row().uncertainFraction]).toEqual([IDS[0], null])
+    expect(await b.store.loadSaved()).toBe(true)
+    expect(useWorkspaceStore().progress).toEqual(progress())
+    expect(useWorkspaceStore().progress?.reviewed).toBe(1)
+    expect([row().status, row().corrected, row().uncertainFraction]).toEqual(['corrected', true, 0])
+  })
+
+  it('D7: a decision refused for another reason is said as such (a notice), not as a failed save', async () => {
+    const pair = await openWorkspace()
+    server.pairs.get(IDS[0])!.statusError = { code: 'io-error', message: 'SQLITE_IOERR: disk I/O error' }
+    expect(await pair.decide('flagged')).toBe(false)
+    expect([pair.saveState, pair.saveError]).toEqual(['clean', ''])
+    expect(pair.notice).toBe(`${IDS[0]} was not flagged: [io-error] SQLITE_IOERR: disk I/O error`)
+  })
+
+  it('D8 (G1): "Load the saved version" answered after → moved on changes nothing of the pair now on screen', async () => {
+    const pair = await openWorkspace()
+    const p = server.pairs.get(IDS[0])!
+    p.corrected = Uint8Array.from([0, 1, 1, 0])
+    p.version = server.nextVersion()
+    expect(await pair.save()).toBe(false)
+    const first = loadedPair.value!.session
+    server.hold('pair:version')
+    const loading = pair.loadSaved()
+    await flush()
+    // → takes the read-ahead copy of the next pair (no pair:open needed).
+    expect(await pair.next()).toBe(true)
+    expect(loadedPair.value!.id).toBe(IDS[1])
+    server.release('pair:version')
+    expect(await loading).toBe(false)
+    expect([...first.map.data]).toEqual(SOURCE)
+    expect([pair.id, pair.state?.id, pair.origin, pair.notice]).toEqual([IDS[1], IDS[1], 'source', ''])
+    expect([...loadedPair.value!.session.map.data]).toEqual(SOURCE)
+  })
+
+  it('D8: the pair left and opened again after "Load the saved version" keeps its undo steps (they lead to the version loaded)', async () => {
+    const b = await conflictInTabB()
+    expect(await b.store.loadSaved()).toBe(true)
+    expect(await b.store.next()).toBe(true)
+    expect(await b.store.prev()).toBe(true)
+    const session = b.loaded.value!.session
+    expect([...session.map.data]).toEqual(A_SAVED)
+    expect(useEditorStore().canUndo).toBe(true)
+    session.undo()
+    expect([...session.map.data]).toEqual(B_EDIT)
+    session.undo()
+    expect([...session.map.data]).toEqual(SOURCE)
+  })
+
+  it('D8: "Load the saved version" reads the version only after this window\'s saves in flight are answered', async () => {
+    const b = await conflictInTabB()
+    server.hold('pair:saveMask')
+    const saving = b.store.save()
+    await flush()
+    const loading = b.store.loadSaved()
+    await flush()
+    expect(callsOf('pair:version')).toEqual([])
+    server.release('pair:saveMask')
+    expect(await saving).toBe(false)
+    expect(await loading).toBe(true)
+    expect(callsOf('pair:version').length).toBe(1)
+    expect([b.store.conflict, b.store.saveState]).toEqual(['', 'clean'])
+    expect([...b.loaded.value!.session.map.data]).toEqual(A_SAVED)
   })
 })
