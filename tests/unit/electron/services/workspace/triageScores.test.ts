@@ -9,7 +9,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TRIAGE_REASON_CODES } from '../../../../../shared/labels/triage/types'
 import { defaultScanner } from '../../../../../electron/services/workspace/statsScan'
-import { TriageRoom } from '../../../../../electron/services/workspace/triageScores'
+import { TRIAGE_MODEL_TAG, TriageRoom } from '../../../../../electron/services/workspace/triageScores'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { makeWorkspace, resolveUncertain, type Sources } from './fixtures'
 
@@ -128,6 +128,24 @@ describe('Workspace triage pass', () => {
     const r = await ws.startTriagePass({ workers: 0 })
     expect(r).toMatchObject({ done: 1, toScore: 1 })
     expect(keyOf(id)).not.toBe(before)
+  })
+
+  it('rescores the pairs scored under another model or measures version (a refit model), and only those', async () => {
+    await ws.startTriagePass({ workers: 0 })
+    expect(TRIAGE_MODEL_TAG).toMatch(/^[0-9a-f]{12}$/)
+    const older = sources.ids.slice(0, 2)
+    const kept = new Map(sources.ids.slice(2).map((id) => [id, keyOf(id)]))
+    for (const id of older) {
+      const key = keyOf(id)!
+      expect(key.endsWith(`|m:${TRIAGE_MODEL_TAG}`)).toBe(true)
+      ws.store.db
+        .prepare('UPDATE pairs SET triage_key = ? WHERE id = ?')
+        .run(key.replace(`|m:${TRIAGE_MODEL_TAG}`, '|m:000000000000'), id)
+    }
+    const r = await ws.startTriagePass({ workers: 0 })
+    expect(r).toMatchObject({ done: 2, toScore: 2, skipped: 3 })
+    for (const id of older) expect(keyOf(id)!.endsWith(`|m:${TRIAGE_MODEL_TAG}`)).toBe(true)
+    for (const [id, key] of kept) expect(keyOf(id)).toBe(key)
   })
 
   it('rescores a pair after its save (off the save), keyed by the corrected mask; the pass then skips it', async () => {
