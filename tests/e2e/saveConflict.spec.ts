@@ -199,3 +199,33 @@ test('A on a pair another tab saved since this one opened it is refused; "Load t
   expect((await uncertainNowLesion()).lesion).toBe(0)
   expect(saveEvents(serve.workspace)).toBe(1)
 })
+
+test('Ctrl+S on an unedited pair another tab saved: only "Load the saved version" (Keep mine would write the stale version over it); undone back to clean, Keep is withdrawn', async ({
+  page: a,
+  context,
+}) => {
+  const b = await context.newPage()
+  await openTab(a)
+  await openTab(b)
+  await a.keyboard.press('Shift+B')
+  await a.keyboard.press('Control+s')
+  await expect(a.getByTestId('save-state')).toHaveText('saved')
+  // Tab B, unedited, presses Ctrl+S (it always writes): refused, and nothing of its own to keep.
+  await b.keyboard.press('Control+s')
+  await expect(b.getByTestId('save-conflict')).toBeVisible()
+  await expect(b.getByTestId('save-conflict')).toContainText('what you see is not the saved version')
+  await expect(b.getByTestId('save-conflict-keep')).toHaveCount(0)
+  // An edit brings Keep mine; undone back to the opened state, it goes again.
+  await b.keyboard.press('Shift+L')
+  await expect(b.getByTestId('save-conflict-keep')).toBeVisible()
+  await b.keyboard.press('Control+z')
+  await expect(b.getByTestId('save-conflict-keep')).toHaveCount(0)
+  expect(saveEvents(serve.workspace)).toBe(1)
+  await b.getByTestId('save-conflict-load').click()
+  await expect(b.getByTestId('save-conflict')).toBeHidden()
+  await expect(b.getByTestId('save-state')).toHaveText('corrected mask')
+  // Tab A's correction is what the file holds; tab B shows it.
+  expect((await uncertainNowLesion()).lesion).toBe(0)
+  await expect(b.getByTestId('uncertain-remaining')).toHaveText('0')
+  expect(saveEvents(serve.workspace)).toBe(1)
+})
