@@ -215,13 +215,13 @@ export class CurationSession {
     const w = this.workspace
     const { index } = w.dataset.find(id)
     const state = w.pairState(id)
-    // Read before the mask: a save landing meanwhile makes this base stale (a later save is refused
-    // with `conflict`, the safe side), never newer than the mask shown.
-    const base = w.store.row(id)?.mask_sha256 ?? ''
     if (state.corrected) {
       // The image alone (from the pair cache if there): the source mask does not matter to a corrected
       // pair, whatever is wrong with it (missing, unreadable, another convention).
-      const [current, image] = await Promise.all([w.readCurrentMask(id), w.dataset.openImage(index)])
+      const [current, image] = await Promise.all([
+        w.readCurrentMask(id, { challenge }),
+        w.dataset.openImage(index),
+      ])
       const mask = current.map
       if (mask.width !== image.width || mask.height !== image.height) {
         throw new CodedError(
@@ -233,11 +233,11 @@ export class CurationSession {
       return {
         id,
         image: { name: image.name, mime: image.mime, bytes: image.bytes },
-        mask: { width: mask.width, height: mask.height, data: mask.data, origin: 'corrected' },
+        mask: { width: mask.width, height: mask.height, data: mask.data, origin: current.origin },
         counts: current.counts,
         state,
         converted: false,
-        base,
+        base: versionOf(current),
       }
     }
     const source = await w.dataset.openPair(index, { challenge })
@@ -253,25 +253,31 @@ export class CurationSession {
       counts: source.counts,
       state,
       converted: source.converted,
-      base,
+      // The source is never written: '' names these bytes even if a save lands meanwhile (the next
+      // save is then refused with `conflict`, and the curator sees the newer version).
+      base: '',
     }
   }
 
   /**
    * The version of a pair's current mask (as `openPair`'s `base`), its state and the progress,
    * without reading the image; `withMask`: also the current mask (a challenge-convention source is
-   * refused, as by openPair). The base is read before the mask, as openPair does: a save landing
-   * meanwhile makes it stale (the next save is refused, the safe side), never newer than the mask.
+   * refused, as by openPair). With the mask, the base is the version of the bytes read, as
+   * openPair's.
    */
   async pairVersion(id: string, withMask = false): Promise<PairVersion> {
     const w = this.workspace
     w.dataset.find(id)
     const state = w.pairState(id)
-    const base = w.store.row(id)?.mask_sha256 ?? ''
-    if (!withMask) return { base, state, progress: w.progress() }
+    if (!withMask) return { base: w.store.row(id)?.mask_sha256 ?? '', state, progress: w.progress() }
     const current = await w.readCurrentMask(id)
     const { width, height, data } = current.map
-    return { base, state, progress: w.progress(), mask: { width, height, data, origin: current.origin } }
+    return {
+      base: versionOf(current),
+      state,
+      progress: w.progress(),
+      mask: { width, height, data, origin: current.origin },
+    }
   }
 
   async thumbnail(id: string): Promise<{ mime: string; bytes: Uint8Array }> {
@@ -399,6 +405,18 @@ export class CurationSession {
     this.scanAbort.abort()
     await this.workspace.close()
   }
+}
+
+/**
+ * The version (`base`) of the current mask read: the SHA-256 of the corrected file's bytes, which is
+ * what the save protocol recorded for them ('' for the source). Taken from the bytes rather than
+ * the pair's row read before or after them: a save landing in between (or between its rename and
+ * its record) would give a base older or newer than the bytes shown, and the renderer keys its undo
+ * history by it. A file changed outside the app names no recorded version: its next save is
+ * refused with `conflict`, which the curator resolves (Keep mine, Load) with those bytes on screen.
+ */
+function versionOf(current: { sha256: string | null }): string {
+  return current.sha256 ?? ''
 }
 
 /** The wire's flat selection to the export service's. */

@@ -99,6 +99,12 @@ export interface CurrentMask {
   format: MaskPngFormat
   origin: 'corrected' | 'source'
   file: string
+  /**
+   * The SHA-256 of the corrected mask's bytes as read (its version: what a save records and checks
+   * a `base` against), null for the source. Taken from the bytes, not the pair's row, so it names
+   * them even when a save lands while they are read.
+   */
+  sha256: string | null
 }
 
 export interface WorkspaceStats extends ReviewProgress {

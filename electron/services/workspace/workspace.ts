@@ -32,6 +32,7 @@ import {
 } from '../../../shared/workspace/review'
 import { readUnderChallengeMode, type ChallengeMode, type Dataset } from '../dataset'
 import { fsError, nodeAtomicFs, type AtomicFs } from '../fs/atomicWrite'
+import { sha256Hex } from '../fs/hash'
 import { checkMaskSize, readLabelMapAsync } from '../mask/labelMap'
 import { readPngHeader } from '../mask/maskPng'
 import { LOCK_FILE, type WorkspaceLock } from './lock'
@@ -296,7 +297,8 @@ export class Workspace implements WorkspaceContext {
         )
       }
       const { map, counts, format } = await readLabelMapAsync(bytes, file)
-      return { map, counts, format, origin: 'corrected', file }
+      // The version of these bytes, not the row read above: a save may land between the two reads.
+      return { map, counts, format, origin: 'corrected', file, sha256: sha256Hex(bytes) }
     }
     const [{ bytes, file }, image] = await Promise.all([
       this.dataset.readMaskBytes(index),
@@ -305,7 +307,7 @@ export class Workspace implements WorkspaceContext {
     checkMaskSize(readPngHeader(bytes, file), image.header, file, image.file)
     const read = await readLabelMapAsync(bytes, file)
     const { map, counts } = readUnderChallengeMode(read, opts.challenge ?? 'refuse', file)
-    return { map, counts, format: read.format, origin: 'source', file }
+    return { map, counts, format: read.format, origin: 'source', file, sha256: null }
   }
 
   /** How many pairs of the dataset have an audit event after `seq` (the team sync badge). */
