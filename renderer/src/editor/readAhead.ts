@@ -1,12 +1,14 @@
 import type { OpenedPair } from '../../../shared/api/contract'
 import type { Result } from '../../../shared/api/result'
 import { closeLater, decodeImage, imageBlob } from './decodeImage'
+import { heldPair, type HeldPair } from './openedPair'
 import type { PreparedView } from './editorView'
 import type { EditorViewPort } from './viewPort'
 
 /** A pair opened, decoded and prepared for the view: all that showing it takes. */
 export interface ReadyPair {
-  pair: OpenedPair
+  /** The answer without its image bytes (they are in `blob`) nor the response buffer (heldPair). */
+  pair: HeldPair
   image: ImageBitmap
   /** The image's bytes as stored (the view decodes a reduced copy from them). */
   blob: Blob
@@ -90,11 +92,12 @@ export class ReadAhead {
     const r = await this.deps.open(entry.id)
     if (!r.ok || entry.dropped) return null
     const blob = imageBlob(r.value.image.bytes, r.value.image.mime)
+    const pair = heldPair(r.value)
     // The image and the view's reduced copy of it decode at the same time, off the main thread.
     const port = this.deps.view()
     const [image, view] = await Promise.all([
       (this.deps.decode ?? decodeImage)(blob).catch(() => null),
-      port ? port.prepare(r.value.mask, blob).catch(() => null) : null,
+      port ? port.prepare(pair.mask, blob).catch(() => null) : null,
     ])
     if (view && port) this.preparedBy.set(view, port)
     if (!image) {
@@ -102,7 +105,7 @@ export class ReadAhead {
       if (view) this.releaseView(view)
       return null
     }
-    const ready: ReadyPair = { pair: r.value, image, blob, view }
+    const ready: ReadyPair = { pair, image, blob, view }
     if (entry.dropped) {
       this.release(ready)
       return null

@@ -10,6 +10,7 @@ import { EditorSession } from '../editor/editorSession'
 import { setPreviewMarks } from '../editor/overlay'
 import type { PreparedView } from '../editor/editorView'
 import { HistoryCache } from '../editor/historyCache'
+import { heldPair } from '../editor/openedPair'
 import { ReadAhead, type ReadyPair } from '../editor/readAhead'
 import type { EditorViewPort } from '../editor/viewPort'
 import { useEditorStore } from './editor'
@@ -95,9 +96,9 @@ const writesTo = (id: string | null): number => (id === null ? 0 : (writes.get(i
 let saveTail: Promise<unknown> = Promise.resolve()
 /**
  * This window's mask saves in flight (queued or sent), per pair. Opening a pair waits for its own
- * (load()): the server reads an open's `base` before a save landing meanwhile, so an open answered
- * first would name the version before this window's own save, and the next save or decision of the
- * new session would be refused as a conflict with itself.
+ * (load()): an open whose mask the server reads before this window's own save lands shows (and
+ * names, as its `base`) the version before it, and the next save or decision of the new session
+ * would be refused as a conflict with itself.
  */
 const savingIds = new Map<string, number>()
 
@@ -330,7 +331,8 @@ export const usePairStore = defineStore('pair', {
             decoded.close()
             return false
           }
-          ready = { pair: r.value, image: decoded, blob, view: null }
+          // Kept without the response it came in (heldPair): the image's bytes are in the Blob.
+          ready = { pair: heldPair(r.value), image: decoded, blob, view: null }
         }
         if (!(await leave())) {
           readAhead.release(ready)

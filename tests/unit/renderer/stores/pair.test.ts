@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { OpenedPair, QueueItem, ReviewProgress } from '../../../../shared/api/contract'
 import type { Result } from '../../../../shared/api/result'
 import type { PairState, PairStatus } from '../../../../shared/workspace/review'
+import { decodeWire, encodeWire } from '../../../../shared/api/wire'
 
 /**
  * The pair store against a fake server that keeps masks and statuses the way the workspace does
@@ -81,6 +82,8 @@ let shown = IDS
 /** Opens answered: the offset of each answer's mask view in its buffer, unless `offsets` names it. */
 let opens = 0
 let offsets: number[] = []
+/** `pair:open` answers through the wire format, as from `serve` (image and mask: views into one buffer). */
+let overWire = false
 const SOURCE = [255, 255, 1, 0]
 
 function stateOf(id: string): PairState {
@@ -159,7 +162,7 @@ function answer(name: string, args: unknown): Result<unknown> {
         converted: false,
         base: p.version,
       }
-      return ok(opened)
+      return ok(overWire ? (decodeWire(encodeWire(opened)) as OpenedPair) : opened)
     }
     case 'pair:version': {
       // The version, state and progress without the image; with `mask`, the current mask too.
@@ -226,6 +229,7 @@ beforeEach(() => {
   server.resetVersions()
   shown = IDS
   offsets = []
+  overWire = false
   server.pairs.clear()
   for (const id of IDS)
     server.pairs.set(id, {
@@ -292,6 +296,29 @@ describe('pair store: opening a pair while edits are pending (qa6 finding 1)', (
     expect(await pair.next()).toBe(true)
     expect(loadedPair.value!.id).toBe(IDS[1])
     expect([...loadedPair.value!.session.map.data]).toEqual(SOURCE)
+  })
+})
+
+describe('pair store: what an opened pair keeps (review 7, memory)', () => {
+  it('the pair on screen, opened or taken from the read-ahead, keeps no response buffer: its map owns its bytes', async () => {
+    overWire = true
+    const pair = await openWorkspace()
+    const first = loadedPair.value!.session.map.data
+    expect([...first]).toEqual(SOURCE)
+    expect(first.buffer.byteLength).toBe(first.length)
+    expect(
+      server.calls.filter((c) => c.name === 'pair:open').map((c) => (c.args as { id: string }).id),
+    ).toEqual([IDS[0], IDS[1]])
+    expect(await pair.next()).toBe(true)
+    // Taken from the read-ahead: no other open.
+    expect(server.calls.filter((c) => c.name === 'pair:open')).toHaveLength(2)
+    const second = loadedPair.value!.session.map.data
+    expect([...second]).toEqual(SOURCE)
+    expect(second.buffer.byteLength).toBe(second.length)
+    // And it edits and saves as ever.
+    loadedPair.value!.session.resolveAll(1)
+    expect(await pair.save()).toBe(true)
+    expect([...server.pairs.get(IDS[1])!.corrected!]).toEqual([1, 1, 1, 0])
   })
 })
 
