@@ -3,6 +3,7 @@
  * view, adjudication view and sync badge.
  */
 import type { LabelMap } from '../labels/codes'
+import type { ErrorCode } from './errors'
 
 /** A decision's meaning for agreement: keep (accepted or corrected), rejected, flagged. */
 export type DecisionCategory = 'keep' | 'rejected' | 'flagged'
@@ -46,6 +47,15 @@ export interface TeamStatus {
   adjudicationPending: number
   /** Every scored pair (for the team view's histogram and the adjudication queue). */
   scored: (PairAgreement & { needsAdjudication: boolean; adjudicated: boolean })[]
+  /** Double reviews the lead's workspace could not score this run (only with it at hand), with why. */
+  unscored?: UnscoredPair[]
+}
+
+/** A double review left unscored (e.g. its source mask does not read and one final mask is that source). */
+export interface UnscoredPair {
+  pairId: string
+  code: ErrorCode
+  message: string
 }
 
 export interface Assignment {

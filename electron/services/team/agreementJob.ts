@@ -8,9 +8,19 @@
  * blind rule simple: no curator's program ever downloads another curator's mask. Stored results
  * make `team status` a plain query anyone with access can run without a dataset. A row is
  * recomputed when either curator's final decision changes (rows keep the decision ids they scored).
+ *
+ * One pair never stops the job (qa7 #1): a source mask that does not read (truncated PNG, bad
+ * values…) is needed only where a curator's final mask IS the source (they decided without saving a
+ * mask of their own). Both finals the source → the two final masks are the same bytes, so they agree
+ * fully (Jaccard 1, as for a readable source) and the decisions alone say whether the pair needs
+ * adjudication (two rejections of a broken mask agree); both finals their own masks → scored from
+ * them, with no within-uncertain scores (the source's uncertain pixels are unknown). Only one final
+ * the unreadable source, or a final mask that does not decode, leaves the pair unscored: it is
+ * returned with its error code, so status names it, and the job goes on with the others.
  */
 import type pg from 'pg'
 import { CodedError } from '../../../shared/api/errors'
+import type { UnscoredPair } from '../../../shared/api/team'
 import type { LabelMap } from '../../../shared/labels/codes'
 import { readUnderChallengeMode } from '../dataset'
 import { decodeMaskPng } from '../mask/maskPng'
@@ -46,10 +56,38 @@ const CANDIDATES = `
     AND (a.pair_id IS NULL OR a.first_decision <> f.id OR a.second_decision <> s.id)
   ORDER BY p.id`
 
-/** Scores every double-reviewed pair not scored yet (or whose decisions changed); returns how many. */
-export async function computeAgreements(client: pg.Client, ws: Workspace, team: TeamRow): Promise<number> {
+export type { UnscoredPair }
+
+export interface AgreementRun {
+  /** Rows written (new or rescored). */
+  scored: number
+  /** Pairs left unscored this run, in id order; each is tried again by the next run. */
+  unscored: UnscoredPair[]
+}
+
+/** The source as the editor shows it (a challenge mask converted), or the error that stops reading it. */
+async function readSource(ws: Workspace, pairId: string): Promise<LabelMap | CodedError> {
+  try {
+    const { bytes, file } = await ws.dataset.readMaskBytes(ws.dataset.find(pairId).index)
+    // A challenge-convention source (0 / 255 lesion) means its 255s as lesion: a decision with no
+    // mask of its own keeps it as the editor shows it, converted, never as "all uncertain".
+    const read = readLabelMap(bytes, file)
+    return readUnderChallengeMode(read, 'convert', file).map
+  } catch (err) {
+    if (err instanceof CodedError) return err
+    throw err
+  }
+}
+
+/** Scores every double-reviewed pair not scored yet (or whose decisions changed); unscorable pairs are listed, never fatal. */
+export async function computeAgreements(
+  client: pg.Client,
+  ws: Workspace,
+  team: TeamRow,
+): Promise<AgreementRun> {
   const { rows } = await client.query<Candidate>(CANDIDATES, [DECIDED_STATUSES])
   let done = 0
+  const unscored: UnscoredPair[] = []
   for (let i = 0; i < rows.length; i += 100) {
     const part = rows.slice(i, i + 100)
     const shas = [...new Set(part.flatMap((r) => [r.fm, r.sm]).filter((s): s is string => s !== null))]
@@ -63,19 +101,44 @@ export async function computeAgreements(client: pg.Client, ws: Workspace, team: 
     }
     const scored: { r: Candidate; m: MaskAgreement; agree: boolean; adjudicate: boolean }[] = []
     for (const r of part) {
-      const { bytes, file } = await ws.dataset.readMaskBytes(ws.dataset.find(r.pair_id).index)
-      // A challenge-convention source (0 / 255 lesion) means its 255s as lesion: a decision with no
-      // mask of its own keeps it as the editor shows it, converted, never as "all uncertain".
-      const read = readLabelMap(bytes, file)
-      const source = readUnderChallengeMode(read, 'convert', file).map
+      const source = await readSource(ws, r.pair_id)
       const final = (sha: string | null): LabelMap => {
-        if (sha === null) return source
+        if (sha === null) {
+          if (source instanceof CodedError) throw source
+          return source
+        }
         const b = masks.get(sha)
         if (!b) throw new CodedError('internal', `mask ${sha} of ${r.pair_id} is missing on the server`)
         const d = decodeMaskPng(b, `${r.pair_id} (${sha.slice(0, 12)})`)
         return { width: d.width, height: d.height, data: d.data }
       }
-      const m = maskAgreement(final(r.fm), final(r.sm), source)
+      let m: MaskAgreement
+      try {
+        if (source instanceof CodedError && r.fm === null && r.sm === null) {
+          // Both finals are the one unreadable source: the same bytes, full agreement.
+          m = { jaccard: 1, dice: 1, jaccardUncertain: null, diceUncertain: null }
+        } else {
+          const a = final(r.fm)
+          const b = final(r.sm)
+          // An unreadable source with two masks of their own: no uncertain pixel is known.
+          const ref = source instanceof CodedError ? { ...a, data: new Uint8Array(a.data.length) } : source
+          if (
+            b.width !== a.width ||
+            b.height !== a.height ||
+            ref.width !== a.width ||
+            ref.height !== a.height
+          )
+            throw new CodedError(
+              'mask-size',
+              `${r.pair_id}: final masks ${a.width}×${a.height} and ${b.width}×${b.height}, source ${ref.width}×${ref.height}`,
+            )
+          m = maskAgreement(a, b, ref)
+        }
+      } catch (err) {
+        if (!(err instanceof CodedError) || err.code === 'internal') throw err
+        unscored.push({ pairId: r.pair_id, code: err.code, message: err.message })
+        continue
+      }
       const fc = decisionCategory(r.fs)
       const sc = decisionCategory(r.ss)
       if (fc === null || sc === null) continue
@@ -117,5 +180,5 @@ export async function computeAgreements(client: pg.Client, ws: Workspace, team: 
     })
     done += scored.length
   }
-  return done
+  return { scored: done, unscored }
 }

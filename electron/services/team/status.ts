@@ -24,7 +24,7 @@ export async function teamStatus(
   try {
     return await withClient(url, async (client) => {
       const team = await readTeam(client)
-      if (ws) await computeAgreements(client, ws, team)
+      const unscored = ws ? (await computeAgreements(client, ws, team)).unscored : undefined
       const pairs = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM pairs')).rows[0].n)
       const counts = await client.query<{
         curator: string
@@ -112,6 +112,7 @@ export async function teamStatus(
         agreement: summarize(scored),
         adjudicationPending: scored.filter((s) => s.needsAdjudication && !s.adjudicated).length,
         scored,
+        ...(unscored ? { unscored } : {}),
       }
     })
   } finally {
