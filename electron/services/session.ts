@@ -17,6 +17,7 @@ import {
 import { CodedError } from '../../shared/api/errors'
 import type { LabelMap } from '../../shared/labels/codes'
 import { planExport, runExport, type ExportSelection } from './export'
+import { assignedPairIds } from './team/localState'
 import { makeThumbnail } from './thumbnails'
 import type { Workspace } from './workspace/workspace'
 import type { PairTriage } from '../../shared/workspace/triage'
@@ -171,9 +172,12 @@ export class CurationSession {
 
   setQueue(query: QueueQuery): { total: number } {
     this.workspace.checkMetadataConditions(query.metadata)
+    // "My assignments": the team's local state (team.sqlite) names the pairs, the pair query lists them.
+    const { assigned, ...rest } = query
+    const only = assigned ? assignedPairIds(this.workspace.dir, assigned) : undefined
     const ids: string[] = []
     for (let offset = 0; ; offset += SNAPSHOT_PAGE) {
-      const page = this.workspace.listPairs({ ...query, offset, limit: SNAPSHOT_PAGE })
+      const page = this.workspace.listPairs({ ...rest, ids: only, offset, limit: SNAPSHOT_PAGE })
       for (const item of page.items) ids.push(item.id)
       if (page.items.length < SNAPSHOT_PAGE) break
     }
@@ -194,6 +198,7 @@ export class CurationSession {
         uncertainFraction: state.uncertainFraction,
         corrected: state.corrected,
         problem: state.scanError,
+        score: this.workspace.triage(state.id)?.score ?? null,
       })
     }
     return { total: this.queueIds.length, offset, items }

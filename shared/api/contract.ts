@@ -175,6 +175,11 @@ export interface QueueQuery {
   problem?: string
   /** Only pairs whose triage score has this reason code (issue #13). */
   reason?: string
+  /**
+   * Only the curator's team assignments still to do (as pulled at the last sync; 'any' role, or only
+   * 'first' or 'second' reviews). Refused with `team-not-found` in a workspace without a team.
+   */
+  assigned?: 'any' | 'first' | 'second'
   /** 'score': the triage score (pairs not yet scored last). */
   sort: 'id' | 'uncertain' | 'score'
   order: 'asc' | 'desc'
@@ -414,11 +419,12 @@ export const contract = {
       metadata: s.optional(s.array(METADATA_CONDITION, { maxLength: 16 })),
       problem: s.optional(s.string({ maxLength: 64 })),
       reason: s.optional(s.string({ maxLength: 64 })),
+      assigned: s.optional(s.literal('any', 'first', 'second')),
       sort: s.literal('id', 'uncertain', 'score'),
       order: s.literal('asc', 'desc'),
     }),
     result: returns<{ total: number }>(),
-    errors: ['no-dataset', 'metadata-unknown-column'],
+    errors: ['no-dataset', 'metadata-unknown-column', 'team-not-found', 'workspace-corrupt'],
     doc: 'Sets the review queue: a snapshot of the matching pairs, so positions stay put while statuses change.',
   }),
   'queue:page': call({

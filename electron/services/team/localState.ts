@@ -47,6 +47,23 @@ export function workspaceClientId(workspaceDir: string, nativeBinding?: string):
   }
 }
 
+/**
+ * The ids of the curator's assignments still to do, as pulled at the last sync (the queue's "my
+ * assignments" filter): of both roles, or of one. `team-not-found` when the workspace has no team.
+ */
+export function assignedPairIds(
+  workspaceDir: string,
+  role: 'any' | Assignment['role'] = 'any',
+  nativeBinding?: string,
+): string[] {
+  const local = TeamLocal.open(workspaceDir, { nativeBinding })
+  try {
+    return local.assignedIds(role)
+  } finally {
+    local.close()
+  }
+}
+
 export class TeamLocal {
   private constructor(
     readonly file: string,
@@ -173,6 +190,16 @@ export class TeamLocal {
 
   assignments(): Assignment[] {
     return this.db.prepare('SELECT id, role FROM assignments ORDER BY id').all() as Assignment[]
+  }
+
+  /** The ids of the assignments pulled last, of both roles or one, in id order. */
+  assignedIds(role: 'any' | Assignment['role'] = 'any'): string[] {
+    const sql =
+      role === 'any'
+        ? 'SELECT DISTINCT id FROM assignments ORDER BY id'
+        : 'SELECT id FROM assignments WHERE role = ? ORDER BY id'
+    const stmt = this.db.prepare(sql).pluck()
+    return (role === 'any' ? stmt.all() : stmt.all(role)) as string[]
   }
 
   /** Replaces the assignments with what the server says now; returns how many are new here. */

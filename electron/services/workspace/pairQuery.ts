@@ -28,6 +28,12 @@ export interface PairFilter {
   /** Inclusive bounds on the triage score (pairs not yet scored never match). */
   scoreMin?: number
   scoreMax?: number
+  /**
+   * Only these pairs (the curator's team assignments: a few hundred ids at most, looked up by the
+   * primary key; a listing by fraction or score then sorts that small set instead of walking an
+   * index of every pair).
+   */
+  ids?: readonly string[]
 }
 
 /** The columns of a listing row; `mask_size` is set exactly when a corrected mask exists. */
@@ -80,6 +86,12 @@ export function pairWhere(filter: PairFilter): { where: string; params: unknown[
     conds.push(`EXISTS (SELECT 1 FROM json_each(triage_reasons) WHERE json_extract(value, '$.code') = ?)`)
     params.push(filter.reason)
   }
+  if (filter.ids !== undefined) {
+    if (!filter.ids.every((id) => typeof id === 'string'))
+      throw new CodedError('bad-request', 'ids must be strings')
+    conds.push('id IN (SELECT value FROM json_each(?))')
+    params.push(JSON.stringify(filter.ids))
+  }
   return { where: conds.join(' AND '), params }
 }
 
@@ -124,16 +136,21 @@ export function listStatements(
       : oneStatus
         ? 'pairs_status_uncertain'
         : 'pairs_uncertain'
+  // A list of ids is searched by the primary key and its few rows sorted: no index is forced, and
+  // the `+` keeps the planner from walking the fraction's or score's index instead.
+  const few = filter.ids !== undefined
+  const by = few ? '' : `INDEXED BY ${index} `
+  const key = few ? `+${col}` : col
   return {
     where,
     params,
     count,
-    scannedCount: `SELECT count(*) FROM pairs WHERE ${where} AND ${col} IS NOT NULL`,
+    scannedCount: `SELECT count(*) FROM pairs WHERE ${where} AND ${key} IS NOT NULL`,
     scanned:
-      `SELECT ${LIST_COLUMNS} FROM pairs INDEXED BY ${index} WHERE ${where} AND ${col} IS NOT NULL ` +
+      `SELECT ${LIST_COLUMNS} FROM pairs ${by}WHERE ${where} AND ${key} IS NOT NULL ` +
       `ORDER BY ${col} ${dir}, id ${dir} LIMIT ? OFFSET ?`,
     unscanned:
-      `SELECT ${LIST_COLUMNS} FROM pairs INDEXED BY ${index} WHERE ${where} AND ${col} IS NULL ` +
+      `SELECT ${LIST_COLUMNS} FROM pairs ${by}WHERE ${where} AND ${key} IS NULL ` +
       `ORDER BY id ${dir} LIMIT ? OFFSET ?`,
   }
 }

@@ -81,3 +81,51 @@ describe('listing query plans at 43,885 pairs', () => {
     expect(keys).toEqual(sorted)
   })
 })
+
+describe('a listing of given ids (the curator team assignments)', () => {
+  const ids = Array.from({ length: 200 }, (_, i) => `ISIC_${String(i * 211 + 5).padStart(7, '0')}`)
+
+  it.each([
+    ['id', 'asc'],
+    ['uncertain', 'desc'],
+    ['score', 'asc'],
+  ] as const)('by %s: searches the primary key for each id, never walks every pair', (sort, order) => {
+    const sql = listStatements({ ids }, sort, order)
+    for (const q of [sql.byId, sql.scanned, sql.unscanned, sql.count, sql.scannedCount]) {
+      if (q === undefined) continue
+      const p = plan(q.includes('LIMIT') ? q : `${q} LIMIT ? OFFSET ?`, sql.params)
+      // Looked up id by id (by the table's key, or a covering index's key ending in the id).
+      expect(p).toMatch(/^SEARCH pairs USING (PRIMARY KEY \(id=\?\)|COVERING INDEX \w+ \(.*\bid=\?)/)
+      expect(p).not.toMatch(/SCAN pairs/)
+    }
+  })
+
+  it('lists exactly those pairs, in the order asked, with the other conditions', () => {
+    const byFraction = listStatements({ ids, status: 'unreviewed' }, 'uncertain', 'asc')
+    const scanned = db.prepare(byFraction.scanned!).all(...byFraction.params, 1000, 0) as {
+      id: string
+      uncertain_fraction: number
+    }[]
+    const unscanned = db.prepare(byFraction.unscanned!).all(...byFraction.params, 1000, 0) as { id: string }[]
+    const expected = ids.filter((id) => {
+      const i = Number(id.slice(5))
+      return i % 10 !== 0
+    })
+    expect([...scanned, ...unscanned].map((r) => r.id).sort()).toEqual(expected)
+    const keys = scanned.map((r) => [r.uncertain_fraction, r.id] as const)
+    expect(keys).toEqual([...keys].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1)))
+    expect(
+      db
+        .prepare(byFraction.count)
+        .pluck()
+        .get(...byFraction.params),
+    ).toBe(expected.length)
+    const none = listStatements({ ids: [] }, 'id', 'asc')
+    expect(
+      db
+        .prepare(none.count)
+        .pluck()
+        .get(...none.params),
+    ).toBe(0)
+  })
+})
