@@ -5,7 +5,7 @@
  */
 import type { ApiClient, CallArgs, CallName, CallOptions, CallResult } from '../../shared/api/contract'
 import type { Result } from '../../shared/api/result'
-import { WIRE_CONTENT_TYPE, decodeWire, encodeWire } from '../../shared/api/wire'
+import { WIRE_CONTENT_TYPE, decodeWire, decodeWireStream, encodeWire } from '../../shared/api/wire'
 
 interface PreloadApi {
   host: 'electron'
@@ -63,7 +63,11 @@ function httpClient(): ApiClient {
           body: requestBody(encodeWire(args ?? null)),
           priority: options?.background ? 'low' : 'auto',
         })
-        return decodeWire(new Uint8Array(await res.arrayBuffer())) as Result<CallResult<K>>
+        // Read as it arrives: each binary field in a buffer of its own (decodeWireStream).
+        const value = res.body
+          ? await decodeWireStream(res.body)
+          : decodeWire(new Uint8Array(await res.arrayBuffer()))
+        return value as Result<CallResult<K>>
       } catch (err) {
         return {
           ok: false,

@@ -9,13 +9,13 @@ export interface HeldPair extends Omit<OpenedPair, 'image'> {
 }
 
 /**
- * The answer without the response it came in. Over HTTP the wire decodes every binary field as a
- * view into the one response buffer (shared/api/wire.ts), and over IPC a view arrives with its
- * whole backing buffer: a mask kept as such a view keeps the image's bytes alive beside the Blob
- * made of them (a 6000×4000 JPEG: several MB, for the pair on screen and the one read ahead). The
- * mask is copied out once when it shares its buffer (24 Mpx: ~7 ms, ~19 ms median on two busy
- * cores, measured; an answer over IPC usually owns its buffer, and nothing is copied); the image
- * bytes are dropped.
+ * The answer without the response it came in. A mask kept as a view into a larger buffer would keep
+ * that buffer alive: over HTTP `decodeWire` gives views into the one response buffer (image bytes
+ * included, beside the Blob made of them: several MB per pair, for the pair on screen and the one
+ * read ahead), and over IPC a view arrives with its whole backing buffer. The serve client reads
+ * answers with `decodeWireStream`, each field in its own buffer, so this copies nothing there; a
+ * mask that still shares its buffer is copied out here (on the main thread: a 24 Mpx mask took
+ * 32–98 ms in Chromium on two busy cores, hence the stream). The image bytes are dropped.
  */
 export function heldPair(pair: OpenedPair): HeldPair {
   const { image, mask, ...rest } = pair
