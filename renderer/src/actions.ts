@@ -12,8 +12,9 @@ import type { ToolName } from './stores/editor'
  * - `none`: it never changes the labels (review, tools, view, dialogs);
  * - `step`: it records one undo step at once, or nothing when it changes nothing;
  * - `preview`: it shows a proposal held as an open stroke: Enter makes it one step, Escape restores
- *   the exact bytes from before (any other key keeps it, as one step, except the level keys, which
- *   act on it: PREVIEW_ACTIONS);
+ *   the exact bytes from before; the level keys act on it (PREVIEW_ACTIONS), an edit (`step`)
+ *   applies it and edits on from it, moving on, decisions, saves and `travel` are refused while
+ *   it is shown (App.vue, the pair store), the view and tools leave it as it is;
  * - `travel`: it moves along the history (undo, redo), recording nothing;
  * - `abort`: it drops the stroke or lasso in progress, restoring the exact bytes from before it.
  */

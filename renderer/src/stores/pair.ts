@@ -217,6 +217,12 @@ export const usePairStore = defineStore('pair', {
     resolving: false,
     /** Why the last action did nothing (a decision that is not possible), for the status bar. */
     notice: '',
+    /**
+     * What was refused while an assisted proposal is on preview (moving on, a decision, a save, a
+     * new queue): the proposal banner says so until the proposal is applied or discarded. A
+     * proposal only looked at never becomes a corrected mask behind the curator's back.
+     */
+    previewRefused: '',
     /** Increases with every navigation; answers to older requests are dropped. */
     request: 0,
   }),
@@ -494,9 +500,10 @@ export const usePairStore = defineStore('pair', {
 
     /**
      * Ends the assisted proposal on preview: applied (one undo step) or discarded (the exact bytes
-     * from before). Every save applies it first: what is saved is what is on screen.
+     * from before). Only Enter / Apply, or an edit on it (painting, fill), applies it.
      */
     endPreview(apply: boolean, text = apply ? 'proposal applied (one undo step)' : 'proposal discarded') {
+      this.previewRefused = ''
       const session = loadedPair.value?.session
       if (apply) session?.acceptPreview()
       else session?.discardPreview()
@@ -506,11 +513,21 @@ export const usePairStore = defineStore('pair', {
       editor.assistText = text
     },
 
-    /** Saves the open mask when it changed; true when there is nothing left unsaved. */
+    /**
+     * True (and the proposal banner says why) when an assisted proposal is on preview: `what` is
+     * refused until the curator applies it (Enter) or discards it (Esc). Moving on, deciding or
+     * saving never applies a proposal silently, nor drops it: either would be a guess.
+     */
+    refusedInPreview(what: string): boolean {
+      if (!loadedPair.value?.session.inPreview) return false
+      this.previewRefused = `${what}: not while a proposal is shown. Enter applies the proposal, Esc discards it`
+      return true
+    },
+
+    /** Saves the open mask when it changed; true when there is nothing left unsaved. A proposal on preview refuses it. */
     async saveIfDirty(): Promise<boolean> {
       const pair = loadedPair.value
-      // Moving on with an assisted proposal on screen keeps it, as one undo step.
-      if (pair?.session.inPreview) this.endPreview(true, '')
+      if (this.refusedInPreview('moving on')) return false
       if (!pair || !pair.session.isDirty) return true
       return this.writeMask()
     },
@@ -527,11 +544,10 @@ export const usePairStore = defineStore('pair', {
       return false
     },
 
-    /** Ctrl+S / the save button: after any navigation in flight; a proposal on preview is applied first. */
+    /** Ctrl+S / the save button: after any navigation in flight; refused while a proposal is on preview. */
     async save(): Promise<boolean> {
       await pendingOpen
-      if (loadedPair.value?.session.inPreview)
-        this.endPreview(true, 'proposal applied (one undo step) and saved')
+      if (this.refusedInPreview('saving')) return false
       return this.writeMask()
     },
 
@@ -630,6 +646,9 @@ export const usePairStore = defineStore('pair', {
         this.saveState = pair.session.isDirty ? 'dirty' : 'saved'
         this.saveError = ''
         this.conflict = ''
+        // What "Load the saved version" said ("… Ctrl+Z brings your edit back (unsaved)", or that
+        // it did not load) is over once a save of this pair lands (qa7 #14b).
+        if (this.notice.startsWith(`${pair.id}: the saved version`)) this.notice = ''
       }
       readAhead.drop(pair.id)
       invalidateThumbnail(pair.id)
@@ -640,7 +659,7 @@ export const usePairStore = defineStore('pair', {
     /**
      * "Keep mine" after a conflict: saves the edit on screen over the version saved elsewhere (read
      * now, then named as the save's base; the audit records the save as any other). Changed again
-     * in between: refused again, the conflict shown again. A proposal on preview is applied first.
+     * in between: refused again, the conflict shown again. Refused while a proposal is on preview.
      */
     async keepMine(): Promise<boolean> {
       const pair = loadedPair.value
@@ -651,9 +670,9 @@ export const usePairStore = defineStore('pair', {
         this.notice = `${pair.id}: nothing here is unsaved, nothing to keep; load the saved version`
         return false
       }
+      if (this.refusedInPreview('keeping yours')) return false
       this.resolving = true
       try {
-        if (pair.session.inPreview) this.endPreview(true, 'proposal applied (one undo step) and saved')
         return await this.writeMask({ rebase: true })
       } finally {
         this.resolving = false
@@ -740,6 +759,12 @@ export const usePairStore = defineStore('pair', {
       const pair = loadedPair.value
       if (!pair) return this.decideUnopened(status)
       if (!this.state) return false
+      if (
+        this.refusedInPreview(
+          `${status === 'accepted' ? 'accepting' : status === 'rejected' ? 'rejecting' : status === 'flagged' ? 'flagging' : 'skipping'}`,
+        )
+      )
+        return false
       const edited = pair.session.isDirty || this.state.corrected
       if (!(await this.saveIfDirty())) return false
       const target: PairStatus = status === 'accepted' && edited ? 'corrected' : status

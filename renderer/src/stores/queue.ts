@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import type { QueueItem, QueueQuery } from '../../../shared/api/contract'
 import { api } from '../api'
+import { usePairStore } from './pair'
 
 export const QUEUE_PAGE = 200
 
@@ -19,10 +20,29 @@ export const useQueueStore = defineStore('queue', {
     pages: new Map<number, QueueItem[]>(),
     /** Bumped when pages are dropped, so virtual lists re-request what they show. */
     generation: 0,
+    /**
+     * A new query is being answered (at 43,885 pairs `queue:set` takes about a second): the list
+     * and the count still hold the previous query's result, so the panel shows them as busy, never
+     * as the new result.
+     */
+    busy: false,
+    /** Increases with every query asked; an answer to an older one is dropped (the newest wins). */
+    asked: 0,
   }),
   actions: {
+    /**
+     * Asks for a new queue; false when it was refused, failed, or a newer query was asked before
+     * its answer came (that answer is dropped: the newest query's result is the one shown). Refused
+     * while an assisted proposal is on preview (the pair store says why in its banner): the next
+     * step, opening the new queue's first pair, would have to apply or drop it.
+     */
     async setQuery(query: QueueQuery): Promise<boolean> {
+      if (usePairStore().refusedInPreview('another queue')) return false
+      const asked = ++this.asked
+      this.busy = true
       const r = await api.call('queue:set', query)
+      if (asked !== this.asked) return false
+      this.busy = false
       if (!r.ok) return false
       this.query = { ...query }
       this.total = r.value.total

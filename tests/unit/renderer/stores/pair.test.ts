@@ -1138,3 +1138,108 @@ describe('pair store: review 7 (the conflict choices made honest)', () => {
     expect([...b.loaded.value!.session.map.data]).toEqual(A_SAVED)
   })
 })
+
+describe('pair store: an assisted proposal on preview is applied only by Enter (qa7 #6)', () => {
+  /** A proposal on preview over the open pair: its two uncertain pixels → lesion. */
+  async function previewing() {
+    const pair = await openWorkspace()
+    const session = loadedPair.value!.session
+    const { resolveUncertain } = await import('../../../../shared/labels/tools/resolve')
+    const patch = resolveUncertain(session.map, { label: 1 })!
+    expect(session.previewProposal(patch)).toBe(true)
+    useEditorStore().assist = 'preview'
+    expect([...session.map.data]).toEqual([1, 1, 1, 0])
+    return { pair, session }
+  }
+  const hint = 'Enter applies the proposal, Esc discards it'
+
+  it('→, ←, a queue click and G refuse to move on: nothing saved, the proposal still on preview, the banner says why', async () => {
+    const { pair, session } = await previewing()
+    expect(await pair.next()).toBe(false)
+    expect(await pair.openAt(2)).toBe(false)
+    expect(await pair.goTo(IDS[1])).toBe(false)
+    expect(callsOf('pair:saveMask')).toEqual([])
+    expect([pair.position, pair.id]).toEqual([0, IDS[0]])
+    expect(session.inPreview).toBe(true)
+    expect(server.pairs.get(IDS[0])!.corrected).toBeNull()
+    expect(pair.previewRefused).toContain(hint)
+  })
+
+  it('A, R, F and Ctrl+S are refused: no decision, no corrected mask', async () => {
+    const { pair, session } = await previewing()
+    for (const status of ['accepted', 'rejected', 'flagged'] as const) {
+      expect(await pair.decide(status)).toBe(false)
+      expect(pair.previewRefused).toContain(hint)
+    }
+    expect(await pair.save()).toBe(false)
+    expect(pair.previewRefused).toMatch(/^saving: .*Enter applies the proposal, Esc discards it/)
+    expect(callsOf('pair:saveMask')).toEqual([])
+    expect(callsOf('pair:setStatus')).toEqual([])
+    expect(server.pairs.get(IDS[0])!.status).toBe('unreviewed')
+    expect(session.inPreview).toBe(true)
+  })
+
+  it('a workspace switch (settle), another queue and an emptied queue (close) are refused too', async () => {
+    const { pair, session } = await previewing()
+    const queue = useQueueStore()
+    expect(await queue.setQuery({ sort: 'id', order: 'asc', status: ['accepted'] })).toBe(false)
+    expect(pair.previewRefused).toMatch(/^another queue: .*Enter applies the proposal/)
+    expect([queue.total, queue.query.status]).toEqual([3, undefined])
+    expect(callsOf('queue:set').length).toBe(1)
+    expect(await pair.settle()).toBe(false)
+    expect(await pair.close()).toBe(false)
+    expect(callsOf('pair:saveMask')).toEqual([])
+    expect(pair.id).toBe(IDS[0])
+    expect(session.inPreview).toBe(true)
+  })
+
+  it('Esc discards: the exact bytes, the hint gone, and → moves on without a save', async () => {
+    const { pair, session } = await previewing()
+    expect(await pair.next()).toBe(false)
+    pair.endPreview(false)
+    expect(pair.previewRefused).toBe('')
+    expect([...session.map.data]).toEqual(SOURCE)
+    expect(await pair.next()).toBe(true)
+    expect(pair.id).toBe(IDS[1])
+    expect(callsOf('pair:saveMask')).toEqual([])
+  })
+
+  it('Enter applies (one undo step), then Ctrl+S saves it as corrected', async () => {
+    const { pair, session } = await previewing()
+    expect(await pair.save()).toBe(false)
+    pair.endPreview(true)
+    expect(pair.previewRefused).toBe('')
+    expect(await pair.save()).toBe(true)
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([1, 1, 1, 0])
+    session.undo()
+    expect([...session.map.data]).toEqual(SOURCE)
+  })
+})
+
+describe('pair store: the notice after "Load the saved version" (qa7 #14b)', () => {
+  it('goes with the next successful save of that pair, and stays while that save fails', async () => {
+    const b = await conflictInTabB()
+    expect(await b.store.loadSaved()).toBe(true)
+    expect(b.store.notice).toBe(
+      `${IDS[0]}: the saved version is shown; Ctrl+Z brings your edit back (unsaved)`,
+    )
+    const session = b.loaded.value!.session
+    session.undo()
+    expect([...session.map.data]).toEqual(B_EDIT)
+    server.pairs.get(IDS[0])!.saveError = { code: 'io-error', message: 'disk full' }
+    expect(await b.store.save()).toBe(false)
+    expect(b.store.notice).toContain('Ctrl+Z brings your edit back')
+    delete server.pairs.get(IDS[0])!.saveError
+    expect(await b.store.save()).toBe(true)
+    expect([b.store.notice, b.store.saveState]).toEqual(['', 'saved'])
+    expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual(B_EDIT)
+  })
+
+  it('another notice (a refused decision) is not cleared by a save', async () => {
+    const pair = await openWorkspace()
+    loadedPair.value!.session.resolveAll(1)
+    pair.notice = `${IDS[0]} was not flagged: [io-error] the database did not answer`
+    expect(await pair.save()).toBe(true)
+    expect(pair.notice).toBe(`${IDS[0]} was not flagged: [io-error] the database did not answer`)
+  })
+})
