@@ -48,10 +48,12 @@ export async function teamStatus(
          JOIN latest s ON s.pair_id = p.id AND s.curator = p.second_curator AND s.status = ANY($1::text[])`,
         [DECIDED_STATUSES],
       )
+      // Pending: assigned, and the curator's latest word on it is no decision (none, or a skip).
       const pendingRows = await client.query<{ curator: string; n: string }>(
-        `SELECT a.curator, count(*) AS n FROM assignments a
-         WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.curator = a.curator AND d.pair_id = a.pair_id
-                           AND d.status = ANY($1::text[]))
+        `WITH latest AS (${LATEST_DECISIONS})
+         SELECT a.curator, count(*) AS n FROM assignments a
+         WHERE NOT EXISTS (SELECT 1 FROM latest l WHERE l.curator = a.curator AND l.pair_id = a.pair_id
+                           AND l.status = ANY($1::text[]))
          GROUP BY a.curator`,
         [DECIDED_STATUSES],
       )

@@ -180,8 +180,55 @@ async function pushChunk(
       ],
     )
     await sampleSecondReviews(client, me.curator, decided, team)
+    const undecided = rows
+      .filter((r) => !(DECIDED_STATUSES as readonly string[]).includes(r.state.status))
+      .map((r) => r.change.id)
+    await releaseUndecided(client, me.curator, undecided, team)
     return inserted.rowCount ?? 0
   })
+}
+
+/**
+ * A pair its first reviewer set to skipped (or back to unreviewed) goes back to the pool: no first
+ * reviewer, no first assignment, not first-decided, so the next claim takes it like any unclaimed
+ * pair (QA 7 #5: a bulk flag made a curator first reviewer of pairs nobody held, a skip then left
+ * them held by that curator, decided by nobody, pending for nobody and counted in no status). A
+ * second reviewer already holding the pair keeps it (the draw that sent it to second review is
+ * the same for the next first reviewer); the curator's counters give back what the pair added.
+ * Returns the released ids. Runs inside the push's transaction.
+ */
+export async function releaseUndecided(
+  client: pg.Client,
+  curator: string,
+  ids: readonly string[],
+  team: TeamRow,
+): Promise<string[]> {
+  if (ids.length === 0) return []
+  const released = await client.query<{ id: string; was_decided: boolean }>(
+    `WITH rel AS (
+       UPDATE pairs p SET first_curator = NULL, first_decided = false, needs_second = p.second_curator IS NOT NULL
+       FROM pairs old
+       WHERE old.id = p.id AND p.id = ANY($2::text[]) AND p.first_curator = $1
+       RETURNING p.id, old.first_decided AS was_decided),
+     gone AS (
+       DELETE FROM assignments a USING rel WHERE a.pair_id = rel.id AND a.role = 'first' RETURNING a.pair_id)
+     SELECT id, was_decided FROM rel ORDER BY id`,
+    [curator, ids],
+  )
+  if (released.rows.length === 0) return []
+  const counted = released.rows.filter((r) => r.was_decided).map((r) => r.id)
+  const sampled = counted.filter((id) => sampledForSecondReview(team.id, id, team.doubleReview))
+  if (counted.length > 0)
+    await client.query(
+      'UPDATE curators SET first_decided = first_decided - $2, second_sampled = second_sampled - $3 WHERE name = $1',
+      [curator, counted.length, sampled.length],
+    )
+  const out = released.rows.map((r) => r.id)
+  await client.query("INSERT INTO audit (actor, kind, detail) VALUES ($1, 'release', $2)", [
+    curator,
+    JSON.stringify({ first: out }),
+  ])
+  return out
 }
 
 /**
