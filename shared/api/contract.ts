@@ -42,6 +42,10 @@ export interface MetadataImportResult {
   matched: number
   unmatched: number
   columns: string[]
+  /** A header name repeated in a file: the repeat imported under `as` (present when any). */
+  renamed?: { file: string; column: string; as: string }[]
+  /** Mostly-numeric columns with values unlike the rest, counted, with the first few (present when any). */
+  suspect?: { file: string; column: string; expected: string; count: number; examples: string[] }[]
 }
 
 /** Phantom marker carrying a result type at the type level only. */

@@ -22,6 +22,16 @@ export async function metadataCommand(args: string[]): Promise<number> {
   const workspace = await Workspace.open(dir)
   try {
     const result = await workspace.importMetadata(files)
+    // Reported, not refused: everything was imported (a repeated header name under a new name).
+    for (const r of result.renamed ?? [])
+      process.stderr.write(
+        `wsm-curator: warning: ${r.file}: the header repeats ${JSON.stringify(r.column)}; that column is imported as ${JSON.stringify(r.as)}\n`,
+      )
+    for (const s of result.suspect ?? [])
+      process.stderr.write(
+        `wsm-curator: warning: ${s.file}: column ${JSON.stringify(s.column)} holds ${s.expected === 'number' ? 'numbers' : 'whole numbers ≥ 0'}` +
+          ` but ${s.count} value${s.count === 1 ? ' is' : 's are'} not: ${s.examples.map((e) => JSON.stringify(e)).join(', ')}${s.count > s.examples.length ? ', …' : ''} (imported as text)\n`,
+      )
     if (values.json) {
       process.stdout.write(JSON.stringify(result) + '\n')
       return 0

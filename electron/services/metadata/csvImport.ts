@@ -42,8 +42,80 @@ export interface MetadataImportResult {
   /** Rows whose id the workspace holds, and the others (ids it does not hold, or no ISIC id). */
   matched: number
   unmatched: number
-  /** The columns imported (the id column excluded), as the header names them. */
+  /** The columns imported (the id column excluded), as the header names them (a repeat renamed). */
   columns: string[]
+  /** Header names repeated in a file: the repeat is imported under a new name (present when any). */
+  renamed?: MetadataRenamedColumn[]
+  /** Mostly-numeric columns with values unlike the rest (present when any). */
+  suspect?: MetadataSuspectValues[]
+}
+
+/** A column whose header name was already taken in its file: imported as `as`, nothing dropped. */
+export interface MetadataRenamedColumn {
+  file: string
+  column: string
+  as: string
+}
+
+/**
+ * A column whose imported values are nearly all numbers (at least 4 in 5 and two or more): the
+ * values that are not what the rest are — whole numbers ≥ 0 (ages, counts, 0/1 labels) or numbers —
+ * counted, with the first few. They are imported as they are (text); this only reports them.
+ */
+export interface MetadataSuspectValues {
+  file: string
+  column: string
+  expected: 'whole number ≥ 0' | 'number'
+  count: number
+  examples: string[]
+}
+
+/** Decimal number syntax (what the dashboard and `stats --by` order numerically). */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+
+/** True when `value` (trimmed) is a decimal number. */
+export function isNumeric(value: string): boolean {
+  return NUMBER.test(value.trim())
+}
+
+const EXAMPLES = 5
+
+/** Per column of one file: how many values are numbers, whole numbers ≥ 0, and the first odd ones. */
+class ValueKinds {
+  total = 0
+  numbers = 0
+  wholes = 0
+  notNumbers: string[] = []
+  notWholes: string[] = []
+
+  add(value: string): void {
+    this.total++
+    if (!isNumeric(value)) {
+      if (this.notNumbers.length < EXAMPLES) this.notNumbers.push(value)
+      if (this.notWholes.length < EXAMPLES) this.notWholes.push(value)
+      return
+    }
+    this.numbers++
+    const n = Number(value)
+    if (Number.isInteger(n) && n >= 0 && !Object.is(n, -0)) this.wholes++
+    else if (this.notWholes.length < EXAMPLES) this.notWholes.push(value)
+  }
+
+  /** The report of a mostly-numeric column with odd values, or null. */
+  suspect(file: string, column: string): MetadataSuspectValues | null {
+    const mostly = (n: number) => n >= 2 && n * 5 >= this.total * 4
+    if (mostly(this.wholes) && this.wholes < this.total)
+      return {
+        file,
+        column,
+        expected: 'whole number ≥ 0',
+        count: this.total - this.wholes,
+        examples: this.notWholes,
+      }
+    if (mostly(this.numbers) && this.numbers < this.total)
+      return { file, column, expected: 'number', count: this.total - this.numbers, examples: this.notNumbers }
+    return null
+  }
 }
 
 /** The id column of a header row, or -1. */
@@ -75,8 +147,10 @@ export async function importMetadataCsv(file: string, sink: MetadataSink): Promi
   )
   let header: string[] | null = null
   let idCol = -1
-  let columns: string[] = []
+  const columns: string[] = []
   const keep: number[] = []
+  const renamed: MetadataRenamedColumn[] = []
+  let kinds: ValueKinds[] = []
   let rows = 0
   let matched = 0
   let batch: MetadataRow[] = []
@@ -99,21 +173,37 @@ export async function importMetadataCsv(file: string, sink: MetadataSink): Promi
             file,
           )
         }
-        // Columns kept as named; a name repeated in the header keeps its first column.
+        // Columns kept as named; a name repeated in the header is imported as "name (2)", "name (3)"…
+        // (reported): refusing the file, or keeping one of the two, would lose a column.
+        const names = header.filter((name, i) => i !== idCol && name.trim() !== '')
+        const taken = new Set(names)
         const seen = new Set<string>()
         header.forEach((name, i) => {
-          if (i === idCol || name.trim() === '' || seen.has(name)) return
+          if (i === idCol || name.trim() === '') return
+          let as = name
+          if (seen.has(name)) {
+            let k = 2
+            while (taken.has(`${name} (${k})`)) k++
+            as = `${name} (${k})`
+            taken.add(as)
+            renamed.push({ file, column: name, as })
+          }
           seen.add(name)
           keep.push(i)
+          columns.push(as)
         })
-        columns = keep.map((i) => header![i])
+        kinds = columns.map(() => new ValueKinds())
         continue
       }
       rows++
       const m = ID_IN_CELL.exec(record[idCol].trim())
       if (m === null || !sink.knows(m[1])) continue
       matched++
-      batch.push({ id: m[1], values: keep.map((i) => (record[i] === '' ? null : record[i])) })
+      const values = keep.map((i) => (record[i] === '' ? null : record[i]))
+      values.forEach((v, k) => {
+        if (v !== null && v.trim() !== '') kinds[k].add(v)
+      })
+      batch.push({ id: m[1], values })
       if (batch.length >= BATCH) await flush()
     }
     await flush()
@@ -127,7 +217,15 @@ export async function importMetadataCsv(file: string, sink: MetadataSink): Promi
     parser.destroy()
   }
   if (header === null) throw new CodedError('metadata-not-csv', `${file} is empty: no CSV header`, file)
-  return { rows, matched, unmatched: rows - matched, columns }
+  const suspect = columns.flatMap((c, k) => kinds[k].suspect(file, c) ?? [])
+  return {
+    rows,
+    matched,
+    unmatched: rows - matched,
+    columns,
+    ...(renamed.length > 0 ? { renamed } : {}),
+    ...(suspect.length > 0 ? { suspect } : {}),
+  }
 }
 
 /**

@@ -22,7 +22,12 @@ import type {
   MetadataValueCount,
 } from '../../../shared/workspace/dashboard'
 import type { PairStatus } from '../../../shared/workspace/review'
-import { importMetadataCsv, type MetadataImportResult, type MetadataRow } from '../metadata/csvImport'
+import {
+  importMetadataCsv,
+  isNumeric,
+  type MetadataImportResult,
+  type MetadataRow,
+} from '../metadata/csvImport'
 import { emptyByStatus } from './rows'
 import type { WorkspaceContext } from './store'
 
@@ -61,6 +66,9 @@ const SQL = {
            FROM pairs p LEFT JOIN metadata m ON m.col = ? AND m.pair_id = p.id
            WHERE p.idx IS NOT NULL GROUP BY m.value, p.status`,
 } as const
+
+/** Values a numeric column's breakdown shows, in value order (ISIC ages: 0, 5, … 85 are 18). */
+const NUMERIC_SHOWN = 24
 
 /** One group of `stats --by <column>`. */
 export interface MetadataGroup {
@@ -142,6 +150,8 @@ export class MetadataRoom {
         total.matched += r.matched
         total.unmatched += r.unmatched
         for (const c of r.columns) if (!total.columns.includes(c)) total.columns.push(c)
+        if (r.renamed) (total.renamed ??= []).push(...r.renamed)
+        if (r.suspect) (total.suspect ??= []).push(...r.suspect)
       }
       if (this.#stopped) throw cancelled()
       await serial(async () => this.#swap(total.columns))
@@ -267,7 +277,11 @@ export class MetadataRoom {
     const names = this.#ctx.store.statement(SQL.names, 'pluck').all() as string[]
     return names.map((name) => {
       const values = (byCol.get(name) ?? []).sort((a, b) => b.pairs - a.pairs || (a.value < b.value ? -1 : 1))
-      const shown = values.slice(0, top)
+      // A numeric column (ages…) reads in the order of its values, all of them when they are few.
+      const numeric = values.length > 0 && values.every((v) => isNumeric(v.value))
+      const shown = numeric
+        ? values.slice(0, Math.max(top, NUMERIC_SHOWN)).sort((a, b) => Number(a.value) - Number(b.value))
+        : values.slice(0, top)
       const pairs = values.reduce((a, v) => a + v.pairs, 0)
       const otherPairs = pairs - shown.reduce((a, v) => a + v.pairs, 0)
       return { column: name, pairs, values: shown, otherPairs }
@@ -296,8 +310,15 @@ export class MetadataRoom {
       g.unc += r.unc
       g.scanned += r.scanned
     }
-    return [...groups.values()]
-      .map(({ unc, scanned, ...g }) => ({ ...g, uncertainMean: scanned > 0 ? unc / scanned : null }))
-      .sort((a, b) => b.pairs - a.pairs || String(a.value).localeCompare(String(b.value)))
+    const all = [...groups.values()].map(({ unc, scanned, ...g }) => ({
+      ...g,
+      uncertainMean: scanned > 0 ? unc / scanned : null,
+    }))
+    // A numeric column (ages…) groups in the order of its values, the pairs without one last.
+    const numeric =
+      all.some((g) => g.value !== null) && all.every((g) => g.value === null || isNumeric(g.value))
+    return numeric
+      ? all.sort((a, b) => (a.value === null ? 1 : b.value === null ? -1 : Number(a.value) - Number(b.value)))
+      : all.sort((a, b) => b.pairs - a.pairs || String(a.value).localeCompare(String(b.value)))
   }
 }
