@@ -431,7 +431,7 @@ test('assisted resolution: a preview at a chosen level, applied as one undo step
   }
 })
 
-test('saving with a proposal on preview applies it; Escape after a save mid-stroke leaves the mask unsaved', async ({
+test('a proposal on preview is applied only by Enter: Save, →, A and a queue click are refused with a hint; Escape after a save mid-stroke leaves the mask unsaved', async ({
   page,
 }) => {
   const source = await openFirstPair(page)
@@ -451,14 +451,36 @@ test('saving with a proposal on preview applies it; Escape after a save mid-stro
   await expect(page.getByTestId('uncertain-remaining')).toHaveText(String(sourceUncertain))
   await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
 
-  // The toolbar's Save with a proposal on preview applies it (one undo step) and saves it.
+  // With a proposal on preview, the toolbar's Save, Ctrl+S, →, A, Ctrl+Z and a click on another
+  // queue row are refused (qa7 #6: → saved it as corrected without Enter): the banner says what
+  // to do, the preview stays, nothing is written, the pair stays on screen.
   await page.getByTestId('editor-canvas').hover()
   await page.keyboard.press('u')
   await expect(page.getByTestId('assist-apply')).toBeVisible({ timeout: 30_000 })
+  const written = savedMask(serve.workspace, 'ISIC_0000000').data
   await page.getByTestId('save').click()
+  await expect(page.getByTestId('assist-refused')).toContainText(
+    'Enter applies the proposal, Esc discards it',
+  )
+  for (const key of ['Control+s', 'ArrowRight', 'a', 'Control+z']) await page.keyboard.press(key)
+  await page.getByTestId('pair-list').locator('[data-index="2"]').click()
+  await expect(page.getByTestId('assist-refused')).toContainText('Enter applies the proposal')
+  await expect(page.getByTestId('assist-apply')).toBeVisible()
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  await expect(page.getByTestId('save-state')).toHaveText('unsaved changes')
+  await expect(page.getByTestId('status')).toHaveText('corrected')
+  expect(Buffer.from(savedMask(serve.workspace, 'ISIC_0000000').data).equals(Buffer.from(written))).toBe(true)
+  expect(count(savedMask(serve.workspace, 'ISIC_0000000'), LABEL_UNCERTAIN)).toBeGreaterThan(0)
+  // The view and the tools act without touching it.
+  await page.keyboard.press('b')
+  await expect(page.getByTestId('assist-apply')).toBeVisible()
+  // Enter applies it (one undo step), then Save saves it.
+  await page.keyboard.press('Enter')
   await expect(page.getByTestId('assist-apply')).toBeHidden()
+  await expect(page.getByTestId('assist-refused')).toBeHidden()
+  await page.getByTestId('save').click()
   await expect(page.getByTestId('save-state')).toHaveText('saved')
-  await expect(page.getByTestId('assist-text')).toContainText('applied')
   await page.keyboard.press('Escape')
   await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
   await expect(page.getByTestId('save-state')).toHaveText('saved')
