@@ -14,7 +14,7 @@ import { triageCommand } from './commands/triage'
 import { TEAM_USAGE, teamCommand } from './commands/team'
 import { validateCommand } from './commands/validate'
 import { verifyExportCommand } from './commands/verifyExport'
-import { EXIT_PROBLEM, EXIT_USAGE, UsageError, type Command } from './util'
+import { dropOutputOnEpipe, EXIT_USAGE, exitStatusOf, UsageError, type Command } from './util'
 
 const USAGE = `wsm-curator ${APP_VERSION} — curate ISIC_WSM weak segmentation maps
 
@@ -61,7 +61,8 @@ Usage:
 ${TEAM_USAGE}
   wsm-curator --version | --help
 
-Exit status: 0 success, 1 a problem in the data, 2 unusable arguments.
+Exit status: 0 success, 1 a problem in the data, 2 unusable arguments (a usage error or [bad-request]).
+A reader that goes away (| head) ends nothing: the command finishes, its output is dropped.
 `
 
 /** Every command, by name. Each lives in commands/<name>.ts. */
@@ -97,21 +98,19 @@ export async function main(argv: string[]): Promise<number> {
     if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`)
     return await run(rest)
   } catch (err) {
-    // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed options.
-    const isParseError =
-      err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')
-    if (err instanceof UsageError || isParseError) {
-      process.stderr.write(`wsm-curator: ${(err as Error).message}\n\n${USAGE}`)
-      return EXIT_USAGE
-    }
-    if (err instanceof CodedError) {
-      process.stderr.write(`wsm-curator: [${err.code}] ${err.message}\n`)
-      return EXIT_PROBLEM
-    }
-    throw err
+    const status = exitStatusOf(err)
+    if (status === null) throw err
+    const { message } = err as Error
+    if (err instanceof CodedError) process.stderr.write(`wsm-curator: [${err.code}] ${message}\n`)
+    else process.stderr.write(`wsm-curator: ${message}\n`)
+    // An argument error names itself in one line; the 80-line usage is one --help away.
+    if (status === EXIT_USAGE) process.stderr.write('see wsm-curator --help\n')
+    return status
   }
 }
 
+dropOutputOnEpipe(process.stdout)
+dropOutputOnEpipe(process.stderr)
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code

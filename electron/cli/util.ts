@@ -1,12 +1,40 @@
 /** Shared pieces of the CLI: argument errors, exit codes, progress on a terminal. */
+import { CodedError } from '../../shared/api/errors'
 
 /** Exit codes: 0 success, 1 a problem in the data, 2 unusable arguments. */
 export const EXIT_OK = 0
 export const EXIT_PROBLEM = 1
 export const EXIT_USAGE = 2
 
-/** Unusable arguments: printed with the usage, exit status 2. */
+/** Unusable arguments: printed as one line and a pointer to --help, exit status 2. */
 export class UsageError extends Error {}
+
+/**
+ * The exit status of an error a command threw: unusable arguments (a UsageError, node's parseArgs
+ * errors, or a service's `bad-request`, which is how services refuse an argument: a bad --db URL,
+ * --batch, --status, profile…) are 2, as the help says; any other coded error is a problem in the
+ * data or the environment, 1. Anything else is not the CLI's to map (null).
+ */
+export function exitStatusOf(err: unknown): number | null {
+  const isParseError =
+    err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')
+  if (err instanceof UsageError || isParseError) return EXIT_USAGE
+  if (err instanceof CodedError) return err.code === 'bad-request' ? EXIT_USAGE : EXIT_PROBLEM
+  return null
+}
+
+/**
+ * A reader that goes away (`wsm-curator … | head -2`) is not a crash: from the first EPIPE on, what
+ * the command writes to that stream is dropped, and the command finishes its work (a review's
+ * transaction, an export) and exits with its own status, instead of dying in the middle of it on
+ * an unhandled 'error' event with a stack trace. Other stream errors stay errors.
+ */
+export function dropOutputOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    stream.write = (() => true) as typeof stream.write
+  })
+}
 
 /** A command: takes its own arguments, returns the exit status. */
 export type Command = (args: string[]) => Promise<number>

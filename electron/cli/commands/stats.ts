@@ -37,7 +37,7 @@ export async function statsCommand(args: string[]): Promise<number> {
   })
   try {
     const byColumn = values.by
-    if (byColumn !== undefined) checkWhere(workspace, [{ column: byColumn, values: [] }])
+    if (byColumn !== undefined) checkWhere(workspace, [{ column: byColumn, values: [] }], '--by')
     let scan: StatsScanResult | undefined
     if (!workspace.readOnly) {
       const controller = new AbortController()

@@ -12,6 +12,9 @@ import { CodedError } from '../../../shared/api/errors'
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url)
+    // Without an authority (`notaurl:SECRET5`, `user:pw@host`) the text after the scheme is an
+    // opaque path, password and all: nothing of it is shown (qa7 #10).
+    if (!u.href.startsWith(`${u.protocol}//`)) return '<unparsable database URL>'
     if (u.password !== '') u.password = '***'
     // A password may also come as a query parameter (libpq accepts ?password=…).
     if (u.searchParams.has('password')) u.searchParams.set('password', '***')
@@ -76,6 +79,12 @@ export function teamError(err: unknown, url: string): CodedError {
     return new CodedError(
       'team-unreachable',
       `the connection to the team server ${where} was lost (${detail})`,
+    )
+  // node-postgres asks the server for SCRAM before it notices it has no password to answer with.
+  if (/client password must be a string/i.test(message))
+    return new CodedError(
+      'team-auth',
+      `no password for the team server ${where}: set PGPASSWORD or put it in ~/.pgpass (or the file PGPASSFILE names)`,
     )
   if (code === '28P01' || code === '28000' || /password|SASL|SCRAM/i.test(message))
     return new CodedError('team-auth', `the team server ${where} refused the credentials (${detail})`)
