@@ -198,6 +198,8 @@ export interface QueueItem {
   corrected: boolean
   /** The code of the problem the scan found in the pair's source mask, if any. */
   problem: string | null
+  /** The pair's triage score in [0, 1] (null: not scored yet); `queue:page` fills it, for the rows of a score sort. */
+  score?: number | null
 }
 
 export interface QueuePage {

@@ -76,6 +76,13 @@ test('the pair shows its triage score and reasons; the queue sorts by score and 
   }
   const scores = [await scoreOf(0), await scoreOf(1), await scoreOf(2)]
   expect(scores).toEqual([...scores].sort((a, b) => b - a))
+  // Sorted by score, the rows show the score they are sorted by (qa7 #14a), highest first; sorted
+  // otherwise, their uncertain %.
+  const rowValue = (position: number) =>
+    page.locator(`[data-index="${position}"] [data-testid="queue-row-value"]`)
+  for (const position of [0, 1, 2]) await expect(rowValue(position)).toHaveText(/^\d\.\d\d$/)
+  const shown = await Promise.all([0, 1, 2].map(async (p) => Number(await rowValue(p).textContent())))
+  expect(shown).toEqual([...shown].sort((a, b) => b - a))
 
   // The one wrong map comes first, worst first.
   await scoreOf(0)
@@ -86,5 +93,8 @@ test('the pair shows its triage score and reasons; the queue sorts by score and 
   await expect(page.locator('[data-index="0"] .queue__id')).toHaveText('ISIC_0000000')
   await expect(page.locator('[data-index="1"]')).toHaveCount(0)
   await expect(page.getByTestId('pair-reasons')).toContainText('lesion-touches-border')
+  await page.getByTestId('sort').selectOption('id')
+  await page.getByTestId('apply-filter').click()
+  await expect(rowValue(0)).toHaveText(/^\d+\.\d%$/)
   expect(errors).toEqual([])
 })
