@@ -13,7 +13,14 @@ import type { LabelMap } from '../../../shared/labels/codes'
 import { History } from '../../../shared/labels/history'
 import { applyPatch, PatchBuilder, type Patch, type Point, type Rect } from '../../../shared/labels/patch'
 import { paintBrush } from '../../../shared/labels/tools/brush'
-import { mergeMasks } from './teamView'
+import {
+  compareMasks,
+  disputedIndices,
+  mergeMasks,
+  mergeTally,
+  type MaskComparison,
+  type MergeTally,
+} from '../../../shared/labels/adjudication'
 
 export type MergeStart = 'first' | 'second' | 'union' | 'intersection'
 
@@ -29,28 +36,41 @@ export interface MergeBrush {
 export class MergeEditor {
   /** The merge being edited (outside any reactivity: the view redraws the rectangles it is told). */
   readonly map: LabelMap
-  /** 1 where the two reviews' labels differ. */
+  /** 1 where the two reviews' labels differ (compareMasks: uncertain vs anything else included). */
   readonly disputed: Uint8Array
-  readonly disputedCount: number
+  /** The indices of the disputed pixels (the merge's tally reads only these). */
+  readonly disputedIndex: Uint32Array
+  readonly comparison: MaskComparison
   private readonly history = new History()
   private brush: MergeBrush | null = null
   private last: Point | null = null
 
+  /**
+   * `parts`: the comparison, disputed pixels and starting map already computed (off the UI thread,
+   * adjudicationWorker.ts) for this pair and `start`; without it they are computed here.
+   */
   constructor(
     readonly first: LabelMap,
     readonly second: LabelMap,
     start: MergeStart = 'union',
+    parts?: { map: LabelMap; disputed: Uint8Array; disputedIndex: Uint32Array; comparison: MaskComparison },
   ) {
-    this.map = startMap(first, second, start)
-    this.disputed = new Uint8Array(first.data.length)
-    let n = 0
-    for (let i = 0; i < this.disputed.length; i++) {
-      if (first.data[i] !== second.data[i]) {
-        this.disputed[i] = 1
-        n++
-      }
+    if (parts) {
+      this.map = parts.map
+      this.disputed = parts.disputed
+      this.disputedIndex = parts.disputedIndex
+      this.comparison = parts.comparison
+    } else {
+      this.map = startMap(first, second, start)
+      this.disputed = new Uint8Array(first.data.length)
+      this.comparison = compareMasks(first, second, this.disputed)
+      this.disputedIndex = disputedIndices(this.disputed, this.comparison.disputed)
     }
-    this.disputedCount = n
+  }
+
+  /** Pixels where the two reviews' labels differ (the disagreement line's total). */
+  get disputedCount(): number {
+    return this.comparison.disputed
   }
 
   get canUndo(): boolean {
@@ -122,10 +142,12 @@ export class MergeEditor {
 
   /** Disputed pixels the merge now marks lesion (the rest of the disputed ones are background or 255). */
   disputedLesion(): number {
-    let n = 0
-    const d = this.map.data
-    for (let i = 0; i < d.length; i++) if (this.disputed[i] === 1 && d[i] === 1) n++
-    return n
+    return this.tally().lesion
+  }
+
+  /** What the merge now says about the disputed pixels (reads only those). */
+  tally(): MergeTally {
+    return mergeTally(this.map, this.disputedIndex)
   }
 
   private paint(from: Point, to: Point): Rect | null {
@@ -149,7 +171,7 @@ export class MergeEditor {
 }
 
 /** A fresh copy of the starting point. */
-function startMap(first: LabelMap, second: LabelMap, start: MergeStart): LabelMap {
+export function startMap(first: LabelMap, second: LabelMap, start: MergeStart): LabelMap {
   if (first.width !== second.width || first.height !== second.height)
     throw new RangeError('masks of different sizes')
   if (start === 'first' || start === 'second') {
@@ -217,21 +239,27 @@ export const MERGE_DISPUTED_BACKGROUND = [60, 200, 235, 70] as const
  */
 export function mergeRgba(map: LabelMap, disputed: Uint8Array, rect: Rect): Uint8ClampedArray {
   const out = new Uint8ClampedArray(rect.width * rect.height * 4)
+  const words = new Uint32Array(out.buffer)
+  const lesion = word(MERGE_LESION)
+  const uncertain = word(MERGE_UNCERTAIN)
+  const open = word(MERGE_DISPUTED_BACKGROUND)
+  const d = map.data
   for (let y = 0; y < rect.height; y++) {
     let i = (rect.y + y) * map.width + rect.x
-    let o = y * rect.width * 4
-    for (let x = 0; x < rect.width; x++, i++, o += 4) {
-      const v = map.data[i]
-      const c =
-        v === 1
-          ? MERGE_LESION
-          : v === 255
-            ? MERGE_UNCERTAIN
-            : disputed[i] === 1
-              ? MERGE_DISPUTED_BACKGROUND
-              : null
-      if (c !== null) out.set(c, o)
+    let o = y * rect.width
+    for (let x = 0; x < rect.width; x++, i++, o++) {
+      const v = d[i]
+      if (v === 1) words[o] = lesion
+      else if (v === 255) words[o] = uncertain
+      else if (disputed[i] === 1) words[o] = open
     }
   }
   return out
+}
+
+/** One RGBA colour as the 32-bit word a Uint32Array view of an RGBA buffer holds (any byte order). */
+function word(c: readonly number[]): number {
+  const px = new Uint8ClampedArray(4)
+  px.set(c)
+  return new Uint32Array(px.buffer)[0]
 }

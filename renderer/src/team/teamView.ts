@@ -4,6 +4,7 @@
  */
 import type { LabelMap } from '../../../shared/labels/codes'
 import type { TeamSyncState } from '../../../shared/api/team'
+import { compareMasks, mergeMasks, type MaskComparison } from '../../../shared/labels/adjudication'
 
 /** Counts of Jaccard values in `bins` equal bins over [0, 1] (1 falls in the last). */
 export function jaccardHistogram(values: readonly number[], bins = 10): number[] {
@@ -43,62 +44,65 @@ export function badgeText(s: TeamSyncState, now = Date.now()): string {
   }
 }
 
-/** Overlay colours (RGBA): lesion in both masks, in the first only, in the second only. */
+/** Overlay colours (RGBA): lesion in both, lesion in the first only, in the second only, uncertain vs background. */
 export const AGREE = [80, 200, 120, 150] as const
 export const FIRST_ONLY = [235, 70, 200, 230] as const
 export const SECOND_ONLY = [60, 200, 235, 230] as const
+export const UNCERTAIN_ONLY = [250, 170, 30, 230] as const
+
+/** One RGBA colour as the 32-bit word a Uint32Array view of an RGBA buffer holds (any byte order). */
+function word(c: readonly number[]): number {
+  const px = new Uint8ClampedArray(4)
+  px.set(c)
+  return new Uint32Array(px.buffer)[0]
+}
 
 /**
- * One RGBA image where the two masks' lesion pixels show: agreed ones muted, those only one
- * curator marked in strong colours (the pixels they disagree on stand out). Also counts them.
+ * One RGBA image of the two masks' agreement, with its counts (compareMasks: one definition of a
+ * disputed pixel for every line of the view): lesion both marked muted, every disputed pixel in a
+ * strong colour by kind — lesion in the first only, in the second only, uncertain vs background.
  */
-export function disagreementOverlay(
-  a: LabelMap,
-  b: LabelMap,
-): { rgba: Uint8ClampedArray; agree: number; firstOnly: number; secondOnly: number } {
-  if (a.width !== b.width || a.height !== b.height) throw new RangeError('masks of different sizes')
+export function disagreementOverlay(a: LabelMap, b: LabelMap): MaskComparison & { rgba: Uint8ClampedArray } {
+  const counts = compareMasks(a, b)
   const rgba = new Uint8ClampedArray(a.width * a.height * 4)
-  let agree = 0
-  let firstOnly = 0
-  let secondOnly = 0
-  for (let i = 0; i < a.data.length; i++) {
-    const la = a.data[i] === 1
-    const lb = b.data[i] === 1
-    const c = la && lb ? AGREE : la ? FIRST_ONLY : lb ? SECOND_ONLY : null
-    if (c === null) continue
-    if (la && lb) agree++
-    else if (la) firstOnly++
-    else secondOnly++
-    rgba.set(c, i * 4)
+  const out = new Uint32Array(rgba.buffer)
+  const agree = word(AGREE)
+  const first = word(FIRST_ONLY)
+  const second = word(SECOND_ONLY)
+  const uncertain = word(UNCERTAIN_ONLY)
+  const x = a.data
+  const y = b.data
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i]
+    const q = y[i]
+    if (p === q) {
+      if (p === 1) out[i] = agree
+    } else out[i] = p === 1 ? first : q === 1 ? second : uncertain
   }
-  return { rgba, agree, firstOnly, secondOnly }
+  return { ...counts, rgba }
 }
+
+/** Mask colours (RGBA): lesion red, uncertain yellow (background transparent). */
+export const MASK_LESION = [230, 60, 60, 200] as const
+export const MASK_UNCERTAIN = [240, 200, 40, 200] as const
 
 /** A label map as RGBA for a canvas: lesion red, uncertain yellow, background transparent. */
 export function maskRgba(m: LabelMap): Uint8ClampedArray {
   const rgba = new Uint8ClampedArray(m.width * m.height * 4)
-  for (let i = 0; i < m.data.length; i++) {
-    const v = m.data[i]
-    if (v === 1) rgba.set([230, 60, 60, 200], i * 4)
-    else if (v === 255) rgba.set([240, 200, 40, 200], i * 4)
+  const out = new Uint32Array(rgba.buffer)
+  const lesion = word(MASK_LESION)
+  const uncertain = word(MASK_UNCERTAIN)
+  const d = m.data
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]
+    if (v === 1) out[i] = lesion
+    else if (v === 255) out[i] = uncertain
   }
   return rgba
 }
 
-/**
- * A merge of two final masks: where they agree, their label; where they differ, lesion for a
- * 'union', background for an 'intersection'. Only labels 0, 1, 255 come out.
- */
-export function mergeMasks(a: LabelMap, b: LabelMap, rule: 'union' | 'intersection'): LabelMap {
-  if (a.width !== b.width || a.height !== b.height) throw new RangeError('masks of different sizes')
-  const data = new Uint8Array(a.data.length)
-  for (let i = 0; i < data.length; i++) {
-    const x = a.data[i]
-    const y = b.data[i]
-    data[i] = x === y ? x : rule === 'union' ? (x === 1 || y === 1 ? 1 : 0) : 0
-  }
-  return { width: a.width, height: a.height, data }
-}
+/** The merges the lead can start from: defined once, in shared/labels/adjudication.ts. */
+export { mergeMasks }
 
 /**
  * True when a database URL as typed carries a password (`user:secret@` or `?password=`): the join

@@ -42,6 +42,44 @@ describe('the merge editor of the adjudication view', () => {
     expect(drawMap(FIRST)).toBe(pic('........\n.####...\n.####..?\n......??'))
   })
 
+  it("the merge line counts the disagreement line's disputed pixels, uncertain vs background included (qa7 #7)", () => {
+    // Row 3: first 0 vs second 255 at x=5: disputed, uncertain vs background.
+    const m = new MergeEditor(FIRST, SECOND)
+    expect(m.comparison).toEqual({
+      agreedLesion: 4,
+      firstLesionOnly: 4,
+      secondLesionOnly: 4,
+      firstUncertainOnly: 0,
+      secondUncertainOnly: 1,
+      disputed: 9,
+    })
+    expect(m.disputedCount).toBe(9)
+    // The union: every lesion of either is lesion (8), the uncertain-vs-background pixel background.
+    expect(m.tally()).toEqual({ lesion: 8, background: 1, uncertain: 0 })
+    m.startFrom('intersection')
+    expect(m.tally()).toEqual({ lesion: 0, background: 9, uncertain: 0 })
+    m.startFrom('second')
+    expect(m.tally()).toEqual({ lesion: 4, background: 4, uncertain: 1 })
+  })
+
+  it('built from parts computed elsewhere (the worker), it is the same editor', () => {
+    const own = new MergeEditor(FIRST, SECOND, 'intersection')
+    const parts = {
+      map: { ...own.map, data: own.map.data.slice() },
+      disputed: own.disputed.slice(),
+      disputedIndex: own.disputedIndex.slice(),
+      comparison: { ...own.comparison },
+    }
+    const m = new MergeEditor(FIRST, SECOND, 'intersection', parts)
+    expect(m.map.data).toEqual(own.map.data)
+    m.beginStroke(at(0, 1), { label: 1, diameter: 1 })
+    m.moveStroke(at(7, 1))
+    m.commitStroke()
+    expect(m.tally()).toEqual({ lesion: 4, background: 5, uncertain: 0 })
+    m.undo()
+    expect(m.map.data).toEqual(own.map.data)
+  })
+
   it('a stroke of background paints only disputed pixels; undo gives identical bytes, redo the painted ones', () => {
     const m = new MergeEditor(FIRST, SECOND)
     const before = m.map.data.slice()

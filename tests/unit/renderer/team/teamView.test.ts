@@ -5,6 +5,7 @@ import {
   AGREE,
   FIRST_ONLY,
   SECOND_ONLY,
+  UNCERTAIN_ONLY,
   ago,
   badgeText,
   disagreementOverlay,
@@ -24,15 +25,27 @@ describe('team view helpers', () => {
     expect(jaccardHistogram([0, 0.05, 0.1, 0.649, 0.65, 0.99, 1], 10)).toEqual([2, 1, 0, 0, 0, 0, 2, 0, 0, 2])
   })
 
-  it('the overlay marks agreed pixels muted and each curator-only pixel in its own colour', () => {
-    const a = map(4, [1, 1, 0, 255])
-    const b = map(4, [1, 0, 1, 1])
+  it('the overlay marks agreed lesion muted and every disputed pixel by kind, uncertain included', () => {
+    const a = map(7, [1, 1, 0, 255, 255, 0, 255])
+    const b = map(7, [1, 0, 1, 1, 0, 255, 255])
     const o = disagreementOverlay(a, b)
-    expect([o.agree, o.firstOnly, o.secondOnly]).toEqual([1, 1, 2])
-    expect([...o.rgba.subarray(0, 4)]).toEqual([...AGREE])
-    expect([...o.rgba.subarray(4, 8)]).toEqual([...FIRST_ONLY])
-    expect([...o.rgba.subarray(8, 12)]).toEqual([...SECOND_ONLY])
-    expect([...o.rgba.subarray(12, 16)]).toEqual([...SECOND_ONLY])
+    // qa7 #7: an uncertain pixel against background is disputed too, and counted as such.
+    expect([
+      o.agreedLesion,
+      o.firstLesionOnly,
+      o.secondLesionOnly,
+      o.firstUncertainOnly,
+      o.secondUncertainOnly,
+    ]).toEqual([1, 1, 2, 1, 1])
+    expect(o.disputed).toBe(5)
+    const px = (i: number) => [...o.rgba.subarray(i * 4, i * 4 + 4)]
+    expect(px(0)).toEqual([...AGREE])
+    expect(px(1)).toEqual([...FIRST_ONLY])
+    expect(px(2)).toEqual([...SECOND_ONLY])
+    expect(px(3)).toEqual([...SECOND_ONLY])
+    expect(px(4)).toEqual([...UNCERTAIN_ONLY])
+    expect(px(5)).toEqual([...UNCERTAIN_ONLY])
+    expect(px(6)).toEqual([0, 0, 0, 0])
   })
 
   it('merges keep agreed labels and settle disputed pixels by the rule, only 0/1/255', () => {
