@@ -146,3 +146,51 @@ test('a curator joins the team from the Team view (no password in the URL)', asy
     await dan.stop()
   }
 })
+
+test('a curator filters the queue to their assignments and is warned on a pair outside them', async ({
+  page,
+}) => {
+  // eve joins and claims a batch (3 first reviews: the others hold the first pairs); nothing decided.
+  const eve = freshWorkspace('eve')
+  cli('team', 'join', eve, '--db', dbUrl, '--curator', 'eve')
+  const pulled = JSON.parse(cli('team', 'sync', eve, '--json')) as {
+    assigned: { id: string; role: 'first' | 'second' }[]
+  }
+  const mine = pulled.assigned.map((a) => a.id).sort()
+  expect(pulled.assigned.map((a) => a.role)).toEqual(['first', 'first', 'first'])
+  const app = await startServe(eve)
+  try {
+    await page.goto(app.url)
+    await expect(page.getByTestId('pair-id')).toHaveText(/^ISIC_\d{7}$/)
+    const filter = page.getByTestId('filter-assigned')
+    await expect(filter.locator('option[value="any"]')).toHaveText('my assignments (3)')
+    await filter.selectOption('any')
+    await expect(page.getByTestId('queue-count')).toHaveText('3 pairs')
+    await expect(page.getByTestId('pair-list').locator('.queue__id')).toHaveText(mine)
+    await expect(page.getByTestId('pair-id')).toHaveText(mine[0])
+    await expect(page.getByTestId('assignment-note')).toHaveCount(0)
+    // The status filter keeps the assignment filter (Apply rebuilds the query).
+    await page.getByTestId('filter-status').selectOption('unreviewed')
+    await page.getByTestId('apply-filter').click()
+    await expect(page.getByTestId('queue-count')).toHaveText('3 pairs')
+    await expect(filter).toHaveValue('any')
+    await filter.selectOption('second')
+    await expect(page.getByTestId('queue-count')).toHaveText('0 pairs')
+    // Every pair by id again: the first one is ann's, not eve's — the note says a decision may not count.
+    await page.getByTestId('filter-status').selectOption('')
+    await page.getByTestId('sort').selectOption('id')
+    await page.getByTestId('order').selectOption('asc')
+    await page.getByTestId('apply-filter').click()
+    await expect(filter).toHaveValue('second')
+    await filter.selectOption('')
+    await expect(page.getByTestId('queue-count')).not.toHaveText(/^[03] pairs$/)
+    await expect(page.getByTestId('pair-id')).not.toHaveText(mine[0])
+    const outside = (await page.getByTestId('pair-id').textContent())!.trim()
+    expect(mine).not.toContain(outside)
+    await expect(page.getByTestId('assignment-note')).toContainText(
+      `${outside} is not assigned to you: if another curator holds it, your decision will not count for the team`,
+    )
+  } finally {
+    await app.stop()
+  }
+})
