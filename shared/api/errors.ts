@@ -68,6 +68,11 @@ export const ERROR_CODES = [
   'team-dataset',
   /** The team database's schema is newer than this program. */
   'team-version',
+  /**
+   * The team refuses this caller: the action is the lead's (assign, export, the adjudication queue),
+   * or the database role lacks a privilege the program needs (the message names the GRANT).
+   */
+  'team-permission',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util'
 import { redactUrl, withClient } from '../../services/team/connection'
 import { assignPairs } from '../../services/team/claims'
-import { initTeam, joinTeam } from '../../services/team/membership'
-import { readTeam } from '../../services/team/serverSchema'
+import { initTeam, joinTeam, teamIdentity } from '../../services/team/membership'
 import { teamStatus, type TeamStatus } from '../../services/team/status'
 import { syncTeam } from '../../services/team/sync'
 import { readIdList, UsageError } from '../util'
@@ -14,10 +13,12 @@ export const TEAM_USAGE = `  wsm-curator team init <workspace> --db <postgres-ur
       Join a team with a workspace made with init on the same sources.
   wsm-curator team sync <workspace> [--json]
       Push decisions and corrected masks, pull assignments (claims a batch when fewer than half a batch are pending).
-  wsm-curator team status --db <postgres-url> [--workspace <lead workspace>] [--json]
-      Progress per curator, agreement of the double reviews, adjudication queue.
-  wsm-curator team assign --db <postgres-url> --to NAME --ids <id,…|@file> [--role first|second]
-      (lead) Assign or reassign pairs.
+  wsm-curator team status --db <postgres-url> [--workspace <workspace>] [--json]
+      Progress per curator, agreement of the double reviews, adjudication queue. The agreement shown
+      follows the blind rule: all of it with the lead's workspace, the pairs you did not review with
+      a curator's, none with --db alone.
+  wsm-curator team assign <lead workspace> --to NAME --ids <id,…|@file> [--role first|second]
+      (lead) Assign or reassign pairs (refused from any other workspace; audited under the lead's name).
 ${TEAM_LEAD_USAGE}
       Passwords: from the URL, PGPASSWORD or ~/.pgpass — never printed; TLS with ?sslmode=require|verify-full.`
 
@@ -138,15 +139,19 @@ export async function teamCommand(args: string[]): Promise<number> {
       return 0
     }
     case 'assign': {
-      const db = need(values.db, '--db <postgres-url>', 'assign')
+      // Who assigns is the lead, known by their workspace's membership (checked on the server):
+      // a database URL says nothing of who runs the command.
+      if (values.db !== undefined)
+        throw new UsageError(
+          "team assign takes the lead's workspace, not --db (the workspace's team membership says who assigns)",
+        )
+      const me = teamIdentity(one(positionals, 'assign'))
       const to = need(values.to, '--to NAME', 'assign')
       const role = values.role ?? 'first'
       if (role !== 'first' && role !== 'second') throw new UsageError('--role takes first or second')
       const ids = await readIdList(need(values.ids, '--ids <id,…|@file>', 'assign'))
       if (ids.length === 0) throw new UsageError('--ids names no pair')
-      const n = await withClient(db, async (client) =>
-        assignPairs(client, (await readTeam(client)).lead, ids, to, role),
-      )
+      const n = await withClient(me.url, async (client) => assignPairs(client, me, ids, to, role))
       process.stdout.write(`assigned ${n} pairs to ${to} as ${role} reviewer\n`)
       return 0
     }

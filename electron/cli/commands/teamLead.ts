@@ -10,7 +10,7 @@ import {
 import { readLabelMap } from '../../services/mask/labelMap'
 import { adjudicate, adjudicationQueue, type Verdict } from '../../services/team/adjudication'
 import { withClient } from '../../services/team/connection'
-import { TeamLocal } from '../../services/team/localState'
+import { requireLead, teamIdentity, type TeamIdentity } from '../../services/team/membership'
 import { readTeam } from '../../services/team/serverSchema'
 import { exportTeam } from '../../services/team/teamExport'
 import { Workspace } from '../../services/workspace/workspace'
@@ -18,18 +18,15 @@ import { UsageError } from '../util'
 
 export const TEAM_LEAD_USAGE = `  wsm-curator team adjudicate <lead workspace> [<id> (--take first|second | --mask <png> --set <status>)] [--json]
       (lead) Without an id: the adjudication queue. With one: the final word on that pair (once, audited).
+      Refused from a curator's workspace (the blind rule), as is team export.
   wsm-curator team export <lead workspace> --out <dir|file.zip> [--profile wsm|isic-challenge] [--uncertain-policy P] [--json]
       (lead) Export the team's final state (adjudications, agreed and single reviews) with the usual manifests.`
 
-function leadOf(dir: string): { url: string; curator: string } {
-  const local = TeamLocal.open(dir)
-  try {
-    const m = local.membership()
-    if (!m) throw new UsageError(`${dir} has not joined a team`)
-    return { url: m.url, curator: m.curator }
-  } finally {
-    local.close()
-  }
+/** The lead's workspace, checked on the server (`team-permission` from a curator's). */
+async function leadOf(dir: string, action: string): Promise<TeamIdentity> {
+  const me = teamIdentity(dir)
+  await withClient(me.url, (client) => requireLead(client, me, action))
+  return me
 }
 
 /** `team adjudicate …` */
@@ -47,10 +44,10 @@ export async function teamAdjudicateCommand(args: string[]): Promise<number> {
   if (positionals.length < 1 || positionals.length > 2)
     throw new UsageError('team adjudicate takes the lead workspace and an optional pair id')
   const [dir, id] = positionals
-  const me = leadOf(dir)
+  const me = await leadOf(dir, 'adjudicates')
   if (id === undefined) {
     const queue = await withClient(me.url, async (client) => {
-      await readTeam(client)
+      await requireLead(client, me, 'sees the adjudication queue')
       return adjudicationQueue(client)
     })
     if (values.json) process.stdout.write(`${JSON.stringify(queue)}\n`)
@@ -115,6 +112,7 @@ export async function teamExportCommand(args: string[]): Promise<number> {
     throw new UsageError(
       `--uncertain-policy takes ${UNCERTAIN_POLICIES.join(', ')} with --profile isic-challenge`,
     )
+  await leadOf(positionals[0], "exports the team's state")
   const s = await exportTeam(positionals[0], {
     out: values.out,
     profile: values.profile as ExportProfile | undefined,

@@ -18,7 +18,6 @@ import { parseDbUrl, redactUrl, withClient } from './connection'
 import { TEAM_FILE, TeamLocal } from './localState'
 import { joinTeam } from './membership'
 import { readTeam } from './serverSchema'
-import { summarize, summarizeCurator } from './agreement'
 import { teamStatus } from './status'
 import { syncTeam, trustedCursor } from './sync'
 
@@ -160,23 +159,12 @@ export class TeamRoom {
 
   /**
    * The team's status. Only the lead's program scores agreements (it downloads both reviewers'
-   * masks); a curator's never does, and receives nothing computed from a pair they reviewed (it would
-   * show them the other reviewer's mask or decision: the blind rule): no per-pair row, and the
-   * agreement summaries (the team's, each curator's) and the adjudication count over the other pairs
-   * only — a summary over one's own pairs gives, after the first, that pair's exact Jaccard.
+   * masks); a curator's never does, and receives nothing computed from a pair they reviewed (the
+   * blind rule, applied by `teamStatus` from the workspace's membership: the CLI's status too).
    */
   async status() {
-    const { url, curator, role } = this.#url()
-    if (role === 'lead') return teamStatus(url, { open: this.workspace })
-    const s = await teamStatus(url)
-    const scored = s.scored.filter((x) => x.firstCurator !== curator && x.secondCurator !== curator)
-    return {
-      ...s,
-      scored,
-      agreement: summarize(scored),
-      curators: s.curators.map((c) => ({ ...c, agreement: summarizeCurator(scored, c.name) })),
-      adjudicationPending: scored.filter((x) => x.needsAdjudication && !x.adjudicated).length,
-    }
+    const { url } = this.#url()
+    return teamStatus(url, { open: this.workspace })
   }
 
   /**

@@ -9,6 +9,7 @@
 import type pg from 'pg'
 import { CodedError } from '../../../shared/api/errors'
 import { inTransaction } from './connection'
+import { requireLead, type TeamIdentity } from './membership'
 
 export interface Claimed {
   first: string[]
@@ -58,16 +59,19 @@ export async function claimBatch(client: pg.Client, curator: string, size: numbe
 
 /**
  * The lead gives pairs to a curator in a role (a reassignment replaces the previous holder). The
- * first reviewer and the second reviewer of a pair are never the same curator.
+ * first reviewer and the second reviewer of a pair are never the same curator. Only the lead's
+ * workspace may (`team-permission` otherwise: a curator choosing who double-reviews whom defeats
+ * the blind draw), and `assigned_by` and the audit name the one who ran it.
  */
 export async function assignPairs(
   client: pg.Client,
-  lead: string,
+  me: TeamIdentity,
   ids: readonly string[],
   curator: string,
   role: 'first' | 'second',
 ): Promise<number> {
   return inTransaction(client, async () => {
+    const lead = (await requireLead(client, me, 'assigns pairs')).lead
     const known = await client.query('SELECT 1 FROM curators WHERE name = $1', [curator])
     if (!known.rowCount)
       throw new CodedError('not-found', `no curator ${JSON.stringify(curator)} in this team`)

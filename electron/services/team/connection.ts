@@ -62,8 +62,9 @@ const UNREACHABLE = new Set([
 /**
  * Maps what node-postgres throws to a coded error whose message names the server by its redacted
  * URL. Connection-level failures (refused, lost, the server shutting the session) are
- * `team-unreachable`; credentials `team-auth`; TLS `team-tls`. Anything else keeps its SQL
- * detail under `internal`… except a CodedError, which passes through.
+ * `team-unreachable`; credentials `team-auth`; TLS `team-tls`; a missing privilege
+ * `team-permission`. Anything else keeps its SQL detail under `internal`… except a CodedError,
+ * which passes through.
  */
 export function teamError(err: unknown, url: string): CodedError {
   if (err instanceof CodedError) return err
@@ -92,7 +93,49 @@ export function teamError(err: unknown, url: string): CodedError {
     return new CodedError('team-tls', `no TLS connection to the team server ${where} (${detail})`)
   if (code === '3D000')
     return new CodedError('team-not-found', `the team server ${where} has no such database (${detail})`)
+  if (code === '42501') return permissionError(detail, url, where)
   return new CodedError('internal', `team server ${where}: ${detail}`)
+}
+
+/** The tables a curator's program writes (join, sync, claims); everything else it only reads. */
+const CURATOR_WRITES = ['pairs', 'curators', 'assignments', 'decisions', 'masks', 'audit'] as const
+
+/**
+ * The least a curator's database role needs once the lead's `team init` has created the schema
+ * (README, "One database role per curator"): read every table (status, pulls), insert and update
+ * the rows a join, a sync and a claim write, and draw ids from the sequences of `decisions` and
+ * `audit`. No CREATE: `migrate` only reads the schema version when it is current.
+ */
+export function curatorGrants(role: string): string[] {
+  const r = quoteIdent(role)
+  return [
+    `GRANT USAGE ON SCHEMA public TO ${r}`,
+    `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${r}`,
+    `GRANT INSERT, UPDATE ON ${CURATOR_WRITES.join(', ')} TO ${r}`,
+    `GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${r}`,
+  ]
+}
+
+function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`
+}
+
+/** SQLSTATE 42501 (insufficient_privilege) → `team-permission`, naming the GRANTs the lead runs. */
+function permissionError(detail: string, url: string, where: string): CodedError {
+  let role = '<role>'
+  try {
+    role = decodeURIComponent(new URL(url).username) || role
+  } catch {
+    // not a URL: the placeholder stays
+  }
+  const schema = /permission denied for schema/i.test(detail)
+  const fix = schema
+    ? `the team's tables are missing or older than this program (their owner, the lead, creates or upgrades them with wsm-curator team init or join), or the role lacks ${curatorGrants(role)[0]}`
+    : `the lead (the tables' owner) runs: ${curatorGrants(role).join('; ')}`
+  return new CodedError(
+    'team-permission',
+    `the database role ${role} lacks a privilege on the team server ${where} (${detail}): ${fix}`,
+  )
 }
 
 function scrub(message: string, url: string): string {

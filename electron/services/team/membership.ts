@@ -5,12 +5,13 @@
  * read-only: nothing of the curator's work is written.
  */
 import { randomBytes } from 'node:crypto'
+import type pg from 'pg'
 import { CodedError } from '../../../shared/api/errors'
 import { sha256Hex } from '../fs/hash'
 import { Workspace } from '../workspace/workspace'
 import { inTransaction, withClient, withoutPassword } from './connection'
 import { TeamLocal, workspaceClientId } from './localState'
-import { migrate, readTeam } from './serverSchema'
+import { migrate, readTeam, type TeamRow } from './serverSchema'
 
 export const DEFAULT_BATCH = 50
 export const DEFAULT_DOUBLE_REVIEW = 0.1
@@ -230,4 +231,56 @@ export async function joinTeam(
   } finally {
     if (!options.workspace) await ws.close()
   }
+}
+
+/** Who a workspace is in its team: its membership (team.sqlite) and its client id. */
+export interface TeamIdentity {
+  /** postgres:// URL without password. */
+  url: string
+  curator: string
+  role: 'lead' | 'curator'
+  clientId: string
+}
+
+/** The identity recorded in a workspace's team.sqlite (`team-not-found` when it has not joined). */
+export function teamIdentity(dir: string): TeamIdentity {
+  const local = TeamLocal.open(dir)
+  try {
+    const m = local.membership()
+    if (!m)
+      throw new CodedError(
+        'team-not-found',
+        `the workspace ${dir} has not joined a team (wsm-curator team join)`,
+      )
+    return { url: m.url, curator: m.curator, role: m.role, clientId: local.clientId() }
+  } finally {
+    local.close()
+  }
+}
+
+/**
+ * Refuses (`team-permission`) unless `me` is the team's lead: the workspace's membership says lead,
+ * and the server agrees — the team's lead is that name, and its curator row belongs to this
+ * workspace (its client id; a row from before client ids were recorded has none). The actions
+ * behind this check (assign, export, the adjudication queue) show or decide what the blind rule
+ * keeps from a curator; a database URL alone says nothing of who runs them.
+ */
+export async function requireLead(client: pg.Client, me: TeamIdentity, action: string): Promise<TeamRow> {
+  const team = await readTeam(client)
+  const row = await client.query<{ client_id: string | null }>(
+    'SELECT client_id FROM curators WHERE name = $1 AND is_lead',
+    [team.lead],
+  )
+  const owner = row.rows[0]?.client_id
+  if (
+    me.role !== 'lead' ||
+    me.curator !== team.lead ||
+    owner === undefined ||
+    (owner !== null && owner !== me.clientId)
+  )
+    throw new CodedError(
+      'team-permission',
+      `only the team's lead (${team.lead}) ${action}; this workspace is ${me.curator}'s (${me.role === 'lead' ? 'not the lead workspace of this team' : 'a curator'})`,
+    )
+  return team
 }

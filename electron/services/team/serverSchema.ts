@@ -128,8 +128,23 @@ const MIGRATIONS: readonly string[] = [
 /** The schema version this program writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length
 
-/** Brings the database's schema to SCHEMA_VERSION; returns the version found before. */
+/** The schema version the database holds (0 without a schema), read without creating anything. */
+async function schemaVersion(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ t: string | null }>("SELECT to_regclass('schema_version')::text AS t")
+  if (rows[0].t === null) return 0
+  const v = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_version')
+  return v.rows[0].v ?? 0
+}
+
+/**
+ * Brings the database's schema to SCHEMA_VERSION; returns the version found before. A current
+ * schema is only read: a curator's role joining a team the lead created needs no CREATE on the
+ * schema (README, "One database role per curator"); creating or upgrading takes the tables'
+ * owner.
+ */
 export async function migrate(client: pg.Client): Promise<number> {
+  const current = await schemaVersion(client)
+  if (current === SCHEMA_VERSION) return current
   await client.query('BEGIN')
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK_KEY])

@@ -2,6 +2,12 @@
  * `team status`: progress and agreement of the whole team, read from the server. The agreement
  * scores are those the lead's program stored (agreementJob.ts); with the lead's workspace at hand,
  * the scores still missing are computed first.
+ *
+ * Who asks decides what is shown (the blind rule, for the app and the CLI alike): the lead's
+ * workspace (checked on the server) sees everything; a curator's workspace sees no per-pair row,
+ * and the agreement summaries and the adjudication count over the pairs they did not review only
+ * (a summary over one's own pairs gives, after the first, that pair's exact Jaccard); a caller
+ * with only the database URL is nobody in particular, so sees no agreement at all.
  */
 import { CodedError } from '../../../shared/api/errors'
 import type { CuratorStatus, TeamStatus } from '../../../shared/api/team'
@@ -11,6 +17,7 @@ export type { CuratorStatus, TeamStatus }
 import { decisionCategory, summarize, summarizeCurator } from './agreement'
 import { computeAgreements } from './agreementJob'
 import { withClient } from './connection'
+import { requireLead, teamIdentity, type TeamIdentity } from './membership'
 import { DECIDED_STATUSES, LATEST_DECISIONS } from './queries'
 import { readTeam } from './serverSchema'
 
@@ -18,12 +25,19 @@ export async function teamStatus(
   url: string,
   options: { workspace?: string; open?: Workspace } = {},
 ): Promise<TeamStatus> {
+  const dir = options.open?.dir ?? options.workspace
+  const me: TeamIdentity | null = dir === undefined ? null : teamIdentity(dir)
+  // Only the lead's program reads both reviewers' masks (to score them): a curator's workspace is
+  // never opened.
   const ws =
-    options.open ??
-    (options.workspace ? await Workspace.open(options.workspace, { readOnly: true }) : undefined)
+    me?.role !== 'lead'
+      ? undefined
+      : (options.open ??
+        (options.workspace ? await Workspace.open(options.workspace, { readOnly: true }) : undefined))
   try {
-    return await withClient(url, async (client) => {
-      const team = await readTeam(client)
+    const all = await withClient(url, async (client) => {
+      const team =
+        me?.role === 'lead' ? await requireLead(client, me, 'sees every agreement') : await readTeam(client)
       const unscored = ws ? (await computeAgreements(client, ws, team)).unscored : undefined
       const pairs = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM pairs')).rows[0].n)
       const counts = await client.query<{
@@ -117,7 +131,24 @@ export async function teamStatus(
         ...(unscored ? { unscored } : {}),
       }
     })
+    return me?.role === 'lead' ? all : blindView(all, me?.curator ?? null)
   } finally {
     if (!options.open) await ws?.close()
+  }
+}
+
+/**
+ * The status without what the blind rule keeps from `curator` (null: from anyone): the agreement
+ * rows, summaries and adjudication count over the other pairs only.
+ */
+export function blindView(s: TeamStatus, curator: string | null): TeamStatus {
+  const scored =
+    curator === null ? [] : s.scored.filter((x) => x.firstCurator !== curator && x.secondCurator !== curator)
+  return {
+    ...s,
+    scored,
+    agreement: summarize(scored),
+    curators: s.curators.map((c) => ({ ...c, agreement: summarizeCurator(scored, c.name) })),
+    adjudicationPending: scored.filter((x) => x.needsAdjudication && !x.adjudicated).length,
   }
 }

@@ -187,6 +187,13 @@ export async function exportTeam(
   const me = local.membership()
   local.close()
   if (!me) throw new CodedError('team-not-found', `the workspace ${leadDir} has not joined a team`)
+  // The blind rule: an export holds every reviewer's decision and mask, so it is the lead's alone
+  // (the CLI also checks the lead's workspace on the server before calling this).
+  if (me.role !== 'lead')
+    throw new CodedError(
+      'team-permission',
+      `only the team's lead exports the team's state (${me.curator}'s workspace is a curator's)`,
+    )
   const lead = await Workspace.open(leadDir, { readOnly: true })
   const sources = lead.config.sources
   try {

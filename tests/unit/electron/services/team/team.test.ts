@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CodedError } from '../../../../../shared/api/errors'
 import { readLabelMap } from '../../../../../electron/services/mask/labelMap'
 import { TeamLocal } from '../../../../../electron/services/team/localState'
-import { initTeam, joinTeam } from '../../../../../electron/services/team/membership'
+import { initTeam, joinTeam, teamIdentity } from '../../../../../electron/services/team/membership'
 import { migrate, readTeam, SCHEMA_VERSION } from '../../../../../electron/services/team/serverSchema'
 import {
   adjudicate,
@@ -226,14 +226,17 @@ suite(title, () => {
     const t = await team(['ann', 'bob'], { batch: 2, doubleReview: 0 })
     const ids = sources.ids.slice(10, 13)
     await withClient(t.url, async (client) => {
-      expect(await assignPairs(client, 'lead', ids, 'ann', 'first')).toBe(3)
-      expect(await assignPairs(client, 'lead', [ids[0]], 'bob', 'first')).toBe(1) // reassigned
-      expect(await assignPairs(client, 'lead', [ids[1]], 'bob', 'second')).toBe(1)
-      const err = (await thrown(assignPairs(client, 'lead', [ids[1]], 'ann', 'second'))) as CodedError
+      expect(await assignPairs(client, teamIdentity(t.lead), ids, 'ann', 'first')).toBe(3)
+      expect(await assignPairs(client, teamIdentity(t.lead), [ids[0]], 'bob', 'first')).toBe(1) // reassigned
+      expect(await assignPairs(client, teamIdentity(t.lead), [ids[1]], 'bob', 'second')).toBe(1)
+      const err = (await thrown(
+        assignPairs(client, teamIdentity(t.lead), [ids[1]], 'ann', 'second'),
+      )) as CodedError
       expect(err.code).toBe('bad-request')
-      expect(((await thrown(assignPairs(client, 'lead', [ids[2]], 'zoe', 'first'))) as CodedError).code).toBe(
-        'not-found',
-      )
+      expect(
+        ((await thrown(assignPairs(client, teamIdentity(t.lead), [ids[2]], 'zoe', 'first'))) as CodedError)
+          .code,
+      ).toBe('not-found')
     })
     const a = await syncTeam(t.dirs.ann)
     const b = await syncTeam(t.dirs.bob)
@@ -251,7 +254,7 @@ suite(title, () => {
     const t = await team(['bob'], { batch: 2, doubleReview: 0 })
     const id = sources.ids[30]
     await withClient(t.url, async (client) => {
-      expect(await assignPairs(client, 'lead', [id], 'bob', 'second')).toBe(1)
+      expect(await assignPairs(client, teamIdentity(t.lead), [id], 'bob', 'second')).toBe(1)
     })
     await inWorkspace(t.dirs.bob, async (ws) => {
       await ws.saveMask(id, resolved((await ws.readCurrentMask(id)).map, 2))
@@ -449,7 +452,7 @@ suite(title, () => {
     })
     await syncTeam(t.dirs.bob)
     await syncTeam(t.lead) // the lead's sync scores the double reviews
-    const s = await teamStatus(t.url)
+    const s = await teamStatus(t.url, { workspace: t.lead })
 
     // Independently: lesion pixel sets of both final masks, from the source PNGs.
     const perPair = new Map<string, { dice: number; jaccardUncertain: number }>()
@@ -508,7 +511,7 @@ suite(title, () => {
     await inWorkspace(t.dirs.bob, (ws) => ws.setStatus(ids[0], 'accepted'))
     await syncTeam(t.dirs.bob)
     await syncTeam(t.lead)
-    const s2 = await teamStatus(t.url)
+    const s2 = await teamStatus(t.url, { workspace: t.lead })
     expect(s2.agreement.kappa).toBeNull() // every pair keep/keep now: chance agreement is total
   })
 
@@ -559,7 +562,7 @@ suite(title, () => {
     } finally {
       await lead.close()
     }
-    expect((await teamStatus(t.url)).adjudicationPending).toBe(1)
+    expect((await teamStatus(t.url, { workspace: t.lead })).adjudicationPending).toBe(1)
     const out = path.join(root, `export${dbCount}`)
     const summary = await exportTeam(t.lead, { out })
     expect(summary.awaitingAdjudication).toEqual([ids[3]])
@@ -630,7 +633,7 @@ suite(title, () => {
     })
     await syncTeam(t.dirs.bob)
     await syncTeam(t.lead) // scores both pairs: agreed
-    expect((await teamStatus(t.url)).adjudicationPending).toBe(0)
+    expect((await teamStatus(t.url, { workspace: t.lead })).adjudicationPending).toBe(0)
     // ann changes her mind on ids[0] after the lead's last sync.
     await inWorkspace(t.dirs.ann, async (ws) => ws.setStatuses([ids[0]], 'rejected'))
     await syncTeam(t.dirs.ann)
