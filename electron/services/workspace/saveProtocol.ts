@@ -27,7 +27,7 @@ import { decodeMaskPngAsync, type MaskPngFormat } from '../mask/maskPng'
 import { encodeCheckedOffThread } from '../mask/pngCheck'
 import { readMaskPngFormat } from '../mask/pngFormat'
 import { countTransitions, saveStatsWithRuns } from '../mask/maskStats'
-import { iso, statsParams, type PendingPayload } from './rows'
+import { iso, stateOf, statsParams, type PendingPayload } from './rows'
 import { quarantinePath } from './recovery'
 import { sqliteError } from './sqlite'
 import type { WorkspaceContext } from './store'
@@ -164,6 +164,31 @@ export class MaskSaver {
     }
     const png = await encoding.png
     const hash = sha256Hex(png)
+    // A save that changes nothing — the very bytes of the corrected mask recorded, the pair already
+    // `corrected`, its note unchanged — writes nothing and records no event (qa7 #14: Ctrl+S after a
+    // settle-save audited an event with no transitions). A pair's first save (even one equal to its
+    // source) is a decision, `corrected`, and is recorded; so is a save that makes a decided pair
+    // `corrected` again.
+    const row = ctx.store.row(id)
+    if (
+      corrected !== null &&
+      hash === corrected &&
+      row?.status === 'corrected' &&
+      (note === undefined || note === row.note)
+    ) {
+      await encoding.same.catch(() => undefined)
+      return {
+        id,
+        index,
+        file: target,
+        sha256: hash,
+        bytes: png.length,
+        transitions: [],
+        stats,
+        status: 'corrected',
+        state: stateOf(index, id, row),
+      }
+    }
     const payload: PendingPayload = {
       at: Date.now(),
       curator: ctx.curator,
