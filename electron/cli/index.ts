@@ -36,10 +36,12 @@ Usage:
   wsm-curator metadata <workspace> <csv>… [--json]
       Import ISIC metadata CSVs (archive export: isic_id,…,diagnosis,…; challenge ground truth:
       image_id,… or image,MEL,NV,…) keyed by their id column; only the workspace's pairs are kept.
+      A repeated header name is imported as "name (2)"; odd values in a numeric column are reported.
   wsm-curator review <workspace> --set <status> (--ids <id,…|@file> | --uncertain-max <f> | --score-min <f> | --where <col=v,…>) [--from <status,…|any>] [--note TEXT] [--dry-run]
       Set the status of many pairs in one audited transaction (statuses: unreviewed, accepted,
       corrected, rejected, flagged, skipped). A fraction or --where filter selects unreviewed pairs
-      unless --from. --where column=value[,value…] (repeatable, all must hold) filters by metadata.
+      unless --from. --where column=value[,value…] (repeatable, all must hold) filters by metadata;
+      a comma inside a value is written \\, ("site=upper extremity\\, left"); a value no pair has is a warning.
   wsm-curator import-mask <workspace> <id> <png> [--note TEXT]
       Store a mask corrected elsewhere (checked size and values, atomic save); the pair becomes corrected.
   wsm-curator resolve <workspace> (--ids <id,…|@file> | --all) [--dry-run] [--truth <dir>] [--json] [--note TEXT]
@@ -51,6 +53,7 @@ Usage:
                      [--where <column=value,…>]… [--sample N [--seed S]] [--profile wsm|isic-challenge] [--uncertain-policy refuse|lesion|background] [--json]
       Export a curated subset (default: accepted and corrected pairs): images/ (bytes unchanged), masks/,
       manifest.csv/.json with SHA-256, export.json. isic-challenge masks hold 0 background / 255 LESION.
+      --where as for review (\\, for a comma inside a value).
   wsm-curator verify-export <dir|zip> [--json]
       Re-check an export: every checksum, every mask's values (per its profile) and size; exit 1 on any mismatch.
   wsm-curator scan --masks <zip|dir> --images <zip|dir> [--images …] [--json] [--workers N] [--cache-dir <dir>]
