@@ -62,6 +62,33 @@ test('the lead sees the team, its agreement, and adjudicates the disagreement', 
   await expect(items).toHaveCount(2)
   await items.first().click()
   await expect(page.getByTestId('adjudication-overlay')).toBeVisible()
+  // The pair's image lies under every layer (qa7 #7: the masks were shown on a dark background):
+  // opaque pixels that vary, read back from each layer's image canvas.
+  for (const layer of ['first', 'second', 'overlay', 'merge']) {
+    const backdrop = page.getByTestId(`adjudication-${layer}-image`)
+    await expect(backdrop).toHaveAttribute('data-drawn', '1')
+    const pixels = await backdrop.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, Math.floor(c.height / 2), c.width, 1).data
+      const colours = new Set<string>()
+      let opaque = true
+      for (let x = 0; x < c.width; x += Math.max(1, Math.floor(c.width / 16))) {
+        colours.add(`${d[x * 4]},${d[x * 4 + 1]},${d[x * 4 + 2]}`)
+        opaque &&= d[x * 4 + 3] === 255
+      }
+      return { opaque, colours: colours.size }
+    })
+    expect(pixels.opaque).toBe(true)
+    expect(pixels.colours).toBeGreaterThan(2)
+  }
+  // One count of disputed pixels on both lines (both reviewers kept the source here: none).
+  await expect(page.getByTestId('adjudication-overlay')).toHaveAttribute(
+    'aria-label',
+    /^disagreement: 0 disputed px = /,
+  )
+  await expect(page.getByTestId('adjudication-merge')).toHaveAttribute(
+    'aria-label',
+    /^merge of the 0 disputed px: /,
+  )
   await page.getByTestId('take-first').click()
   await expect(page.getByTestId('adjudication-done')).toContainText('accepted (first), final')
   await expect(items).toHaveCount(1)
