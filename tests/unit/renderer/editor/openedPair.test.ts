@@ -57,9 +57,12 @@ describe('heldPair', () => {
     expect(pair.mask.data.buffer).toBe(response)
   })
 
-  it('copies nothing when the mask owns its buffer (an answer over IPC)', () => {
+  it('copies nothing when the mask owns its buffer, or shares it only with its PNG filter bytes (an answer over IPC)', () => {
     const data = new Uint8Array([0, 1, 255, 1])
     expect(ownBuffer(data)).toBe(data)
+    // A decoded 6000×4000 map: a view over its unfiltered scanlines (h + 1 bytes more).
+    const decoded = new Uint8Array(6000 * 4000 + 4001).subarray(0, 6000 * 4000)
+    expect(ownBuffer(decoded)).toBe(decoded)
     const inLarger = new Uint8Array(8).subarray(0, 4)
     expect(ownBuffer(inLarger)).not.toBe(inLarger)
     const atOffset = new Uint8Array(8).subarray(4)
