@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import type pg from 'pg'
 import type { ApiHandlers } from '../../../shared/api/contract'
 import { CodedError } from '../../../shared/api/errors'
 import type { SyncResult, TeamSyncState } from '../../../shared/api/team'
@@ -16,7 +17,7 @@ import type { Workspace } from '../workspace/workspace'
 import { adjudicate, adjudicationCase, adjudicationQueue } from './adjudication'
 import { parseDbUrl, redactUrl, withClient } from './connection'
 import { TEAM_FILE, TeamLocal } from './localState'
-import { joinTeam } from './membership'
+import { joinTeam, requireLead, teamIdentity } from './membership'
 import { readTeam } from './serverSchema'
 import { teamStatus } from './status'
 import { syncTeam, trustedCursor } from './sync'
@@ -178,10 +179,15 @@ export class TeamRoom {
     return url
   }
 
+  /** The lead's identity, checked on the server too (a team.sqlite edited to say "lead" is not enough). */
+  async #leadOnServer(client: pg.Client, action: string): Promise<void> {
+    await requireLead(client, teamIdentity(this.workspace.dir), action)
+  }
+
   async queue() {
     const url = this.#lead()
     return withClient(url, async (client) => {
-      await readTeam(client)
+      await this.#leadOnServer(client, 'sees the adjudication queue')
       return adjudicationQueue(client)
     })
   }
@@ -189,6 +195,7 @@ export class TeamRoom {
   async case(id: string) {
     const url = this.#lead()
     return withClient(url, async (client) => {
+      await this.#leadOnServer(client, 'opens an adjudication case')
       const c = await adjudicationCase(client, this.workspace, id)
       return { pairId: c.pairId, source: c.source, first: c.first, second: c.second }
     })

@@ -11,6 +11,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CodedError } from '../../../../../shared/api/errors'
 import { teamCommand } from '../../../../../electron/cli/commands/team'
+import { createTeamHandlers } from '../../../../../electron/services/team/appBridge'
 import { assignPairs } from '../../../../../electron/services/team/claims'
 import { curatorGrants, teamError, withClient } from '../../../../../electron/services/team/connection'
 import { TeamLocal } from '../../../../../electron/services/team/localState'
@@ -18,6 +19,7 @@ import { initTeam, joinTeam, teamIdentity } from '../../../../../electron/servic
 import { teamStatus } from '../../../../../electron/services/team/status'
 import { syncTeam } from '../../../../../electron/services/team/sync'
 import { exportTeam } from '../../../../../electron/services/team/teamExport'
+import { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { runCommand, thrown } from '../../../../support/cli'
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../../support/postgres'
 import type { Sources } from '../workspace/fixtures'
@@ -154,6 +156,26 @@ suite(`team authorization${postgresSkipReason ? ` (skipped: ${postgresSkipReason
     expect(
       (await runCommand(teamCommand, ['export', t.lead, '--out', path.join(t.base, 'lead-export')])).code,
     ).toBe(0)
+  })
+
+  it('a curator whose team.sqlite is edited to say lead gets no adjudication view in the app either', async () => {
+    const t = await reviewedTeam()
+    const local = TeamLocal.open(t.bob)
+    const m = local.membership()!
+    local.setMembership({ ...m, role: 'lead' })
+    local.close()
+    const bob = await Workspace.open(t.bob)
+    try {
+      const h = createTeamHandlers(() => bob, { autoSync: false })
+      const q = (await thrown(h['team:adjudicationQueue']())) as CodedError
+      expect(q.code).toBe('team-permission')
+      const c = (await thrown(h['team:adjudicationCase']({ id: t.blind[0] }))) as CodedError
+      expect(c.code).toBe('team-permission')
+      // Its status is no lead's either: the server's lead is another workspace.
+      expect(((await thrown(h['team:status']())) as CodedError).code).toBe('team-permission')
+    } finally {
+      await bob.close()
+    }
   })
 
   it("the README's curator grants: join, sync and status work without CREATE; no grants → team-permission", async () => {
