@@ -135,7 +135,13 @@ export async function teamCommand(args: string[]): Promise<number> {
       if (values.json) {
         const { scored: _scored, ...rest } = s
         process.stdout.write(`${JSON.stringify(rest)}\n`)
-      } else printStatus(s)
+      } else {
+        printStatus(s)
+        if (values.workspace === undefined)
+          process.stdout.write(
+            "agreement not shown: --db alone names nobody (the blind rule); add --workspace <the lead's workspace>\n",
+          )
+      }
       return 0
     }
     case 'assign': {

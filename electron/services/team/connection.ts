@@ -130,7 +130,7 @@ function permissionError(detail: string, url: string, where: string): CodedError
   }
   const schema = /permission denied for schema/i.test(detail)
   const fix = schema
-    ? `the team's tables are missing or older than this program (their owner, the lead, creates or upgrades them with wsm-curator team init or join), or the role lacks ${curatorGrants(role)[0]}`
+    ? `either the role lacks ${curatorGrants(role)[0]}, or the team's tables are missing or older than this program: creating or upgrading them (wsm-curator team init) takes the database's owner (createdb -O <lead role>) or GRANT CREATE ON SCHEMA public TO ${role}`
     : `the lead (the tables' owner) runs: ${curatorGrants(role).join('; ')}`
   return new CodedError(
     'team-permission',

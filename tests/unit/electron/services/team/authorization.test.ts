@@ -147,6 +147,7 @@ suite(`team authorization${postgresSkipReason ? ` (skipped: ${postgresSkipReason
       for (const c of st.curators) expect(c.agreement.pairs).toBe(0)
       expect(st.doubleReviewed).toBe(2) // progress counts stay
     }
+    expect((await runCommand(teamCommand, ['status', '--db', t.url])).out).toContain('agreement not shown')
     // The lead sees everything and exports.
     const lead = await teamStatus(t.url, { workspace: t.lead })
     expect(lead.agreement.pairs).toBe(2)
