@@ -153,7 +153,11 @@ describe('the built CLI', () => {
     async () => {
       const server = await startPostgres()
       try {
-        const env = { ...process.env, HOME: root, PGPASSFILE: path.join(root, 'no-such-pgpass') }
+        const env: NodeJS.ProcessEnv = {
+          ...process.env,
+          HOME: root,
+          PGPASSFILE: path.join(root, 'no-such-pgpass'),
+        }
         delete env.PGPASSWORD
         const r = runCli(
           ['team', 'status', '--db', `postgres://${SECRET_ROLE}@127.0.0.1:${server.port}/postgres`],
