@@ -39,6 +39,15 @@ describe('insufficient_privilege (SQLSTATE 42501)', () => {
   })
 })
 
+describe("the README's curator grants", () => {
+  it('are exactly the ones the grants test gives (curatorGrants)', async () => {
+    const readme = await fsp.readFile(path.join(__dirname, '../../../../../README.md'), 'utf8')
+    const block = readme.split('```sql\n')[1]?.split('```')[0] ?? ''
+    const grants = block.split('\n').filter((l) => l.startsWith('GRANT '))
+    expect(grants).toEqual(curatorGrants('ann').map((g) => `${g};`))
+  })
+})
+
 const suite = postgresSkipReason === null ? describe : describe.skip
 suite(`team authorization${postgresSkipReason ? ` (skipped: ${postgresSkipReason})` : ''}`, () => {
   let server: PostgresServer
