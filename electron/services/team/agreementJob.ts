@@ -135,7 +135,14 @@ export async function computeAgreements(
           m = maskAgreement(a, b, ref)
         }
       } catch (err) {
-        if (!(err instanceof CodedError) || err.code === 'internal') throw err
+        if (!(err instanceof CodedError)) throw err
+        // The server's inconsistency stops the job, saying which double review it was scoring.
+        if (err.code === 'internal')
+          throw new CodedError(
+            'internal',
+            `scoring the double review of ${r.pair_id}: ${err.message}`,
+            err.file,
+          )
         unscored.push({ pairId: r.pair_id, code: err.code, message: err.message })
         continue
       }

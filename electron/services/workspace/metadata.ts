@@ -223,6 +223,9 @@ export class MetadataRoom {
       pairs: number
     }
     const shown = values.reduce((a, v) => a + v.pairs, 0)
+    // All of a numeric column's values (ages…) are listed in value order, as the dashboard shows them.
+    if (values.length === t.distinct_values && values.length > 0 && values.every((v) => isNumeric(v.value)))
+      values.sort((a, b) => Number(a.value) - Number(b.value))
     return { values, distinct: t.distinct_values, otherPairs: t.pairs - shown }
   }
 

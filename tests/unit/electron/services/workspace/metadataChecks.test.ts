@@ -91,6 +91,8 @@ describe('metadata import checks', () => {
     const b = ws.dashboard().metadata.find((x) => x.column === 'age_approx (2)')
     expect(b?.values.map((v) => v.value)).toEqual(numericOrder)
     expect(b?.otherPairs).toBe(0)
+    // The queue filter's value list (metadata:values) too.
+    expect(ws.metadataTopValues('age_approx (2)', 200).values.map((v) => v.value)).toEqual(numericOrder)
     // "forty" makes age_approx text: most frequent first as before (10 twice).
     expect(ws.metadataGroups('age_approx')[0]).toMatchObject({ value: '10', pairs: 2 })
     expect(ws.metadataGroups('diagnosis').map((g) => g.value)).toEqual(['melanoma', 'nevus'])
