@@ -13,6 +13,9 @@
  *   not moved; the next sync pushes the chunk again. Between COMMIT and the cursor write: the next
  *   sync re-pushes rows the server has, and the keys drop them. So each (client, pair, event) is on
  *   the server once, and every pair's latest state gets there.
+ * - A skip (or a return to unreviewed) pushed by a pair's first reviewer releases the pair to the
+ *   pool in the same transaction (releaseUndecided): nothing stays held by a curator who decided it
+ *   not, pending for nobody.
  * - Blind rule: the pull reads pair ids and roles only (PENDING_ASSIGNMENTS); no decision or mask of
  *   anyone else ever comes back to a curator.
  */
