@@ -82,16 +82,29 @@ export function compareMasks(a: LabelMap, b: LabelMap, disputedOut?: Uint8Array)
 /** The merge of two final masks by `rule` (see the module comment): a new map, same size. */
 export function mergeMasks(a: LabelMap, b: LabelMap, rule: MergeRule): LabelMap {
   sameSize(a, b)
-  const x = a.data
-  const y = b.data
-  const data = new Uint8Array(x.length)
+  const data = new Uint8Array(a.data.length)
+  mergeRange(a.data, b.data, rule, 0, data.length, data)
+  return { width: a.width, height: a.height, data }
+}
+
+/**
+ * The merge by `rule` of pixels [from, to) of two masks' data into `out` (its index 0 is pixel
+ * `from`): the one rule, for mergeMasks and for a merge computed in bands.
+ */
+export function mergeRange(
+  x: Uint8Array,
+  y: Uint8Array,
+  rule: MergeRule,
+  from: number,
+  to: number,
+  out: Uint8Array,
+): void {
   const union = rule === 'union'
-  for (let i = 0; i < data.length; i++) {
+  for (let i = from, o = 0; i < to; i++, o++) {
     const p = x[i]
     const q = y[i]
-    data[i] = p === q ? p : union && (p === 1 || q === 1) ? 1 : 0
+    out[o] = p === q ? p : union && (p === 1 || q === 1) ? 1 : 0
   }
-  return { width: a.width, height: a.height, data }
 }
 
 /** What a merge says about the disputed pixels. */

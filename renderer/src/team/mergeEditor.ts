@@ -17,6 +17,7 @@ import {
   compareMasks,
   disputedIndices,
   mergeMasks,
+  mergeRange,
   mergeTally,
   type MaskComparison,
   type MergeTally,
@@ -44,6 +45,7 @@ export class MergeEditor {
   private readonly history = new History()
   private brush: MergeBrush | null = null
   private last: Point | null = null
+  private computing = false
 
   /**
    * `parts`: the comparison, disputed pixels and starting map already computed (off the UI thread,
@@ -87,18 +89,79 @@ export class MergeEditor {
 
   /** Replaces the merge by a starting point, as one undo step; returns the dirty rectangle. */
   startFrom(start: MergeStart): Rect | null {
+    const bands = this.startBands(start, Infinity)
+    let step = bands.next()
+    while (!step.done) step = bands.next()
+    return step.value
+  }
+
+  /**
+   * As startFrom, computed in bands of about `bandPixels` pixels with `pause()` (a new task) between
+   * them, so a 3008×2000 merge never holds the UI thread long (one pass was a ~190 ms long task).
+   * Meanwhile the editor is `busy`: strokes, undo and redo do nothing.
+   */
+  async startFromInBands(
+    start: MergeStart,
+    pause: () => Promise<void>,
+    bandPixels = 1 << 19,
+  ): Promise<Rect | null> {
+    const bands = this.startBands(start, bandPixels)
+    let step = bands.next()
+    while (!step.done) {
+      await pause()
+      step = bands.next()
+    }
+    return step.value
+  }
+
+  /** True while a new start is computed in bands. */
+  get busy(): boolean {
+    return this.computing
+  }
+
+  private *startBands(start: MergeStart, bandPixels: number): Generator<void, Rect | null> {
+    if (this.computing) return null
     this.commitStroke()
-    const patch = diffPatch(this.map, startMap(this.first, this.second, start))
-    if (patch === null) return null
-    const rect = applyPatch(this.map, patch, 'redo')
-    this.history.record(patch)
-    return rect
+    this.computing = true
+    try {
+      const { width, height } = this.map
+      const rows = Math.max(1, Math.floor(bandPixels / width))
+      const out = new PatchBuilder(width, height)
+      const target = new Uint8Array(width)
+      const cur = this.map.data
+      for (let y0 = 0; y0 < height; y0 += rows) {
+        const y1 = Math.min(height, y0 + rows)
+        for (let y = y0; y < y1; y++) {
+          const row = y * width
+          startRow(this.first.data, this.second.data, row, width, start, target)
+          let x = 0
+          while (x < width) {
+            while (x < width && cur[row + x] === target[x]) x++
+            if (x === width) break
+            const s = x
+            while (x < width && cur[row + x] !== target[x]) x++
+            const o = out.add(s, y, x - s)
+            out.before.set(cur.subarray(row + s, row + x), o)
+            out.after.set(target.subarray(s, x), o)
+          }
+        }
+        if (y1 < height) yield
+      }
+      const patch = out.finish()
+      if (patch === null) return null
+      const rect = applyPatch(this.map, patch, 'redo')
+      this.history.record(patch)
+      return rect
+    } finally {
+      this.computing = false
+    }
   }
 
   /** Pointer-down: the first dab of a stroke. */
   beginStroke(at: Point, brush: MergeBrush): Rect | null {
     if (brush.label !== 0 && brush.label !== 1)
       throw new RangeError(`the merge brush writes 0 or 1, got ${String(brush.label)}`)
+    if (this.computing) return null
     this.commitStroke()
     this.history.beginStroke()
     this.brush = brush
@@ -131,11 +194,13 @@ export class MergeEditor {
   }
 
   undo(): Rect | null {
+    if (this.computing) return null
     this.commitStroke()
     return this.history.undo(this.map)
   }
 
   redo(): Rect | null {
+    if (this.computing) return null
     this.commitStroke()
     return this.history.redo(this.map)
   }
@@ -205,26 +270,17 @@ export function restrictPatch(patch: Patch, allowed: Uint8Array): Patch | null {
   return out.finish()
 }
 
-/** The patch turning `from` into `to` (same size), row runs of the differing pixels. */
-function diffPatch(from: LabelMap, to: LabelMap): Patch | null {
-  const { width, height } = from
-  const out = new PatchBuilder(width, height)
-  const a = from.data
-  const b = to.data
-  for (let y = 0; y < height; y++) {
-    const row = y * width
-    let x = 0
-    while (x < width) {
-      while (x < width && a[row + x] === b[row + x]) x++
-      if (x === width) break
-      const s = x
-      while (x < width && a[row + x] !== b[row + x]) x++
-      const o = out.add(s, y, x - s)
-      out.before.set(a.subarray(row + s, row + x), o)
-      out.after.set(b.subarray(row + s, row + x), o)
-    }
-  }
-  return out.finish()
+/** One row of a starting point (from `row`, `width` pixels) into `out`. */
+function startRow(
+  a: Uint8Array,
+  b: Uint8Array,
+  row: number,
+  width: number,
+  start: MergeStart,
+  out: Uint8Array,
+): void {
+  if (start === 'first' || start === 'second') out.set((start === 'first' ? a : b).subarray(row, row + width))
+  else mergeRange(a, b, start, row, row + width, out)
 }
 
 /** Merge colours (RGBA): lesion, uncertain, and the disputed pixels the merge leaves background. */

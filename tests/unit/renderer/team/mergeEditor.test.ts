@@ -62,6 +62,44 @@ describe('the merge editor of the adjudication view', () => {
     expect(m.tally()).toEqual({ lesion: 4, background: 4, uncertain: 1 })
   })
 
+  it('a new start computed in bands gives the same bytes as at once, one undo step, nothing else meanwhile', async () => {
+    const rnd = prng(11)
+    const w = 37
+    const h = 23
+    const pick = () => [0, 1, 255][Math.floor(rnd() * 3)]
+    const first = { width: w, height: h, data: Uint8Array.from({ length: w * h }, pick) }
+    const second = { width: w, height: h, data: Uint8Array.from({ length: w * h }, pick) }
+    for (const start of ['intersection', 'first', 'second'] as const) {
+      const once = new MergeEditor(first, second)
+      const rectOnce = once.startFrom(start)
+      const banded = new MergeEditor(first, second)
+      const union = banded.map.data.slice()
+      let pauses = 0
+      const rect = await banded.startFromInBands(
+        start,
+        async () => {
+          pauses++
+          // Meanwhile the editor refuses to be changed.
+          expect(banded.busy).toBe(true)
+          expect(banded.beginStroke(at(0, 0), { label: 1, diameter: 9, onlyDisputed: false })).toBeNull()
+          expect(banded.undo()).toBeNull()
+          expect(banded.startFrom('union')).toBeNull()
+        },
+        100,
+      )
+      expect(pauses).toBe(Math.ceil(h / Math.floor(100 / w)) - 1)
+      expect(banded.busy).toBe(false)
+      expect(rect).toEqual(rectOnce)
+      expect(banded.map.data).toEqual(once.map.data)
+      expect(banded.map.data).toEqual(
+        start === 'first' ? first.data : start === 'second' ? second.data : once.map.data,
+      )
+      banded.undo()
+      expect(banded.map.data).toEqual(union)
+      expect(banded.canUndo).toBe(false)
+    }
+  })
+
   it('built from parts computed elsewhere (the worker), it is the same editor', () => {
     const own = new MergeEditor(FIRST, SECOND, 'intersection')
     const parts = {
