@@ -101,6 +101,11 @@ let saveTail: Promise<unknown> = Promise.resolve()
  * would be refused as a conflict with itself.
  */
 const savingIds = new Map<string, number>()
+/**
+ * A decision (A, R, F) is in flight, from the press until the next pair is on screen: further
+ * presses are dropped (qa7s #1: 80 ms apart they decided one pair twice and passed the next over).
+ */
+let deciding = false
 
 /** Maps of fewer pixels are compared byte by byte (and never copied). */
 const WORDS_FROM = 64
@@ -752,6 +757,24 @@ export const usePairStore = defineStore('pair', {
      * A pair that did not open (a broken mask) can be rejected, flagged or skipped, not accepted.
      */
     async decide(
+      status: Extract<PairStatus, 'accepted' | 'rejected' | 'flagged' | 'skipped'>,
+    ): Promise<boolean> {
+      // One decision at a time, its move on included: a press while one is in flight would decide
+      // the same pair again, or (queued) a pair not on screen yet. It is dropped, and said so.
+      if (deciding) {
+        this.notice = 'still moving on: that key press was not applied; press again on the pair shown'
+        return false
+      }
+      deciding = true
+      try {
+        return await this.decideShown(status)
+      } finally {
+        deciding = false
+      }
+    },
+
+    /** decide() for the pair on screen (or the one that failed to open), while no other decision is in flight. */
+    async decideShown(
       status: Extract<PairStatus, 'accepted' | 'rejected' | 'flagged' | 'skipped'>,
     ): Promise<boolean> {
       await pendingOpen

@@ -1243,3 +1243,63 @@ describe('pair store: the notice after "Load the saved version" (qa7 #14b)', () 
     expect(pair.notice).toBe(`${IDS[0]} was not flagged: [io-error] the database did not answer`)
   })
 })
+
+describe('pair store: fast decisions (qa7s #1)', () => {
+  const decided = () =>
+    server.calls
+      .filter((c) => c.name === 'pair:setStatus')
+      .map((c) => `${(c.args as { id: string }).id}:${(c.args as { status: string }).status}`)
+
+  it('presses while a decision is in flight (the server answering late) are dropped: each shown pair is decided once, none is passed over', async () => {
+    const pair = await openWorkspace()
+    const seen: string[] = []
+    for (const [i, keys] of [
+      ['accepted', 'accepted', 'accepted'],
+      ['accepted', 'rejected', 'accepted', 'rejected'],
+      ['rejected', 'rejected'],
+    ].entries()) {
+      // The pair on screen when the first key of the burst is pressed.
+      expect(pair.position).toBe(i)
+      seen.push(loadedPair.value!.id)
+      server.hold('pair:setStatus')
+      const presses = [pair.decide(keys[0] as 'accepted')]
+      await flush()
+      expect(server.heldCount('pair:setStatus')).toBe(1)
+      for (const key of keys.slice(1)) {
+        presses.push(pair.decide(key as 'accepted'))
+        await flush(1)
+      }
+      expect(pair.notice).toMatch(/still moving on: that key press was not applied/)
+      server.release('pair:setStatus')
+      expect(await Promise.all(presses)).toEqual([true, ...keys.slice(1).map(() => false)])
+      await flush(10)
+    }
+    expect(seen).toEqual(IDS)
+    expect(decided()).toEqual([`${IDS[0]}:accepted`, `${IDS[1]}:accepted`, `${IDS[2]}:rejected`])
+    expect(IDS.map((id) => server.pairs.get(id)!.status)).toEqual(['accepted', 'accepted', 'rejected'])
+    // The last pair stays on screen (nothing to move on to), and the next press decides it again.
+    expect(pair.position).toBe(2)
+    expect(await pair.decide('accepted')).toBe(true)
+    expect(server.pairs.get(IDS[2])!.status).toBe('accepted')
+  })
+
+  it('a press while the next pair is still loading after a decision is dropped, never applied to that pair', async () => {
+    const pair = await openWorkspace()
+    // The read-ahead of the next pair is in; open the one after slowly (the move after the second decision).
+    expect(await pair.decide('accepted')).toBe(true)
+    expect(pair.position).toBe(1)
+    server.hold('pair:open')
+    const first = pair.decide('rejected')
+    await flush()
+    expect(server.calls.filter((c) => c.name === 'pair:setStatus')).toHaveLength(2)
+    // The move to IDS[2] is in flight: the press names no pair the curator has seen.
+    const second = pair.decide('accepted')
+    await flush()
+    server.release('pair:open')
+    expect(await first).toBe(true)
+    expect(await second).toBe(false)
+    expect(pair.position).toBe(2)
+    expect(decided()).toEqual([`${IDS[0]}:accepted`, `${IDS[1]}:rejected`])
+    expect(server.pairs.get(IDS[2])!.status).toBe('unreviewed')
+  })
+})
