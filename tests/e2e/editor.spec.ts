@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test, type Page, type Route } from '@playwright/test'
 import path from 'node:path'
 import { LABEL_BACKGROUND, LABEL_LESION, LABEL_UNCERTAIN, type LabelMap } from '../../shared/labels/codes'
 import { decodeWire } from '../../shared/api/wire'
@@ -620,4 +620,52 @@ test('an edit made while moving on autosaves is saved too before the next pair s
   const saved = savedMask(serve.workspace, 'ISIC_0000000')
   expect(saved.data[a.y * source.width + a.x]).toBe(LABEL_LESION)
   expect(saved.data[b.y * source.width + b.x]).toBe(LABEL_LESION)
+})
+
+test('a new filter in flight: the count says "updating…" and the old rows are busy; an older answer is never shown as the newer filter', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('pair-id')).toHaveText('ISIC_0000000')
+  await expect(page.getByTestId('queue-count')).toHaveText('12 pairs')
+  // queue:set answers wait here until let go, as a second's work at 43,885 pairs does (qa7 #15).
+  const held: Route[] = []
+  await page.route(
+    (u) => u.href.includes('queue%3Aset'),
+    (route) => void held.push(route),
+  )
+  const list = page.getByTestId('pair-list')
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  // First a filter that lists no pair, then, before its answer, one that lists some.
+  await page.getByTestId('filter-status').selectOption('flagged')
+  await page.getByTestId('apply-filter').click()
+  await expect.poll(() => held.length).toBe(1)
+  await expect(page.getByTestId('queue-count')).toHaveText('updating…')
+  await expect(list).toHaveAttribute('aria-busy', 'true')
+  await page.getByTestId('filter-status').selectOption('unreviewed')
+  await page.getByTestId('sort').selectOption('id')
+  await page.getByTestId('filter-uncertain-min').fill('3.5')
+  await page.getByTestId('apply-filter').click()
+  // The first answer lands: dropped, still busy ("0 pairs" would be the first filter's count).
+  await held[0].continue()
+  await expect.poll(() => held.length).toBe(2)
+  await expect(page.getByTestId('queue-count')).toHaveText('updating…')
+  await expect(list).toHaveAttribute('aria-busy', 'true')
+  await held[1].continue()
+  await expect(page.getByTestId('queue-count')).toHaveText(/^\d+ pairs$/)
+  await expect(list).toHaveAttribute('aria-busy', 'false')
+  const shown = Number((await page.getByTestId('queue-count').textContent())?.split(' ')[0])
+  expect(shown).toBeGreaterThan(0)
+  expect(shown).toBeLessThan(12)
+  // The rows and the pair opened are the newer filter's: the main process holds that queue too.
+  const row = list.locator('[data-index="0"]')
+  await expect(row.locator('.queue__id')).toHaveText(/^ISIC_\d{7}$/)
+  expect(
+    parseFloat((await row.locator('[data-testid="queue-row-value"]').textContent()) ?? ''),
+  ).toBeGreaterThanOrEqual(3.5)
+  await expect(page.getByTestId('pair-id')).toHaveText((await row.locator('.queue__id').textContent()) ?? '')
+  await expect(page.getByTestId('pair-position')).toHaveText(`1 / ${shown}`)
+  // A typed uncertain % reaches the query (v-model gives a number input's value as a number).
+  expect(errors).toEqual([])
 })

@@ -5,6 +5,9 @@ import { usePairStore } from './pair'
 
 export const QUEUE_PAGE = 200
 
+/** The `queue:set` in flight (queries are sent one at a time). */
+let setTail: Promise<unknown> = Promise.resolve()
+
 export const DEFAULT_QUERY: QueueQuery = { sort: 'id', order: 'asc' }
 
 /**
@@ -40,10 +43,15 @@ export const useQueueStore = defineStore('queue', {
       if (usePairStore().refusedInPreview('another queue')) return false
       const asked = ++this.asked
       this.busy = true
-      const r = await api.call('queue:set', query)
+      // One at a time, in the order asked, so the main process's snapshot is always the newest
+      // query's (over HTTP two requests in flight may arrive in any order); a query superseded
+      // before its turn is never sent.
+      const run = setTail.then(() => (asked === this.asked ? api.call('queue:set', query) : null))
+      setTail = run.catch(() => null)
+      const r = await run
       if (asked !== this.asked) return false
       this.busy = false
-      if (!r.ok) return false
+      if (!r?.ok) return false
       this.query = { ...query }
       this.total = r.value.total
       this.invalidate()

@@ -5,7 +5,7 @@ import type { QueueQuery } from '../../../../shared/api/contract'
 /**
  * The queue store against a fake server whose `queue:set` answers are released by hand, in any
  * order (qa7 #15: at 43,885 pairs an answer takes about a second, and the list and count showed
- * the previous filter's result meanwhile, as if it were the new one).
+ * the previous filter's result meanwhile, as if it were the new one). Queries go out one at a time.
  */
 const server = vi.hoisted(() => {
   const waiting: { query: Record<string, unknown>; go: () => void }[] = []
@@ -58,24 +58,29 @@ describe('queue store: a new query in flight (qa7 #15)', () => {
     expect([queue.total, queue.busy, queue.query.status]).toEqual([70, false, ['flagged']])
   })
 
-  it('drops an older answer that lands after a newer one: the newest query is the one shown', async () => {
+  it('sends one query at a time, newest last; a query superseded before its turn is never sent', async () => {
     const queue = useQueueStore()
-    const older = queue.setQuery(query('rejected'))
+    const first = queue.setQuery(query('rejected'))
     await flush()
-    const newer = queue.setQuery(query('flagged'))
+    const second = queue.setQuery(query('accepted'))
+    const third = queue.setQuery(query('flagged'))
     await flush()
-    const [a, b] = server.waiting.splice(0)
-    b.go()
-    expect(await newer).toBe(true)
-    expect([queue.total, queue.busy]).toEqual([70, false])
+    // Only the first is out: the main process's snapshot follows the order asked, whatever the transport.
+    expect(server.waiting.map((w) => w.query.status)).toEqual([['rejected']])
+    server.waiting.shift()!.go()
+    expect(await first).toBe(false)
+    expect(await second).toBe(false)
+    await flush()
+    expect(server.waiting.map((w) => w.query.status)).toEqual([['flagged']])
+    expect([queue.total, queue.busy]).toEqual([0, true])
     const generation = queue.generation
-    a.go()
-    expect(await older).toBe(false)
+    server.waiting.shift()!.go()
+    expect(await third).toBe(true)
     expect([queue.total, queue.busy, queue.query.status, queue.generation]).toEqual([
       70,
       false,
       ['flagged'],
-      generation,
+      generation + 1,
     ])
   })
 
