@@ -21,19 +21,28 @@ declare global {
 
 const TOKEN_KEY = 'wsm-curator-token'
 
-/** Reads the serve token from `#token=…` once, keeps it for reloads, and takes it out of the address bar. */
-function takeToken(): string {
+/**
+ * The serve token from `#token=…`, kept for reloads and taken out of the address bar; null when the
+ * address names none.
+ */
+function tokenFromHash(): string | null {
   const params = new URLSearchParams(location.hash.slice(1))
   const fromHash = params.get('token')
-  if (fromHash) {
-    sessionStorage.setItem(TOKEN_KEY, fromHash)
-    params.delete('token')
-    const rest = params.toString()
-    history.replaceState(null, '', location.pathname + location.search + (rest ? `#${rest}` : ''))
-    return fromHash
-  }
-  return sessionStorage.getItem(TOKEN_KEY) ?? ''
+  if (!fromHash) return null
+  sessionStorage.setItem(TOKEN_KEY, fromHash)
+  params.delete('token')
+  const rest = params.toString()
+  history.replaceState(null, '', location.pathname + location.search + (rest ? `#${rest}` : ''))
+  return fromHash
 }
+
+/**
+ * What an `unauthorized` answer says: the token this page holds is not serve's (serve restarted and
+ * made a new one). Pasting its new URL into this tab changes only the fragment, so the page stays
+ * and its unsaved edit with it (the client takes the new token on `hashchange`); a reload would drop it.
+ */
+export const UNAUTHORIZED_MESSAGE =
+  'serve restarted: paste its new URL (with #token) into this tab — your edit stays'
 
 /**
  * Bodies from this size on go as a Blob. Chromium carries an ArrayBuffer body inline in the IPC
@@ -49,7 +58,11 @@ function requestBody(bytes: Uint8Array<ArrayBuffer>): BodyInit {
 }
 
 function httpClient(): ApiClient {
-  const token = takeToken()
+  let token = tokenFromHash() ?? sessionStorage.getItem(TOKEN_KEY) ?? ''
+  // The new URL of a restarted serve pasted into this tab: a fragment-only navigation, no reload.
+  window.addEventListener('hashchange', () => {
+    token = tokenFromHash() ?? token
+  })
   return {
     async call<K extends CallName>(
       name: K,
@@ -67,7 +80,18 @@ function httpClient(): ApiClient {
         const value = res.body
           ? await decodeWireStream(res.body)
           : decodeWire(new Uint8Array(await res.arrayBuffer()))
-        return value as Result<CallResult<K>>
+        const r = value as Result<CallResult<K>>
+        return !r.ok && r.error.code === 'unauthorized'
+          ? {
+              ok: false,
+              error: {
+                code: 'unauthorized',
+                message: token
+                  ? UNAUTHORIZED_MESSAGE
+                  : 'no token: open the URL serve printed (with #token) in this tab',
+              },
+            }
+          : r
       } catch (err) {
         return {
           ok: false,

@@ -8,7 +8,7 @@ import { decodeWire, encodeWire } from '../../../shared/api/wire'
  */
 async function clientWithFetch() {
   const bodies: BodyInit[] = []
-  vi.stubGlobal('window', {})
+  vi.stubGlobal('window', { addEventListener: () => {} })
   vi.stubGlobal('location', { hash: '#token=abc', pathname: '/', search: '' })
   vi.stubGlobal('history', { replaceState: () => {} })
   vi.stubGlobal('sessionStorage', { getItem: () => null, setItem: () => {} })
