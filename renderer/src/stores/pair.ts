@@ -183,6 +183,14 @@ function diffPatch(width: number, from: Uint8Array, target: Uint8Array): Patch |
   }
 }
 
+/** A decision as the proposal banner names it when a preview refuses it. */
+const DECIDING = {
+  accepted: 'accepting',
+  rejected: 'rejecting',
+  flagged: 'flagging',
+  skipped: 'skipping',
+} as const
+
 /** Saves of the open pair tried in a row while the curator keeps editing during them. */
 const SETTLE_TRIES = 3
 
@@ -782,12 +790,7 @@ export const usePairStore = defineStore('pair', {
       const pair = loadedPair.value
       if (!pair) return this.decideUnopened(status)
       if (!this.state) return false
-      if (
-        this.refusedInPreview(
-          `${status === 'accepted' ? 'accepting' : status === 'rejected' ? 'rejecting' : status === 'flagged' ? 'flagging' : 'skipping'}`,
-        )
-      )
-        return false
+      if (this.refusedInPreview(DECIDING[status])) return false
       const edited = pair.session.isDirty || this.state.corrected
       if (!(await this.saveIfDirty())) return false
       const target: PairStatus = status === 'accepted' && edited ? 'corrected' : status
