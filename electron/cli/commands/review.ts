@@ -65,8 +65,18 @@ export async function reviewCommand(args: string[]): Promise<number> {
 
   const ids = values.ids !== undefined ? await readIdList(values.ids) : undefined
   if (ids !== undefined && ids.length === 0) throw new UsageError('--ids names no pair')
-  const workspace = await Workspace.open(positionals[0], { curator: values.curator })
+  const dryRun = values['dry-run'] === true
+  // A dry run writes nothing: a workspace another program holds (serve, the app) is read as it is.
+  const workspace = await Workspace.open(positionals[0], {
+    curator: values.curator,
+    ...(dryRun ? { ifLocked: 'read-only' as const } : {}),
+  })
   try {
+    if (dryRun && workspace.readOnlyReason === 'locked') {
+      process.stderr.write(
+        'note: the workspace is open in another program; listing what its state would select\n',
+      )
+    }
     checkWhere(workspace, where)
     const rule = { status: from, uncertainMin: min, uncertainMax: max, scoreMin, metadata: where }
     const selected = ids ?? workspace.listIds({ ...rule, withoutProblem: true })
@@ -90,7 +100,7 @@ export async function reviewCommand(args: string[]): Promise<number> {
         )
       }
     }
-    if (values['dry-run']) {
+    if (dryRun) {
       process.stdout.write(`would set ${selected.length} pairs to ${status}\n`)
       for (const id of selected) process.stdout.write(`${id}\n`)
       return 0

@@ -206,6 +206,23 @@ describe('the built CLI', () => {
     }
   })
 
+  it('a second instance: review --dry-run reads the held workspace and lists what it would set, writing nothing (qa7s #6)', async () => {
+    const holder = await Workspace.open(ws)
+    try {
+      const before = holder.listIds({ status: ['skipped'] })
+      const dry = cli('review', ws, '--set', 'skipped', '--ids', 'ISIC_0000001', '--dry-run')
+      expect(dry.stderr).toMatch(/open in another program; listing what its state would select/)
+      expect(dry.status).toBe(0)
+      expect(dry.stdout).toBe('would set 1 pairs to skipped\nISIC_0000001\n')
+      expect(holder.listIds({ status: ['skipped'] })).toEqual(before)
+      expect(before).not.toContain('ISIC_0000001')
+      // The holder still holds it: a real review is refused as ever.
+      expect(cli('review', ws, '--set', 'skipped', '--ids', 'ISIC_0000001').status).toBe(1)
+    } finally {
+      await holder.close()
+    }
+  })
+
   it('init, stats and a save through the CLI on a fresh workspace', () => {
     const dir = path.join(root, 'ws-cli')
     expect(cli('init', dir, '--masks', sources.masks, '--images', sources.images).status).toBe(0)
