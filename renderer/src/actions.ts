@@ -329,7 +329,10 @@ export const ACTIONS = [
 
 export type ActionName = (typeof ACTIONS)[number]['name']
 
-/** The actions that act on a proposal on preview and leave it open (every other key applies it first). */
+/**
+ * The actions that act on a proposal on preview and leave it open (an edit applies it first;
+ * moving on, deciding, saving, undo and redo are refused while it is shown).
+ */
 export const PREVIEW_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'assist-level-skin',
   'assist-level-lesion',
