@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { LABEL_UNCERTAIN } from '../../shared/labels/codes'
 import { decodeWire } from '../../shared/api/wire'
+import { openSqlite } from '../../electron/services/workspace/sqlite'
 import { count, savedMask, sourceMask } from './support/masks'
 import { cli, demoAsFolders, demoSources, startServe, tempDir, type ServeProcess } from './support/serve'
 
@@ -170,4 +171,61 @@ test("the proposal's banner leaves the image's top visible", async ({ page }) =>
   // The banner is below the image's upper half, and no taller than a compact row.
   expect(banner.y).toBeGreaterThan((imageTop + imageBottom) / 2)
   expect(banner.height).toBeLessThan(44)
+})
+
+/** The decisions (status events) per pair and the pairs' statuses, read from the workspace's SQLite (read-only, beside serve). */
+function decisions(workspace: string): { events: Record<string, number>; status: Record<string, string> } {
+  const db = openSqlite(path.join(workspace, 'workspace.sqlite'), { readonly: true })
+  try {
+    const events = db
+      .prepare(
+        "SELECT pair_id AS id, count(*) AS n FROM events WHERE kind = 'status' GROUP BY pair_id ORDER BY pair_id",
+      )
+      .all() as { id: string; n: number }[]
+    const rows = db.prepare('SELECT id, status FROM pairs ORDER BY id').all() as {
+      id: string
+      status: string
+    }[]
+    return {
+      events: Object.fromEntries(events.map((e) => [e.id, e.n])),
+      status: Object.fromEntries(rows.slice(0, 4).map((r) => [r.id, r.status])),
+    }
+  } finally {
+    db.close()
+  }
+}
+
+test('fast A/R presses with a slow server: each pair shown is decided once, none is passed over (qa7s #1)', async ({
+  page,
+}) => {
+  const shown = page.getByTestId('editor-canvas')
+  await page.goto(serve.url)
+  await expect(shown).toHaveAttribute('data-shown', 'ISIC_0000000')
+  // The server answers each decision late, as under load: the presses below land while it is in flight.
+  await page.route(
+    (u) => u.href.includes('pair%3AsetStatus'),
+    async (route) => {
+      await new Promise((r) => setTimeout(r, 500))
+      await route.continue()
+    },
+  )
+  for (const [i, keys] of [
+    ['a', 'a', 'a', 'a'],
+    ['a', 'r', 'a', 'r'],
+  ].entries()) {
+    await expect(shown).toHaveAttribute('data-shown', `ISIC_000000${i}`)
+    for (const key of keys) {
+      await page.keyboard.press(key)
+      await page.waitForTimeout(40)
+    }
+  }
+  await expect(shown).toHaveAttribute('data-shown', 'ISIC_0000002')
+  await expect.poll(() => decisions(serve.workspace).events).toEqual({ ISIC_0000000: 1, ISIC_0000001: 1 })
+  const { status } = decisions(serve.workspace)
+  expect(status.ISIC_0000000).toBe('accepted')
+  // The first press of the burst decides it (a press in the instant the move ends may be dropped: then the next).
+  expect(['accepted', 'rejected']).toContain(status.ISIC_0000001)
+  expect([status.ISIC_0000002, status.ISIC_0000003]).toEqual(['unreviewed', 'unreviewed'])
+  // Nothing moved on past the pair shown.
+  await expect(shown).toHaveAttribute('data-shown', 'ISIC_0000002')
 })
