@@ -96,5 +96,19 @@ test('the pair shows its triage score and reasons; the queue sorts by score and 
   await page.getByTestId('sort').selectOption('id')
   await page.getByTestId('apply-filter').click()
   await expect(rowValue(0)).toHaveText(/^\d+\.\d%$/)
+
+  // Sorted by score, a correction saved rescores the pair: its row follows the score it shows.
+  await page.getByTestId('filter-reason').selectOption('')
+  await page.getByTestId('sort').selectOption('score')
+  await page.getByTestId('apply-filter').click()
+  await expect(rowValue(0)).toHaveText(/^\d\.\d\d$/)
+  const before = (await page.getByTestId('pair-score').textContent()) ?? ''
+  await page.getByTestId('editor-canvas').hover()
+  await page.keyboard.press('Shift+L')
+  await page.keyboard.press('Control+s')
+  await expect(page.getByTestId('save-state')).toHaveText('saved')
+  await expect(page.getByTestId('pair-score')).not.toHaveText(before, { timeout: 60_000 })
+  await expect(page.getByTestId('pair-score')).toHaveText(/^\d\.\d\d$/, { timeout: 60_000 })
+  await expect(rowValue(0)).toHaveText((await page.getByTestId('pair-score').textContent()) ?? '')
   expect(errors).toEqual([])
 })
