@@ -229,3 +229,37 @@ test('fast A/R presses with a slow server: each pair shown is decided once, none
   // Nothing moved on past the pair shown.
   await expect(shown).toHaveAttribute('data-shown', 'ISIC_0000002')
 })
+
+test("serve restarted: the tab's Ctrl+S says to paste the new URL; pasted, the same edit saves (qa7s #2)", async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', 'ISIC_0000000')
+  await page.keyboard.press('Shift+B')
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  // serve stops and starts again on the same port: a new token.
+  const port = new URL(serve.url).port
+  const old = serve.token
+  await serve.stop()
+  serve = await startServe(serve.workspace, ['--port', port])
+  expect(serve.token).not.toBe(old)
+  await page.keyboard.press('Control+s')
+  await expect(page.getByTestId('save-state')).toContainText(
+    'serve restarted: paste its new URL (with #token) into this tab',
+  )
+  // The new URL typed into the tab: the same page and path, another fragment (no reload).
+  await page.evaluate((url) => {
+    // The page's globals (this file is type-checked without the DOM's types).
+    const win = globalThis as unknown as { e2eSamePage: boolean; location: { href: string } }
+    win.e2eSamePage = true
+    win.location.href = url
+  }, serve.url)
+  await expect(page).not.toHaveURL(/token=/)
+  expect(await page.evaluate(() => (globalThis as unknown as { e2eSamePage?: boolean }).e2eSamePage)).toBe(
+    true,
+  )
+  await expect(page.getByTestId('uncertain-remaining')).toHaveText('0')
+  await page.keyboard.press('Control+s')
+  await expect(page.getByTestId('save-state')).toHaveText('saved')
+  expect(count(savedMask(serve.workspace, 'ISIC_0000000'), LABEL_UNCERTAIN)).toBe(0)
+})
