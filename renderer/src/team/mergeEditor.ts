@@ -284,8 +284,8 @@ function startRow(
 }
 
 /** Merge colours (RGBA): lesion, uncertain, and the disputed pixels the merge leaves background. */
-export const MERGE_LESION = [230, 60, 60, 210] as const
-export const MERGE_UNCERTAIN = [240, 200, 40, 200] as const
+export const MERGE_LESION = [230, 60, 60, 130] as const
+export const MERGE_UNCERTAIN = [240, 200, 40, 150] as const
 export const MERGE_DISPUTED_BACKGROUND = [60, 200, 235, 70] as const
 
 /**

@@ -45,7 +45,7 @@ export function badgeText(s: TeamSyncState, now = Date.now()): string {
 }
 
 /** Overlay colours (RGBA): lesion in both, lesion in the first only, in the second only, uncertain vs background. */
-export const AGREE = [80, 200, 120, 150] as const
+export const AGREE = [80, 200, 120, 90] as const
 export const FIRST_ONLY = [235, 70, 200, 230] as const
 export const SECOND_ONLY = [60, 200, 235, 230] as const
 export const UNCERTAIN_ONLY = [250, 170, 30, 230] as const
@@ -83,8 +83,8 @@ export function disagreementOverlay(a: LabelMap, b: LabelMap): MaskComparison & 
 }
 
 /** Mask colours (RGBA): lesion red, uncertain yellow (background transparent). */
-export const MASK_LESION = [230, 60, 60, 200] as const
-export const MASK_UNCERTAIN = [240, 200, 40, 200] as const
+export const MASK_LESION = [230, 60, 60, 120] as const
+export const MASK_UNCERTAIN = [240, 200, 40, 150] as const
 
 /** A label map as RGBA for a canvas: lesion red, uncertain yellow, background transparent. */
 export function maskRgba(m: LabelMap): Uint8ClampedArray {
