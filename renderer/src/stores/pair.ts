@@ -73,7 +73,7 @@ export function forgetPairs(): void {
 
 type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'error'
 
-/** The navigation in flight: decisions wait for it, so a key pressed mid-load acts on the pair it names. */
+/** The navigation in flight: decisions wait for it, and a key pressed mid-load to another pair is dropped (decideShown). */
 let pendingOpen: Promise<boolean> = Promise.resolve(true)
 /**
  * Navigations queue behind the one in flight, and only the latest queued one runs (holding → moves
@@ -775,17 +775,28 @@ export const usePairStore = defineStore('pair', {
       }
       deciding = true
       try {
-        return await this.decideShown(status)
+        return await this.decideShown(status, this.id)
       } finally {
         deciding = false
       }
     },
 
-    /** decide() for the pair on screen (or the one that failed to open), while no other decision is in flight. */
+    /**
+     * decide() for the pair on screen when the key was pressed (`pressedOn`, its id, or the one that
+     * failed to open), while no other decision is in flight. A navigation in flight (→, a row click)
+     * that shows another pair first makes the press moot: the curator has not seen that pair.
+     */
     async decideShown(
       status: Extract<PairStatus, 'accepted' | 'rejected' | 'flagged' | 'skipped'>,
+      pressedOn: string,
     ): Promise<boolean> {
       await pendingOpen
+      if (this.id !== pressedOn) {
+        this.notice = pressedOn
+          ? `still moving on: that key press was not applied to ${this.id || 'the next pair'}, not yet shown when it was pressed`
+          : 'the pair is still loading: that key press was not applied'
+        return false
+      }
       this.notice = ''
       const pair = loadedPair.value
       if (!pair) return this.decideUnopened(status)

@@ -1283,6 +1283,25 @@ describe('pair store: fast decisions (qa7s #1)', () => {
     expect(server.pairs.get(IDS[2])!.status).toBe('accepted')
   })
 
+  it('a press while a navigation (→, a row click) is loading another pair is dropped: neither that pair nor the one left is decided', async () => {
+    const pair = await openWorkspace()
+    server.hold('pair:open')
+    const going = pair.openAt(2)
+    await flush()
+    expect(server.heldCount('pair:open')).toBe(1)
+    const press = pair.decide('accepted')
+    await flush()
+    server.release('pair:open')
+    expect(await going).toBe(true)
+    expect(await press).toBe(false)
+    expect(pair.notice).toMatch(/not applied to ISIC_0000003, not yet shown when it was pressed/)
+    expect(decided()).toEqual([])
+    expect(pair.position).toBe(2)
+    // Pressed again on the pair shown: decided.
+    expect(await pair.decide('accepted')).toBe(true)
+    expect(decided()).toEqual([`${IDS[2]}:accepted`])
+  })
+
   it('a press while the next pair is still loading after a decision is dropped, never applied to that pair', async () => {
     const pair = await openWorkspace()
     // The read-ahead of the next pair is in; open the one after slowly (the move after the second decision).
