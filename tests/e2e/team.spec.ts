@@ -67,8 +67,16 @@ test('the lead sees the team, its agreement, and adjudicates the disagreement', 
   for (const layer of ['first', 'second', 'overlay', 'merge']) {
     const backdrop = page.getByTestId(`adjudication-${layer}-image`)
     await expect(backdrop).toHaveAttribute('data-drawn', '1')
-    const pixels = await backdrop.evaluate((c: HTMLCanvasElement) => {
-      const d = c.getContext('2d')!.getImageData(0, Math.floor(c.height / 2), c.width, 1).data
+    const pixels = await backdrop.evaluate((el) => {
+      // The node-side types have no DOM: the canvas as far as this reads it.
+      const c = el as unknown as {
+        width: number
+        height: number
+        getContext(kind: '2d'): {
+          getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray }
+        }
+      }
+      const d = c.getContext('2d').getImageData(0, Math.floor(c.height / 2), c.width, 1).data
       const colours = new Set<string>()
       let opaque = true
       for (let x = 0; x < c.width; x += Math.max(1, Math.floor(c.width / 16))) {
