@@ -201,11 +201,12 @@ test('fast A/R presses with a slow server: each pair shown is decided once, none
   const shown = page.getByTestId('editor-canvas')
   await page.goto(serve.url)
   await expect(shown).toHaveAttribute('data-shown', 'ISIC_0000000')
-  // The server answers each decision late, as under load: the presses below land while it is in flight.
+  // The server answers each decision late, as under load: held until the burst of presses is over.
+  const waiting: (() => void)[] = []
   await page.route(
     (u) => u.href.includes('pair%3AsetStatus'),
     async (route) => {
-      await new Promise((r) => setTimeout(r, 500))
+      await new Promise<void>((go) => waiting.push(go))
       await route.continue()
     },
   )
@@ -218,6 +219,11 @@ test('fast A/R presses with a slow server: each pair shown is decided once, none
       await page.keyboard.press(key)
       await page.waitForTimeout(40)
     }
+    // One decision went out for the burst; the server answers it now.
+    await expect.poll(() => waiting.length).toBe(1)
+    // The presses dropped meanwhile are said so in the status bar.
+    await expect(page.getByTestId('notice')).toContainText('still moving on: that key press was not applied')
+    waiting.shift()!()
   }
   await expect(shown).toHaveAttribute('data-shown', 'ISIC_0000002')
   await expect.poll(() => decisions(serve.workspace).events).toEqual({ ISIC_0000000: 1, ISIC_0000001: 1 })
