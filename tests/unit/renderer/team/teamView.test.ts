@@ -5,11 +5,14 @@ import {
   AGREE,
   FIRST_ONLY,
   SECOND_ONLY,
+  MASK_LESION,
+  MASK_UNCERTAIN,
   UNCERTAIN_ONLY,
   ago,
   badgeText,
   disagreementOverlay,
   jaccardHistogram,
+  maskRgba,
   mergeMasks,
   urlCarriesPassword,
 } from '../../../../renderer/src/team/teamView'
@@ -46,6 +49,11 @@ describe('team view helpers', () => {
     expect(px(4)).toEqual([...UNCERTAIN_ONLY])
     expect(px(5)).toEqual([...UNCERTAIN_ONLY])
     expect(px(6)).toEqual([0, 0, 0, 0])
+  })
+
+  it('a mask as RGBA: lesion and uncertain in their colours, byte for byte; background clear', () => {
+    const rgba = maskRgba(map(3, [1, 255, 0]))
+    expect([...rgba]).toEqual([...MASK_LESION, ...MASK_UNCERTAIN, 0, 0, 0, 0])
   })
 
   it('merges keep agreed labels and settle disputed pixels by the rule, only 0/1/255', () => {
