@@ -1,6 +1,6 @@
 import { vi } from 'vitest'
 import { CodedError } from '../../shared/api/errors'
-import { UsageError } from '../../electron/cli/util'
+import { exitStatusOf } from '../../electron/cli/util'
 
 export interface CommandRun {
   code: number
@@ -30,10 +30,11 @@ export async function runCommand(
   try {
     return { code: await command(args), out, err }
   } catch (error) {
-    if (opts.mapErrors && error instanceof UsageError) return { code: 2, out, err: err + error.message }
-    if (opts.mapErrors && error instanceof CodedError)
-      return { code: 1, out, err: err + `[${error.code}] ${error.message}` }
-    throw error
+    const code = opts.mapErrors ? exitStatusOf(error) : null
+    if (code === null) throw error
+    const message =
+      error instanceof CodedError ? `[${error.code}] ${(error as Error).message}` : (error as Error).message
+    return { code, out, err: err + message }
   } finally {
     o.mockRestore()
     e.mockRestore()

@@ -50,7 +50,9 @@ describe('wsm-curator export --score-max before any score', () => {
     const r = await runCommand(exportCommand, [ws, '--out', out, '--status', 'any', '--score-max', '1'], {
       mapErrors: true,
     })
-    expect(r.code).toBe(1)
+    // An empty selection is refused as bad-request: exit 2, as the real CLI maps it.
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('[bad-request]')
     expect(r.err).toContain('5 not-scored')
     const w = await Workspace.open(ws, { readOnly: true })
     try {
