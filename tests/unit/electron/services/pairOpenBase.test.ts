@@ -6,36 +6,22 @@
  * between a save's rename and its record (an injected rename) — never by timing.
  */
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { OpenedPair, PairVersion } from '../../../../shared/api/contract'
 import type { LabelMap } from '../../../../shared/labels/codes'
 import { nodeAtomicFs, type AtomicFs } from '../../../../electron/services/fs/atomicWrite'
 import { sha256Hex } from '../../../../electron/services/fs/hash'
 import { CurationSession } from '../../../../electron/services/session'
-import { Workspace } from '../../../../electron/services/workspace/workspace'
-import { makeSources, resolveUncertain, type Sources } from './workspace/fixtures'
+import { type Workspace } from '../../../../electron/services/workspace/workspace'
+import { resolveUncertain } from './workspace/fixtures'
+import { pairWorkspaces } from './workspace/support/pairWorkspaces'
 
-let root: string
-let sources: Sources
-const open: Workspace[] = []
-let n = 0
+const suite = pairWorkspaces('wsm-pair-open-base-')
 const ID = 'ISIC_0000001'
 
 /** A workspace whose pair ID is corrected once (version A), reopened with `fs` for mask writes. */
-async function corrected(fs: AtomicFs = nodeAtomicFs) {
-  const dir = path.join(root, `ws-${n++}`)
-  const created = await Workspace.create(dir, {
-    masks: sources.masks,
-    images: [sources.images],
-    curator: 'ana',
-  })
-  const source = (await created.readCurrentMask(ID)).map
-  const a = await created.saveMask(ID, resolveUncertain(source, 1, 10))
-  await created.close()
-  const ws = await Workspace.open(dir, { fs })
-  open.push(ws)
+async function corrected(fs?: AtomicFs) {
+  const { ws, source, saved: a } = await suite.corrected(ID, fs)
   return { ws, session: new CurationSession(ws, { scan: false }), source, a }
 }
 
@@ -52,19 +38,6 @@ function saveBeforeNextMaskRead(ws: Workspace, map: LabelMap): { saved?: string 
 }
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b))
-
-beforeAll(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-pair-open-base-'))
-  sources = await makeSources(path.join(root, 'src'))
-})
-
-afterEach(async () => {
-  while (open.length) await open.pop()!.close()
-})
-
-afterAll(async () => {
-  await fsp.rm(root, { recursive: true, force: true })
-})
 
 describe("pair:open's base names the bytes it answers with", () => {
   it('a save landing between the pair state read and the mask read: the newer bytes, with their version', async () => {
@@ -122,10 +95,7 @@ describe("pair:open's base names the bytes it answers with", () => {
   })
 
   it('a source mask is named by the empty version, and the first save after it is accepted', async () => {
-    const dir = path.join(root, `ws-${n++}`)
-    const ws = await Workspace.create(dir, { masks: sources.masks, images: [sources.images], curator: 'ana' })
-    open.push(ws)
-    const session = new CurationSession(ws, { scan: false })
+    const { ws, session } = await suite.session()
     const opened = await session.openPair(ID)
     expect(opened.mask.origin).toBe('source')
     expect(opened.base).toBe('')

@@ -6,60 +6,25 @@
  * dispatcher (the schema checks the arguments, as for IPC and `serve`), on a real workspace.
  */
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { dispatch } from '../../../../shared/api/dispatch'
+import { describe, expect, it } from 'vitest'
 import type { Result } from '../../../../shared/api/result'
 import type { OpenedPair, PairVersion, SaveResult } from '../../../../shared/api/contract'
-import { createApiHandlers } from '../../../../electron/services/api'
-import { CurationSession } from '../../../../electron/services/session'
-import { Workspace } from '../../../../electron/services/workspace/workspace'
-import { makeSources, resolveUncertain, type Sources } from './workspace/fixtures'
+import { resolveUncertain } from './workspace/fixtures'
+import { pairWorkspaces, serveApi } from './workspace/support/pairWorkspaces'
 
-let root: string
-let sources: Sources
-const open: Workspace[] = []
-let n = 0
+const suite = pairWorkspaces('wsm-pair-version-')
 const ID = 'ISIC_0000001'
 
 /** A fresh workspace over the sources (`images`: another images folder) and its API as dispatched. */
-async function api(images = sources.images) {
-  const ws = await Workspace.create(path.join(root, `ws-${n++}`), {
-    masks: sources.masks,
-    images: [images],
-    curator: 'ana',
-  })
-  open.push(ws)
-  const s = new CurationSession(ws, { scan: false })
-  const handlers = createApiHandlers({
-    host: 'serve',
-    session: () => s,
-    setSession: () => {},
-    allowPath: () => false,
-    recent: async () => [],
-    addRecent: async () => {},
-  })
-  return async <T>(name: string, args: unknown) => (await dispatch(handlers, name, args)) as Result<T>
+async function api(images?: string) {
+  return serveApi((await suite.session(images)).session)
 }
 
 function value<T>(r: Result<T>): T {
   if (!r.ok) throw new Error(`[${r.error.code}] ${r.error.message}`)
   return r.value
 }
-
-beforeAll(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-pair-version-'))
-  sources = await makeSources(path.join(root, 'src'))
-})
-
-afterEach(async () => {
-  while (open.length) await open.pop()!.close()
-})
-
-afterAll(async () => {
-  await fsp.rm(root, { recursive: true, force: true })
-})
 
 describe('pair:version', () => {
   it("names the version pair:open names, before and after a save, and with mask: true the current mask's exact bytes", async () => {
@@ -70,7 +35,7 @@ describe('pair:version', () => {
     expect(source.base).toBe(opened.base)
     expect(source.mask).toBeUndefined()
     expect(source.state).toMatchObject({ id: ID, status: 'unreviewed', corrected: false })
-    expect(source.progress.total).toBe(sources.ids.length)
+    expect(source.progress.total).toBe(suite.sources.ids.length)
     const withMask = value(await call<PairVersion>('pair:version', { id: ID, mask: true }))
     expect(withMask.mask).toMatchObject({
       width: opened.mask.width,
@@ -107,8 +72,8 @@ describe('pair:version', () => {
 
   it('answers for a corrected pair whose image no longer reads (pair:open fails): nothing in the editor is stuck', async () => {
     // Its own images folder: the image is removed after the correction is saved.
-    const images = path.join(root, `images-${n}`)
-    await fsp.cp(sources.images, images, { recursive: true })
+    const images = suite.dir('images')
+    await fsp.cp(suite.sources.images, images, { recursive: true })
     const call = await api(images)
     // Never opened here (pair:open would keep the image in the main process's pair cache).
     const source = value(await call<PairVersion>('pair:version', { id: ID, mask: true })).mask!

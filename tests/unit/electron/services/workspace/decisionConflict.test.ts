@@ -5,35 +5,17 @@
  * nothing recorded: no status change, no audit event. Callers without a base (CLI `review`, bulk
  * rules, team code) decide as before.
  */
-import { promises as fsp } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { dispatch } from '../../../../../shared/api/dispatch'
-import type { Result } from '../../../../../shared/api/result'
+import { describe, expect, it } from 'vitest'
 import type { OpenedPair, SaveResult, StatusResult } from '../../../../../shared/api/contract'
-import { createApiHandlers } from '../../../../../electron/services/api'
-import { CurationSession } from '../../../../../electron/services/session'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
-import { Workspace } from '../../../../../electron/services/workspace/workspace'
-import { makeSources, resolveUncertain, type Sources } from './fixtures'
+import type { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { resolveUncertain } from './fixtures'
+import { pairWorkspaces, serveApi } from './support/pairWorkspaces'
 import { caught } from '../../../../support/datasetFixtures'
 
-let root: string
-let sources: Sources
-const open: Workspace[] = []
-let n = 0
+const suite = pairWorkspaces('wsm-decision-conflict-')
 const ID = 'ISIC_0000001'
-
-async function session(): Promise<{ ws: Workspace; session: CurationSession }> {
-  const ws = await Workspace.create(path.join(root, `ws-${n++}`), {
-    masks: sources.masks,
-    images: [sources.images],
-    curator: 'ana',
-  })
-  open.push(ws)
-  return { ws, session: new CurationSession(ws, { scan: false }) }
-}
 
 /** The pair's row and its audit events as the SQLite file holds them (read beside the workspace). */
 function onDisk(ws: Workspace): { status: string; updatedAt: number | null; events: number } {
@@ -48,22 +30,9 @@ function onDisk(ws: Workspace): { status: string; updatedAt: number | null; even
   }
 }
 
-beforeAll(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-decision-conflict-'))
-  sources = await makeSources(path.join(root, 'src'))
-})
-
-afterEach(async () => {
-  while (open.length) await open.pop()!.close()
-})
-
-afterAll(async () => {
-  await fsp.rm(root, { recursive: true, force: true })
-})
-
 describe('a decision over a mask version changed since it was opened', () => {
   it('is refused with conflict when another tab saved a correction meanwhile: no status change, no audit event', async () => {
-    const { ws, session: s } = await session()
+    const { ws, session: s } = await suite.session()
     // Two tabs open the same uncorrected pair; tab A corrects it and saves.
     const tabA = await s.openPair(ID)
     const tabB = await s.openPair(ID)
@@ -95,7 +64,7 @@ describe('a decision over a mask version changed since it was opened', () => {
   })
 
   it('is refused after a later save even when the decision names an earlier corrected version', async () => {
-    const { ws, session: s } = await session()
+    const { ws, session: s } = await suite.session()
     const opened = await s.openPair(ID)
     const map = { width: opened.mask.width, height: opened.mask.height, data: opened.mask.data }
     const first = await s.saveMask(ID, resolveUncertain(map, 1, 5), opened.base)
@@ -108,7 +77,7 @@ describe('a decision over a mask version changed since it was opened', () => {
   })
 
   it('goes through with the current base, and without a base as before (CLI review, bulk rules, team code)', async () => {
-    const { ws, session: s } = await session()
+    const { ws, session: s } = await suite.session()
     const opened = await s.openPair(ID)
     const accepted = await s.setStatus(ID, 'accepted', undefined, opened.base)
     expect(accepted.state.status).toBe('accepted')
@@ -125,16 +94,8 @@ describe('a decision over a mask version changed since it was opened', () => {
 
 describe('pair:setStatus with a base, through the API a serve tab calls', () => {
   it('refuses a stale base with the conflict code, a malformed one with bad-request, and takes none as before', async () => {
-    const { ws, session: s } = await session()
-    const handlers = createApiHandlers({
-      host: 'serve',
-      session: () => s,
-      setSession: () => {},
-      allowPath: () => false,
-      recent: async () => [],
-      addRecent: async () => {},
-    })
-    const call = async <T>(name: string, args: unknown) => (await dispatch(handlers, name, args)) as Result<T>
+    const { ws, session: s } = await suite.session()
+    const call = serveApi(s)
     const opened = await call<OpenedPair>('pair:open', { id: ID })
     if (!opened.ok) throw new Error(opened.error.message)
     const { width, height, data } = opened.value.mask

@@ -5,36 +5,19 @@
  * resolve) keep saving over whatever is there.
  */
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { isTempName } from '../../../../../electron/services/fs/atomicWrite'
 import { sha256Hex } from '../../../../../electron/services/fs/hash'
-import { dispatch } from '../../../../../shared/api/dispatch'
-import type { Result } from '../../../../../shared/api/result'
 import type { OpenedPair, SaveResult } from '../../../../../shared/api/contract'
-import { createApiHandlers } from '../../../../../electron/services/api'
-import { CurationSession } from '../../../../../electron/services/session'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
-import { Workspace } from '../../../../../electron/services/workspace/workspace'
-import { makeSources, resolveUncertain, type Sources } from './fixtures'
+import type { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { resolveUncertain } from './fixtures'
+import { pairWorkspaces, serveApi } from './support/pairWorkspaces'
 import { caught } from '../../../../support/datasetFixtures'
 
-let root: string
-let sources: Sources
-const open: Workspace[] = []
-let n = 0
+const suite = pairWorkspaces('wsm-conflict-')
 const ID = 'ISIC_0000001'
-
-async function session(): Promise<{ ws: Workspace; session: CurationSession }> {
-  const ws = await Workspace.create(path.join(root, `ws-${n++}`), {
-    masks: sources.masks,
-    images: [sources.images],
-    curator: 'ana',
-  })
-  open.push(ws)
-  return { ws, session: new CurationSession(ws, { scan: false }) }
-}
 
 function pendingRows(ws: Workspace): number {
   const db = openSqlite(path.join(ws.dir, 'workspace.sqlite'), { readonly: true })
@@ -45,22 +28,9 @@ function pendingRows(ws: Workspace): number {
   }
 }
 
-beforeAll(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-conflict-'))
-  sources = await makeSources(path.join(root, 'src'))
-})
-
-afterEach(async () => {
-  while (open.length) await open.pop()!.close()
-})
-
-afterAll(async () => {
-  await fsp.rm(root, { recursive: true, force: true })
-})
-
 describe('saving a mask over a version changed since it was opened', () => {
   it('refuses the second of two saves from the same base with conflict, and writes nothing', async () => {
-    const { ws, session: s } = await session()
+    const { ws, session: s } = await suite.session()
     // Two tabs open the same uncorrected pair: both edit the source ('').
     const tabA = await s.openPair(ID)
     const tabB = await s.openPair(ID)
@@ -94,7 +64,7 @@ describe('saving a mask over a version changed since it was opened', () => {
   })
 
   it('chains saves from one tab: each save answers the base of the next', async () => {
-    const { session: s } = await session()
+    const { session: s } = await suite.session()
     const opened = await s.openPair(ID)
     const map = { width: opened.mask.width, height: opened.mask.height, data: opened.mask.data }
     const first = await s.saveMask(ID, resolveUncertain(map, 1, 5), opened.base)
@@ -107,7 +77,7 @@ describe('saving a mask over a version changed since it was opened', () => {
   })
 
   it('keeps saving over the current mask when no base is given (CLI, batch resolve)', async () => {
-    const { ws, session: s } = await session()
+    const { ws, session: s } = await suite.session()
     const opened = await s.openPair(ID)
     const map = { width: opened.mask.width, height: opened.mask.height, data: opened.mask.data }
     await s.saveMask(ID, resolveUncertain(map, 1, 5))
@@ -119,16 +89,8 @@ describe('saving a mask over a version changed since it was opened', () => {
 
 describe('pair:saveMask with a base, through the API a serve tab calls', () => {
   it('answers the base with pair:open and each save, and refuses a stale one with the conflict code', async () => {
-    const { ws, session: s } = await session()
-    const handlers = createApiHandlers({
-      host: 'serve',
-      session: () => s,
-      setSession: () => {},
-      allowPath: () => false,
-      recent: async () => [],
-      addRecent: async () => {},
-    })
-    const call = async <T>(name: string, args: unknown) => (await dispatch(handlers, name, args)) as Result<T>
+    const { ws, session: s } = await suite.session()
+    const call = serveApi(s)
     const opened = await call<OpenedPair>('pair:open', { id: ID })
     if (!opened.ok) throw new Error(opened.error.message)
     const { width, height, data } = opened.value.mask

@@ -4,37 +4,24 @@
  * back, and each failure before the rename leaves the old file, the old state and nothing else.
  */
 import { promises as fsp } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { LabelMap } from '../../../../../shared/labels/codes'
 import { isTempName, nodeAtomicFs, type AtomicFs } from '../../../../../electron/services/fs/atomicWrite'
 import { sha256Hex } from '../../../../../electron/services/fs/hash'
 import { pngCheckFaults } from '../../../../../electron/services/mask/pngCheck'
 import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
-import { Workspace } from '../../../../../electron/services/workspace/workspace'
-import { makeSources, resolveUncertain, type Sources } from './fixtures'
+import { type Workspace } from '../../../../../electron/services/workspace/workspace'
+import { resolveUncertain } from './fixtures'
+import { pairWorkspaces } from './support/pairWorkspaces'
 import { caught } from '../../../../support/datasetFixtures'
 
-let root: string
-let sources: Sources
-const open: Workspace[] = []
-let n = 0
+const suite = pairWorkspaces('wsm-save-')
 const ID = 'ISIC_0000001'
 
 /** A workspace on `fs` whose pair ID already has a corrected mask (so every save replaces a file). */
 async function withCorrected(fs: AtomicFs): Promise<{ ws: Workspace; source: LabelMap; first: Buffer }> {
-  const dir = path.join(root, `ws-${n++}`)
-  const created = await Workspace.create(dir, {
-    masks: sources.masks,
-    images: [sources.images],
-    curator: 'ana',
-  })
-  const source = (await created.readCurrentMask(ID)).map
-  await created.saveMask(ID, resolveUncertain(source, 1, 10))
-  await created.close()
-  const ws = await Workspace.open(dir, { fs })
-  open.push(ws)
+  const { ws, source } = await suite.corrected(ID, fs)
   return { ws, source, first: await fsp.readFile(ws.maskFile(ID)) }
 }
 
@@ -62,19 +49,6 @@ async function unchanged(
   expect(pendingRows(ws)).toEqual([])
   expect((await fsp.readdir(path.join(ws.dir, 'masks'))).filter(isTempName)).toEqual([])
 }
-
-beforeAll(async () => {
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-save-'))
-  sources = await makeSources(path.join(root, 'src'))
-})
-
-afterEach(async () => {
-  while (open.length) await open.pop()!.close()
-})
-
-afterAll(async () => {
-  await fsp.rm(root, { recursive: true, force: true })
-})
 
 describe('the save protocol', () => {
   it('commits the pending row while the file flushes, and renames only after it is durable', async () => {
