@@ -6,7 +6,7 @@
  * derived: the main-process handler table (`ApiHandlers`, a missing handler is a compile error), the
  * preload's allow-list, the HTTP bridge's routes (`POST /api/<name>`) and the renderer's typed client.
  */
-import type { ErrorCode } from './errors'
+import { IMAGE_READ_ERRORS, MASK_READ_ERRORS, type ErrorCode } from './errors'
 import type { Result } from './result'
 import { s, type Infer, type Schema } from './schema'
 import type { LabelCounts, LabelMap } from '../labels/codes'
@@ -74,6 +74,16 @@ export const ISIC_ID_PATTERN = /^ISIC_\d{7}$/
 const isicId = s.string({ maxLength: 12, pattern: ISIC_ID_PATTERN })
 /** A mask version (`OpenedPair.base`): '' for the source, else a corrected mask's SHA-256 (hex). */
 const MASK_VERSION = s.string({ pattern: /^(?:[0-9a-f]{64})?$/ })
+
+/** How a call on the team server fails: not joined, the server unreachable or refusing, a newer schema, no right. */
+const TEAM_SERVER_ERRORS = [
+  'team-not-found',
+  'team-unreachable',
+  'team-auth',
+  'team-tls',
+  'team-version',
+  'team-permission',
+] as const satisfies readonly ErrorCode[]
 
 export const PAGE_LIMIT_MAX = 500
 
@@ -448,50 +458,13 @@ export const contract = {
   'pair:open': call({
     args: s.object({ id: isicId, challenge: s.optional(s.literal('refuse', 'convert')) }),
     result: returns<OpenedPair>(),
-    errors: [
-      'no-dataset',
-      'not-found',
-      'io-error',
-      'zip-corrupt',
-      'zip-truncated',
-      'zip-unsafe-path',
-      'zip-unsupported',
-      'zip-size-mismatch',
-      'zip-crc-mismatch',
-      'png-corrupt',
-      'png-truncated',
-      'mask-colour',
-      'mask-16bit',
-      'mask-values',
-      'mask-size',
-      'challenge-convention',
-      'image-corrupt',
-      'image-too-large',
-      'image-unsupported',
-    ],
+    errors: ['no-dataset', 'not-found', 'io-error', ...MASK_READ_ERRORS, ...IMAGE_READ_ERRORS],
     doc: 'Image bytes, the exact current label map and the review state of one pair.',
   }),
   'pair:version': call({
     args: s.object({ id: isicId, mask: s.optional(s.boolean()) }),
     result: returns<PairVersion>(),
-    errors: [
-      'no-dataset',
-      'not-found',
-      'io-error',
-      'zip-corrupt',
-      'zip-truncated',
-      'zip-unsafe-path',
-      'zip-unsupported',
-      'zip-size-mismatch',
-      'zip-crc-mismatch',
-      'png-corrupt',
-      'png-truncated',
-      'mask-colour',
-      'mask-16bit',
-      'mask-values',
-      'mask-size',
-      'challenge-convention',
-    ],
+    errors: ['no-dataset', 'not-found', 'io-error', ...MASK_READ_ERRORS],
     doc:
       "The version of a pair's current mask (`pair:open`'s `base`), its state and the progress, without the image; " +
       'with `mask: true` also the current mask (a challenge-convention source is refused, as by `pair:open`).',
@@ -607,41 +580,20 @@ export const contract = {
       'team-exists',
       'team-curator-taken',
       'team-dataset',
-      'team-not-found',
-      'team-unreachable',
-      'team-auth',
-      'team-tls',
-      'team-version',
-      'team-permission',
+      ...TEAM_SERVER_ERRORS,
     ],
     doc: "Joins the open workspace to a team as a curator: the server's URL without a password (PGPASSWORD or ~/.pgpass supply it) and a curator name.",
   }),
   'team:sync': call({
     args: s.none(),
     result: returns<SyncResult>(),
-    errors: [
-      'no-dataset',
-      'team-not-found',
-      'team-unreachable',
-      'team-auth',
-      'team-tls',
-      'team-version',
-      'team-permission',
-    ],
+    errors: ['no-dataset', ...TEAM_SERVER_ERRORS],
     doc: 'Pushes decisions and corrected masks to the team server and pulls assignments (the workspace is only read).',
   }),
   'team:status': call({
     args: s.none(),
     result: returns<TeamStatus>(),
-    errors: [
-      'no-dataset',
-      'team-not-found',
-      'team-unreachable',
-      'team-auth',
-      'team-tls',
-      'team-version',
-      'team-permission',
-    ],
+    errors: ['no-dataset', ...TEAM_SERVER_ERRORS],
     doc: 'Team progress per curator, agreement of the double reviews, the adjudication queue size.',
   }),
   'team:adjudicationQueue': call({

@@ -2,21 +2,8 @@
  * Stable error codes. They cross the IPC and HTTP boundaries as data (thrown errors lose their
  * identity there), appear in CLI JSON output, and are part of the public contract: never rename one.
  */
-export const ERROR_CODES = [
-  // arguments and transport
-  'bad-request',
-  'unknown-call',
-  'unauthorized',
-  'forbidden-path',
-  'not-found',
-  'no-dataset',
-  'internal',
-  /** The call exists but this host cannot do it (e.g. a native dialog in a browser). */
-  'unsupported',
-  // files and sources
-  'io-error',
-  'read-only',
-  'disk-full',
+/** How reading a mask from its source fails past the file itself: the zip member, the PNG, its labels. */
+export const MASK_READ_ERRORS = [
   // zip archives
   'zip-corrupt',
   'zip-truncated',
@@ -32,10 +19,28 @@ export const ERROR_CODES = [
   'mask-values',
   'mask-size',
   'challenge-convention',
-  // images
-  'image-corrupt',
-  'image-too-large',
-  'image-unsupported',
+] as const
+
+/** How decoding an image fails. */
+export const IMAGE_READ_ERRORS = ['image-corrupt', 'image-too-large', 'image-unsupported'] as const
+
+export const ERROR_CODES = [
+  // arguments and transport
+  'bad-request',
+  'unknown-call',
+  'unauthorized',
+  'forbidden-path',
+  'not-found',
+  'no-dataset',
+  'internal',
+  /** The call exists but this host cannot do it (e.g. a native dialog in a browser). */
+  'unsupported',
+  // files and sources
+  'io-error',
+  'read-only',
+  'disk-full',
+  ...MASK_READ_ERRORS,
+  ...IMAGE_READ_ERRORS,
   // curation workspaces
   'workspace-exists',
   'workspace-locked',
