@@ -5,35 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { encodeWire } from '../../../shared/api/wire'
-
-/** A stream of `bytes` in chunks of `size`, each a fresh buffer as the network gives them. */
-function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
-  let at = 0
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (at >= bytes.byteLength) return controller.close()
-      controller.enqueue(bytes.slice(at, at + size))
-      at += size
-    },
-  })
-}
-
-/** A pair:open answer's shape: a JPEG's bytes and a mask, both binary. */
-function openAnswer(width: number, height: number) {
-  const data = Uint8Array.from({ length: width * height }, (_, i) => [0, 1, 255][(i * 7) % 3])
-  const bytes = Uint8Array.from({ length: 1000 + width }, (_, i) => (i * 13) & 0xff)
-  return {
-    ok: true,
-    value: {
-      id: 'ISIC_0000001',
-      image: { name: 'ISIC_0000001.jpg', mime: 'image/jpeg', bytes },
-      mask: { width, height, data, origin: 'source' },
-      counts: { background: 1, lesion: 2, uncertain: 3, invalid: 0 },
-      base: '',
-      note: 'é ✓',
-    },
-  }
-}
+import { chunked, openAnswer } from '../../support/wireFixtures'
 
 afterEach(() => {
   vi.unstubAllGlobals()
@@ -42,7 +14,7 @@ afterEach(() => {
 describe('serve-mode API client: answers', () => {
   /** The client, its fetch answering with `respond()`. */
   async function client(respond: () => Response) {
-    vi.stubGlobal('window', {})
+    vi.stubGlobal('window', { addEventListener: () => {} })
     vi.stubGlobal('location', { hash: '#token=abc', pathname: '/', search: '' })
     vi.stubGlobal('history', { replaceState: () => {} })
     vi.stubGlobal('sessionStorage', { getItem: () => null, setItem: () => {} })
@@ -54,7 +26,7 @@ describe('serve-mode API client: answers', () => {
 
   it("decodes an answer from the response's stream: the mask and the image each own their buffer", async () => {
     const answer = openAnswer(64, 48)
-    const api = await client(() => new Response(chunked(encodeWire(answer), 1000)))
+    const api = await client(() => new Response(chunked(encodeWire(answer), 1000).stream))
     const r = await api.call('pair:open', { id: 'ISIC_0000001' })
     if (!r.ok) throw new Error(r.error.message)
     expect(r.value).toEqual(answer.value)
@@ -67,7 +39,7 @@ describe('serve-mode API client: answers', () => {
   it('a body cut short, or none, is an io-error answer (nothing thrown)', async () => {
     const body = encodeWire(openAnswer(16, 16))
     for (const respond of [
-      () => new Response(chunked(body.subarray(0, body.byteLength - 10), 100)),
+      () => new Response(chunked(body.subarray(0, body.byteLength - 10), 100).stream),
       () => new Response(null),
     ]) {
       const api = await client(respond)
