@@ -81,7 +81,7 @@ import { LABEL_BACKGROUND, LABEL_LESION } from '../../shared/labels/codes'
 import { isicDevRoot, listIsicDev } from './isicDev'
 import { loadDevCases } from './realEval'
 import type { DevCase } from './realEval'
-import { bandMask } from './sectorProfile'
+import { bandMask, correlation } from './sectorProfile'
 import { FAMILIES, signedDistance } from './weakMaps'
 import type { Family } from './weakMaps'
 
@@ -575,7 +575,7 @@ async function main(): Promise<void> {
       }
     }
     out(
-      `${ESTIMATORS[e].padEnd(10)} ${spread(() => true, e, err)} ${spread(() => true, e, sectorErr)} corr ${corr(a, b).toFixed(2)}  bias(f0) ${bias[e].toFixed(2)}`,
+      `${ESTIMATORS[e].padEnd(10)} ${spread(() => true, e, err)} ${spread(() => true, e, sectorErr)} corr ${correlation(a, b).toFixed(2)}  bias(f0) ${bias[e].toFixed(2)}`,
     )
   }
   // Per family, for every estimator: per-normal IQR / mean|e|.
@@ -792,22 +792,6 @@ function blendPreview(
         ' (px change of mean|e| per family, all folds)',
     )
   }
-}
-
-function corr(a: readonly number[], b: readonly number[]): number {
-  const n = a.length
-  if (n < 2) return NaN
-  const ma = a.reduce((s, v) => s + v, 0) / n
-  const mb = b.reduce((s, v) => s + v, 0) / n
-  let ab = 0
-  let aa = 0
-  let bb = 0
-  for (let i = 0; i < n; i++) {
-    ab += (a[i] - ma) * (b[i] - mb)
-    aa += (a[i] - ma) ** 2
-    bb += (b[i] - mb) ** 2
-  }
-  return ab / Math.sqrt(aa * bb || 1)
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {

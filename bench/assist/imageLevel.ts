@@ -44,6 +44,7 @@ import { resolutionTerms, workGrid } from '../../shared/labels/assist/resolve'
 import { isicDevRoot, listIsicDev } from './isicDev'
 import { loadDevCases } from './realEval'
 import type { DevCase } from './realEval'
+import { correlation } from './sectorProfile'
 import { FAMILIES } from './weakMaps'
 import type { Family } from './weakMaps'
 
@@ -350,21 +351,6 @@ function oracleLevel(c: BandCase): number {
     }
   }
   return best
-}
-
-function correlation(a: readonly number[], b: readonly number[]): number {
-  const n = a.length
-  const ma = a.reduce((s, v) => s + v, 0) / n
-  const mb = b.reduce((s, v) => s + v, 0) / n
-  let ab = 0
-  let aa = 0
-  let bb = 0
-  for (let i = 0; i < n; i++) {
-    ab += (a[i] - ma) * (b[i] - mb)
-    aa += (a[i] - ma) ** 2
-    bb += (b[i] - mb) ** 2
-  }
-  return ab / Math.sqrt(aa * bb)
 }
 
 /** Diagnostics on all cases (nothing is chosen here): colour by band coordinate, estimate vs oracle. */

@@ -1057,8 +1057,10 @@ function why(cases: readonly ProfileCase[], out: (s: string) => void): void {
   }
 }
 
-function correlation(a: readonly number[], b: readonly number[]): number {
+/** Pearson's r of `a` and `b`: NaN under two values, 0 when either is constant. */
+export function correlation(a: readonly number[], b: readonly number[]): number {
   const n = a.length
+  if (n < 2) return NaN
   const ma = a.reduce((s, v) => s + v, 0) / n
   const mb = b.reduce((s, v) => s + v, 0) / n
   let ab = 0
