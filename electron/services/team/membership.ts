@@ -10,7 +10,7 @@ import { CodedError } from '../../../shared/api/errors'
 import { sha256Hex } from '../fs/hash'
 import { Workspace } from '../workspace/workspace'
 import { inTransaction, withClient, withoutPassword } from './connection'
-import { TeamLocal, workspaceClientId } from './localState'
+import { TeamLocal, workspaceClientId, type TeamMembership } from './localState'
 import { migrate, readTeam, type TeamRow } from './serverSchema'
 
 export const DEFAULT_BATCH = 50
@@ -242,16 +242,22 @@ export interface TeamIdentity {
   clientId: string
 }
 
+/** The membership recorded in the team state `local` of the workspace `dir`: `team-not-found` when it has not joined. */
+export function joinedMembership(local: TeamLocal, dir: string): TeamMembership {
+  const m = local.membership()
+  if (!m)
+    throw new CodedError(
+      'team-not-found',
+      `the workspace ${dir} has not joined a team (wsm-curator team join)`,
+    )
+  return m
+}
+
 /** The identity recorded in a workspace's team.sqlite (`team-not-found` when it has not joined). */
 export function teamIdentity(dir: string): TeamIdentity {
   const local = TeamLocal.open(dir)
   try {
-    const m = local.membership()
-    if (!m)
-      throw new CodedError(
-        'team-not-found',
-        `the workspace ${dir} has not joined a team (wsm-curator team join)`,
-      )
+    const m = joinedMembership(local, dir)
     return { url: m.url, curator: m.curator, role: m.role, clientId: local.clientId() }
   } finally {
     local.close()

@@ -30,6 +30,7 @@ import { connect, inTransaction, redactUrl, teamError } from './connection'
 import { claimBatch } from './claims'
 import { computeAgreements } from './agreementJob'
 import { TeamLocal, type Assignment, type TeamMembership } from './localState'
+import { joinedMembership } from './membership'
 import { DECIDED_STATUSES, PENDING_ASSIGNMENTS } from './queries'
 import { sampledForSecondReview } from './sampling'
 import { readTeam, type TeamRow } from './serverSchema'
@@ -269,12 +270,7 @@ export async function syncTeam(dir: string, options: SyncOptions = {}): Promise<
   const local = TeamLocal.open(dir)
   let pushed = 0
   try {
-    const me = local.membership()
-    if (!me)
-      throw new CodedError(
-        'team-not-found',
-        `the workspace ${dir} has not joined a team (wsm-curator team join)`,
-      )
+    const me = joinedMembership(local, dir)
     const url = options.url ?? me.url
     const ws = options.workspace ?? (await Workspace.open(dir, { readOnly: true }))
     try {
