@@ -164,6 +164,22 @@ export class MaskSaver {
     }
     const png = await encoding.png
     const hash = sha256Hex(png)
+    /** The result of this save: the file holding `hash` (written now, or already there). */
+    const saved = (
+      transitions: SaveMaskResult['transitions'],
+      stats: SaveMaskResult['stats'],
+      state: SaveMaskResult['state'],
+    ): SaveMaskResult => ({
+      id,
+      index,
+      file: target,
+      sha256: hash,
+      bytes: png.length,
+      transitions,
+      stats,
+      status: 'corrected',
+      state,
+    })
     // A save that changes nothing — the very bytes of the corrected mask recorded, the pair already
     // `corrected`, its note unchanged — writes nothing and records no event (qa7 #14: Ctrl+S after a
     // settle-save audited an event with no transitions). A pair's first save (even one equal to its
@@ -177,17 +193,7 @@ export class MaskSaver {
       (note === undefined || note === row.note)
     ) {
       await encoding.same.catch(() => undefined)
-      return {
-        id,
-        index,
-        file: target,
-        sha256: hash,
-        bytes: png.length,
-        transitions: [],
-        stats,
-        status: 'corrected',
-        state: stateOf(index, id, row),
-      }
+      return saved([], stats, stateOf(index, id, row))
     }
     const payload: PendingPayload = {
       at: Date.now(),
@@ -259,17 +265,7 @@ export class MaskSaver {
     }
     // The replaced file's blocks were freed while the folder flushed and the record committed.
     await written.freed
-    return {
-      id,
-      index,
-      file: target,
-      sha256: hash,
-      bytes: png.length,
-      transitions: payload.transitions,
-      stats: payload.stats,
-      status: 'corrected',
-      state: { index, ...state },
-    }
+    return saved(payload.transitions, payload.stats, { index, ...state })
   }
 
   /**
