@@ -5,13 +5,11 @@
  * nothing recorded: no status change, no audit event. Callers without a base (CLI `review`, bulk
  * rules, team code) decide as before.
  */
-import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { OpenedPair, SaveResult, StatusResult } from '../../../../../shared/api/contract'
-import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import type { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { resolveUncertain } from './fixtures'
-import { pairWorkspaces, serveApi } from './support/pairWorkspaces'
+import { onSqlite, pairWorkspaces, serveApi, twoTabs } from './support/pairWorkspaces'
 import { caught } from '../../../../support/datasetFixtures'
 
 const suite = pairWorkspaces('wsm-decision-conflict-')
@@ -19,25 +17,20 @@ const ID = 'ISIC_0000001'
 
 /** The pair's row and its audit events as the SQLite file holds them (read beside the workspace). */
 function onDisk(ws: Workspace): { status: string; updatedAt: number | null; events: number } {
-  const db = openSqlite(path.join(ws.dir, 'workspace.sqlite'), { readonly: true })
-  try {
+  return onSqlite(ws, (db) => {
     const row = db.prepare('SELECT status, updated_at FROM pairs WHERE id = ?').get(ID) as
       { status: string; updated_at: number | null } | undefined
     const events = db.prepare('SELECT count(*) AS n FROM events WHERE pair_id = ?').get(ID) as { n: number }
     return { status: row?.status ?? 'unreviewed', updatedAt: row?.updated_at ?? null, events: events.n }
-  } finally {
-    db.close()
-  }
+  })
 }
 
 describe('a decision over a mask version changed since it was opened', () => {
   it('is refused with conflict when another tab saved a correction meanwhile: no status change, no audit event', async () => {
     const { ws, session: s } = await suite.session()
     // Two tabs open the same uncorrected pair; tab A corrects it and saves.
-    const tabA = await s.openPair(ID)
-    const tabB = await s.openPair(ID)
+    const { tabA, tabB, source } = await twoTabs(s, ID)
     expect(tabB.base).toBe('')
-    const source = { width: tabA.mask.width, height: tabA.mask.height, data: tabA.mask.data }
     const saved = await s.saveMask(ID, resolveUncertain(source, 1, 10), tabA.base)
     const before = onDisk(ws)
     expect(before).toMatchObject({ status: 'corrected', events: 1 })

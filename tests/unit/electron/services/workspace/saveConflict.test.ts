@@ -10,33 +10,28 @@ import { describe, expect, it } from 'vitest'
 import { isTempName } from '../../../../../electron/services/fs/atomicWrite'
 import { sha256Hex } from '../../../../../electron/services/fs/hash'
 import type { OpenedPair, SaveResult } from '../../../../../shared/api/contract'
-import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import type { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { resolveUncertain } from './fixtures'
-import { pairWorkspaces, serveApi } from './support/pairWorkspaces'
+import { onSqlite, pairWorkspaces, serveApi, twoTabs } from './support/pairWorkspaces'
 import { caught } from '../../../../support/datasetFixtures'
 
 const suite = pairWorkspaces('wsm-conflict-')
 const ID = 'ISIC_0000001'
 
 function pendingRows(ws: Workspace): number {
-  const db = openSqlite(path.join(ws.dir, 'workspace.sqlite'), { readonly: true })
-  try {
-    return (db.prepare('SELECT count(*) AS n FROM pending_saves').get() as { n: number }).n
-  } finally {
-    db.close()
-  }
+  return onSqlite(
+    ws,
+    (db) => (db.prepare('SELECT count(*) AS n FROM pending_saves').get() as { n: number }).n,
+  )
 }
 
 describe('saving a mask over a version changed since it was opened', () => {
   it('refuses the second of two saves from the same base with conflict, and writes nothing', async () => {
     const { ws, session: s } = await suite.session()
     // Two tabs open the same uncorrected pair: both edit the source ('').
-    const tabA = await s.openPair(ID)
-    const tabB = await s.openPair(ID)
+    const { tabA, tabB, source } = await twoTabs(s, ID)
     expect(tabA.base).toBe('')
     expect(tabB.base).toBe('')
-    const source = { width: tabA.mask.width, height: tabA.mask.height, data: tabA.mask.data }
 
     const saved = await s.saveMask(ID, resolveUncertain(source, 1, 10), tabA.base)
     const file = await fsp.readFile(ws.maskFile(ID))

@@ -10,10 +10,9 @@ import type { LabelMap } from '../../../../../shared/labels/codes'
 import { isTempName, nodeAtomicFs, type AtomicFs } from '../../../../../electron/services/fs/atomicWrite'
 import { sha256Hex } from '../../../../../electron/services/fs/hash'
 import { pngCheckFaults } from '../../../../../electron/services/mask/pngCheck'
-import { openSqlite } from '../../../../../electron/services/workspace/sqlite'
 import { type Workspace } from '../../../../../electron/services/workspace/workspace'
 import { resolveUncertain } from './fixtures'
-import { pairWorkspaces } from './support/pairWorkspaces'
+import { onSqlite, pairWorkspaces } from './support/pairWorkspaces'
 import { caught } from '../../../../support/datasetFixtures'
 
 const suite = pairWorkspaces('wsm-save-')
@@ -26,15 +25,11 @@ async function withCorrected(fs: AtomicFs): Promise<{ ws: Workspace; source: Lab
 }
 
 function pendingRows(ws: Workspace): { pair_id: string; sha256: string }[] {
-  const db = openSqlite(path.join(ws.dir, 'workspace.sqlite'), { readonly: true })
-  try {
-    return db.prepare('SELECT pair_id, sha256 FROM pending_saves').all() as {
-      pair_id: string
-      sha256: string
-    }[]
-  } finally {
-    db.close()
-  }
+  return onSqlite(
+    ws,
+    (db) =>
+      db.prepare('SELECT pair_id, sha256 FROM pending_saves').all() as { pair_id: string; sha256: string }[],
+  )
 }
 
 /** After a refused save: the old file, the old state, no pending row, no temporary file. */
@@ -76,12 +71,14 @@ describe('the save protocol', () => {
     expect(sha256Hex(await fsp.readFile(saved.file))).toBe(saved.sha256)
     // The record holds the file's own size and time (read from its handle, not stat'ed again).
     const st = await fsp.stat(saved.file)
-    const db = openSqlite(path.join(ws.dir, 'workspace.sqlite'), { readonly: true })
-    const row = db.prepare('SELECT mask_size, mask_mtime FROM pairs WHERE id = ?').get(ID) as {
-      mask_size: number
-      mask_mtime: number
-    }
-    db.close()
+    const row = onSqlite(
+      ws,
+      (db) =>
+        db.prepare('SELECT mask_size, mask_mtime FROM pairs WHERE id = ?').get(ID) as {
+          mask_size: number
+          mask_mtime: number
+        },
+    )
     expect(row).toEqual({ mask_size: st.size, mask_mtime: st.mtimeMs })
     // The replaced file is gone by the time the save returns (no second name left behind).
     expect(await fsp.readdir(path.join(ws.dir, 'masks'))).toEqual([`${ID}.png`])

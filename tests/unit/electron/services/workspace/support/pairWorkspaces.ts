@@ -14,6 +14,7 @@ import type { LabelMap } from '../../../../../../shared/labels/codes'
 import { createApiHandlers } from '../../../../../../electron/services/api'
 import { nodeAtomicFs, type AtomicFs } from '../../../../../../electron/services/fs/atomicWrite'
 import { CurationSession } from '../../../../../../electron/services/session'
+import { openSqlite, type SqliteDatabase } from '../../../../../../electron/services/workspace/sqlite'
 import { Workspace } from '../../../../../../electron/services/workspace/workspace'
 import { makeSources, resolveUncertain, type Sources } from '../fixtures'
 
@@ -99,4 +100,22 @@ export function serveApi(session: CurationSession) {
     addRecent: async () => {},
   })
   return async <T>(name: string, args: unknown) => (await dispatch(handlers, name, args)) as Result<T>
+}
+
+/** Two tabs opening pair `id` on `session`, and the mask they show (as a label map). */
+export async function twoTabs(session: CurationSession, id: string) {
+  const tabA = await session.openPair(id)
+  const tabB = await session.openPair(id)
+  const source: LabelMap = { width: tabA.mask.width, height: tabA.mask.height, data: tabA.mask.data }
+  return { tabA, tabB, source }
+}
+
+/** `read` on a second, read-only connection to the workspace's SQLite file (what another process sees). */
+export function onSqlite<T>(ws: Workspace, read: (db: SqliteDatabase) => T): T {
+  const db = openSqlite(path.join(ws.dir, 'workspace.sqlite'), { readonly: true })
+  try {
+    return read(db)
+  } finally {
+    db.close()
+  }
 }
