@@ -6,10 +6,10 @@
  * rules, team code) decide as before.
  */
 import { describe, expect, it } from 'vitest'
-import type { OpenedPair, SaveResult, StatusResult } from '../../../../../shared/api/contract'
+import type { SaveResult, StatusResult } from '../../../../../shared/api/contract'
 import type { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { resolveUncertain } from './fixtures'
-import { onSqlite, pairWorkspaces, serveApi, twoTabs } from './support/pairWorkspaces'
+import { onSqlite, openForEdit, pairWorkspaces, serveApi, twoTabs } from './support/pairWorkspaces'
 import { caught } from '../../../../support/datasetFixtures'
 
 const suite = pairWorkspaces('wsm-decision-conflict-')
@@ -89,18 +89,15 @@ describe('pair:setStatus with a base, through the API a serve tab calls', () => 
   it('refuses a stale base with the conflict code, a malformed one with bad-request, and takes none as before', async () => {
     const { ws, session: s } = await suite.session()
     const call = serveApi(s)
-    const opened = await call<OpenedPair>('pair:open', { id: ID })
-    if (!opened.ok) throw new Error(opened.error.message)
-    const { width, height, data } = opened.value.mask
-    const edit = { id: ID, width, height, data: resolveUncertain({ width, height, data }, 1, 10).data }
-    const saved = await call<SaveResult>('pair:saveMask', { ...edit, base: opened.value.base })
+    const { base, edit } = await openForEdit(call, ID)
+    const saved = await call<SaveResult>('pair:saveMask', { ...edit, base: base })
     if (!saved.ok) throw new Error(saved.error.message)
     const before = onDisk(ws)
 
     const stale = await call<StatusResult>('pair:setStatus', {
       id: ID,
       status: 'accepted',
-      base: opened.value.base,
+      base: base,
     })
     expect(stale.ok ? 'decided' : stale.error.code).toBe('conflict')
     const malformed = await call<StatusResult>('pair:setStatus', {

@@ -9,10 +9,10 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { isTempName } from '../../../../../electron/services/fs/atomicWrite'
 import { sha256Hex } from '../../../../../electron/services/fs/hash'
-import type { OpenedPair, SaveResult } from '../../../../../shared/api/contract'
+import type { SaveResult } from '../../../../../shared/api/contract'
 import type { Workspace } from '../../../../../electron/services/workspace/workspace'
 import { resolveUncertain } from './fixtures'
-import { onSqlite, pairWorkspaces, serveApi, twoTabs } from './support/pairWorkspaces'
+import { onSqlite, openForEdit, pairWorkspaces, serveApi, twoTabs } from './support/pairWorkspaces'
 import { caught } from '../../../../support/datasetFixtures'
 
 const suite = pairWorkspaces('wsm-conflict-')
@@ -86,16 +86,13 @@ describe('pair:saveMask with a base, through the API a serve tab calls', () => {
   it('answers the base with pair:open and each save, and refuses a stale one with the conflict code', async () => {
     const { ws, session: s } = await suite.session()
     const call = serveApi(s)
-    const opened = await call<OpenedPair>('pair:open', { id: ID })
-    if (!opened.ok) throw new Error(opened.error.message)
-    const { width, height, data } = opened.value.mask
-    const edit = { id: ID, width, height, data: resolveUncertain({ width, height, data }, 1, 10).data }
+    const { base, edit } = await openForEdit(call, ID)
 
-    const first = await call<SaveResult>('pair:saveMask', { ...edit, base: opened.value.base })
+    const first = await call<SaveResult>('pair:saveMask', { ...edit, base: base })
     if (!first.ok) throw new Error(first.error.message)
     expect(first.value.base).toBe(sha256Hex(await fsp.readFile(ws.maskFile(ID))))
 
-    const stale = await call<SaveResult>('pair:saveMask', { ...edit, base: opened.value.base })
+    const stale = await call<SaveResult>('pair:saveMask', { ...edit, base: base })
     expect(stale.ok ? 'saved' : stale.error.code).toBe('conflict')
     const malformed = await call<SaveResult>('pair:saveMask', { ...edit, base: 'not-a-sha' })
     expect(malformed.ok ? 'saved' : malformed.error.code).toBe('bad-request')

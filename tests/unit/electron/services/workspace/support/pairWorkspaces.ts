@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { dispatch } from '../../../../../../shared/api/dispatch'
+import type { OpenedPair } from '../../../../../../shared/api/contract'
 import type { Result } from '../../../../../../shared/api/result'
 import type { LabelMap } from '../../../../../../shared/labels/codes'
 import { createApiHandlers } from '../../../../../../electron/services/api'
@@ -118,4 +119,16 @@ export function onSqlite<T>(ws: Workspace, read: (db: SqliteDatabase) => T): T {
   } finally {
     db.close()
   }
+}
+
+/** The dispatcher call `serveApi` gives. */
+export type ServeCall = ReturnType<typeof serveApi>
+
+/** `pair:open` of `id` through `call`, and an edit of its mask (10 uncertain pixels made lesion) as `pair:saveMask`'s arguments. */
+export async function openForEdit(call: ServeCall, id: string) {
+  const opened = await call<OpenedPair>('pair:open', { id })
+  if (!opened.ok) throw new Error(opened.error.message)
+  const { width, height, data } = opened.value.mask
+  const edit = { id, width, height, data: resolveUncertain({ width, height, data }, 1, 10).data }
+  return { base: opened.value.base, edit }
 }
