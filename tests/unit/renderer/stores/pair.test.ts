@@ -448,17 +448,10 @@ async function otherTab() {
 
 describe('pair store: two tabs saving the same pair (review 6b, finding 1)', () => {
   it("the second tab's save over the first tab's correction is refused, and its edit stays on screen unsaved", async () => {
-    const tabA = createPinia()
-    setActivePinia(tabA)
-    const a = await openWorkspace()
-    const b = await otherTab()
-    // Both show the source mask of the first pair. Tab A corrects it and saves.
-    setActivePinia(tabA)
-    loadedPair.value!.session.resolveAll(0)
-    expect(await a.save()).toBe(true)
+    // Both showed the source mask of the first pair. Tab A corrected it and saved.
+    const b = await savedInTabA()
     expect([...server.pairs.get(IDS[0])!.corrected!]).toEqual([0, 0, 1, 0])
     // Tab B, which opened the pair before that save, edits its stale copy and saves.
-    setActivePinia(b.pinia)
     b.loaded.value!.session.resolveAll(1)
     expect(await b.store.save()).toBe(false)
     // Refused: tab A's correction is what the server holds …
@@ -539,8 +532,8 @@ describe('pair store: a late save answer of the previous pair (review 6b, findin
   })
 })
 
-/** Tab A corrects the first pair and saves; tab B, opened before, edits its stale copy and is refused. */
-async function conflictInTabB() {
+/** Tab B opens the first pair; tab A, opened too, corrects it and saves; tab B (active) has not seen that. */
+async function savedInTabA() {
   const tabA = createPinia()
   setActivePinia(tabA)
   const a = await openWorkspace()
@@ -549,6 +542,12 @@ async function conflictInTabB() {
   loadedPair.value!.session.resolveAll(0)
   expect(await a.save()).toBe(true)
   setActivePinia(b.pinia)
+  return b
+}
+
+/** Tab A corrects the first pair and saves; tab B, opened before, edits its stale copy and is refused. */
+async function conflictInTabB() {
+  const b = await savedInTabA()
   b.loaded.value!.session.resolveAll(1)
   expect(await b.store.save()).toBe(false)
   expect(b.store.conflict).toBe(IDS[0])
@@ -812,19 +811,6 @@ const statusBases = () =>
     .map((c) => [c.status, c.base])
 
 describe('pair store: a decision on a mask changed elsewhere (session 7f)', () => {
-  /** Tab B opens the first pair; tab A, opened too, corrects it and saves; tab B has not seen that. */
-  async function savedInTabA() {
-    const tabA = createPinia()
-    setActivePinia(tabA)
-    const a = await openWorkspace()
-    const b = await otherTab()
-    setActivePinia(tabA)
-    loadedPair.value!.session.resolveAll(0)
-    expect(await a.save()).toBe(true)
-    setActivePinia(b.pinia)
-    return b
-  }
-
   it("A in the tab that has not seen the other tab's save is refused: conflict bar, status unchanged; after Load, A decides on what is shown", async () => {
     const b = await savedInTabA()
     const onServer = server.pairs.get(IDS[0])!
