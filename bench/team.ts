@@ -27,8 +27,10 @@ import { migrate } from '../electron/services/team/serverSchema'
 import { syncTeam } from '../electron/services/team/sync'
 import { exportTeam } from '../electron/services/team/teamExport'
 import { Workspace } from '../electron/services/workspace/workspace'
+import type { ManifestJson } from '../electron/services/export/format'
 import { ZipReader } from '../electron/services/zip/zipReader'
 import { postgresSkipReason, startPostgres } from '../tests/support/postgres'
+import { comparableRows } from '../tests/support/exportManifest'
 import { makeRepeatedSources } from './export'
 import type { Metric } from './index'
 
@@ -186,34 +188,12 @@ export async function benchTeam(work: string, log: (line: string) => void): Prom
   }
 }
 
-interface ManifestRow {
-  id: string
-  status: string
-  curator: string | null
-  pixels: unknown
-  image: { sha256: string }
-  mask: { sha256: string; origin: string; written: string }
-}
-
 /** What two exports must agree on, per pair (not the review time nor the source paths). */
 async function manifestOf(zipFile: string): Promise<string[]> {
   const zip = await ZipReader.open(zipFile)
   try {
-    const json = JSON.parse((await zip.read(zip.getEntry('manifest.json')!)).toString('utf8')) as {
-      pairs: ManifestRow[]
-    }
-    return json.pairs.map((p) =>
-      JSON.stringify([
-        p.id,
-        p.status,
-        p.curator,
-        p.pixels,
-        p.image.sha256,
-        p.mask.sha256,
-        p.mask.origin,
-        p.mask.written,
-      ]),
-    )
+    const json = JSON.parse((await zip.read(zip.getEntry('manifest.json')!)).toString('utf8')) as ManifestJson
+    return comparableRows(json).map((row) => JSON.stringify(row))
   } finally {
     await zip.close()
   }

@@ -20,6 +20,8 @@ import { thrown } from '../../../../support/cli'
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../../support/postgres'
 import type { Sources } from '../workspace/fixtures'
 import { inWorkspace, makeWorkspace, resolved, teamSources } from './support'
+import type { ManifestJson } from '../../../../../electron/services/export/format'
+import { comparableRows } from '../../../../support/exportManifest'
 
 const N = 24
 let root: string
@@ -93,26 +95,9 @@ suite(title, () => {
 
   /** The rows two exports of the same decisions must share (not the review time, not the source paths). */
   async function manifestRows(out: string): Promise<unknown[]> {
-    const json = JSON.parse(await fsp.readFile(path.join(out, 'manifest.json'), 'utf8')) as {
-      pairs: {
-        id: string
-        status: string
-        curator: string
-        pixels: unknown
-        image: { sha256: string }
-        mask: { sha256: string; origin: string; written: string }
-      }[]
-    }
-    return json.pairs.map((p) => [
-      p.id,
-      p.status,
-      p.curator,
-      p.pixels,
-      p.image.sha256,
-      p.mask.sha256,
-      p.mask.origin,
-      p.mask.written,
-    ])
+    return comparableRows(
+      JSON.parse(await fsp.readFile(path.join(out, 'manifest.json'), 'utf8')) as ManifestJson,
+    )
   }
 
   let dbs = 0
