@@ -1,7 +1,6 @@
 import { defineStore } from 'pinia'
 import { markRaw, shallowRef } from 'vue'
 import type { PairState, ReviewProgress } from '../../../shared/api/contract'
-import type { Patch } from '../../../shared/labels/patch'
 import type { PairStatus } from '../../../shared/workspace/review'
 import { api } from '../api'
 import { invalidateThumbnail } from '../thumbnails'
@@ -14,6 +13,7 @@ import { heldPair } from '../editor/openedPair'
 import { ReadAhead, type ReadyPair } from '../editor/readAhead'
 import type { EditorViewPort } from '../editor/viewPort'
 import { useEditorStore } from './editor'
+import { type ConflictParts, keepMineIn, loadSavedIn } from './pairConflict'
 import { QUEUE_PAGE, useQueueStore } from './queue'
 import { useWorkspaceStore } from './workspace'
 
@@ -71,7 +71,7 @@ export function forgetPairs(): void {
   readAhead.drop()
 }
 
-type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'error'
+export type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'error'
 
 /** The navigation in flight: decisions wait for it, and a key pressed mid-load to another pair is dropped (decideShown). */
 let pendingOpen: Promise<boolean> = Promise.resolve(true)
@@ -94,6 +94,13 @@ const writesTo = (id: string | null): number => (id === null ? 0 : (writes.get(i
  * answer's `base`), so a second Ctrl+S while a save is in flight is not taken for a conflict.
  */
 let saveTail: Promise<unknown> = Promise.resolve()
+/** What "Keep mine" and "Load the saved version" (pairConflict.ts) take from outside reactivity. */
+const conflictParts: ConflictParts = {
+  shown: () => loadedPair.value,
+  savesSettled: () => saveTail,
+  historyBase: (id, base) => void historyBases.set(id, base),
+  dropReadAhead: (id) => readAhead.drop(id),
+}
 /**
  * This window's mask saves in flight (queued or sent), per pair. Opening a pair waits for its own
  * (load()): an open whose mask the server reads before this window's own save lands shows (and
@@ -106,82 +113,6 @@ const savingIds = new Map<string, number>()
  * presses are dropped (qa7s #1: 80 ms apart they decided one pair twice and passed the next over).
  */
 let deciding = false
-
-/** Maps of fewer pixels are compared byte by byte (and never copied). */
-const WORDS_FROM = 64
-
-/**
- * The patch that turns `from` into `target` (two maps of the same size and `width`): row runs of
- * the pixels that differ, minimal as every patch; null when they are equal. One pass, equal
- * stretches compared four bytes at a time; a map from the wire is a view at any offset, so
- * `target` is first copied to `from`'s alignment when it has another one. The 44 real 5–12 MP
- * masks of isic-dev with an 8 px band changed, load ~7.7 on 2 cores: median 4.5 ms (2.3–38), 5.7
- * ms (4.5–39) with the copy; byte by byte it was 78 ms (27–261, load ~10).
- */
-function diffPatch(width: number, from: Uint8Array, target: Uint8Array): Patch | null {
-  const runs: number[] = []
-  let changed = 0
-  let x0 = width
-  let x1 = -1
-  let y0 = -1
-  let y1 = -1
-  const n = from.length
-  const align = from.byteOffset & 3
-  let to = target
-  if ((to.byteOffset & 3) !== align && n >= WORDS_FROM) {
-    to = new Uint8Array(n + 4).subarray(align, align + n)
-    to.set(target)
-  }
-  // Words [head, wordsEnd): both views start a 4-byte word at `head`.
-  const byWords = (to.byteOffset & 3) === align && n >= WORDS_FROM
-  const head = byWords ? (4 - align) & 3 : n
-  const words = byWords ? (n - head) >> 2 : 0
-  const fromWords = new Uint32Array(from.buffer, byWords ? from.byteOffset + head : 0, words)
-  const toWords = new Uint32Array(to.buffer, byWords ? to.byteOffset + head : 0, words)
-  const wordsEnd = head + words * 4
-  for (let i = 0; i < n;) {
-    if (i >= head && i < wordsEnd && ((i - head) & 3) === 0) {
-      let k = (i - head) >> 2
-      while (k < words && fromWords[k] === toWords[k]) k++
-      const next = head + k * 4
-      if (next !== i) {
-        i = next
-        continue
-      }
-    }
-    if (from[i] === to[i]) {
-      i++
-      continue
-    }
-    const y = Math.floor(i / width)
-    const rowEnd = (y + 1) * width
-    const start = i
-    while (i < rowEnd && from[i] !== to[i]) i++
-    runs.push(start, i - start)
-    changed += i - start
-    x0 = Math.min(x0, start - y * width)
-    x1 = Math.max(x1, i - y * width)
-    if (y0 < 0) y0 = y
-    y1 = y
-  }
-  if (changed === 0) return null
-  const before = new Uint8Array(changed)
-  const after = new Uint8Array(changed)
-  for (let r = 0, k = 0; r < runs.length; r += 2) {
-    const start = runs[r]
-    const end = start + runs[r + 1]
-    before.set(from.subarray(start, end), k)
-    after.set(to.subarray(start, end), k)
-    k += end - start
-  }
-  return {
-    width,
-    rect: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 + 1 },
-    runs: Uint32Array.from(runs),
-    before,
-    after,
-  }
-}
 
 /** A decision as the proposal banner names it when a preview refuses it. */
 const DECIDING = {
@@ -669,94 +600,14 @@ export const usePairStore = defineStore('pair', {
       return true
     },
 
-    /**
-     * "Keep mine" after a conflict: saves the edit on screen over the version saved elsewhere (read
-     * now, then named as the save's base; the audit records the save as any other). Changed again
-     * in between: refused again, the conflict shown again. Refused while a proposal is on preview.
-     */
-    async keepMine(): Promise<boolean> {
-      const pair = loadedPair.value
-      if (!pair || this.conflict !== pair.id || this.conflictOf !== 'save' || this.resolving) return false
-      // Nothing unsaved (never edited, or undone back to the opened state): "mine" is the stale
-      // version opened here, which must not go over the newer one.
-      if (!pair.session.isDirty) {
-        this.notice = `${pair.id}: nothing here is unsaved, nothing to keep; load the saved version`
-        return false
-      }
-      if (this.refusedInPreview('keeping yours')) return false
-      this.resolving = true
-      try {
-        return await this.writeMask({ rebase: true })
-      } finally {
-        this.resolving = false
-      }
+    /** "Keep mine" after a conflict: the edit on screen saved over the version saved now (pairConflict.ts). */
+    keepMine(): Promise<boolean> {
+      return keepMineIn(this, conflictParts)
     },
 
-    /**
-     * "Load the saved version" after a conflict: the map becomes the mask saved now, as ONE undo
-     * step over the curator's edit, so the map is clean (it is what the file holds) and Ctrl+Z
-     * brings the edit back, unsaved (a save of it then names the version loaded). The same session
-     * and history go on: the history's steps stay exact for the bytes on screen, which opening the
-     * pair afresh with its kept history would not be. A proposal on preview is discarded.
-     */
-    async loadSaved(): Promise<boolean> {
-      const pair = loadedPair.value
-      if (!pair || this.conflict !== pair.id || this.resolving) return false
-      this.resolving = true
-      try {
-        // This window's saves in flight first: their answers name versions too.
-        await saveTail
-        // The mask alone (no image): a pair whose image no longer reads can still be resolved.
-        const r = await api.call('pair:version', { id: pair.id, mask: true })
-        const { session } = pair
-        if (loadedPair.value?.session !== session) return false
-        // A failed Load is said as such (a notice): the save state still says what the map is.
-        const unsaved = session.isDirty ? '; the edit here stays unsaved' : ''
-        if (!r.ok) {
-          this.notice = `${pair.id}: the saved version did not load: [${r.error.code}] ${r.error.message}${unsaved}`
-          return false
-        }
-        const saved = r.value.mask
-        if (!saved) {
-          this.notice = `${pair.id}: the saved version did not load: [internal] no mask in the answer${unsaved}`
-          return false
-        }
-        if (saved.width !== session.map.width || saved.height !== session.map.height) {
-          this.notice = `${pair.id}: the saved version did not load: [mask-size] it is ${saved.width}×${saved.height}, the map here ${session.map.width}×${session.map.height}${unsaved}`
-          return false
-        }
-        if (session.inPreview) this.endPreview(false, '')
-        const edited = session.isDirty
-        const patch = diffPatch(session.map.width, session.map.data, saved.data)
-        // A ready-made patch enters the history as the proposal does: staged, then one step.
-        if (patch && session.previewProposal(patch)) session.acceptPreview()
-        session.markSaved()
-        pair.base = r.value.base
-        historyBases.set(pair.id, r.value.base)
-        this.state = r.value.state
-        this.origin = saved.origin
-        this.conflict = ''
-        this.saveError = ''
-        this.saveState = session.isDirty ? 'dirty' : 'clean'
-        this.notice = !edited
-          ? `${pair.id}: the saved version is shown${patch ? '' : ' (the same mask)'}; decide again on what you see`
-          : patch
-            ? `${pair.id}: the saved version is shown; Ctrl+Z brings your edit back (unsaved)`
-            : `${pair.id}: the saved version is the same as your edit`
-        readAhead.drop(pair.id)
-        invalidateThumbnail(pair.id)
-        // As after a save: the progress and the queue row (status, uncertain fraction) as they are now.
-        useWorkspaceStore().progress = r.value.progress
-        useQueueStore().patchItem(pair.id, {
-          status: r.value.state.status,
-          corrected: r.value.state.corrected,
-          uncertainFraction: r.value.state.uncertainFraction,
-          ...(r.value.state.corrected ? { problem: null } : {}),
-        })
-        return true
-      } finally {
-        this.resolving = false
-      }
+    /** "Load the saved version" after a conflict: one undo step over the edit (pairConflict.ts). */
+    loadSaved(): Promise<boolean> {
+      return loadSavedIn(this, conflictParts)
     },
 
     /**
