@@ -26,13 +26,18 @@ async function openTab(page: Page): Promise<void> {
   await expect(page.getByTestId('editor-canvas')).toHaveAttribute('data-shown', ID)
 }
 
-/** Tab A resolves the pair to background and saves; tab B, opened before, resolves it to lesion and is refused. */
-async function conflict(a: Page, b: Page): Promise<void> {
+/** Both tabs open the pair; tab A resolves it to background and saves; tab B has not seen that. */
+async function savedInTabA(a: Page, b: Page): Promise<void> {
   await openTab(a)
   await openTab(b)
   await a.keyboard.press('Shift+B')
   await a.keyboard.press('Control+s')
   await expect(a.getByTestId('save-state')).toHaveText('saved')
+}
+
+/** Tab A resolves the pair to background and saves; tab B, opened before, resolves it to lesion and is refused. */
+async function conflict(a: Page, b: Page): Promise<void> {
+  await savedInTabA(a, b)
   await b.keyboard.press('Shift+L')
   await expect(b.getByTestId('uncertain-remaining')).toHaveText('0')
   await b.keyboard.press('Control+s')
@@ -42,15 +47,7 @@ async function conflict(a: Page, b: Page): Promise<void> {
 
 /** The audit trail's mask saves of the pair, read from the workspace's SQLite (read-only, beside serve). */
 function saveEvents(workspace: string): number {
-  const db = openSqlite(path.join(workspace, 'workspace.sqlite'), { readonly: true })
-  try {
-    const row = db
-      .prepare("SELECT count(*) AS n FROM events WHERE pair_id = ? AND kind = 'save'")
-      .get(ID) as { n: number }
-    return row.n
-  } finally {
-    db.close()
-  }
+  return audit(workspace, 'save').events
 }
 
 /** The pair's audit events of one kind and its status, read from the workspace's SQLite (read-only, beside serve). */
@@ -168,11 +165,7 @@ test('A on a pair another tab saved since this one opened it is refused; "Load t
   context,
 }) => {
   const b = await context.newPage()
-  await openTab(a)
-  await openTab(b)
-  await a.keyboard.press('Shift+B')
-  await a.keyboard.press('Control+s')
-  await expect(a.getByTestId('save-state')).toHaveText('saved')
+  await savedInTabA(a, b)
   // Tab B still shows the source mask, unedited, and accepts it: refused, nothing recorded.
   await b.keyboard.press('a')
   await expect(b.getByTestId('save-conflict')).toBeVisible()
@@ -205,11 +198,7 @@ test('Ctrl+S on an unedited pair another tab saved: only "Load the saved version
   context,
 }) => {
   const b = await context.newPage()
-  await openTab(a)
-  await openTab(b)
-  await a.keyboard.press('Shift+B')
-  await a.keyboard.press('Control+s')
-  await expect(a.getByTestId('save-state')).toHaveText('saved')
+  await savedInTabA(a, b)
   // Tab B, unedited, presses Ctrl+S (it always writes): refused, and nothing of its own to keep.
   await b.keyboard.press('Control+s')
   await expect(b.getByTestId('save-conflict')).toBeVisible()
