@@ -81,7 +81,7 @@ import { LABEL_BACKGROUND, LABEL_LESION } from '../../shared/labels/codes'
 import { isicDevRoot, listIsicDev } from './isicDev'
 import { loadDevCases } from './realEval'
 import type { DevCase } from './realEval'
-import { bandMask, correlation } from './sectorProfile'
+import { bandMask, correlation, lesionBandCentroid } from './sectorProfile'
 import { FAMILIES, signedDistance } from './weakMaps'
 import type { Family } from './weakMaps'
 
@@ -159,19 +159,7 @@ function caseNormals(c: DevCase, sdTruth: Float32Array, ci: number, acc: number[
   const nb = nearestSite(W, H, siteB)
   const nband = nearestSite(W, H, band)
   // Centre: mean of the certain lesion and band pixels.
-  let cx = 0
-  let cy = 0
-  let cn = 0
-  for (let i = 0; i < n; i++) {
-    if (data[i] === LABEL_LESION || band[i]) {
-      const y = Math.floor(i / W)
-      cx += i - y * W
-      cy += y
-      cn++
-    }
-  }
-  cx /= cn
-  cy /= cn
+  const { cx, cy } = lesionBandCentroid(W, data, band)
   const sectorAt = (x: number, y: number): number => {
     const a = Math.atan2(y - cy, x - cx) + Math.PI
     return Math.min(SECTORS - 1, Math.floor((a / (2 * Math.PI)) * SECTORS))

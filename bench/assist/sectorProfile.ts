@@ -336,20 +336,7 @@ export function profileCase(c: DevCase, fold: number): ProfileCase {
   const nl = nearestSite(W, H, siteL)
   const nb = nearestSite(W, H, siteB)
   const nband = nearestSite(W, H, band)
-  // Centroid of lesion ∪ band.
-  let sx = 0
-  let sy = 0
-  let sn = 0
-  for (let i = 0; i < n; i++) {
-    if (data[i] === LABEL_LESION || band[i]) {
-      const y = Math.floor(i / W)
-      sx += i - y * W
-      sy += y
-      sn++
-    }
-  }
-  const cx = sx / sn
-  const cy = sy / sn
+  const { cx, cy } = lesionBandCentroid(W, data, band)
   const posOf = (i: number): number => {
     const y = Math.floor(i / W)
     const a = Math.atan2(y - cy, i - y * W - cx)
@@ -1055,6 +1042,26 @@ function why(cases: readonly ProfileCase[], out: (s: string) => void): void {
     }
     out(`${family.padEnd(9)}  ${q(width).padEnd(15)} ${q(lean).padEnd(23)} ${q(ramp)}`)
   }
+}
+
+/** The centroid of the certain lesion pixels and the band's (a `W`-wide label map `data`, `band` 0/1). */
+export function lesionBandCentroid(
+  W: number,
+  data: Uint8Array,
+  band: Uint8Array,
+): { cx: number; cy: number } {
+  let sx = 0
+  let sy = 0
+  let sn = 0
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] === LABEL_LESION || band[i]) {
+      const y = Math.floor(i / W)
+      sx += i - y * W
+      sy += y
+      sn++
+    }
+  }
+  return { cx: sx / sn, cy: sy / sn }
 }
 
 /** Pearson's r of `a` and `b`: NaN under two values, 0 when either is constant. */
