@@ -219,9 +219,12 @@ test('a curator filters the queue to their assignments and is warned on a pair o
     await expect(filter).toHaveValue('second')
     await filter.selectOption('')
     await expect(page.getByTestId('queue-count')).not.toHaveText(/^[03] pairs$/)
-    await expect(page.getByTestId('pair-id')).not.toHaveText(mine[0])
-    const outside = (await page.getByTestId('pair-id').textContent())!.trim()
-    expect(mine).not.toContain(outside)
+    // Wait for a pair to be on screen (the id reads '—' while the queue's answer is pending).
+    const pairId = async () => ((await page.getByTestId('pair-id').textContent()) ?? '').trim()
+    await expect
+      .poll(async () => /^ISIC_\d{7}$/.test(await pairId()) && !mine.includes(await pairId()))
+      .toBe(true)
+    const outside = await pairId()
     await expect(page.getByTestId('assignment-note')).toContainText(
       `${outside} is not assigned to you: if another curator holds it, your decision will not count for the team`,
     )
