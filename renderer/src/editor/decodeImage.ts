@@ -16,12 +16,31 @@ export function imageBlob(bytes: Uint8Array, mime: string): Blob {
  * reduced copy is decoded from the bytes again rather than scaled from the full bitmap.
  */
 export function decodeImage(blob: Blob, size?: { width: number; height: number }): Promise<ImageBitmap> {
-  return createImageBitmap(blob, {
+  return createImageBitmap(blob, size ? reducedOptions(size) : FULL_OPTIONS)
+}
+
+/** The full image: its stored pixels, unpremultiplied (the assisted resolution reads its colours). */
+export const FULL_OPTIONS: ImageBitmapOptions = {
+  imageOrientation: 'none',
+  premultiplyAlpha: 'none',
+  colorSpaceConversion: 'none',
+}
+
+/**
+ * The reduced copy, only ever drawn into a canvas (which premultiplies anyway): premultiplied, since
+ * a resized decode left unpremultiplied is converted on the page's main thread in Chromium — a
+ * long task of 56–70 ms for a 4288×2848 JPEG reduced to 1200 px, against none premultiplied
+ * (measured in Chromium, software rendering; same pixels for an opaque JPEG).
+ */
+export function reducedOptions(size: { width: number; height: number }): ImageBitmapOptions {
+  return {
     imageOrientation: 'none',
-    premultiplyAlpha: 'none',
+    premultiplyAlpha: 'premultiply',
     colorSpaceConversion: 'none',
-    ...(size ? { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'medium' as const } : {}),
-  })
+    resizeWidth: size.width,
+    resizeHeight: size.height,
+    resizeQuality: 'medium',
+  }
 }
 
 const toClose: ImageBitmap[] = []

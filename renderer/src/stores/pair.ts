@@ -270,19 +270,24 @@ export const usePairStore = defineStore('pair', {
             return this.fail(r.error, id)
           }
           const blob = imageBlob(r.value.image.bytes, r.value.image.mime)
+          // The view's reduced photo decodes beside the image, as for a pair read ahead.
+          const preparing = readAhead.prepareView(r.value.mask, blob)
           let decoded: ImageBitmap
           try {
             decoded = await decodeImage(blob)
           } catch (err) {
+            void preparing.then((view) => view && readAhead.releaseView(view))
             if (!(await leave())) return false
             return this.fail({ code: 'image-corrupt', message: `${r.value.image.name}: ${String(err)}` }, id)
           }
+          const view = await preparing
           if (request !== this.request) {
             decoded.close()
+            if (view) readAhead.releaseView(view)
             return false
           }
           // Kept without the response it came in (heldPair): the image's bytes are in the Blob.
-          ready = { pair: heldPair(r.value), image: decoded, blob, view: null }
+          ready = { pair: heldPair(r.value), image: decoded, blob, view }
         }
         if (!(await leave())) {
           readAhead.release(ready)

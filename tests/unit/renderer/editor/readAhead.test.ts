@@ -170,3 +170,21 @@ describe('ReadAhead', () => {
     expect(w.released).toEqual(['view'])
   })
 })
+
+describe('ReadAhead.prepareView (a pair opened directly, issue: 12 Mpx opens blocking the page)', () => {
+  it("prepares the view's part of a pair; given back through releaseView, once", async () => {
+    const w = world()
+    const view = await w.readAhead.prepareView({ width: 2, height: 1, data: new Uint8Array(2) }, new Blob([]))
+    expect(view).toEqual({ lod: 0.5, lowImage: null })
+    w.readAhead.releaseView(view!)
+    w.readAhead.releaseView(view!)
+    expect(w.released).toEqual(['view'])
+  })
+
+  it('gives null without a view on screen', async () => {
+    const w = world({ noView: true })
+    expect(
+      await w.readAhead.prepareView({ width: 2, height: 1, data: new Uint8Array(2) }, new Blob([])),
+    ).toBeNull()
+  })
+})
