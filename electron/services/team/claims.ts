@@ -1,7 +1,8 @@
 /**
  * Assignments. A curator claims a batch in one transaction: first the blind second reviews waiting
  * for someone (never their own pairs, never pairs they decided themselves), then unclaimed pairs as
- * first reviewer. Candidate rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent claims
+ * first reviewer, passing over pairs the claimer released by skipping them unless nothing else is
+ * left. Candidate rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent claims
  * take disjoint rows without waiting; a row another claim committed meanwhile is re-checked by
  * PostgreSQL against the conditions (first_curator IS NULL …) before it is locked, and the primary
  * key (pair, role) of `assignments` is a second guard. The lead can assign and reassign.
@@ -30,21 +31,22 @@ export async function claimBatch(client: pg.Client, curator: string, size: numbe
        SELECT id, 'second', $1, $1 FROM upd RETURNING pair_id`,
       [curator, size],
     )
-    const room = size - second.rows.length
-    const first =
-      room > 0
-        ? await client.query<{ pair_id: string }>(
-            `WITH picked AS (
-               SELECT id FROM pairs WHERE first_curator IS NULL AND second_curator IS DISTINCT FROM $1
-               ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
-             upd AS (UPDATE pairs SET first_curator = $1 FROM picked WHERE pairs.id = picked.id RETURNING pairs.id)
-             INSERT INTO assignments (pair_id, role, curator, assigned_by)
-             SELECT id, 'first', $1, $1 FROM upd RETURNING pair_id`,
-            [curator, room],
-          )
-        : { rows: [] as { pair_id: string }[] }
+    // Pairs this curator released by skipping them (sync.ts releaseUndecided audits each release)
+    // come last: claimed lowest id first, they came straight back to the one who just set them aside.
+    const released = await client.query<{ id: string }>(
+      `SELECT DISTINCT jsonb_array_elements_text(detail->'first') AS id FROM audit
+       WHERE kind = 'release' AND actor = $1`,
+      [curator],
+    )
+    const passOver = released.rows.map((r) => r.id)
+    const first: string[] = []
+    for (const exclude of passOver.length > 0 ? [passOver, []] : [[]]) {
+      const room = size - second.rows.length - first.length
+      if (room <= 0) break
+      first.push(...(await claimFirst(client, curator, room, exclude)))
+    }
     const out = {
-      first: first.rows.map((r) => r.pair_id).sort(),
+      first: first.sort(),
       second: second.rows.map((r) => r.pair_id).sort(),
     }
     if (out.first.length + out.second.length > 0) {
@@ -55,6 +57,26 @@ export async function claimBatch(client: pg.Client, curator: string, size: numbe
     }
     return out
   })
+}
+
+/** Claims up to `room` unclaimed pairs as first reviewer, lowest id first, none of `exclude`. */
+async function claimFirst(
+  client: pg.Client,
+  curator: string,
+  room: number,
+  exclude: readonly string[],
+): Promise<string[]> {
+  const { rows } = await client.query<{ pair_id: string }>(
+    `WITH picked AS (
+       SELECT id FROM pairs WHERE first_curator IS NULL AND second_curator IS DISTINCT FROM $1
+         AND NOT (id = ANY($3::text[]))
+       ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
+     upd AS (UPDATE pairs SET first_curator = $1 FROM picked WHERE pairs.id = picked.id RETURNING pairs.id)
+     INSERT INTO assignments (pair_id, role, curator, assigned_by)
+     SELECT id, 'first', $1, $1 FROM upd RETURNING pair_id`,
+    [curator, room, exclude],
+  )
+  return rows.map((r) => r.pair_id)
 }
 
 /**
