@@ -120,13 +120,21 @@ export async function teamExportCommand(args: string[]): Promise<number> {
   })
   if (values.json)
     process.stdout.write(
-      `${JSON.stringify({ out: s.out, exported: s.exported, excluded: s.excluded.length, awaitingAdjudication: s.awaitingAdjudication })}\n`,
+      `${JSON.stringify({ out: s.out, exported: s.exported, excluded: s.excluded.length, awaitingAdjudication: s.awaitingAdjudication, unscored: s.unscored })}\n`,
     )
   else
     process.stdout.write(
       `exported ${s.exported} pairs to ${s.out}` +
         (s.awaitingAdjudication.length
           ? `; ${s.awaitingAdjudication.length} await adjudication and were left out`
+          : '') +
+        (s.unscored.length
+          ? `; ${s.unscored.length} double review${s.unscored.length === 1 ? '' : 's'} could not be scored and ${s.unscored.length === 1 ? 'was' : 'were'} left out: ` +
+            s.unscored
+              .slice(0, 5)
+              .map((u) => `${u.pairId} [${u.code}]`)
+              .join(', ') +
+            (s.unscored.length > 5 ? ', …' : '')
           : '') +
         '\n',
     )

@@ -26,7 +26,7 @@ import { isPairStatus, type PairStatus } from '../../../shared/workspace/review'
 import { runExport, type ExportOptions, type ExportSummary } from '../export'
 import { decodeMaskPngAsync } from '../mask/maskPng'
 import { Workspace } from '../workspace/workspace'
-import { computeAgreements } from './agreementJob'
+import { computeAgreements, type UnscoredPair } from './agreementJob'
 import { withClient } from './connection'
 import { TeamLocal } from './localState'
 import { DECIDED_STATUSES, LATEST_DECISIONS } from './queries'
@@ -160,7 +160,13 @@ async function replay(client: pg.Client, ws: Workspace, list: readonly FinalDeci
 }
 
 export interface TeamExportSummary extends ExportSummary {
+  /** Scored double reviews that wait for the lead's adjudication (left out). */
   awaitingAdjudication: string[]
+  /**
+   * Double reviews the agreement job could not score (e.g. the source mask does not read), each
+   * with its code: left out too, but no adjudication is waiting for them until they can be scored.
+   */
+  unscored: UnscoredPair[]
 }
 
 export interface TeamExportHooks {
@@ -196,11 +202,14 @@ export async function exportTeam(
     )
   const lead = await Workspace.open(leadDir, { readOnly: true })
   const sources = lead.config.sources
+  let unscoredRun: UnscoredPair[] = []
   try {
     // The lead scores the double reviews decided since its last sync first (it needs the source
     // masks, hence the workspace), so none is exported on an agreement that is stale.
     if (me.role === 'lead')
-      await withClient(me.url, async (client) => computeAgreements(client, lead, await readTeam(client)))
+      unscoredRun = (
+        await withClient(me.url, async (client) => computeAgreements(client, lead, await readTeam(client)))
+      ).unscored
   } finally {
     await lead.close()
   }
@@ -238,7 +247,15 @@ export async function exportTeam(
     try {
       const summary = await runExport(ws, options)
       phase('export')
-      return { ...summary, awaitingAdjudication: awaiting }
+      // A double review held back because it could not be scored is its own bucket, not "awaiting
+      // adjudication": the lead has nothing to adjudicate until its source reads.
+      const unscoredIds = new Set(unscoredRun.map((u) => u.pairId))
+      const held = new Set(awaiting)
+      return {
+        ...summary,
+        awaitingAdjudication: awaiting.filter((id) => !unscoredIds.has(id)),
+        unscored: unscoredRun.filter((u) => held.has(u.pairId)),
+      }
     } finally {
       await ws.close()
     }

@@ -9,11 +9,13 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { teamCommand } from '../../../../../electron/cli/commands/team'
 import { initTeam, joinTeam } from '../../../../../electron/services/team/membership'
 import { teamStatus } from '../../../../../electron/services/team/status'
 import { syncTeam } from '../../../../../electron/services/team/sync'
 import { exportTeam } from '../../../../../electron/services/team/teamExport'
 import { TeamLocal } from '../../../../../electron/services/team/localState'
+import { runCommand } from '../../../../support/cli'
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../../support/postgres'
 import { makeSources } from '../workspace/fixtures'
 import { inWorkspace, makeWorkspace, resolved, teamSpecs } from './support'
@@ -114,16 +116,42 @@ suite(title, () => {
     // Without the workspace nothing is computed, so nothing is named.
     expect((await teamStatus(url)).unscored).toBeUndefined()
 
-    // The team export goes through; the unscored pair is held back, the twice-rejected one is not shipped.
+    // The team export goes through; the unscored pair is held back in its own bucket (not "awaiting
+    // adjudication": there is nothing to adjudicate until it is scored), the twice-rejected one is not shipped.
     const out = path.join(root, 'export')
     const summary = await exportTeam(lead, { out })
-    expect(summary.awaitingAdjudication).toContain(savedVsSource)
+    expect(summary.unscored.map((u) => [u.pairId, u.code])).toEqual([[savedVsSource, 'png-truncated']])
+    expect(summary.awaitingAdjudication).not.toContain(savedVsSource)
     const manifest = JSON.parse(await fsp.readFile(path.join(out, 'manifest.json'), 'utf8')) as {
       pairs: { id: string }[]
     }
     // Default export (kept pairs): the readable ones, exported or awaiting by their score; never the broken ones.
-    expect([...manifest.pairs.map((p) => p.id), ...summary.awaitingAdjudication].sort()).toEqual(
-      [savedVsSource, fine1, fine2].sort(),
+    expect(
+      [
+        ...manifest.pairs.map((p) => p.id),
+        ...summary.awaitingAdjudication,
+        ...summary.unscored.map((u) => u.pairId),
+      ].sort(),
+    ).toEqual([savedVsSource, fine1, fine2].sort())
+
+    // The CLI names the bucket, in its text and in its JSON.
+    const text = await runCommand(teamCommand, ['export', lead, '--out', path.join(root, 'export-cli')])
+    expect(text.code).toBe(0)
+    expect(text.out).toContain(
+      `1 double review could not be scored and was left out: ${savedVsSource} [png-truncated]`,
     )
+    const json = await runCommand(teamCommand, [
+      'export',
+      lead,
+      '--out',
+      path.join(root, 'export-json'),
+      '--json',
+    ])
+    const parsed = JSON.parse(json.out) as {
+      awaitingAdjudication: string[]
+      unscored: { pairId: string; code: string }[]
+    }
+    expect(parsed.unscored.map((u) => [u.pairId, u.code])).toEqual([[savedVsSource, 'png-truncated']])
+    expect(parsed.awaitingAdjudication).toEqual(summary.awaitingAdjudication)
   })
 })
