@@ -14,6 +14,7 @@ import {
   jaccardHistogram,
   maskRgba,
   mergeMasks,
+  unscoredLine,
   urlCarriesPassword,
 } from '../../../../renderer/src/team/teamView'
 
@@ -91,5 +92,23 @@ describe('team view helpers', () => {
     expect(urlCarriesPassword('postgres://ann@db.example/team?password=s3cret')).toBe(true)
     expect(urlCarriesPassword(' postgresql://ann:@db/team ')).toBe(false)
     expect(urlCarriesPassword('postgres://ann:s3cret@')).toBe(true)
+  })
+})
+
+describe('unscoredLine', () => {
+  const u = (k: number) => ({
+    pairId: `ISIC_900000${k}`,
+    code: 'png-truncated' as const,
+    message: `ISIC_900000${k}: PNG file ends inside chunk IDAT`,
+  })
+  it('names the double reviews team:status could not score, with their codes (the first few)', () => {
+    expect(unscoredLine([u(2)])).toBe('1 double review could not be scored: ISIC_9000002 [png-truncated]')
+    expect(unscoredLine([u(1), u(2), u(3)], 2)).toBe(
+      '3 double reviews could not be scored: ISIC_9000001 [png-truncated], ISIC_9000002 [png-truncated], …',
+    )
+  })
+  it('says nothing without one (or when status computed no agreement)', () => {
+    expect(unscoredLine([])).toBeNull()
+    expect(unscoredLine(undefined)).toBeNull()
   })
 })
