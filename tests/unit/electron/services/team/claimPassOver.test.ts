@@ -4,49 +4,24 @@
  * id first, so without this a curator who skipped a pair claimed it straight back at the next sync.
  * A real throwaway PostgreSQL, real workspaces.
  */
-import { promises as fsp } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { claimBatch } from '../../../../../electron/services/team/claims'
 import { withClient } from '../../../../../electron/services/team/connection'
-import { TeamLocal } from '../../../../../electron/services/team/localState'
 import { initTeam, joinTeam } from '../../../../../electron/services/team/membership'
 import { syncTeam } from '../../../../../electron/services/team/sync'
-import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../../support/postgres'
-import type { Sources } from '../workspace/fixtures'
-import { inWorkspace, makeWorkspace, teamSources } from './support'
+import { postgresSkipReason } from '../../../../support/postgres'
+import { inWorkspace, makeWorkspace, pulled, teamServer } from './support'
 
 const N = 8
-let server: PostgresServer | undefined
-let root: string
-let sources: Sources
-
-beforeAll(async () => {
-  if (postgresSkipReason !== null) return
-  root = await fsp.mkdtemp(path.join(os.tmpdir(), 'wsm-claim-pass-'))
-  ;[server, sources] = await Promise.all([startPostgres(), teamSources(root, N)])
-})
-afterAll(async () => {
-  await server?.stop()
-  if (root) await fsp.rm(root, { recursive: true, force: true })
-})
+const t = teamServer('wsm-claim-pass-', N)
 
 const skip = postgresSkipReason === null ? '' : ` (skipped: ${postgresSkipReason})`
-
-function pulled(dir: string): string[] {
-  const local = TeamLocal.open(dir)
-  try {
-    return local.assignedIds()
-  } finally {
-    local.close()
-  }
-}
 
 it.skipIf(postgresSkipReason !== null)(
   `a claim passes over the pairs the claimer skipped, unless nothing else is left${skip}`,
   async () => {
-    const pg = server!
+    const pg = t.server
+    const { root, sources } = t
     const url = await pg.createDatabase('claimpass')
     const q = async <R>(sql: string, params: unknown[] = []) =>
       (await pg.query(sql, params, 'claimpass')).rows as R[]

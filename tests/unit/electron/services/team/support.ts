@@ -3,9 +3,14 @@
  * workspaces made on it for the lead and each curator — each curator has the same sources on their
  * own disk, as in a real team.
  */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import type { LabelMap } from '../../../../../shared/labels/codes'
+import { TeamLocal } from '../../../../../electron/services/team/localState'
 import { Workspace } from '../../../../../electron/services/workspace/workspace'
+import { postgresSkipReason, startPostgres, type PostgresServer } from '../../../../support/postgres'
 import { makeSources, type MaskSpec, type Sources } from '../workspace/fixtures'
 
 export function teamSpecs(n: number): MaskSpec[] {
@@ -28,6 +33,48 @@ export async function makeWorkspace(root: string, name: string, sources: Sources
   const ws = await Workspace.create(dir, { masks: sources.masks, images: [sources.images], curator: name })
   await ws.close()
   return dir
+}
+
+/**
+ * For a test file: a throwaway PostgreSQL and a dataset of `n` team pairs under a temp folder named
+ * `prefix`, started before its tests and removed after (nothing when PostgreSQL is absent: the
+ * tests skip with `postgresSkipReason`). Read the fields inside the tests.
+ */
+export function teamServer(
+  prefix: string,
+  n: number,
+): { readonly server: PostgresServer; readonly root: string; readonly sources: Sources } {
+  const state: { server?: PostgresServer; root?: string; sources?: Sources } = {}
+  beforeAll(async () => {
+    if (postgresSkipReason !== null) return
+    state.root = await fsp.mkdtemp(path.join(os.tmpdir(), prefix))
+    ;[state.server, state.sources] = await Promise.all([startPostgres(), teamSources(state.root, n)])
+  })
+  afterAll(async () => {
+    await state.server?.stop()
+    if (state.root) await fsp.rm(state.root, { recursive: true, force: true })
+  })
+  return {
+    get server() {
+      return state.server!
+    },
+    get root() {
+      return state.root!
+    },
+    get sources() {
+      return state.sources!
+    },
+  }
+}
+
+/** The ids of the assignments the workspace's last sync pulled. */
+export function pulled(dir: string): string[] {
+  const local = TeamLocal.open(dir)
+  try {
+    return local.assignedIds()
+  } finally {
+    local.close()
+  }
 }
 
 /** Opens a workspace writable, runs `fn`, closes it. */
