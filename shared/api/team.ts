@@ -58,6 +58,26 @@ export interface UnscoredPair {
   message: string
 }
 
+/**
+ * The line naming the double reviews left unscored — "N double reviews could not be scored: ISIC_…
+ * [code], …" (the first `shown`), with " and were left out" for an export — or null when there are
+ * none. One wording for `team status`, `team export` and the Team view.
+ */
+export function unscoredLine(
+  unscored: readonly UnscoredPair[] | undefined,
+  opts: { shown?: number; leftOut?: boolean } = {},
+): string | null {
+  if (!unscored || unscored.length === 0) return null
+  const shown = opts.shown ?? 5
+  const n = unscored.length
+  const ids = unscored
+    .slice(0, shown)
+    .map((u) => `${u.pairId} [${u.code}]`)
+    .join(', ')
+  const leftOut = opts.leftOut ? ` and ${n === 1 ? 'was' : 'were'} left out` : ''
+  return `${n} double review${n === 1 ? '' : 's'} could not be scored${leftOut}: ${ids}${n > shown ? ', …' : ''}`
+}
+
 export interface Assignment {
   id: string
   role: 'first' | 'second'

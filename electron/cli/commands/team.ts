@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { unscoredLine } from '../../../shared/api/team'
 import { redactUrl, withClient } from '../../services/team/connection'
 import { assignPairs } from '../../services/team/claims'
 import { initTeam, joinTeam, teamIdentity } from '../../services/team/membership'
@@ -47,15 +48,8 @@ function printStatus(s: TeamStatus): void {
   out(
     `pairs ${s.pairs}, decided ${s.decided}, double-reviewed ${s.doubleReviewed}, adjudication pending ${s.adjudicationPending}`,
   )
-  const u = s.unscored ?? []
-  if (u.length > 0)
-    out(
-      `${u.length} double review${u.length === 1 ? '' : 's'} could not be scored: ` +
-        `${u
-          .slice(0, 5)
-          .map((p) => `${p.pairId} [${p.code}]`)
-          .join(', ')}${u.length > 5 ? ', …' : ''}`,
-    )
+  const unscored = unscoredLine(s.unscored)
+  if (unscored) out(unscored)
   const a = s.agreement
   out(
     `agreement over ${a.pairs} pairs: Jaccard median ${fmt(a.jaccardMedian)} (Q1 ${fmt(a.jaccardQ1)}, Q3 ${fmt(a.jaccardQ3)}),` +

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { isPairStatus, PAIR_STATUSES, type PairStatus } from '../../../shared/workspace/review'
+import { unscoredLine } from '../../../shared/api/team'
 import {
   EXPORT_PROFILES,
   UNCERTAIN_POLICIES,
@@ -128,14 +129,7 @@ export async function teamExportCommand(args: string[]): Promise<number> {
         (s.awaitingAdjudication.length
           ? `; ${s.awaitingAdjudication.length} await adjudication and were left out`
           : '') +
-        (s.unscored.length
-          ? `; ${s.unscored.length} double review${s.unscored.length === 1 ? '' : 's'} could not be scored and ${s.unscored.length === 1 ? 'was' : 'were'} left out: ` +
-            s.unscored
-              .slice(0, 5)
-              .map((u) => `${u.pairId} [${u.code}]`)
-              .join(', ') +
-            (s.unscored.length > 5 ? ', …' : '')
-          : '') +
+        (s.unscored.length ? `; ${unscoredLine(s.unscored, { leftOut: true })}` : '') +
         '\n',
     )
   return 0

@@ -3,7 +3,8 @@
  * text, the disagreement overlay and the merges the lead can start from. No Vue, no DOM.
  */
 import type { LabelMap } from '../../../shared/labels/codes'
-import type { TeamSyncState, UnscoredPair } from '../../../shared/api/team'
+import type { TeamSyncState } from '../../../shared/api/team'
+export { unscoredLine } from '../../../shared/api/team'
 import { compareMasks, mergeMasks, type MaskComparison } from '../../../shared/labels/adjudication'
 
 /** Counts of Jaccard values in `bins` equal bins over [0, 1] (1 falls in the last). */
@@ -42,21 +43,6 @@ export function badgeText(s: TeamSyncState, now = Date.now()): string {
     default:
       return `team: ${last}${pending}${assigned}`
   }
-}
-
-/**
- * The Team view's line for the double reviews the agreement job could not score (e.g. an unreadable
- * source mask): `2 double reviews could not be scored: ISIC_… [png-truncated], …` with the first
- * `shown` ids and their codes; null when there are none (or status computed no agreement).
- */
-export function unscoredLine(unscored: readonly UnscoredPair[] | undefined, shown = 5): string | null {
-  if (!unscored || unscored.length === 0) return null
-  const n = unscored.length
-  const ids = unscored
-    .slice(0, shown)
-    .map((u) => `${u.pairId} [${u.code}]`)
-    .join(', ')
-  return `${n} double review${n === 1 ? '' : 's'} could not be scored: ${ids}${n > shown ? ', …' : ''}`
 }
 
 /** Overlay colours (RGBA): lesion in both, lesion in the first only, in the second only, uncertain vs background. */

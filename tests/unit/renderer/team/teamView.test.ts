@@ -103,7 +103,7 @@ describe('unscoredLine', () => {
   })
   it('names the double reviews team:status could not score, with their codes (the first few)', () => {
     expect(unscoredLine([u(2)])).toBe('1 double review could not be scored: ISIC_9000002 [png-truncated]')
-    expect(unscoredLine([u(1), u(2), u(3)], 2)).toBe(
+    expect(unscoredLine([u(1), u(2), u(3)], { shown: 2 })).toBe(
       '3 double reviews could not be scored: ISIC_9000001 [png-truncated], ISIC_9000002 [png-truncated], …',
     )
   })
